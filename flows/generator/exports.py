@@ -1,0 +1,214 @@
+"""Shape simulated snapshots as each export format looks, and serialise them to bytes.
+
+Every function returns a Polars frame in the export's own layout (nested structs become nested
+JSON objects); `serialise` turns a frame into the bytes of a CSV, JSON lines or Parquet file,
+gzipped deterministically (mtime 0) when asked.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from datetime import date
+
+import polars as pl
+
+from schemas.canonical import POST_METRICS
+
+
+def _rfc3339(column: str, instagram_style: bool = False) -> pl.Expr:
+    # Instagram writes "+0000"; YouTube and the canonical format write "Z".
+    fmt = "%Y-%m-%dT%H:%M:%S+0000" if instagram_style else "%Y-%m-%dT%H:%M:%SZ"
+    return pl.col(column).dt.strftime(fmt)
+
+
+def _round_3_significant(column: str) -> pl.Expr:
+    """YouTube's public subscriber count: 3 significant digits (exact below 1,000)."""
+    value = pl.col(column)
+    magnitude = value.cast(pl.Float64).log10().floor().cast(pl.Int64)
+    unit = pl.lit(10, pl.Int64).pow((magnitude - 2).clip(lower_bound=0))
+    return ((value + unit // 2) // unit * unit).cast(pl.Int64)
+
+
+def instagram_users(followers: pl.DataFrame) -> pl.DataFrame:
+    return followers.select(
+        pl.col("account_id").alias("id"),
+        pl.col("handle").alias("username"),
+        pl.col("display_name").alias("name"),
+        pl.col("followers").alias("followers_count"),
+        pl.col("following").alias("follows_count"),
+        pl.col("posts_count").alias("media_count"),
+    )
+
+
+def instagram_media(posts: pl.DataFrame, views_name: str = "views") -> pl.DataFrame:
+    """IG Media with insights; older API versions call views `impressions` (now deprecated)."""
+    return posts.select(
+        pl.col("post_id").alias("id"),
+        pl.struct(pl.col("account_id").alias("id")).alias("owner"),
+        pl.col("handle").alias("username"),
+        _rfc3339("published_at", instagram_style=True).alias("timestamp"),
+        pl.when(pl.col("media_type") == "REELS").then(pl.lit("VIDEO")).otherwise(pl.col("media_type")).alias("media_type"),
+        pl.when(pl.col("media_type") == "REELS").then(pl.lit("REELS")).otherwise(pl.lit("FEED")).alias("media_product_type"),
+        pl.col("likes").alias("like_count"),
+        pl.col("comments").alias("comments_count"),
+        pl.col("saves").alias("saved"),
+        pl.col("shares"),
+        pl.col("reach"),
+        pl.col("views").alias(views_name),
+        pl.col("caption"),
+        pl.col("is_sponsored").alias("is_paid_partnership"),
+    )
+
+
+def tiktok_users(followers: pl.DataFrame) -> pl.DataFrame:
+    return followers.select(
+        pl.col("account_id").alias("open_id"),
+        pl.col("handle").alias("username"),
+        pl.col("display_name"),
+        pl.col("followers").alias("follower_count"),
+        pl.col("following").alias("following_count"),
+        (pl.col("followers") * 7).alias("likes_count"),
+        pl.col("posts_count").alias("video_count"),
+    )
+
+
+def tiktok_videos(posts: pl.DataFrame) -> pl.DataFrame:
+    return posts.select(
+        pl.col("post_id").alias("id"),
+        pl.col("account_id").alias("open_id"),
+        pl.col("published_at").dt.epoch("s").alias("create_time"),
+        pl.col("caption").alias("video_description"),
+        pl.col("likes").alias("like_count"),
+        pl.col("comments").alias("comment_count"),
+        pl.col("shares").alias("share_count"),
+        pl.col("views").alias("view_count"),
+        pl.col("saves").alias("collect_count"),
+    )
+
+
+def youtube_channels(followers: pl.DataFrame) -> pl.DataFrame:
+    hidden = pl.col("is_subscribers_hidden")
+    return followers.select(
+        pl.lit("youtube#channel").alias("kind"),
+        pl.col("account_id").alias("id"),
+        pl.struct(
+            pl.col("display_name").alias("title"),
+            ("@" + pl.col("handle")).alias("customUrl"),
+        ).alias("snippet"),
+        pl.struct(
+            (pl.col("followers") * 40).cast(pl.String).alias("viewCount"),
+            pl.when(~hidden).then(_round_3_significant("followers").cast(pl.String)).alias("subscriberCount"),
+            hidden.alias("hiddenSubscriberCount"),
+            pl.col("posts_count").cast(pl.String).alias("videoCount"),
+        ).alias("statistics"),
+    )
+
+
+def youtube_videos(posts: pl.DataFrame) -> pl.DataFrame:
+    return posts.select(
+        pl.lit("youtube#video").alias("kind"),
+        pl.col("post_id").alias("id"),
+        pl.struct(
+            pl.col("account_id").alias("channelId"),
+            _rfc3339("published_at").alias("publishedAt"),
+            pl.col("caption").str.split(" #").list.first().alias("title"),
+            pl.col("caption").alias("description"),
+        ).alias("snippet"),
+        pl.struct(
+            pl.col("views").cast(pl.String).alias("viewCount"),
+            pl.col("likes").cast(pl.String).alias("likeCount"),
+            pl.col("comments").cast(pl.String).alias("commentCount"),
+        ).alias("statistics"),
+    )
+
+
+def canonical_followers(followers: pl.DataFrame) -> pl.DataFrame:
+    return followers.select(
+        "platform",
+        "account_id",
+        pl.col("snapshot_date").cast(pl.String),
+        _rfc3339("captured_at").alias("captured_at"),
+        pl.when(~pl.col("is_subscribers_hidden")).then(pl.col("followers")).alias("followers"),
+        "following",
+        "posts_count",
+        "handle",
+        "display_name",
+        "category",
+    )
+
+
+def canonical_posts(posts: pl.DataFrame, lists_as_text: bool) -> pl.DataFrame:
+    hashtags = pl.col("caption").str.extract_all(r"#\w+").list.eval(pl.element().str.slice(1))
+    mentions = pl.col("caption").str.extract_all(r"@\w+").list.eval(pl.element().str.slice(1))
+    if lists_as_text:
+        hashtags, mentions = hashtags.list.join(";"), mentions.list.join(";")
+    return posts.select(
+        "platform",
+        "post_id",
+        "account_id",
+        pl.col("snapshot_date").cast(pl.String),
+        _rfc3339("captured_at").alias("captured_at"),
+        _rfc3339("published_at").alias("published_at"),
+        pl.col("media_type").str.to_lowercase().replace({"carousel_album": "carousel", "reels": "reel"}),
+        *POST_METRICS,
+        "caption",
+        hashtags.alias("hashtags"),
+        mentions.alias("mentions"),
+        "is_sponsored",
+    )
+
+
+def abbreviate(column: str, lowercase_suffix: pl.Expr) -> pl.Expr:
+    """How creator tools print counts: 1,234 below 10K, then 12.3k, 475.8m (one decimal)."""
+    value = pl.col(column)
+    thousands = (value.cast(pl.Float64) / 1_000).round(1)
+    millions = (value.cast(pl.Float64) / 1_000_000).round(1)
+    m_suffix = pl.when(lowercase_suffix).then(pl.lit("m")).otherwise(pl.lit("M"))
+    with_commas = value.cast(pl.String).str.replace(r"(\d)(\d{3})$", "$1,$2")
+    return (
+        pl.when(value < 10_000)
+        .then(with_commas)
+        .when(value < 1_000_000)
+        .then(pl.format("{}k", thousands))
+        .otherwise(pl.format("{}{}", millions, m_suffix))
+    )
+
+
+def creator_tool(followers: pl.DataFrame, snapshot: date) -> pl.DataFrame:
+    """A creator tool's account list: abbreviated numbers and a percentage engagement rate."""
+    odd_row = pl.int_range(pl.len()) % 2 == 1
+    return followers.with_columns(
+        (pl.col("followers") * pl.col("er_estimate") * 0.86).round(0).cast(pl.Int64).alias("avg_likes"),
+        (pl.col("followers") * pl.col("er_estimate") * 0.04).round(0).cast(pl.Int64).alias("avg_comments"),
+    ).select(
+        pl.col("account_id").alias("user_id"),
+        pl.col("handle").alias("username"),
+        "platform",
+        pl.col("display_name").alias("full_name"),
+        "category",
+        abbreviate("followers", odd_row).alias("followers"),
+        abbreviate("following", odd_row).alias("following"),
+        abbreviate("posts_count", odd_row).alias("posts"),
+        abbreviate("avg_likes", odd_row).alias("avg_likes"),
+        abbreviate("avg_comments", odd_row).alias("avg_comments"),
+        pl.format("{}%", (pl.col("er_estimate") * 100).round(2)).alias("engagement_rate"),
+        pl.lit(snapshot.isoformat()).alias("date"),
+    )
+
+
+def serialise(frame: pl.DataFrame, file_format: str, gzipped: bool = False, bom: bool = False) -> bytes:
+    """The bytes of a CSV, JSON lines ("jsonl") or Parquet file of `frame`."""
+    buffer = io.BytesIO()
+    if file_format == "csv":
+        frame.write_csv(buffer)
+    elif file_format == "jsonl":
+        frame.write_ndjson(buffer)
+    elif file_format == "parquet":
+        frame.write_parquet(buffer, compression="zstd", statistics=True)
+    else:
+        raise ValueError(f"unknown file format {file_format!r}")
+    data = buffer.getvalue()
+    if bom:
+        data = b"\xef\xbb\xbf" + data
+    return gzip.compress(data, mtime=0) if gzipped else data

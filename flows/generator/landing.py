@@ -1,0 +1,454 @@
+"""Write a simulated world as the landing folder a real agency would have, faults included.
+
+Layout: `<out>/<platform>/<YYYY-MM-DD>/<export>_<YYYY-MM-DDTHHMMSSZ>.<ext>` for the nightly API
+or canonical exports, `<out>/creator-tool/` for the weekly creator-tool CSVs, and with faults
+`<out>/late/` (files that arrive after later days), `<out>/<platform>/resent/` (duplicates) and
+`<out>/<platform>/partial/` (a truncated upload). `<out>/_generator/manifest.json` records every
+file, its expected outcome and every planted fault, so that tests can check ingest against it;
+ingest skips folders whose name starts with `_`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from flows.generator import exports
+from flows.generator.simulate import ER_BY_TIER, World, capture_instant, simulate, tier_index
+
+MANIFEST_DIR = "_generator"
+
+# Each (platform, day) nightly export is written in one of these, in rotation, so that every
+# format and compression turns up: (format family, file format, gzipped).
+FORMAT_ROTATION: tuple[tuple[str, str, bool], ...] = (
+    ("native", "jsonl", False),
+    ("native", "jsonl", True),
+    ("canonical", "csv", False),
+    ("native", "jsonl", True),
+    ("canonical", "parquet", False),
+    ("native", "jsonl", False),
+    ("canonical", "jsonl", True),
+    ("canonical", "csv", True),
+)
+NATIVE_STEMS = {
+    ("instagram", "followers"): "instagram_users",
+    ("instagram", "posts"): "instagram_media",
+    ("tiktok", "followers"): "tiktok_users",
+    ("tiktok", "posts"): "tiktok_videos",
+    ("youtube", "followers"): "youtube_channels",
+    ("youtube", "posts"): "youtube_videos",
+}
+CREATOR_TOOL_WEEKDAY = 6  # day index % 7: a weekly creator-tool export per platform
+# Instagram files of the first third of the period use the deprecated `impressions` name.
+DEPRECATED_VIEWS_SHARE = 1 / 3
+FAULT_KINDS = (
+    "duplicate_file",
+    "reexport",
+    "late_file",
+    "wrong_types",
+    "malformed_record",
+    "negative_counts",
+    "missing_required_column",
+    "truncated_gzip",
+    "empty_file",
+    "utf8_bom",
+    "unknown_extra_columns",
+)
+
+
+@dataclass
+class ExportFile:
+    """One written file and what ingesting it should do."""
+
+    path: str
+    platform: str
+    kind: str
+    format: str
+    gzipped: bool
+    rows: int
+    expect: str = "load"  # load | fail | duplicate
+    bad_rows: list[dict] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class Fault:
+    kind: str
+    path: str
+    description: str
+
+
+@dataclass
+class GenerationSummary:
+    out: str
+    files: int
+    snapshot_rows: int
+    bytes: int
+    seconds: float
+    faults: list[str]
+
+
+def _ts(instant: datetime) -> str:
+    return instant.strftime("%Y-%m-%dT%H%M%SZ")
+
+
+class _Writer:
+    """Collects files and the manifest; the only part that touches the file system."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.files: list[ExportFile] = []
+        self.faults: list[Fault] = []
+        self.bytes = 0
+
+    def write(self, relative: str, data: bytes, record: ExportFile) -> None:
+        target = self.out / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        self.bytes += len(data)
+        record.path = relative
+        self.files.append(record)
+
+    def manifest(self, parameters: dict) -> None:
+        target = self.out / MANIFEST_DIR / "manifest.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        body = {
+            "parameters": parameters,
+            "files": [asdict(f) for f in self.files],
+            "faults": [asdict(f) for f in self.faults],
+        }
+        target.write_text(json.dumps(body, indent=1, sort_keys=True, default=str) + "\n")
+
+
+def generate_landing(
+    out: Path,
+    *,
+    accounts: int,
+    days: int,
+    seed: int,
+    start: date,
+    platforms: tuple[str, ...],
+    faults: bool = False,
+    post_window_days: int = 14,
+    progress: Callable[[int, int], None] | None = None,
+) -> GenerationSummary:
+    """Simulate and write a landing folder; returns what was written."""
+    began = time.perf_counter()
+    world = simulate(accounts, days, seed=seed, start=start, platforms=platforms, post_window_days=post_window_days)
+    writer = _Writer(out)
+    plan = _FaultPlan(world, platforms) if faults else None
+    followers_by_day = _followers_with_attributes(world).partition_by(["platform", "day_index"], as_dict=True)
+    posts_by_day = _posts_with_handles(world).partition_by(["platform", "snapshot_day_index"], as_dict=True)
+    empty_posts = _posts_with_handles(world).clear()
+    steps = [(p, d) for d in range(days) for p in platforms]
+    for number, (platform, day_index) in enumerate(steps, start=1):
+        day = start + timedelta(days=day_index)
+        followers = followers_by_day.get((platform, day_index))
+        if followers is None:
+            continue
+        posts = posts_by_day.get((platform, day_index), empty_posts)
+        _write_nightly(writer, platform, day_index, day, followers, posts, days, plan)
+        if day_index % 7 == CREATOR_TOOL_WEEKDAY:
+            _write_creator_tool(writer, platform, day, followers)
+        if progress:
+            progress(number, len(steps))
+    if plan:
+        plan.write_extra_files(writer, followers_by_day, posts_by_day)
+    parameters = {
+        "accounts": accounts,
+        "days": days,
+        "seed": seed,
+        "start": start.isoformat(),
+        "platforms": list(platforms),
+        "faults": faults,
+        "post_window_days": post_window_days,
+    }
+    writer.manifest(parameters)
+    return GenerationSummary(
+        out=str(out),
+        files=len(writer.files),
+        snapshot_rows=sum(f.rows for f in writer.files if f.expect == "load"),
+        bytes=writer.bytes,
+        seconds=round(time.perf_counter() - began, 2),
+        faults=sorted({f.kind for f in writer.faults}),
+    )
+
+
+def _followers_with_attributes(world: World) -> pl.DataFrame:
+    followers = world.followers.join(
+        world.accounts.select(
+            "account_index", "handle", "display_name", "category", "is_subscribers_hidden"
+        ),
+        on="account_index",
+    )
+    names = sorted(ER_BY_TIER)
+    er_table = np.array([ER_BY_TIER[n] for n in names])
+    code = np.searchsorted(np.array(names), followers["platform"].to_numpy().astype(str))
+    er_estimate = er_table[code, tier_index(followers["followers"].to_numpy())]
+    return followers.with_columns(pl.Series("er_estimate", er_estimate)).sort("day_index", "account_index")
+
+
+def _posts_with_handles(world: World) -> pl.DataFrame:
+    return world.post_snapshots.join(world.accounts.select("account_index", "handle"), on="account_index").sort(
+        "snapshot_day_index", "post_index"
+    )
+
+
+def _native_frame(platform: str, kind: str, frame: pl.DataFrame, views_name: str) -> pl.DataFrame:
+    if platform == "instagram":
+        return exports.instagram_users(frame) if kind == "followers" else exports.instagram_media(frame, views_name)
+    if platform == "tiktok":
+        return exports.tiktok_users(frame) if kind == "followers" else exports.tiktok_videos(frame)
+    return exports.youtube_channels(frame) if kind == "followers" else exports.youtube_videos(frame)
+
+
+def _hidden_rows(platform: str, kind: str, family: str, frame: pl.DataFrame) -> list[dict]:
+    """YouTube channels that hide their count: quarantined as followers_hidden, by row number."""
+    if platform != "youtube" or kind != "followers":
+        return []
+    hidden = np.flatnonzero(frame["is_subscribers_hidden"].to_numpy()) + 1
+    # The API says so (hiddenSubscriberCount); a canonical export just has no count.
+    rule = "followers_hidden" if family == "native" else "missing_required"
+    return [{"row": int(r), "rule": rule} for r in hidden]
+
+
+def _write_nightly(
+    writer: _Writer,
+    platform: str,
+    day_index: int,
+    day: date,
+    followers: pl.DataFrame,
+    posts: pl.DataFrame,
+    days: int,
+    plan: _FaultPlan | None,
+) -> None:
+    captured = capture_instant(platform, day)
+    family, file_format, gzipped = FORMAT_ROTATION[(day_index + 3 * _platform_offset(platform)) % len(FORMAT_ROTATION)]
+    views_name = "impressions" if day_index < days * DEPRECATED_VIEWS_SHARE else "views"
+    followers = followers.with_columns(pl.lit(captured).alias("captured_at"))
+    for kind, frame in (("followers", followers), ("posts", posts)):
+        spec = _FileSpec(platform, kind, family, file_format, gzipped, captured, frame, views_name)
+        if plan:
+            spec = plan.adjust(spec, day_index)
+        if spec is None:
+            continue
+        _write_spec(writer, spec)
+
+
+def _platform_offset(platform: str) -> int:
+    return {"instagram": 0, "tiktok": 1, "youtube": 2}[platform]
+
+
+@dataclass
+class _FileSpec:
+    platform: str
+    kind: str
+    family: str
+    file_format: str
+    gzipped: bool
+    captured: datetime
+    frame: pl.DataFrame
+    views_name: str = "views"
+    folder: str = ""
+    bom: bool = False
+    bad_rows: list[dict] = field(default_factory=list)
+    mutate_text: Callable[[bytes], bytes] | None = None
+    shape: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+    expect: str = "load"
+    note: str = ""
+
+    def relative_path(self) -> str:
+        stem = NATIVE_STEMS[(self.platform, self.kind)] if self.family == "native" else f"canonical_{self.platform}_{self.kind}"
+        extension = self.file_format + (".gz" if self.gzipped else "")
+        folder = self.folder or f"{self.platform}/{self.captured.date().isoformat()}"
+        return f"{folder}/{stem}_{_ts(self.captured)}.{extension}"
+
+    def shaped(self) -> pl.DataFrame:
+        if self.family == "native":
+            frame = _native_frame(self.platform, self.kind, self.frame, self.views_name)
+        elif self.kind == "followers":
+            frame = exports.canonical_followers(self.frame)
+        else:
+            frame = exports.canonical_posts(self.frame, lists_as_text=self.file_format == "csv")
+        return self.shape(frame) if self.shape else frame
+
+
+def _write_spec(writer: _Writer, spec: _FileSpec) -> ExportFile:
+    frame = spec.shaped()
+    data = exports.serialise(frame, spec.file_format, bom=spec.bom)
+    if spec.mutate_text:
+        data = spec.mutate_text(data)
+    if spec.gzipped:
+        data = gzip.compress(data, mtime=0)
+    record = ExportFile(
+        path="",
+        platform=spec.platform,
+        kind=spec.kind,
+        format="native" if spec.family == "native" else "canonical",
+        gzipped=spec.gzipped,
+        rows=frame.height,
+        expect=spec.expect,
+        bad_rows=_hidden_rows(spec.platform, spec.kind, spec.family, spec.frame) + spec.bad_rows,
+        note=spec.note,
+    )
+    record.format = f"{record.format}.{spec.file_format}"
+    writer.write(spec.relative_path(), data, record)
+    return record
+
+
+def _write_creator_tool(writer: _Writer, platform: str, day: date, followers: pl.DataFrame) -> None:
+    # Creator tools cannot see hidden subscriber counts either, so they list no such channel.
+    frame = exports.creator_tool(followers.filter(~pl.col("is_subscribers_hidden")), day)
+    record = ExportFile(path="", platform=platform, kind="followers", format="creator_csv.csv", gzipped=False, rows=frame.height)
+    writer.write(f"creator-tool/creator_{platform}_{day.isoformat()}.csv", exports.serialise(frame, "csv"), record)
+
+
+class _FaultPlan:
+    """Where each planted fault goes: fixed, early days of the first platforms, so runs repeat."""
+
+    def __init__(self, world: World, platforms: tuple[str, ...]) -> None:
+        if world.days < 12:
+            raise ValueError("--faults needs at least 12 days to place every fault")
+        self.world = world
+        self.p0 = platforms[0]
+        self.p1 = platforms[1 % len(platforms)]
+        self.p2 = platforms[2 % len(platforms)]
+        self.late_day = world.days - 3
+
+    def adjust(self, spec: _FileSpec, day_index: int) -> _FileSpec | None:
+        key = (spec.platform, spec.kind, day_index)
+        if key == (self.p0, "posts", 3):
+            return self._wrong_types(spec)
+        if key == (self.p1, "followers", 4):
+            return self._negative_counts(spec)
+        if key == (self.p2, "followers", 8):
+            spec.family, spec.file_format, spec.gzipped, spec.bom = "canonical", "csv", False, True
+            spec.note = "utf8_bom: loads like any CSV"
+            self._fault("utf8_bom", spec, "a canonical CSV starting with a UTF-8 byte-order mark")
+        if key == (self.p0, "followers", 9):
+            spec.family, spec.file_format, spec.gzipped = "canonical", "csv", False
+            spec.shape = lambda f: f.with_columns(
+                pl.lit("🙂").alias("favourite_emoji"), pl.lit("check later").alias("internal_note")
+            )
+            spec.note = "unknown_extra_columns: ignored"
+            self._fault("unknown_extra_columns", spec, "a canonical CSV with two extra columns")
+        if spec.platform == self.p0 and day_index == self.late_day:
+            spec.folder = f"late/{spec.platform}/{spec.captured.date().isoformat()}"
+            spec.note = "late_file: ingest after the later days"
+            self._fault("late_file", spec, "a day's export that arrives after later days")
+        return spec
+
+    def _fault(self, kind: str, spec: _FileSpec, description: str) -> None:
+        self.pending = getattr(self, "pending", [])
+        self.pending.append((kind, spec, description))
+
+    def _wrong_types(self, spec: _FileSpec) -> _FileSpec:
+        spec.family, spec.file_format, spec.gzipped = "native", "jsonl", False
+        rows = [r for r in (2, 5) if r <= spec.frame.height]
+        like_field = {"instagram": "like_count", "tiktok": "like_count", "youtube": "statistics"}[spec.platform]
+
+        def break_types(frame: pl.DataFrame) -> pl.DataFrame:
+            if like_field == "statistics":
+                broken = pl.col("statistics").struct.with_fields(pl.lit("lots").alias("likeCount"))
+                return frame.with_columns(
+                    pl.when(pl.int_range(pl.len()).is_in([r - 1 for r in rows])).then(broken).otherwise(pl.col("statistics"))
+                )
+            return frame.with_columns(
+                pl.when(pl.int_range(pl.len()).is_in([r - 1 for r in rows]))
+                .then(pl.lit("lots"))
+                .otherwise(pl.col(like_field).cast(pl.String))
+                .alias(like_field)
+            )
+
+        spec.shape = break_types
+        spec.bad_rows = [{"row": r, "rule": "invalid_value"} for r in rows]
+        malformed_row = 7 if spec.frame.height >= 7 else None
+        if malformed_row:
+            spec.bad_rows.append({"row": malformed_row, "rule": "malformed_record"})
+            spec.mutate_text = lambda data: _truncate_line(data, malformed_row)
+        spec.note = "wrong_types and malformed_record rows"
+        self._fault("wrong_types", spec, f"rows {rows}: like count 'lots'")
+        if malformed_row:
+            self._fault("malformed_record", spec, f"row {malformed_row}: a JSON line cut short")
+        return spec
+
+    def _negative_counts(self, spec: _FileSpec) -> _FileSpec:
+        spec.family, spec.file_format, spec.gzipped = "canonical", "csv", False
+        rows = [r for r in (1, 3) if r <= spec.frame.height]
+        spec.frame = spec.frame.with_columns(
+            pl.when(pl.int_range(pl.len()).is_in([r - 1 for r in rows]))
+            .then(-pl.col("followers") - 1)
+            .otherwise(pl.col("followers"))
+            .alias("followers")
+        )
+        spec.bad_rows = [{"row": r, "rule": "negative_count"} for r in rows]
+        spec.note = "negative_counts rows"
+        self._fault("negative_counts", spec, f"rows {rows}: negative follower counts")
+        return spec
+
+    def write_extra_files(self, writer: _Writer, followers_by_day: dict, posts_by_day: dict) -> None:
+        """Faults that are files of their own, plus the records of in-place ones."""
+        start = self.world.start
+        for kind, spec, description in getattr(self, "pending", []):
+            writer.faults.append(Fault(kind, spec.relative_path(), description))
+
+        # duplicate_file: the same bytes again under another folder.
+        original = next(f for f in writer.files if f.platform == self.p0 and f.kind == "followers")
+        duplicate = f"{self.p0}/resent/{Path(original.path).name}"
+        data = (writer.out / original.path).read_bytes()
+        writer.write(duplicate, data, ExportFile("", self.p0, "followers", original.format, original.gzipped, original.rows, expect="duplicate", note=f"same bytes as {original.path}"))
+        writer.faults.append(Fault("duplicate_file", duplicate, f"a byte-identical copy of {original.path}"))
+
+        # reexport: day 2 of p1 exported again that evening with changed follower counts.
+        day = start + timedelta(days=2)
+        frame = followers_by_day[(self.p1, 2)]
+        captured = capture_instant(self.p1, day) + timedelta(hours=20)
+        changed = frame.with_columns(
+            (pl.col("followers") + 1 + pl.int_range(pl.len()) % 50).alias("followers"), pl.lit(captured).alias("captured_at")
+        )
+        spec = _FileSpec(self.p1, "followers", "native", "jsonl", False, captured, changed, note="reexport: wins over the morning export")
+        record = _write_spec(writer, spec)
+        writer.faults.append(Fault("reexport", record.path, "day 2 re-exported in the evening with changed counts"))
+
+        # missing_required_column: a canonical CSV without account_id: the whole file fails.
+        day = start + timedelta(days=5)
+        captured = capture_instant(self.p2, day) + timedelta(hours=1)
+        spec = _FileSpec(
+            self.p2, "followers", "canonical", "csv", False, captured,
+            followers_by_day[(self.p2, 5)].with_columns(pl.lit(captured).alias("captured_at")),
+            shape=lambda f: f.drop("account_id"), expect="fail", note="missing_required_column: account_id",
+        )
+        record = _write_spec(writer, spec)
+        writer.faults.append(Fault("missing_required_column", record.path, "canonical followers without account_id"))
+
+        # truncated_gzip: a partial upload of day 6 of p0's posts.
+        day = start + timedelta(days=6)
+        captured = capture_instant(self.p0, day)
+        posts = posts_by_day.get((self.p0, 6))
+        spec = _FileSpec(self.p0, "posts", "native", "jsonl", False, captured, posts, folder=f"{self.p0}/partial")
+        payload = exports.serialise(spec.shaped(), "jsonl", gzipped=True)
+        cut = payload[: max(20, len(payload) * 6 // 10)]
+        path = spec.relative_path() + ".gz"
+        writer.write(path, cut, ExportFile("", self.p0, "posts", "native.jsonl", True, 0, expect="fail", note="truncated_gzip"))
+        writer.faults.append(Fault("truncated_gzip", path, "a gzip cut at 60% of its bytes"))
+
+        # empty_file: a zero-byte export.
+        day = start + timedelta(days=7)
+        path = f"{self.p1}/{day.isoformat()}/{NATIVE_STEMS[(self.p1, 'posts')]}_{_ts(capture_instant(self.p1, day) + timedelta(hours=2))}.jsonl"
+        writer.write(path, b"", ExportFile("", self.p1, "posts", "native.jsonl", False, 0, expect="fail", note="empty_file"))
+        writer.faults.append(Fault("empty_file", path, "a zero-byte file"))
+
+
+def _truncate_line(data: bytes, row: int) -> bytes:
+    lines = data.split(b"\n")
+    line = lines[row - 1]
+    lines[row - 1] = line[: max(1, len(line) // 2)]
+    return b"\n".join(lines)

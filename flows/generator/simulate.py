@@ -1,0 +1,285 @@
+"""A deterministic simulation of creators, their audiences and their posts (numpy, no I/O).
+
+The world it simulates is stated in numbers here so that tests can check the output against
+them: follower counts log-normal across tiers, daily growth with drift, noise, viral jumps and
+purges, some accounts hovering at a tier boundary, posts at platform-typical rates whose metrics
+grow after publication and saturate, engagement rates that fall with tier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import polars as pl
+
+from schemas.tables import CATEGORIES
+
+# Share of accounts per platform (Instagram dominates creator marketing budgets).
+PLATFORM_WEIGHTS = {"instagram": 0.5, "tiktok": 0.3, "youtube": 0.2}
+# log10(followers) ~ Normal(4.2, 0.8): about 7% emerging, 33% nano, 45% micro, 14% macro, 1% mega.
+LOG10_FOLLOWERS_MEAN = 4.2
+LOG10_FOLLOWERS_SD = 0.8
+TIER_BOUNDARIES = (1_000, 10_000, 100_000, 1_000_000)
+HOVER_SHARE = 0.06  # accounts placed within ±3% of a tier boundary, with no drift
+VIRAL_JUMP_PROBABILITY = 0.002  # per account-day: +10% to +60% followers
+PURGE_PROBABILITY = 0.0008  # per account-day: -5% to -25% (platform removes fake followers)
+POSTS_PER_DAY = {"instagram": 0.7, "tiktok": 1.1, "youtube": 0.3}
+# Mean engagement rate (interactions / followers) by tier: emerging, nano, micro, macro, mega.
+# Instagram: ~8% nano, ~4% micro, ~2.4% macro, ~1.5% mega; TikTok higher; YouTube lower.
+ER_BY_TIER = {
+    "instagram": (0.09, 0.075, 0.040, 0.024, 0.015),
+    "tiktok": (0.16, 0.14, 0.11, 0.075, 0.05),
+    "youtube": (0.06, 0.05, 0.035, 0.022, 0.014),
+}
+# Share of interactions per component: likes, comments, shares, saves (None: not reported).
+INTERACTION_MIX = {
+    "instagram": (0.86, 0.04, 0.04, 0.06),
+    "tiktok": (0.85, 0.04, 0.05, 0.06),
+    "youtube": (0.93, 0.07, None, None),
+}
+# Hours for a post to reach 63% of its final metrics.
+SATURATION_HOURS = {"instagram": 30.0, "tiktok": 48.0, "youtube": 72.0}
+CAPTURE_TIME = {"instagram": (3, 15, 0), "tiktok": (3, 40, 0), "youtube": (4, 5, 0)}
+SPONSORED_SHARE = 0.08
+VIRAL_POST_SHARE = 0.03
+
+
+@dataclass(frozen=True)
+class World:
+    """The simulated truth: accounts, their daily follower counts, posts and post snapshots."""
+
+    accounts: pl.DataFrame
+    followers: pl.DataFrame
+    posts: pl.DataFrame
+    post_snapshots: pl.DataFrame
+    start: date
+    days: int
+
+
+def capture_instant(platform: str, day: date) -> datetime:
+    """When the nightly export of a platform is taken on a given day (UTC)."""
+    hour, minute, second = CAPTURE_TIME[platform]
+    return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=UTC)
+
+
+def tier_index(followers: np.ndarray) -> np.ndarray:
+    """0 emerging, 1 nano, 2 micro, 3 macro, 4 mega (lower bounds inclusive)."""
+    return np.searchsorted(np.array(TIER_BOUNDARIES), followers, side="right")
+
+
+def simulate(
+    accounts: int,
+    days: int,
+    *,
+    seed: int,
+    start: date,
+    platforms: tuple[str, ...] = tuple(PLATFORM_WEIGHTS),
+    post_window_days: int = 14,
+) -> World:
+    """Simulate `accounts` creators over `days` days, deterministically from `seed`."""
+    rng = np.random.default_rng(seed)
+    account_frame = _accounts(rng, accounts, platforms)
+    followers = _followers(rng, account_frame, days)
+    posts = _posts(rng, account_frame, followers, days, start)
+    snapshots = _post_snapshots(posts, days, start, post_window_days)
+    follower_frame = _follower_frame(account_frame, followers, days, start)
+    return World(account_frame, follower_frame, posts, snapshots, start, days)
+
+
+_ADJECTIVES = np.array(
+    "sunny urban wild cosy bold tiny happy lazy brave calm vivid witty salty sweet zen retro".split()
+)
+_NOUNS = np.array("chef lens trail glow nest pixel spoon atlas loop bloom craft mood fox wave".split())
+_ID_ALPHABET = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))
+
+
+def _random_ids(rng: np.random.Generator, count: int, length: int, prefix: str) -> np.ndarray:
+    chars = _ID_ALPHABET[rng.integers(0, len(_ID_ALPHABET), size=(count, length))]
+    return np.char.add(prefix, np.ascontiguousarray(chars).view(f"<U{length}").ravel())
+
+
+def _accounts(rng: np.random.Generator, n: int, platforms: tuple[str, ...]) -> pl.DataFrame:
+    weights = np.array([PLATFORM_WEIGHTS[p] for p in platforms])
+    platform = np.array(platforms)[rng.choice(len(platforms), size=n, p=weights / weights.sum())]
+    index = np.arange(n)
+    handle = np.char.add(
+        np.char.add(np.char.add(_ADJECTIVES[rng.integers(0, len(_ADJECTIVES), n)], "_"),
+                    _NOUNS[rng.integers(0, len(_NOUNS), n)]),
+        index.astype(str),
+    )
+    open_ids = _random_ids(rng, n, 32, "")
+    channel_ids = _random_ids(rng, n, 22, "UC")
+    account_id = np.where(
+        platform == "instagram",
+        (17841400000000000 + index).astype(str),
+        np.where(platform == "tiktok", open_ids, channel_ids),
+    )
+    log10_start = rng.normal(LOG10_FOLLOWERS_MEAN, LOG10_FOLLOWERS_SD, n).clip(1.5, 8.0)
+    hover = rng.random(n) < HOVER_SHARE
+    boundary = np.array(TIER_BOUNDARIES[1:])[rng.integers(0, 3, n)]
+    start_followers = np.where(hover, boundary * rng.uniform(0.97, 1.03, n), 10**log10_start)
+    drift = np.where(hover, 0.0, rng.normal(0.0015, 0.003, n))
+    noise = np.where(hover, 0.006, rng.uniform(0.002, 0.008, n))
+    return pl.DataFrame(
+        {
+            "account_index": index,
+            "platform": platform,
+            "account_id": account_id,
+            "handle": handle,
+            "display_name": np.char.title(np.char.replace(handle, "_", " ")),
+            "category": np.array(CATEGORIES)[rng.integers(0, len(CATEGORIES), n)],
+            "start_followers": start_followers,
+            "following_base": np.round(10 ** rng.normal(2.7, 0.4, n)).astype(np.int64),
+            "drift": drift,
+            "noise": noise,
+            "is_hovering": hover,
+            "activity": rng.lognormal(0.0, 0.4, n),
+            "is_subscribers_hidden": (platform == "youtube") & (rng.random(n) < 0.01),
+        }
+    )
+
+
+def _followers(rng: np.random.Generator, accounts: pl.DataFrame, days: int) -> np.ndarray:
+    """followers[account, day] as int64."""
+    n = accounts.height
+    drift = accounts["drift"].to_numpy()[:, None]
+    noise = accounts["noise"].to_numpy()[:, None]
+    log_returns = drift + noise * rng.standard_normal((n, days))
+    jumps = rng.random((n, days)) < VIRAL_JUMP_PROBABILITY
+    purges = rng.random((n, days)) < PURGE_PROBABILITY
+    log_returns += np.where(jumps, np.log1p(rng.uniform(0.10, 0.60, (n, days))), 0.0)
+    log_returns += np.where(purges, np.log1p(-rng.uniform(0.05, 0.25, (n, days))), 0.0)
+    log_returns[:, 0] = 0.0
+    start = accounts["start_followers"].to_numpy()[:, None]
+    return np.maximum(np.round(start * np.exp(np.cumsum(log_returns, axis=1))), 0).astype(np.int64)
+
+
+def _follower_frame(accounts: pl.DataFrame, followers: np.ndarray, days: int, start: date) -> pl.DataFrame:
+    n = accounts.height
+    day_index = np.tile(np.arange(days), n)
+    account_index = np.repeat(np.arange(n), days)
+    following = accounts["following_base"].to_numpy()[account_index] + (day_index // 9)
+    posts_so_far = np.repeat(np.arange(n) % 50 + 20, days) + day_index // 2
+    return pl.DataFrame(
+        {
+            "account_index": account_index,
+            "day_index": day_index,
+            "snapshot_date": pl.date_range(start, start + timedelta(days=days - 1), eager=True)
+            .to_numpy()[day_index],
+            "followers": followers.ravel(),
+            "following": following.astype(np.int64),
+            "posts_count": posts_so_far.astype(np.int64),
+        }
+    ).join(accounts.select("account_index", "platform", "account_id"), on="account_index")
+
+
+def _posts(
+    rng: np.random.Generator, accounts: pl.DataFrame, followers: np.ndarray, days: int, start: date
+) -> pl.DataFrame:
+    platform = accounts["platform"].to_numpy().astype(str)
+    rate = np.array([POSTS_PER_DAY[p] for p in platform]) * accounts["activity"].to_numpy()
+    counts = rng.poisson(rate[:, None], size=(accounts.height, days))
+    account_index, day_index = np.nonzero(counts)
+    repeats = counts[account_index, day_index]
+    account_index = np.repeat(account_index, repeats)
+    day_index = np.repeat(day_index, repeats)
+    p = account_index.size
+    post_platform = platform[account_index]
+    seconds = rng.integers(6 * 3600, 23 * 3600, p)
+    start_instant = datetime(start.year, start.month, start.day, tzinfo=UTC)
+    published_at = (
+        np.datetime64(start_instant.replace(tzinfo=None), "s")
+        + day_index.astype("timedelta64[D]")
+        + seconds.astype("timedelta64[s]")
+    ).astype("datetime64[us]")
+    followers_at_publish = followers[account_index, day_index]
+    names = sorted(ER_BY_TIER)
+    platform_code = np.searchsorted(np.array(names), post_platform)
+    er_table = np.array([ER_BY_TIER[name] for name in names])
+    mix_table = np.array([[np.nan if c is None else c for c in INTERACTION_MIX[name]] for name in names])
+    base_er = er_table[platform_code, tier_index(followers_at_publish)]
+    viral = rng.random(p) < VIRAL_POST_SHARE
+    er = base_er * rng.lognormal(-0.1, 0.45, p) * np.where(viral, 4.0, 1.0)
+    interactions = er * np.maximum(followers_at_publish, 50)
+    components = interactions[:, None] * mix_table[platform_code] * rng.uniform(0.8, 1.2, (p, 4))
+    reach = np.maximum(followers_at_publish, 50) * rng.uniform(0.15, 0.5, p) * np.where(viral, 3.0, 1.0)
+    views = np.where(
+        post_platform == "tiktok",
+        interactions / rng.uniform(0.06, 0.15, p),
+        reach * rng.uniform(1.2, 2.0, p),
+    )
+    media_type = np.where(
+        post_platform == "instagram",
+        np.array(["IMAGE", "VIDEO", "CAROUSEL_ALBUM", "REELS"])[rng.choice(4, p, p=[0.35, 0.1, 0.25, 0.3])],
+        "VIDEO",
+    )
+    post_ids = np.where(
+        post_platform == "instagram",
+        (18000000000000000 + np.arange(p)).astype(str),
+        np.where(post_platform == "tiktok", (7300000000000000000 + np.arange(p)).astype(str), _random_ids(rng, p, 11, "")),
+    )
+    sponsored = rng.random(p) < SPONSORED_SHARE
+    categories = accounts["category"].to_numpy().astype(str)[account_index]
+    topic = np.char.lower(categories)
+    phrase = np.array(["New drop", "Weekend vibes", "Try this", "Behind the scenes", "My routine", "Quick tip"])[
+        rng.integers(0, 6, p)
+    ]
+    caption = np.char.add(np.char.add(phrase, " #"), topic)
+    caption = np.char.add(caption, np.where(sponsored, " #ad @brand_partner", " #daily"))
+    return pl.DataFrame(
+        {
+            "post_index": np.arange(p),
+            "account_index": account_index,
+            "platform": post_platform,
+            "post_id": post_ids,
+            "day_index": day_index,
+            "published_at": published_at,
+            "media_type": media_type,
+            "final_likes": components[:, 0],
+            "final_comments": components[:, 1],
+            "final_shares": components[:, 2],
+            "final_saves": components[:, 3],
+            "final_views": views,
+            "final_reach": np.where(post_platform == "instagram", reach, np.nan),
+            "caption": caption,
+            "is_sponsored": sponsored,
+        },
+        nan_to_null=True,
+    ).with_columns(pl.col("published_at").dt.replace_time_zone("UTC")).join(
+        accounts.select("account_index", "account_id"), on="account_index"
+    ).sort("post_index")
+
+
+def _post_snapshots(posts: pl.DataFrame, days: int, start: date, window: int) -> pl.DataFrame:
+    """One row per post and capture day while the post is at most `window` days old."""
+    offsets = pl.DataFrame({"age_days": np.arange(window + 1, dtype=np.int64)})
+    capture_offset = {p: timedelta(hours=h, minutes=m, seconds=s) for p, (h, m, s) in CAPTURE_TIME.items()}
+    frame = (
+        posts.join(offsets, how="cross")
+        .with_columns((pl.col("day_index") + pl.col("age_days")).alias("snapshot_day_index"))
+        .filter(pl.col("snapshot_day_index") < days)
+        .with_columns(
+            (
+                pl.lit(datetime(start.year, start.month, start.day, tzinfo=UTC))
+                + pl.duration(days=pl.col("snapshot_day_index"))
+                + pl.col("platform").replace_strict(capture_offset, return_dtype=pl.Duration("us"))
+            ).alias("captured_at")
+        )
+        .filter(pl.col("captured_at") >= pl.col("published_at"))
+    )
+    hours = (pl.col("captured_at") - pl.col("published_at")).dt.total_seconds() / 3600
+    saturation = pl.col("platform").replace_strict(SATURATION_HOURS, return_dtype=pl.Float64)
+    share = 1 - (-hours / saturation).exp()
+    return frame.with_columns(
+        [
+            (pl.col(f"final_{m}") * share).floor().cast(pl.Int64).alias(m)
+            for m in ("likes", "comments", "shares", "saves", "views", "reach")
+        ]
+        + [pl.col("captured_at").dt.date().alias("snapshot_date")]
+    ).select(
+        "post_index", "account_index", "platform", "post_id", "account_id", "snapshot_day_index",
+        "snapshot_date", "captured_at", "published_at", "media_type", "likes", "comments", "shares",
+        "saves", "views", "reach", "caption", "is_sponsored",
+    ).sort("snapshot_day_index", "post_index")

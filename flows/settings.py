@@ -1,0 +1,41 @@
+"""inflow's configuration: flags, then INFLOW_* environment variables, then inflow.toml, then defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+CONFIG_FILE = "inflow.toml"
+
+
+class Settings(BaseSettings):
+    """Where the warehouse and landing folder are, and how runs behave."""
+
+    model_config = SettingsConfigDict(env_prefix="INFLOW_", toml_file=CONFIG_FILE, extra="forbid")
+
+    warehouse: Path = Field(Path("data/inflow.duckdb"), description="the DuckDB warehouse file")
+    landing: Path = Field(Path("data/landing"), description="where export files land")
+    report: Path = Field(Path("data/report.html"), description="where `inflow report` writes")
+    tier_scheme: str = Field("default", description="tier bounds: default or five_tier")
+    confirmation_days: int = Field(7, ge=0, le=90, description="days a new tier must hold to count")
+
+    @field_validator("tier_scheme")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if value not in {"default", "five_tier"}:
+            raise ValueError("tier_scheme must be 'default' or 'five_tier'")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Flags (init) > environment > inflow.toml in the working directory > defaults.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))

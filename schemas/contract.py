@@ -1,0 +1,267 @@
+"""How an export format is described and normalised to the canonical schema.
+
+A `Contract` lists the fields of one export kind (followers or posts) of one format: where each
+value is found in the export (a column name or a dotted JSON path), how its text is parsed,
+whether it is required, and which deprecated names still map to it. `normalise` applies a
+contract to raw text columns and returns canonical rows plus, for every row that breaks the
+contract, the rule and a readable reason; nothing is dropped.
+
+Policies shared by every contract:
+- unknown extra columns/keys are ignored (and reported per file by ingest), so a platform
+  adding a field never breaks a load;
+- a required field that no record of a file carries rejects the whole file;
+- a required value missing in one row, a value that does not parse, or a negative count
+  rejects that row only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from schemas import parsing
+from schemas.tables import CANONICAL_BY_KIND, polars_schema
+
+ROW_NUMBER = "_row_number"
+RAW_RECORD = "_raw"
+RULE = "_rule"
+REASON = "_reason"
+
+_REASON_VALUE_CHARS = 40
+
+
+@dataclass(frozen=True)
+class Field:
+    """One canonical column and where an export keeps it."""
+
+    name: str
+    source: str
+    parser: str
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    non_negative: bool = False
+    doc: str = ""
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return (self.source, *self.aliases)
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A format-specific row check: rows where `broken` is true are rejected with `reason`."""
+
+    rule: str
+    broken: Callable[[], pl.Expr]
+    reason: str
+    # Checked before the field checks, when it explains them (a hidden count is not "missing").
+    first: bool = False
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The contract of one export kind of one format."""
+
+    format: str
+    kind: str
+    fields: tuple[Field, ...]
+    # Keys that identify this contract in a record or header (all must be present) ...
+    signature: frozenset[str]
+    # ... and, for self-describing records (YouTube's "kind"), the values they must hold.
+    signature_values: Mapping[str, str] = field(default_factory=dict)
+    platform: str | None = None
+    is_followers_rounded: bool = False
+    # Where the capture time and snapshot date come from, in words, for the docs.
+    snapshot_rule: str = ""
+    row_rules: tuple[RowRule, ...] = ()
+    # Format-specific derivations on parsed columns (media type mapping, caption tags, ...).
+    derive: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None
+    doc: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.format}.{self.kind}"
+
+    @property
+    def source_paths(self) -> tuple[str, ...]:
+        """Every source path this contract reads, aliases included, in a stable order."""
+        return tuple(dict.fromkeys(p for f in self.fields for p in f.sources))
+
+    def matches(self, keys: Iterable[str], record: Mapping[str, Any] | None = None) -> bool:
+        """True when a header's or record's top-level keys identify this contract."""
+        present = set(keys)
+        if not self.signature <= present:
+            return False
+        record = record or {}
+        return all(record.get(k) == v for k, v in self.signature_values.items())
+
+    def missing_required(self, keys: Iterable[str]) -> list[str]:
+        """Required fields that none of the given source paths provide (a file-level error)."""
+        present = set(keys)
+        return [
+            f.source
+            for f in self.fields
+            if f.required and not any(_path_present(p, present) for p in f.sources)
+        ]
+
+
+def _path_present(path: str, keys: set[str]) -> bool:
+    # A dotted JSON path is present when its top-level key is; the leaf is checked per row.
+    return path in keys or path.split(".", 1)[0] in keys
+
+
+def normalise(
+    raw: pl.LazyFrame,
+    contract: Contract,
+    *,
+    captured_at: datetime | None = None,
+) -> pl.LazyFrame:
+    """One row per raw record: the canonical columns plus `_rule`/`_reason` (null when valid).
+
+    Input: `_row_number`, `_raw` and one String column per source path of the contract (a path
+    the file lacks may be absent). `captured_at` is the capture time read from the file name,
+    used where the records do not carry one.
+    """
+    canonical = polars_schema(CANONICAL_BY_KIND[contract.kind])
+    present = set(raw.collect_schema().names())
+    text = {p: (pl.col(p) if p in present else pl.lit(None, pl.String)) for p in contract.source_paths}
+
+    def source_text(f: Field) -> pl.Expr:
+        return pl.coalesce([text[p] for p in f.sources])
+
+    parsed = raw.with_columns(
+        [source_text(f).alias(f"_text_{f.name}") for f in contract.fields]
+        + [parsing.PARSERS[f.parser](source_text(f)).alias(f.name) for f in contract.fields]
+    )
+    parsed = parsed.pipe(_fill_context, contract, captured_at)
+    if contract.derive is not None:
+        parsed = parsed.pipe(contract.derive)
+    checks = _row_checks(contract)
+    rule = pl.lit(None, pl.String)
+    reason = pl.lit(None, pl.String)
+    for broken, rule_name, rule_reason in reversed(checks):
+        rule = pl.when(broken).then(pl.lit(rule_name)).otherwise(rule)
+        reason = pl.when(broken).then(rule_reason).otherwise(reason)
+    columns = [
+        (pl.col(name) if name in _derived_names(contract) else pl.lit(None)).cast(dtype).alias(name)
+        for name, dtype in canonical.items()
+    ]
+    return parsed.select(
+        pl.col(ROW_NUMBER), *columns, pl.col(RAW_RECORD), rule.alias(RULE), reason.alias(REASON)
+    )
+
+
+def _derived_names(contract: Contract) -> set[str]:
+    names = {f.name for f in contract.fields} | {"platform", "captured_at", "snapshot_date"}
+    if contract.kind == "followers":
+        names.add("is_followers_rounded")
+    if contract.kind == "posts":
+        names |= {"hashtags", "mentions", "is_sponsored"}
+    return names
+
+
+def _fill_context(frame: pl.LazyFrame, contract: Contract, captured_at: datetime | None) -> pl.LazyFrame:
+    """Platform, capture time and snapshot date from the contract and file where rows lack them."""
+    names = {f.name for f in contract.fields}
+    file_time = pl.lit(captured_at, pl.Datetime("us", "UTC"))
+    exprs: list[pl.Expr] = []
+    if "platform" not in names:
+        exprs.append(pl.lit(contract.platform, pl.String).alias("platform"))
+    else:
+        exprs.append(pl.col("platform").str.to_lowercase())
+    captured = pl.coalesce(pl.col("captured_at"), file_time) if "captured_at" in names else file_time
+    exprs.append(captured.alias("captured_at"))
+    frame = frame.with_columns(exprs)
+    snapshot = pl.col("captured_at").dt.date()
+    if "snapshot_date" in names:
+        snapshot = pl.coalesce(pl.col("snapshot_date"), snapshot)
+    # A capture known only by its date is taken as that day's start, so that any exact capture
+    # of the same day wins the natural-key tie.
+    frame = frame.with_columns(snapshot.alias("snapshot_date")).with_columns(
+        pl.coalesce(
+            pl.col("captured_at"),
+            pl.col("snapshot_date").cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
+        ).alias("captured_at")
+    )
+    if contract.kind == "followers" and "is_followers_rounded" not in names:
+        frame = frame.with_columns(pl.lit(contract.is_followers_rounded).alias("is_followers_rounded"))
+    if contract.kind == "posts":
+        frame = frame.pipe(_fill_post_text_fields, names)
+    return frame
+
+
+SPONSORED_TAGS = ("ad", "sponsored", "paidpartnership", "partner", "werbung")
+
+
+def _fill_post_text_fields(frame: pl.LazyFrame, names: set[str]) -> pl.LazyFrame:
+    """Hashtags, mentions and the sponsored flag from the caption where the export lacks them."""
+    caption = pl.col("caption") if "caption" in names else pl.lit(None, pl.String)
+    hashtags = parsing.tags_in_text(caption, "#")
+    mentions = parsing.tags_in_text(caption, "@")
+    if "hashtags" in names:
+        hashtags = pl.coalesce(pl.col("hashtags").list.eval(pl.element().str.to_lowercase()), hashtags)
+    if "mentions" in names:
+        mentions = pl.coalesce(pl.col("mentions").list.eval(pl.element().str.to_lowercase()), mentions)
+    frame = frame.with_columns(hashtags.alias("hashtags"), mentions.alias("mentions"))
+    # The paid-partnership label wins; otherwise an #ad-style hashtag marks the post sponsored.
+    tagged = pl.col("hashtags").list.eval(pl.element().is_in(SPONSORED_TAGS)).list.any()
+    sponsored = tagged
+    if "is_sponsored" in names:
+        sponsored = pl.coalesce(pl.col("is_sponsored"), tagged)
+    return frame.with_columns(sponsored.alias("is_sponsored"))
+
+
+def _row_checks(contract: Contract) -> list[tuple[pl.Expr, str, pl.Expr]]:
+    """(broken, rule, reason) per check, in the order they are reported (first wins)."""
+    checks: list[tuple[pl.Expr, str, pl.Expr]] = [
+        (r.broken(), r.rule, pl.lit(r.reason)) for r in contract.row_rules if r.first
+    ]
+    for f in contract.fields:
+        text = pl.col(f"_text_{f.name}")
+        shown = text.str.slice(0, _REASON_VALUE_CHARS)
+        if f.required:
+            checks.append(
+                (
+                    text.is_null() | (text.str.strip_chars() == ""),
+                    "missing_required",
+                    pl.lit(f"required field '{f.source}' is missing or empty"),
+                )
+            )
+        checks.append(
+            (
+                text.is_not_null() & (text.str.strip_chars() != "") & pl.col(f.name).is_null(),
+                "invalid_value",
+                pl.format(
+                    "'{}' = '{}' is not {}", pl.lit(f.source), shown, pl.lit(parsing.EXPECTED[f.parser])
+                ),
+            )
+        )
+        if f.non_negative:
+            checks.append(
+                (
+                    pl.col(f.name) < 0,
+                    "negative_count",
+                    pl.format("'{}' = {} is negative; counts cannot be", pl.lit(f.source), pl.col(f.name)),
+                )
+            )
+    checks.append(
+        (
+            pl.col("captured_at").is_null(),
+            "missing_capture_time",
+            pl.lit("no capture time in the record or the file name"),
+        )
+    )
+    if contract.kind == "posts":
+        checks.append(
+            (
+                pl.col("published_at") > pl.col("captured_at"),
+                "published_after_capture",
+                pl.lit("the post is published after the snapshot was captured"),
+            )
+        )
+    checks += [(r.broken(), r.rule, pl.lit(r.reason)) for r in contract.row_rules if not r.first]
+    return checks

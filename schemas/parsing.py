@@ -1,0 +1,159 @@
+"""Polars expressions that parse raw export text into typed values; a failed parse is null.
+
+Every parser takes a String expression and returns a typed expression that is null where the
+text is absent *or* unparseable; the contract compares the two to tell "missing" from "bad".
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+# Creator tools abbreviate counts: 3.3k, 475.8m, 1.2B. Thousands separators are commas in
+# groups of three ("1,234,567"). A comma followed by anything else ("1,5k") is a decimal comma
+# or a typo: ambiguous, so rejected rather than guessed.
+_ABBREVIATED = r"^([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]+))?([kKmMbB]?)$"
+_SUFFIX_POWER = {"": 0, "k": 3, "K": 3, "m": 6, "M": 6, "b": 9, "B": 9}
+_MAX_FRACTION_DIGITS = 9
+
+
+def _clean(text: pl.Expr) -> pl.Expr:
+    """Trim whitespace; empty text counts as absent."""
+    stripped = text.str.strip_chars()
+    return pl.when(stripped.str.len_chars() > 0).then(stripped)
+
+
+def integer(text: pl.Expr) -> pl.Expr:
+    """Whole numbers: "42", "42.0" and "4.2e1" (JSON writers emit floats) but not "42.5"."""
+    cleaned = _clean(text)
+    as_int = cleaned.cast(pl.Int64, strict=False)
+    as_float = cleaned.cast(pl.Float64, strict=False)
+    integral_float = (
+        pl.when(as_float.is_finite() & (as_float == as_float.round(0)) & (as_float.abs() < 2**53))
+        .then(as_float)
+        .cast(pl.Int64)
+    )
+    return pl.coalesce(as_int, integral_float)
+
+
+def decimal(text: pl.Expr) -> pl.Expr:
+    """Finite floating-point numbers; NaN and infinities are not values."""
+    as_float = _clean(text).cast(pl.Float64, strict=False)
+    return pl.when(as_float.is_finite()).then(as_float)
+
+
+def abbreviated_count(text: pl.Expr) -> pl.Expr:
+    """Exact whole counts from creator-tool text: "3.3k" -> 3300, "1,234" -> 1234, "3M".
+
+    Parsed with integer arithmetic (no float rounding); a value that is not a whole number
+    after scaling ("1.2345k") is rejected as ambiguous.
+    """
+    cleaned = _clean(text)
+    parts = cleaned.str.extract_groups(_ABBREVIATED)
+    whole = parts.struct.field("1").str.replace_all(",", "").cast(pl.Int64, strict=False)
+    fraction = parts.struct.field("2").fill_null("")
+    fraction_digits = fraction.str.len_chars().cast(pl.Int64)
+    power = parts.struct.field("3").replace_strict(_SUFFIX_POWER, return_dtype=pl.Int64, default=0)
+    fraction_value = pl.when(fraction_digits > 0).then(fraction.cast(pl.Int64, strict=False)).otherwise(0)
+    numerator = whole * pl.lit(10, pl.Int64).pow(fraction_digits) + fraction_value
+    scale_up = power - fraction_digits
+    divisor = pl.lit(10, pl.Int64).pow((-scale_up).clip(lower_bound=0))
+    value = (
+        pl.when(scale_up >= 0)
+        .then(numerator * pl.lit(10, pl.Int64).pow(scale_up.clip(lower_bound=0)))
+        .when(numerator % divisor == 0)
+        .then(numerator // divisor)
+    )
+    # A comma-grouped number must not also carry a suffix-less fraction of more digits than
+    # makes sense; and "1,234" with a suffix ("1,234k") is unusual but unambiguous: accepted.
+    return pl.when(parts.struct.field("1").is_not_null() & (fraction_digits <= _MAX_FRACTION_DIGITS)).then(
+        value
+    )
+
+
+def percent(text: pl.Expr) -> pl.Expr:
+    """A rate from "1.39%" (or "1.39") as a fraction: 0.0139. "NaN%" is not a value."""
+    cleaned = _clean(text)
+    number = cleaned.str.strip_suffix("%").str.strip_chars()
+    return decimal(number) / 100
+
+
+def timestamp_utc(text: pl.Expr) -> pl.Expr:
+    """RFC 3339 / ISO 8601 instants ("...Z", "+0000", "+00:00") as UTC; naive text is read as UTC."""
+    cleaned = _clean(text).str.replace(r"Z$", "+00:00").str.replace("T", " ", literal=True)
+    with_zone = cleaned.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%z", strict=False, time_zone="UTC")
+    naive = cleaned.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False).dt.replace_time_zone("UTC")
+    return pl.coalesce(with_zone, naive).dt.cast_time_unit("us")
+
+
+def epoch_seconds_utc(text: pl.Expr) -> pl.Expr:
+    """Unix epoch seconds (TikTok's create_time) as a UTC instant."""
+    seconds = integer(text)
+    return pl.from_epoch(seconds, time_unit="s").dt.replace_time_zone("UTC").dt.cast_time_unit("us")
+
+
+def calendar_date(text: pl.Expr) -> pl.Expr:
+    """ISO dates, YYYY-MM-DD."""
+    return _clean(text).str.to_date("%Y-%m-%d", strict=False)
+
+
+def boolean(text: pl.Expr) -> pl.Expr:
+    """true/false, 1/0, yes/no in any case."""
+    lowered = _clean(text).str.to_lowercase()
+    return (
+        pl.when(lowered.is_in(["true", "1", "yes", "y", "t"]))
+        .then(True)
+        .when(lowered.is_in(["false", "0", "no", "n", "f"]))
+        .then(False)
+    )
+
+
+def string(text: pl.Expr) -> pl.Expr:
+    """Text as given, trimmed; empty is absent."""
+    return _clean(text)
+
+
+def string_list(text: pl.Expr) -> pl.Expr:
+    """A list from a JSON array ('["a","b"]') or from ';'-, ','- or space-separated text."""
+    cleaned = _clean(text)
+    json_array = cleaned.str.starts_with("[")
+    from_json = cleaned.str.json_decode(pl.List(pl.String))
+    from_text = (
+        cleaned.str.replace_all(r"[;,\s]+", " ").str.strip_chars().str.split(" ")
+    )
+    items = pl.when(json_array).then(from_json).otherwise(from_text)
+    return items.list.eval(pl.element().str.strip_chars_start("#@").filter(pl.element().str.len_chars() > 0))
+
+
+def tags_in_text(text: pl.Expr, sigil: str) -> pl.Expr:
+    """Hashtags ('#') or mentions ('@') found in a caption, without the sigil, lowercased."""
+    return text.str.extract_all(sigil + r"[\w.]+").list.eval(
+        pl.element().str.strip_chars_start(sigil).str.strip_chars_end(".").str.to_lowercase()
+    )
+
+
+PARSERS = {
+    "integer": integer,
+    "decimal": decimal,
+    "abbreviated_count": abbreviated_count,
+    "percent": percent,
+    "timestamp": timestamp_utc,
+    "epoch_seconds": epoch_seconds_utc,
+    "date": calendar_date,
+    "boolean": boolean,
+    "string": string,
+    "string_list": string_list,
+}
+
+# What a failed parse is called in a rejection reason.
+EXPECTED = {
+    "integer": "a whole number",
+    "decimal": "a finite number",
+    "abbreviated_count": "an exact count such as 1234, 1,234, 3.3k or 3M",
+    "percent": "a percentage such as 1.39%",
+    "timestamp": "an RFC 3339 timestamp",
+    "epoch_seconds": "epoch seconds",
+    "date": "a YYYY-MM-DD date",
+    "boolean": "true or false",
+    "string": "text",
+    "string_list": "a list",
+}

@@ -1,0 +1,95 @@
+"""The canonical tables: the Arrow schemas every export format normalises to."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import polars as pl
+
+PLATFORMS: tuple[str, ...] = ("instagram", "tiktok", "youtube")
+KINDS: tuple[str, ...] = ("followers", "posts")
+
+# Dates are UTC everywhere; timestamps carry the zone so no reader can mistake them for local.
+UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+FOLLOWER_SNAPSHOT = pa.schema(
+    [
+        pa.field("platform", pa.string(), nullable=False),
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("snapshot_date", pa.date32(), nullable=False),
+        pa.field("captured_at", UTC_TIMESTAMP, nullable=False),
+        pa.field("followers", pa.int64(), nullable=False),
+        pa.field("following", pa.int64()),
+        pa.field("posts_count", pa.int64()),
+        # YouTube rounds public subscriber counts to 3 significant digits and creator tools
+        # abbreviate (12.3k): such counts are flagged so growth and anomaly rules can discount them.
+        pa.field("is_followers_rounded", pa.bool_(), nullable=False),
+    ],
+    metadata={"grain": "one row per (platform, account_id, snapshot_date)"},
+)
+
+POST_SNAPSHOT = pa.schema(
+    [
+        pa.field("platform", pa.string(), nullable=False),
+        pa.field("post_id", pa.string(), nullable=False),
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("snapshot_date", pa.date32(), nullable=False),
+        pa.field("captured_at", UTC_TIMESTAMP, nullable=False),
+        pa.field("published_at", UTC_TIMESTAMP, nullable=False),
+        pa.field("media_type", pa.string()),
+        # A metric the platform does not report is null, never a fake 0.
+        pa.field("likes", pa.int64()),
+        pa.field("comments", pa.int64()),
+        pa.field("shares", pa.int64()),
+        pa.field("saves", pa.int64()),
+        pa.field("views", pa.int64()),
+        pa.field("reach", pa.int64()),
+        pa.field("caption", pa.string()),
+        pa.field("hashtags", pa.list_(pa.string())),
+        pa.field("mentions", pa.list_(pa.string())),
+        pa.field("is_sponsored", pa.bool_()),
+    ],
+    metadata={"grain": "one row per (platform, post_id, snapshot_date)"},
+)
+
+ACCOUNT = pa.schema(
+    [
+        pa.field("platform", pa.string(), nullable=False),
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("handle", pa.string()),
+        pa.field("display_name", pa.string()),
+        pa.field("category", pa.string()),
+        pa.field("captured_at", UTC_TIMESTAMP, nullable=False),
+    ],
+    metadata={"grain": "one row per (platform, account_id): the latest known attributes"},
+)
+
+# Natural keys: when a key arrives twice the latest capture wins (see warehouse/).
+FOLLOWER_SNAPSHOT_KEY: tuple[str, ...] = ("platform", "account_id", "snapshot_date")
+POST_SNAPSHOT_KEY: tuple[str, ...] = ("platform", "post_id", "snapshot_date")
+ACCOUNT_KEY: tuple[str, ...] = ("platform", "account_id")
+
+# What a follower-kind export row carries beyond the snapshot: the account's attributes.
+FOLLOWER_BATCH = pa.schema(
+    list(FOLLOWER_SNAPSHOT) + [ACCOUNT.field(n) for n in ("handle", "display_name", "category")]
+)
+
+CANONICAL_BY_KIND: dict[str, pa.Schema] = {"followers": FOLLOWER_BATCH, "posts": POST_SNAPSHOT}
+
+CATEGORIES: tuple[str, ...] = (
+    "Beauty",
+    "Food",
+    "Lifestyle",
+    "Fitness",
+    "Travel",
+    "Humor",
+    "Parenting",
+    "DIY",
+    "Fashion",
+    "Tech",
+)
+
+
+def polars_schema(schema: pa.Schema) -> pl.Schema:
+    """The Polars schema of an Arrow contract (one source of truth for both)."""
+    return pl.Schema(pl.from_arrow(schema.empty_table()).schema)
+
