@@ -65,7 +65,9 @@ def generate(
     platforms: Annotated[str, typer.Option(help="comma-separated platforms")] = ",".join(PLATFORMS),
     seed: Annotated[int, typer.Option(help="random seed: same seed, same bytes")] = 1,
     start: Annotated[str, typer.Option(help="first day, YYYY-MM-DD")] = "2026-01-01",
-    faults: Annotated[bool, typer.Option("--faults", help="also write the bad inputs real folders get")] = False,
+    faults: Annotated[
+        bool, typer.Option("--faults", help="also write the bad inputs real folders get")
+    ] = False,
 ) -> None:
     """Write realistic export files in every supported format (deterministic from --seed)."""
     from flows.generator.landing import generate_landing
@@ -79,7 +81,13 @@ def generate(
         task = progress.add_task("writing exports", total=None)
         try:
             summary = generate_landing(
-                out, accounts=accounts, days=days, seed=seed, start=first_day, platforms=chosen, faults=faults,
+                out,
+                accounts=accounts,
+                days=days,
+                seed=seed,
+                start=first_day,
+                platforms=chosen,
+                faults=faults,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
         except ValueError as error:
@@ -105,5 +113,5 @@ def demo(
     typer.echo(f"sample exports are in {settings.landing.resolve()}")
 
 
-def main() -> None:  # pragma: no cover - console entry
+if __name__ == "__main__":
     app()

@@ -30,6 +30,7 @@ ROW_NUMBER = "_row_number"
 RAW_RECORD = "_raw"
 RULE = "_rule"
 REASON = "_reason"
+MALFORMED = "_malformed"
 
 _REASON_VALUE_CHARS = 40
 
@@ -128,11 +129,15 @@ def normalise(
     """
     canonical = polars_schema(CANONICAL_BY_KIND[contract.kind])
     present = set(raw.collect_schema().names())
-    text = {p: (pl.col(p) if p in present else pl.lit(None, pl.String)) for p in contract.source_paths}
+    text = {
+        p: (pl.col(p) if p in present else pl.lit(None, pl.String)) for p in contract.source_paths
+    }
 
     def source_text(f: Field) -> pl.Expr:
         return pl.coalesce([text[p] for p in f.sources])
 
+    if MALFORMED not in present:
+        raw = raw.with_columns(pl.lit(False).alias(MALFORMED))
     parsed = raw.with_columns(
         [source_text(f).alias(f"_text_{f.name}") for f in contract.fields]
         + [parsing.PARSERS[f.parser](source_text(f)).alias(f.name) for f in contract.fields]
@@ -146,8 +151,9 @@ def normalise(
     for broken, rule_name, rule_reason in reversed(checks):
         rule = pl.when(broken).then(pl.lit(rule_name)).otherwise(rule)
         reason = pl.when(broken).then(rule_reason).otherwise(reason)
+    available = set(parsed.collect_schema().names())
     columns = [
-        (pl.col(name) if name in _derived_names(contract) else pl.lit(None)).cast(dtype).alias(name)
+        (pl.col(name) if name in available else pl.lit(None)).cast(dtype).alias(name)
         for name, dtype in canonical.items()
     ]
     return parsed.select(
@@ -155,16 +161,9 @@ def normalise(
     )
 
 
-def _derived_names(contract: Contract) -> set[str]:
-    names = {f.name for f in contract.fields} | {"platform", "captured_at", "snapshot_date"}
-    if contract.kind == "followers":
-        names.add("is_followers_rounded")
-    if contract.kind == "posts":
-        names |= {"hashtags", "mentions", "is_sponsored"}
-    return names
-
-
-def _fill_context(frame: pl.LazyFrame, contract: Contract, captured_at: datetime | None) -> pl.LazyFrame:
+def _fill_context(
+    frame: pl.LazyFrame, contract: Contract, captured_at: datetime | None
+) -> pl.LazyFrame:
     """Platform, capture time and snapshot date from the contract and file where rows lack them."""
     names = {f.name for f in contract.fields}
     file_time = pl.lit(captured_at, pl.Datetime("us", "UTC"))
@@ -173,7 +172,9 @@ def _fill_context(frame: pl.LazyFrame, contract: Contract, captured_at: datetime
         exprs.append(pl.lit(contract.platform, pl.String).alias("platform"))
     else:
         exprs.append(pl.col("platform").str.to_lowercase())
-    captured = pl.coalesce(pl.col("captured_at"), file_time) if "captured_at" in names else file_time
+    captured = (
+        pl.coalesce(pl.col("captured_at"), file_time) if "captured_at" in names else file_time
+    )
     exprs.append(captured.alias("captured_at"))
     frame = frame.with_columns(exprs)
     snapshot = pl.col("captured_at").dt.date()
@@ -188,7 +189,9 @@ def _fill_context(frame: pl.LazyFrame, contract: Contract, captured_at: datetime
         ).alias("captured_at")
     )
     if contract.kind == "followers" and "is_followers_rounded" not in names:
-        frame = frame.with_columns(pl.lit(contract.is_followers_rounded).alias("is_followers_rounded"))
+        frame = frame.with_columns(
+            pl.lit(contract.is_followers_rounded).alias("is_followers_rounded")
+        )
     if contract.kind == "posts":
         frame = frame.pipe(_fill_post_text_fields, names)
     return frame
@@ -203,9 +206,13 @@ def _fill_post_text_fields(frame: pl.LazyFrame, names: set[str]) -> pl.LazyFrame
     hashtags = parsing.tags_in_text(caption, "#")
     mentions = parsing.tags_in_text(caption, "@")
     if "hashtags" in names:
-        hashtags = pl.coalesce(pl.col("hashtags").list.eval(pl.element().str.to_lowercase()), hashtags)
+        hashtags = pl.coalesce(
+            pl.col("hashtags").list.eval(pl.element().str.to_lowercase()), hashtags
+        )
     if "mentions" in names:
-        mentions = pl.coalesce(pl.col("mentions").list.eval(pl.element().str.to_lowercase()), mentions)
+        mentions = pl.coalesce(
+            pl.col("mentions").list.eval(pl.element().str.to_lowercase()), mentions
+        )
     frame = frame.with_columns(hashtags.alias("hashtags"), mentions.alias("mentions"))
     # The paid-partnership label wins; otherwise an #ad-style hashtag marks the post sponsored.
     tagged = pl.col("hashtags").list.eval(pl.element().is_in(SPONSORED_TAGS)).list.any()
@@ -218,8 +225,9 @@ def _fill_post_text_fields(frame: pl.LazyFrame, names: set[str]) -> pl.LazyFrame
 def _row_checks(contract: Contract) -> list[tuple[pl.Expr, str, pl.Expr]]:
     """(broken, rule, reason) per check, in the order they are reported (first wins)."""
     checks: list[tuple[pl.Expr, str, pl.Expr]] = [
-        (r.broken(), r.rule, pl.lit(r.reason)) for r in contract.row_rules if r.first
+        (pl.col(MALFORMED), "malformed_record", pl.lit("the record is not a complete JSON object"))
     ]
+    checks += [(r.broken(), r.rule, pl.lit(r.reason)) for r in contract.row_rules if r.first]
     for f in contract.fields:
         text = pl.col(f"_text_{f.name}")
         shown = text.str.slice(0, _REASON_VALUE_CHARS)
@@ -236,7 +244,10 @@ def _row_checks(contract: Contract) -> list[tuple[pl.Expr, str, pl.Expr]]:
                 text.is_not_null() & (text.str.strip_chars() != "") & pl.col(f.name).is_null(),
                 "invalid_value",
                 pl.format(
-                    "'{}' = '{}' is not {}", pl.lit(f.source), shown, pl.lit(parsing.EXPECTED[f.parser])
+                    "'{}' = '{}' is not {}",
+                    pl.lit(f.source),
+                    shown,
+                    pl.lit(parsing.EXPECTED[f.parser]),
                 ),
             )
         )
@@ -245,7 +256,9 @@ def _row_checks(contract: Contract) -> list[tuple[pl.Expr, str, pl.Expr]]:
                 (
                     pl.col(f.name) < 0,
                     "negative_count",
-                    pl.format("'{}' = {} is negative; counts cannot be", pl.lit(f.source), pl.col(f.name)),
+                    pl.format(
+                        "'{}' = {} is negative; counts cannot be", pl.lit(f.source), pl.col(f.name)
+                    ),
                 )
             )
     checks.append(
@@ -265,3 +278,52 @@ def _row_checks(contract: Contract) -> list[tuple[pl.Expr, str, pl.Expr]]:
         )
     checks += [(r.broken(), r.rule, pl.lit(r.reason)) for r in contract.row_rules if not r.first]
     return checks
+
+
+def raw_from_json_lines(lines: pl.LazyFrame, contract: Contract) -> pl.LazyFrame:
+    """One row per JSON line: `_row_number`, `_raw`, `_malformed` and each source path as text.
+
+    Input: `_row_number` and `_raw` (the line). Values of any JSON type come out as their text
+    (`12`, `"12"` -> "12"); a line that is not a whole JSON object is marked malformed.
+    """
+    root = pl.col(RAW_RECORD).str.json_path_match("$")
+    return lines.with_columns(
+        [
+            pl.col(RAW_RECORD).str.json_path_match(_json_path(p)).alias(p)
+            for p in contract.source_paths
+        ]
+        + [(root.is_null() | ~root.str.starts_with("{")).alias(MALFORMED)]
+    )
+
+
+def _json_path(path: str) -> str:
+    return "$" + "".join(
+        f"['{part}']" if not part.isidentifier() else f".{part}" for part in path.split(".")
+    )
+
+
+def raw_from_columns(table: pl.LazyFrame, contract: Contract) -> pl.LazyFrame:
+    """One row per table row (CSV, Parquet): each source column as text, `_raw` as a JSON object.
+
+    Input: the file's own columns plus `_row_number`. Lists become ';'-separated text, instants
+    ISO 8601 in UTC, so typed Parquet and all-text CSV normalise the same way.
+    """
+    schema = table.collect_schema()
+    originals = [n for n in schema.names() if n != ROW_NUMBER]
+    as_text = {n: _as_text(pl.col(n), schema[n]).alias(n) for n in originals}
+    return (
+        table.with_columns(as_text.values())
+        .with_columns(pl.struct(originals).struct.json_encode().alias(RAW_RECORD))
+        .select(ROW_NUMBER, RAW_RECORD, *[p for p in contract.source_paths if p in as_text])
+    )
+
+
+def _as_text(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    if isinstance(dtype, pl.List | pl.Array):
+        return column.cast(pl.List(pl.String)).list.join(";")
+    if isinstance(dtype, pl.Datetime):
+        zoned = column.dt.convert_time_zone("UTC") if dtype.time_zone else column
+        return zoned.dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ")
+    if isinstance(dtype, pl.Struct):
+        return column.struct.json_encode()
+    return column.cast(pl.String)

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from schemas.contract import Contract, Field
 from schemas.canonical import KNOWN_PLATFORM
+from schemas.contract import Contract, Field
 
 # "12.3k" and "1.2M" are rounded; "12,345" and "12345" are exact.
 _ROUNDED = r"(?i)[kmb]\s*$|\.\d"
@@ -44,7 +44,10 @@ FOLLOWERS = Contract(
     snapshot_rule="date column, else the file name's date; capture time from the file name",
     row_rules=(KNOWN_PLATFORM,),
     derive=lambda frame: frame.with_columns(
-        pl.col("_text_followers").str.strip_chars().str.contains(_ROUNDED).alias("is_followers_rounded"),
+        pl.col("_text_followers")
+        .str.strip_chars()
+        .str.contains(_ROUNDED)
+        .alias("is_followers_rounded"),
         pl.col("handle").str.strip_chars_start("@"),
     ),
     doc="Creator-tool account exports: one follower snapshot per row.",

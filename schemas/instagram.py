@@ -37,7 +37,9 @@ _PRODUCT_TYPES = {"REELS": "reel", "STORY": "story"}
 
 
 def _media_type(frame: pl.LazyFrame) -> pl.LazyFrame:
-    product = pl.col("media_product_type").str.to_uppercase().replace_strict(_PRODUCT_TYPES, default=None)
+    product = (
+        pl.col("media_product_type").str.to_uppercase().replace_strict(_PRODUCT_TYPES, default=None)
+    )
     media = pl.col("media_type").str.to_uppercase()
     mapped = media.replace_strict(_MEDIA_TYPES, default=media.str.to_lowercase())
     return frame.with_columns(pl.coalesce(product, mapped).alias("media_type"))

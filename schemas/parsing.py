@@ -53,7 +53,9 @@ def abbreviated_count(text: pl.Expr) -> pl.Expr:
     fraction = parts.struct.field("2").fill_null("")
     fraction_digits = fraction.str.len_chars().cast(pl.Int64)
     power = parts.struct.field("3").replace_strict(_SUFFIX_POWER, return_dtype=pl.Int64, default=0)
-    fraction_value = pl.when(fraction_digits > 0).then(fraction.cast(pl.Int64, strict=False)).otherwise(0)
+    fraction_value = (
+        pl.when(fraction_digits > 0).then(fraction.cast(pl.Int64, strict=False)).otherwise(0)
+    )
     numerator = whole * pl.lit(10, pl.Int64).pow(fraction_digits) + fraction_value
     scale_up = power - fraction_digits
     divisor = pl.lit(10, pl.Int64).pow((-scale_up).clip(lower_bound=0))
@@ -65,9 +67,9 @@ def abbreviated_count(text: pl.Expr) -> pl.Expr:
     )
     # A comma-grouped number must not also carry a suffix-less fraction of more digits than
     # makes sense; and "1,234" with a suffix ("1,234k") is unusual but unambiguous: accepted.
-    return pl.when(parts.struct.field("1").is_not_null() & (fraction_digits <= _MAX_FRACTION_DIGITS)).then(
-        value
-    )
+    return pl.when(
+        parts.struct.field("1").is_not_null() & (fraction_digits <= _MAX_FRACTION_DIGITS)
+    ).then(value)
 
 
 def percent(text: pl.Expr) -> pl.Expr:
@@ -81,7 +83,9 @@ def timestamp_utc(text: pl.Expr) -> pl.Expr:
     """RFC 3339 / ISO 8601 instants ("...Z", "+0000", "+00:00") as UTC; naive text is read as UTC."""
     cleaned = _clean(text).str.replace(r"Z$", "+00:00").str.replace("T", " ", literal=True)
     with_zone = cleaned.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%z", strict=False, time_zone="UTC")
-    naive = cleaned.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False).dt.replace_time_zone("UTC")
+    naive = cleaned.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False).dt.replace_time_zone(
+        "UTC"
+    )
     return pl.coalesce(with_zone, naive).dt.cast_time_unit("us")
 
 
@@ -113,15 +117,21 @@ def string(text: pl.Expr) -> pl.Expr:
 
 
 def string_list(text: pl.Expr) -> pl.Expr:
-    """A list from a JSON array ('["a","b"]') or from ';'-, ','- or space-separated text."""
-    cleaned = _clean(text)
-    json_array = cleaned.str.starts_with("[")
-    from_json = cleaned.str.json_decode(pl.List(pl.String))
-    from_text = (
-        cleaned.str.replace_all(r"[;,\s]+", " ").str.strip_chars().str.split(" ")
+    """A list from a JSON array of words ('["a","b"]') or ';'-, ','- or space-separated text.
+
+    Tags and handles hold no quotes, commas or spaces, so brackets and quotes are dropped and
+    the rest split, which also survives a list that a writer did not quote.
+    """
+    words = (
+        _clean(text)
+        .str.replace_all(r'[\[\]"]', " ")
+        .str.replace_all(r"[;,\s]+", " ")
+        .str.strip_chars()
     )
-    items = pl.when(json_array).then(from_json).otherwise(from_text)
-    return items.list.eval(pl.element().str.strip_chars_start("#@").filter(pl.element().str.len_chars() > 0))
+    items = pl.when(words.str.len_chars() > 0).then(words.str.split(" "))
+    return items.list.eval(
+        pl.element().str.strip_chars_start("#@").filter(pl.element().str.len_chars() > 0)
+    )
 
 
 def tags_in_text(text: pl.Expr, sigil: str) -> pl.Expr:

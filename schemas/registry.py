@@ -46,7 +46,13 @@ def capture_time_from_name(file_name: str) -> datetime | None:
     year, month, day, hour, minute, second = matches[-1].groups()
     try:
         return datetime(
-            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), tzinfo=UTC
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            tzinfo=UTC,
         )
     except ValueError:
         return None

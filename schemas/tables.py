@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import pyarrow as pa
 import polars as pl
+import pyarrow as pa
 
 PLATFORMS: tuple[str, ...] = ("instagram", "tiktok", "youtube")
 KINDS: tuple[str, ...] = ("followers", "posts")
@@ -92,4 +92,3 @@ CATEGORIES: tuple[str, ...] = (
 def polars_schema(schema: pa.Schema) -> pl.Schema:
     """The Polars schema of an Arrow contract (one source of truth for both)."""
     return pl.Schema(pl.from_arrow(schema.empty_table()).schema)
-

@@ -22,7 +22,9 @@ FOLLOWERS = Contract(
         Field("account_id", "id", "string", required=True, doc="channel id (UC...)"),
         Field("handle", "snippet.customUrl", "string"),
         Field("display_name", "snippet.title", "string"),
-        Field("followers", "statistics.subscriberCount", "integer", required=True, non_negative=True),
+        Field(
+            "followers", "statistics.subscriberCount", "integer", required=True, non_negative=True
+        ),
         Field("posts_count", "statistics.videoCount", "integer", non_negative=True),
         Field("subscribers_hidden", "statistics.hiddenSubscriberCount", "boolean"),
         Field("captured_at", "captured_at", "timestamp"),

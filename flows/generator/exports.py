@@ -48,8 +48,14 @@ def instagram_media(posts: pl.DataFrame, views_name: str = "views") -> pl.DataFr
         pl.struct(pl.col("account_id").alias("id")).alias("owner"),
         pl.col("handle").alias("username"),
         _rfc3339("published_at", instagram_style=True).alias("timestamp"),
-        pl.when(pl.col("media_type") == "REELS").then(pl.lit("VIDEO")).otherwise(pl.col("media_type")).alias("media_type"),
-        pl.when(pl.col("media_type") == "REELS").then(pl.lit("REELS")).otherwise(pl.lit("FEED")).alias("media_product_type"),
+        pl.when(pl.col("media_type") == "REELS")
+        .then(pl.lit("VIDEO"))
+        .otherwise(pl.col("media_type"))
+        .alias("media_type"),
+        pl.when(pl.col("media_type") == "REELS")
+        .then(pl.lit("REELS"))
+        .otherwise(pl.lit("FEED"))
+        .alias("media_product_type"),
         pl.col("likes").alias("like_count"),
         pl.col("comments").alias("comments_count"),
         pl.col("saves").alias("saved"),
@@ -98,7 +104,9 @@ def youtube_channels(followers: pl.DataFrame) -> pl.DataFrame:
         ).alias("snippet"),
         pl.struct(
             (pl.col("followers") * 40).cast(pl.String).alias("viewCount"),
-            pl.when(~hidden).then(_round_3_significant("followers").cast(pl.String)).alias("subscriberCount"),
+            pl.when(~hidden)
+            .then(_round_3_significant("followers").cast(pl.String))
+            .alias("subscriberCount"),
             hidden.alias("hiddenSubscriberCount"),
             pl.col("posts_count").cast(pl.String).alias("videoCount"),
         ).alias("statistics"),
@@ -150,7 +158,9 @@ def canonical_posts(posts: pl.DataFrame, lists_as_text: bool) -> pl.DataFrame:
         pl.col("snapshot_date").cast(pl.String),
         _rfc3339("captured_at").alias("captured_at"),
         _rfc3339("published_at").alias("published_at"),
-        pl.col("media_type").str.to_lowercase().replace({"carousel_album": "carousel", "reels": "reel"}),
+        pl.col("media_type")
+        .str.to_lowercase()
+        .replace({"carousel_album": "carousel", "reels": "reel"}),
         *POST_METRICS,
         "caption",
         hashtags.alias("hashtags"),
@@ -179,8 +189,14 @@ def creator_tool(followers: pl.DataFrame, snapshot: date) -> pl.DataFrame:
     """A creator tool's account list: abbreviated numbers and a percentage engagement rate."""
     odd_row = pl.int_range(pl.len()) % 2 == 1
     return followers.with_columns(
-        (pl.col("followers") * pl.col("er_estimate") * 0.86).round(0).cast(pl.Int64).alias("avg_likes"),
-        (pl.col("followers") * pl.col("er_estimate") * 0.04).round(0).cast(pl.Int64).alias("avg_comments"),
+        (pl.col("followers") * pl.col("er_estimate") * 0.86)
+        .round(0)
+        .cast(pl.Int64)
+        .alias("avg_likes"),
+        (pl.col("followers") * pl.col("er_estimate") * 0.04)
+        .round(0)
+        .cast(pl.Int64)
+        .alias("avg_comments"),
     ).select(
         pl.col("account_id").alias("user_id"),
         pl.col("handle").alias("username"),
@@ -197,7 +213,9 @@ def creator_tool(followers: pl.DataFrame, snapshot: date) -> pl.DataFrame:
     )
 
 
-def serialise(frame: pl.DataFrame, file_format: str, gzipped: bool = False, bom: bool = False) -> bytes:
+def serialise(
+    frame: pl.DataFrame, file_format: str, gzipped: bool = False, bom: bool = False
+) -> bytes:
     """The bytes of a CSV, JSON lines ("jsonl") or Parquet file of `frame`."""
     buffer = io.BytesIO()
     if file_format == "csv":

@@ -142,11 +142,22 @@ def generate_landing(
 ) -> GenerationSummary:
     """Simulate and write a landing folder; returns what was written."""
     began = time.perf_counter()
-    world = simulate(accounts, days, seed=seed, start=start, platforms=platforms, post_window_days=post_window_days)
+    world = simulate(
+        accounts,
+        days,
+        seed=seed,
+        start=start,
+        platforms=platforms,
+        post_window_days=post_window_days,
+    )
     writer = _Writer(out)
     plan = _FaultPlan(world, platforms) if faults else None
-    followers_by_day = _followers_with_attributes(world).partition_by(["platform", "day_index"], as_dict=True)
-    posts_by_day = _posts_with_handles(world).partition_by(["platform", "snapshot_day_index"], as_dict=True)
+    followers_by_day = _followers_with_attributes(world).partition_by(
+        ["platform", "day_index"], as_dict=True
+    )
+    posts_by_day = _posts_with_handles(world).partition_by(
+        ["platform", "snapshot_day_index"], as_dict=True
+    )
     empty_posts = _posts_with_handles(world).clear()
     steps = [(p, d) for d in range(days) for p in platforms]
     for number, (platform, day_index) in enumerate(steps, start=1):
@@ -193,18 +204,24 @@ def _followers_with_attributes(world: World) -> pl.DataFrame:
     er_table = np.array([ER_BY_TIER[n] for n in names])
     code = np.searchsorted(np.array(names), followers["platform"].to_numpy().astype(str))
     er_estimate = er_table[code, tier_index(followers["followers"].to_numpy())]
-    return followers.with_columns(pl.Series("er_estimate", er_estimate)).sort("day_index", "account_index")
+    return followers.with_columns(pl.Series("er_estimate", er_estimate)).sort(
+        "day_index", "account_index"
+    )
 
 
 def _posts_with_handles(world: World) -> pl.DataFrame:
-    return world.post_snapshots.join(world.accounts.select("account_index", "handle"), on="account_index").sort(
-        "snapshot_day_index", "post_index"
-    )
+    return world.post_snapshots.join(
+        world.accounts.select("account_index", "handle"), on="account_index"
+    ).sort("snapshot_day_index", "post_index")
 
 
 def _native_frame(platform: str, kind: str, frame: pl.DataFrame, views_name: str) -> pl.DataFrame:
     if platform == "instagram":
-        return exports.instagram_users(frame) if kind == "followers" else exports.instagram_media(frame, views_name)
+        return (
+            exports.instagram_users(frame)
+            if kind == "followers"
+            else exports.instagram_media(frame, views_name)
+        )
     if platform == "tiktok":
         return exports.tiktok_users(frame) if kind == "followers" else exports.tiktok_videos(frame)
     return exports.youtube_channels(frame) if kind == "followers" else exports.youtube_videos(frame)
@@ -231,16 +248,18 @@ def _write_nightly(
     plan: _FaultPlan | None,
 ) -> None:
     captured = capture_instant(platform, day)
-    family, file_format, gzipped = FORMAT_ROTATION[(day_index + 3 * _platform_offset(platform)) % len(FORMAT_ROTATION)]
+    family, file_format, gzipped = FORMAT_ROTATION[
+        (day_index + 3 * _platform_offset(platform)) % len(FORMAT_ROTATION)
+    ]
     views_name = "impressions" if day_index < days * DEPRECATED_VIEWS_SHARE else "views"
     followers = followers.with_columns(pl.lit(captured).alias("captured_at"))
     for kind, frame in (("followers", followers), ("posts", posts)):
         spec = _FileSpec(platform, kind, family, file_format, gzipped, captured, frame, views_name)
         if plan:
             spec = plan.adjust(spec, day_index)
-        if spec is None:
-            continue
-        _write_spec(writer, spec)
+        # An export with nothing in it is not written (an empty file is one of the faults).
+        if spec.frame.height:
+            _write_spec(writer, spec)
 
 
 def _platform_offset(platform: str) -> int:
@@ -266,7 +285,11 @@ class _FileSpec:
     note: str = ""
 
     def relative_path(self) -> str:
-        stem = NATIVE_STEMS[(self.platform, self.kind)] if self.family == "native" else f"canonical_{self.platform}_{self.kind}"
+        stem = (
+            NATIVE_STEMS[(self.platform, self.kind)]
+            if self.family == "native"
+            else f"canonical_{self.platform}_{self.kind}"
+        )
         extension = self.file_format + (".gz" if self.gzipped else "")
         folder = self.folder or f"{self.platform}/{self.captured.date().isoformat()}"
         return f"{folder}/{stem}_{_ts(self.captured)}.{extension}"
@@ -307,8 +330,19 @@ def _write_spec(writer: _Writer, spec: _FileSpec) -> ExportFile:
 def _write_creator_tool(writer: _Writer, platform: str, day: date, followers: pl.DataFrame) -> None:
     # Creator tools cannot see hidden subscriber counts either, so they list no such channel.
     frame = exports.creator_tool(followers.filter(~pl.col("is_subscribers_hidden")), day)
-    record = ExportFile(path="", platform=platform, kind="followers", format="creator_csv.csv", gzipped=False, rows=frame.height)
-    writer.write(f"creator-tool/creator_{platform}_{day.isoformat()}.csv", exports.serialise(frame, "csv"), record)
+    record = ExportFile(
+        path="",
+        platform=platform,
+        kind="followers",
+        format="creator_csv.csv",
+        gzipped=False,
+        rows=frame.height,
+    )
+    writer.write(
+        f"creator-tool/creator_{platform}_{day.isoformat()}.csv",
+        exports.serialise(frame, "csv"),
+        record,
+    )
 
 
 class _FaultPlan:
@@ -323,7 +357,7 @@ class _FaultPlan:
         self.p2 = platforms[2 % len(platforms)]
         self.late_day = world.days - 3
 
-    def adjust(self, spec: _FileSpec, day_index: int) -> _FileSpec | None:
+    def adjust(self, spec: _FileSpec, day_index: int) -> _FileSpec:
         key = (spec.platform, spec.kind, day_index)
         if key == (self.p0, "posts", 3):
             return self._wrong_types(spec)
@@ -353,13 +387,17 @@ class _FaultPlan:
     def _wrong_types(self, spec: _FileSpec) -> _FileSpec:
         spec.family, spec.file_format, spec.gzipped = "native", "jsonl", False
         rows = [r for r in (2, 5) if r <= spec.frame.height]
-        like_field = {"instagram": "like_count", "tiktok": "like_count", "youtube": "statistics"}[spec.platform]
+        like_field = {"instagram": "like_count", "tiktok": "like_count", "youtube": "statistics"}[
+            spec.platform
+        ]
 
         def break_types(frame: pl.DataFrame) -> pl.DataFrame:
             if like_field == "statistics":
                 broken = pl.col("statistics").struct.with_fields(pl.lit("lots").alias("likeCount"))
                 return frame.with_columns(
-                    pl.when(pl.int_range(pl.len()).is_in([r - 1 for r in rows])).then(broken).otherwise(pl.col("statistics"))
+                    pl.when(pl.int_range(pl.len()).is_in([r - 1 for r in rows]))
+                    .then(broken)
+                    .otherwise(pl.col("statistics"))
                 )
             return frame.with_columns(
                 pl.when(pl.int_range(pl.len()).is_in([r - 1 for r in rows]))
@@ -394,7 +432,9 @@ class _FaultPlan:
         self._fault("negative_counts", spec, f"rows {rows}: negative follower counts")
         return spec
 
-    def write_extra_files(self, writer: _Writer, followers_by_day: dict, posts_by_day: dict) -> None:
+    def write_extra_files(
+        self, writer: _Writer, followers_by_day: dict, posts_by_day: dict
+    ) -> None:
         """Faults that are files of their own, plus the records of in-place ones."""
         start = self.world.start
         for kind, spec, description in getattr(self, "pending", []):
@@ -404,46 +444,96 @@ class _FaultPlan:
         original = next(f for f in writer.files if f.platform == self.p0 and f.kind == "followers")
         duplicate = f"{self.p0}/resent/{Path(original.path).name}"
         data = (writer.out / original.path).read_bytes()
-        writer.write(duplicate, data, ExportFile("", self.p0, "followers", original.format, original.gzipped, original.rows, expect="duplicate", note=f"same bytes as {original.path}"))
-        writer.faults.append(Fault("duplicate_file", duplicate, f"a byte-identical copy of {original.path}"))
+        writer.write(
+            duplicate,
+            data,
+            ExportFile(
+                "",
+                self.p0,
+                "followers",
+                original.format,
+                original.gzipped,
+                original.rows,
+                expect="duplicate",
+                note=f"same bytes as {original.path}",
+            ),
+        )
+        writer.faults.append(
+            Fault("duplicate_file", duplicate, f"a byte-identical copy of {original.path}")
+        )
 
         # reexport: day 2 of p1 exported again that evening with changed follower counts.
         day = start + timedelta(days=2)
         frame = followers_by_day[(self.p1, 2)]
         captured = capture_instant(self.p1, day) + timedelta(hours=20)
         changed = frame.with_columns(
-            (pl.col("followers") + 1 + pl.int_range(pl.len()) % 50).alias("followers"), pl.lit(captured).alias("captured_at")
+            (pl.col("followers") + 1 + pl.int_range(pl.len()) % 50).alias("followers"),
+            pl.lit(captured).alias("captured_at"),
         )
-        spec = _FileSpec(self.p1, "followers", "native", "jsonl", False, captured, changed, note="reexport: wins over the morning export")
+        spec = _FileSpec(
+            self.p1,
+            "followers",
+            "native",
+            "jsonl",
+            False,
+            captured,
+            changed,
+            note="reexport: wins over the morning export",
+        )
         record = _write_spec(writer, spec)
-        writer.faults.append(Fault("reexport", record.path, "day 2 re-exported in the evening with changed counts"))
+        writer.faults.append(
+            Fault("reexport", record.path, "day 2 re-exported in the evening with changed counts")
+        )
 
         # missing_required_column: a canonical CSV without account_id: the whole file fails.
         day = start + timedelta(days=5)
         captured = capture_instant(self.p2, day) + timedelta(hours=1)
         spec = _FileSpec(
-            self.p2, "followers", "canonical", "csv", False, captured,
+            self.p2,
+            "followers",
+            "canonical",
+            "csv",
+            False,
+            captured,
             followers_by_day[(self.p2, 5)].with_columns(pl.lit(captured).alias("captured_at")),
-            shape=lambda f: f.drop("account_id"), expect="fail", note="missing_required_column: account_id",
+            shape=lambda f: f.drop("account_id"),
+            expect="fail",
+            note="missing_required_column: account_id",
         )
         record = _write_spec(writer, spec)
-        writer.faults.append(Fault("missing_required_column", record.path, "canonical followers without account_id"))
+        writer.faults.append(
+            Fault("missing_required_column", record.path, "canonical followers without account_id")
+        )
 
         # truncated_gzip: a partial upload of day 6 of p0's posts.
         day = start + timedelta(days=6)
         captured = capture_instant(self.p0, day)
         posts = posts_by_day.get((self.p0, 6))
-        spec = _FileSpec(self.p0, "posts", "native", "jsonl", False, captured, posts, folder=f"{self.p0}/partial")
+        spec = _FileSpec(
+            self.p0, "posts", "native", "jsonl", False, captured, posts, folder=f"{self.p0}/partial"
+        )
         payload = exports.serialise(spec.shaped(), "jsonl", gzipped=True)
         cut = payload[: max(20, len(payload) * 6 // 10)]
         path = spec.relative_path() + ".gz"
-        writer.write(path, cut, ExportFile("", self.p0, "posts", "native.jsonl", True, 0, expect="fail", note="truncated_gzip"))
+        writer.write(
+            path,
+            cut,
+            ExportFile(
+                "", self.p0, "posts", "native.jsonl", True, 0, expect="fail", note="truncated_gzip"
+            ),
+        )
         writer.faults.append(Fault("truncated_gzip", path, "a gzip cut at 60% of its bytes"))
 
         # empty_file: a zero-byte export.
         day = start + timedelta(days=7)
         path = f"{self.p1}/{day.isoformat()}/{NATIVE_STEMS[(self.p1, 'posts')]}_{_ts(capture_instant(self.p1, day) + timedelta(hours=2))}.jsonl"
-        writer.write(path, b"", ExportFile("", self.p1, "posts", "native.jsonl", False, 0, expect="fail", note="empty_file"))
+        writer.write(
+            path,
+            b"",
+            ExportFile(
+                "", self.p1, "posts", "native.jsonl", False, 0, expect="fail", note="empty_file"
+            ),
+        )
         writer.faults.append(Fault("empty_file", path, "a zero-byte file"))
 
 

@@ -43,6 +43,8 @@ INTERACTION_MIX = {
 SATURATION_HOURS = {"instagram": 30.0, "tiktok": 48.0, "youtube": 72.0}
 CAPTURE_TIME = {"instagram": (3, 15, 0), "tiktok": (3, 40, 0), "youtube": (4, 5, 0)}
 SPONSORED_SHARE = 0.08
+PLATFORMS_ALL: tuple[str, ...] = tuple(PLATFORM_WEIGHTS)
+CATEGORIES_ALL = CATEGORIES
 VIRAL_POST_SHARE = 0.03
 
 
@@ -89,9 +91,43 @@ def simulate(
 
 
 _ADJECTIVES = np.array(
-    "sunny urban wild cosy bold tiny happy lazy brave calm vivid witty salty sweet zen retro".split()
+    [
+        "sunny",
+        "urban",
+        "wild",
+        "cosy",
+        "bold",
+        "tiny",
+        "happy",
+        "lazy",
+        "brave",
+        "calm",
+        "vivid",
+        "witty",
+        "salty",
+        "sweet",
+        "zen",
+        "retro",
+    ]
 )
-_NOUNS = np.array("chef lens trail glow nest pixel spoon atlas loop bloom craft mood fox wave".split())
+_NOUNS = np.array(
+    [
+        "chef",
+        "lens",
+        "trail",
+        "glow",
+        "nest",
+        "pixel",
+        "spoon",
+        "atlas",
+        "loop",
+        "bloom",
+        "craft",
+        "mood",
+        "fox",
+        "wave",
+    ]
+)
 _ID_ALPHABET = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))
 
 
@@ -105,8 +141,10 @@ def _accounts(rng: np.random.Generator, n: int, platforms: tuple[str, ...]) -> p
     platform = np.array(platforms)[rng.choice(len(platforms), size=n, p=weights / weights.sum())]
     index = np.arange(n)
     handle = np.char.add(
-        np.char.add(np.char.add(_ADJECTIVES[rng.integers(0, len(_ADJECTIVES), n)], "_"),
-                    _NOUNS[rng.integers(0, len(_NOUNS), n)]),
+        np.char.add(
+            np.char.add(_ADJECTIVES[rng.integers(0, len(_ADJECTIVES), n)], "_"),
+            _NOUNS[rng.integers(0, len(_NOUNS), n)],
+        ),
         index.astype(str),
     )
     open_ids = _random_ids(rng, n, 32, "")
@@ -156,7 +194,9 @@ def _followers(rng: np.random.Generator, accounts: pl.DataFrame, days: int) -> n
     return np.maximum(np.round(start * np.exp(np.cumsum(log_returns, axis=1))), 0).astype(np.int64)
 
 
-def _follower_frame(accounts: pl.DataFrame, followers: np.ndarray, days: int, start: date) -> pl.DataFrame:
+def _follower_frame(
+    accounts: pl.DataFrame, followers: np.ndarray, days: int, start: date
+) -> pl.DataFrame:
     n = accounts.height
     day_index = np.tile(np.arange(days), n)
     account_index = np.repeat(np.arange(n), days)
@@ -166,8 +206,9 @@ def _follower_frame(accounts: pl.DataFrame, followers: np.ndarray, days: int, st
         {
             "account_index": account_index,
             "day_index": day_index,
-            "snapshot_date": pl.date_range(start, start + timedelta(days=days - 1), eager=True)
-            .to_numpy()[day_index],
+            "snapshot_date": pl.date_range(
+                start, start + timedelta(days=days - 1), eager=True
+            ).to_numpy()[day_index],
             "followers": followers.ravel(),
             "following": following.astype(np.int64),
             "posts_count": posts_so_far.astype(np.int64),
@@ -198,13 +239,17 @@ def _posts(
     names = sorted(ER_BY_TIER)
     platform_code = np.searchsorted(np.array(names), post_platform)
     er_table = np.array([ER_BY_TIER[name] for name in names])
-    mix_table = np.array([[np.nan if c is None else c for c in INTERACTION_MIX[name]] for name in names])
+    mix_table = np.array(
+        [[np.nan if c is None else c for c in INTERACTION_MIX[name]] for name in names]
+    )
     base_er = er_table[platform_code, tier_index(followers_at_publish)]
     viral = rng.random(p) < VIRAL_POST_SHARE
     er = base_er * rng.lognormal(-0.1, 0.45, p) * np.where(viral, 4.0, 1.0)
     interactions = er * np.maximum(followers_at_publish, 50)
     components = interactions[:, None] * mix_table[platform_code] * rng.uniform(0.8, 1.2, (p, 4))
-    reach = np.maximum(followers_at_publish, 50) * rng.uniform(0.15, 0.5, p) * np.where(viral, 3.0, 1.0)
+    reach = (
+        np.maximum(followers_at_publish, 50) * rng.uniform(0.15, 0.5, p) * np.where(viral, 3.0, 1.0)
+    )
     views = np.where(
         post_platform == "tiktok",
         interactions / rng.uniform(0.06, 0.15, p),
@@ -212,50 +257,61 @@ def _posts(
     )
     media_type = np.where(
         post_platform == "instagram",
-        np.array(["IMAGE", "VIDEO", "CAROUSEL_ALBUM", "REELS"])[rng.choice(4, p, p=[0.35, 0.1, 0.25, 0.3])],
+        np.array(["IMAGE", "VIDEO", "CAROUSEL_ALBUM", "REELS"])[
+            rng.choice(4, p, p=[0.35, 0.1, 0.25, 0.3])
+        ],
         "VIDEO",
     )
     post_ids = np.where(
         post_platform == "instagram",
         (18000000000000000 + np.arange(p)).astype(str),
-        np.where(post_platform == "tiktok", (7300000000000000000 + np.arange(p)).astype(str), _random_ids(rng, p, 11, "")),
+        np.where(
+            post_platform == "tiktok",
+            (7300000000000000000 + np.arange(p)).astype(str),
+            _random_ids(rng, p, 11, ""),
+        ),
     )
     sponsored = rng.random(p) < SPONSORED_SHARE
     categories = accounts["category"].to_numpy().astype(str)[account_index]
     topic = np.char.lower(categories)
-    phrase = np.array(["New drop", "Weekend vibes", "Try this", "Behind the scenes", "My routine", "Quick tip"])[
-        rng.integers(0, 6, p)
-    ]
+    phrase = np.array(
+        ["New drop", "Weekend vibes", "Try this", "Behind the scenes", "My routine", "Quick tip"]
+    )[rng.integers(0, 6, p)]
     caption = np.char.add(np.char.add(phrase, " #"), topic)
     caption = np.char.add(caption, np.where(sponsored, " #ad @brand_partner", " #daily"))
-    return pl.DataFrame(
-        {
-            "post_index": np.arange(p),
-            "account_index": account_index,
-            "platform": post_platform,
-            "post_id": post_ids,
-            "day_index": day_index,
-            "published_at": published_at,
-            "media_type": media_type,
-            "final_likes": components[:, 0],
-            "final_comments": components[:, 1],
-            "final_shares": components[:, 2],
-            "final_saves": components[:, 3],
-            "final_views": views,
-            "final_reach": np.where(post_platform == "instagram", reach, np.nan),
-            "caption": caption,
-            "is_sponsored": sponsored,
-        },
-        nan_to_null=True,
-    ).with_columns(pl.col("published_at").dt.replace_time_zone("UTC")).join(
-        accounts.select("account_index", "account_id"), on="account_index"
-    ).sort("post_index")
+    return (
+        pl.DataFrame(
+            {
+                "post_index": np.arange(p),
+                "account_index": account_index,
+                "platform": post_platform,
+                "post_id": post_ids,
+                "day_index": day_index,
+                "published_at": published_at,
+                "media_type": media_type,
+                "final_likes": components[:, 0],
+                "final_comments": components[:, 1],
+                "final_shares": components[:, 2],
+                "final_saves": components[:, 3],
+                "final_views": views,
+                "final_reach": np.where(post_platform == "instagram", reach, np.nan),
+                "caption": caption,
+                "is_sponsored": sponsored,
+            },
+            nan_to_null=True,
+        )
+        .with_columns(pl.col("published_at").dt.replace_time_zone("UTC"))
+        .join(accounts.select("account_index", "account_id"), on="account_index")
+        .sort("post_index")
+    )
 
 
 def _post_snapshots(posts: pl.DataFrame, days: int, start: date, window: int) -> pl.DataFrame:
     """One row per post and capture day while the post is at most `window` days old."""
     offsets = pl.DataFrame({"age_days": np.arange(window + 1, dtype=np.int64)})
-    capture_offset = {p: timedelta(hours=h, minutes=m, seconds=s) for p, (h, m, s) in CAPTURE_TIME.items()}
+    capture_offset = {
+        p: timedelta(hours=h, minutes=m, seconds=s) for p, (h, m, s) in CAPTURE_TIME.items()
+    }
     frame = (
         posts.join(offsets, how="cross")
         .with_columns((pl.col("day_index") + pl.col("age_days")).alias("snapshot_day_index"))
@@ -272,14 +328,33 @@ def _post_snapshots(posts: pl.DataFrame, days: int, start: date, window: int) ->
     hours = (pl.col("captured_at") - pl.col("published_at")).dt.total_seconds() / 3600
     saturation = pl.col("platform").replace_strict(SATURATION_HOURS, return_dtype=pl.Float64)
     share = 1 - (-hours / saturation).exp()
-    return frame.with_columns(
-        [
-            (pl.col(f"final_{m}") * share).floor().cast(pl.Int64).alias(m)
-            for m in ("likes", "comments", "shares", "saves", "views", "reach")
-        ]
-        + [pl.col("captured_at").dt.date().alias("snapshot_date")]
-    ).select(
-        "post_index", "account_index", "platform", "post_id", "account_id", "snapshot_day_index",
-        "snapshot_date", "captured_at", "published_at", "media_type", "likes", "comments", "shares",
-        "saves", "views", "reach", "caption", "is_sponsored",
-    ).sort("snapshot_day_index", "post_index")
+    return (
+        frame.with_columns(
+            [
+                (pl.col(f"final_{m}") * share).floor().cast(pl.Int64).alias(m)
+                for m in ("likes", "comments", "shares", "saves", "views", "reach")
+            ]
+            + [pl.col("captured_at").dt.date().alias("snapshot_date")]
+        )
+        .select(
+            "post_index",
+            "account_index",
+            "platform",
+            "post_id",
+            "account_id",
+            "snapshot_day_index",
+            "snapshot_date",
+            "captured_at",
+            "published_at",
+            "media_type",
+            "likes",
+            "comments",
+            "shares",
+            "saves",
+            "views",
+            "reach",
+            "caption",
+            "is_sponsored",
+        )
+        .sort("snapshot_day_index", "post_index")
+    )

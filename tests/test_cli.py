@@ -1,0 +1,86 @@
+"""The `inflow` command line as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from flows.cli import app
+
+runner = CliRunner()
+
+
+def test_generate_writes_every_format(tmp_path):
+    result = runner.invoke(
+        app, ["generate", "--out", str(tmp_path), "--accounts", "30", "--days", "14", "--seed", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "snapshot rows" in result.output
+    suffixes = {
+        "".join(p.suffixes[-2:]) if p.suffix == ".gz" else p.suffix
+        for p in tmp_path.rglob("*")
+        if p.is_file()
+    }
+    assert {".jsonl", ".jsonl.gz", ".csv", ".csv.gz", ".parquet"} <= suffixes
+
+
+def test_generate_rejects_bad_usage(tmp_path):
+    bad_platform = runner.invoke(
+        app, ["generate", "--out", str(tmp_path), "--platforms", "myspace"]
+    )
+    assert bad_platform.exit_code == 2
+    bad_date = runner.invoke(app, ["generate", "--out", str(tmp_path), "--start", "yesterday"])
+    assert bad_date.exit_code == 2
+    too_short_for_faults = runner.invoke(
+        app, ["generate", "--out", str(tmp_path), "--days", "5", "--faults"]
+    )
+    assert too_short_for_faults.exit_code == 2
+    assert "12 days" in too_short_for_faults.output
+
+
+def test_generate_one_platform(tmp_path):
+    result = runner.invoke(
+        app,
+        [
+            "generate",
+            "--out",
+            str(tmp_path),
+            "--accounts",
+            "20",
+            "--days",
+            "3",
+            "--platforms",
+            "tiktok",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "_generator" / "manifest.json").read_text())
+    assert {f["platform"] for f in manifest["files"]} == {"tiktok"}
+
+
+def test_bad_configuration_exits_2_naming_the_setting(tmp_path):
+    (tmp_path / "inflow.toml").write_text('tier_scheme = "seven"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PATH": "", "PYTHONPATH": str(__import__("pathlib").Path(__file__).parents[1])},
+    )
+    assert result.returncode == 2
+    assert "tier_scheme" in result.stderr
+
+
+def test_environment_overrides_toml(tmp_path, monkeypatch):
+    from flows.settings import Settings
+
+    (tmp_path / "inflow.toml").write_text('landing = "from_toml"\nwarehouse = "toml.duckdb"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("INFLOW_LANDING", "from_env")
+    settings = Settings()
+    assert str(settings.landing) == "from_env"
+    assert str(settings.warehouse) == "toml.duckdb"
+    assert str(Settings(landing="from_flag").landing) == "from_flag"

@@ -1,0 +1,341 @@
+"""Every export contract: valid and invalid rows, aliases, detection, file-level checks."""
+
+from datetime import UTC, date, datetime
+
+import polars as pl
+import pytest
+
+from schemas import canonical, creator_csv, instagram, registry, tiktok, youtube
+from schemas.contract import REASON
+from schemas.tables import CANONICAL_BY_KIND, polars_schema
+from tests.factories import FILE_TIME, normalise_json, normalise_table, rules
+
+IG_MEDIA = {
+    "id": "18001",
+    "owner": {"id": "17841"},
+    "username": "sunny_chef",
+    "timestamp": "2026-03-01T12:00:00+0000",
+    "media_type": "VIDEO",
+    "media_product_type": "REELS",
+    "like_count": 900,
+    "comments_count": 40,
+    "saved": 35,
+    "shares": 25,
+    "reach": 12000,
+    "views": 20000,
+    "caption": "Try this #Food @brand",
+    "is_paid_partnership": False,
+}
+
+
+@pytest.mark.parametrize("contract", registry.CONTRACTS, ids=lambda c: c.name)
+def test_every_contract_outputs_the_canonical_schema(contract):
+    out = normalise_json([{}], contract)
+    expected = polars_schema(CANONICAL_BY_KIND[contract.kind])
+    assert [(n, d) for n, d in out.schema.items() if not n.startswith("_")] == list(
+        expected.items()
+    )
+
+
+def test_instagram_media_valid_row():
+    out = normalise_json([IG_MEDIA], instagram.POSTS)
+    row = out.row(0, named=True)
+    assert row["_rule"] is None
+    assert row["platform"] == "instagram"
+    assert row["post_id"] == "18001" and row["account_id"] == "17841"
+    assert row["published_at"] == datetime(2026, 3, 1, 12, tzinfo=UTC)
+    assert row["captured_at"] == FILE_TIME and row["snapshot_date"] == date(2026, 3, 2)
+    assert row["media_type"] == "reel"
+    assert (
+        row["likes"],
+        row["comments"],
+        row["saves"],
+        row["shares"],
+        row["reach"],
+        row["views"],
+    ) == (
+        900,
+        40,
+        35,
+        25,
+        12000,
+        20000,
+    )
+    assert row["hashtags"] == ["food"] and row["mentions"] == ["brand"]
+    assert row["is_sponsored"] is False  # the explicit label wins over the caption
+
+
+@pytest.mark.parametrize("alias", ["impressions", "plays", "video_views"])
+def test_instagram_deprecated_view_names_map_to_views(alias):
+    record = {k: v for k, v in IG_MEDIA.items() if k != "views"} | {alias: 777}
+    assert normalise_json([record], instagram.POSTS)["views"].to_list() == [777]
+
+
+def test_instagram_absent_metric_is_null_not_zero():
+    record = {k: v for k, v in IG_MEDIA.items() if k not in {"saved", "shares", "views"}}
+    row = normalise_json([record], instagram.POSTS).row(0, named=True)
+    assert (row["saves"], row["shares"], row["views"], row["_rule"]) == (None, None, None, None)
+
+
+def test_sponsored_from_hashtag_when_no_label():
+    record = {k: v for k, v in IG_MEDIA.items() if k != "is_paid_partnership"} | {
+        "caption": "Loving it #AD"
+    }
+    assert normalise_json([record], instagram.POSTS)["is_sponsored"].to_list() == [True]
+
+
+@pytest.mark.parametrize(
+    ("change", "rule"),
+    [
+        ({"like_count": "lots"}, "invalid_value"),
+        ({"like_count": -3}, "negative_count"),
+        ({"owner": None}, "missing_required"),
+        ({"timestamp": "yesterday"}, "invalid_value"),
+        ({"timestamp": "2026-03-05T00:00:00Z"}, "published_after_capture"),
+    ],
+)
+def test_instagram_media_invalid_rows(change, rule):
+    out = normalise_json([IG_MEDIA, IG_MEDIA | change], instagram.POSTS)
+    assert rules(out) == [None, rule]
+    assert out[REASON][1]  # a readable reason accompanies every rule
+
+
+def test_malformed_json_line_is_rejected_not_fatal():
+    out = normalise_json([IG_MEDIA, '{"id": "18002", "timest', "[1, 2]"], instagram.POSTS)
+    assert rules(out) == [None, "malformed_record", "malformed_record"]
+
+
+def test_reason_truncates_long_values():
+    out = normalise_json([IG_MEDIA | {"like_count": "x" * 500}], instagram.POSTS)
+    assert len(out[REASON][0]) < 120
+
+
+def test_instagram_users():
+    user = {
+        "id": "17841",
+        "username": "sunny_chef",
+        "name": "Sunny",
+        "followers_count": 15300,
+        "follows_count": 310,
+        "media_count": 88,
+    }
+    row = normalise_json([user], instagram.FOLLOWERS).row(0, named=True)
+    assert (
+        row["account_id"],
+        row["handle"],
+        row["followers"],
+        row["following"],
+        row["posts_count"],
+    ) == (
+        "17841",
+        "sunny_chef",
+        15300,
+        310,
+        88,
+    )
+    assert row["is_followers_rounded"] is False
+    assert rules(normalise_json([user | {"followers_count": None}], instagram.FOLLOWERS)) == [
+        "missing_required"
+    ]
+
+
+def test_tiktok_users_and_videos():
+    user = {
+        "open_id": "abc",
+        "username": "tok",
+        "follower_count": 52000,
+        "following_count": 12,
+        "likes_count": 9,
+        "video_count": 40,
+    }
+    assert normalise_json([user], tiktok.FOLLOWERS)["account_id"].to_list() == ["abc"]
+    # Without open_id the username is the key (documented).
+    no_id = {k: v for k, v in user.items() if k != "open_id"}
+    assert normalise_json([no_id], tiktok.FOLLOWERS)["account_id"].to_list() == ["tok"]
+    video = {
+        "id": "73",
+        "open_id": "abc",
+        "create_time": 1772366400,
+        "like_count": 10,
+        "comment_count": 2,
+        "share_count": 1,
+        "view_count": 300,
+        "collect_count": 4,
+        "video_description": "hello #fyp",
+    }
+    row = normalise_json([video], tiktok.POSTS).row(0, named=True)
+    assert row["published_at"] == datetime(2026, 3, 1, 12, tzinfo=UTC)
+    assert (
+        row["likes"],
+        row["comments"],
+        row["shares"],
+        row["saves"],
+        row["views"],
+        row["reach"],
+    ) == (10, 2, 1, 4, 300, None)
+    assert row["media_type"] == "video" and row["hashtags"] == ["fyp"]
+    assert rules(normalise_json([video | {"create_time": "noon"}], tiktok.POSTS)) == [
+        "invalid_value"
+    ]
+
+
+def test_youtube_string_statistics_rounded_and_hidden():
+    channel = {
+        "kind": "youtube#channel",
+        "id": "UC1",
+        "snippet": {"title": "Chan", "customUrl": "@chan"},
+        "statistics": {
+            "subscriberCount": "12300",
+            "videoCount": "50",
+            "hiddenSubscriberCount": False,
+        },
+    }
+    hidden = channel | {"statistics": {"hiddenSubscriberCount": True, "videoCount": "5"}}
+    out = normalise_json(
+        [channel, hidden, channel | {"statistics": {"subscriberCount": "12k"}}], youtube.FOLLOWERS
+    )
+    assert out["followers"].to_list()[0] == 12300
+    assert out["handle"].to_list()[0] == "chan"
+    assert out["is_followers_rounded"].to_list()[0] is True
+    assert rules(out) == [None, "followers_hidden", "invalid_value"]
+    video = {
+        "kind": "youtube#video",
+        "id": "v1",
+        "snippet": {"channelId": "UC1", "publishedAt": "2026-03-01T10:00:00Z"},
+        "statistics": {"viewCount": "1000", "likeCount": "50", "commentCount": "5"},
+    }
+    row = normalise_json([video], youtube.POSTS).row(0, named=True)
+    assert (row["account_id"], row["views"], row["likes"], row["comments"], row["shares"]) == (
+        "UC1",
+        1000,
+        50,
+        5,
+        None,
+    )
+
+
+def test_creator_csv_abbreviations_and_rounding_flag():
+    table = {
+        "user_id": ["1", "2", "3", "4"],
+        "username": ["@a", "b", "c", "d"],
+        "platform": ["instagram", "tiktok", "instagram", "instagram"],
+        "followers": ["3.3k", "1,234", "475.8m", "1,5k"],
+        "avg_likes": ["120", "1.2k", "3M", "5"],
+        "engagement_rate": ["1.39%", "NaN%", "2%", "1%"],
+    }
+    out = normalise_table(
+        table, creator_csv.FOLLOWERS, captured_at=datetime(2026, 3, 2, tzinfo=UTC)
+    )
+    assert out["followers"].to_list() == [3300, 1234, 475_800_000, None]
+    assert out["handle"].to_list()[0] == "a"
+    assert out["is_followers_rounded"].to_list()[:3] == [True, False, True]
+    # "NaN%" makes row 2 suspect as a whole (shifted columns); "1,5k" is ambiguous.
+    assert rules(out) == [None, "invalid_value", None, "invalid_value"]
+
+
+def test_creator_csv_row_values():
+    table = {
+        "user_id": ["9"],
+        "username": ["x"],
+        "platform": ["youtube"],
+        "followers": ["475.8m"],
+        "posts": ["1,234"],
+        "date": ["2026-02-27"],
+    }
+    row = normalise_table(table, creator_csv.FOLLOWERS, captured_at=None).row(0, named=True)
+    assert row["followers"] == 475_800_000 and row["posts_count"] == 1234
+    assert row["snapshot_date"] == date(2026, 2, 27)
+    # Known only by its date: the capture is taken as that day's start.
+    assert row["captured_at"] == datetime(2026, 2, 27, tzinfo=UTC)
+    assert row["_rule"] is None
+
+
+def test_canonical_csv_text_and_parquet_types_normalise_alike():
+    text = {
+        "platform": ["instagram"],
+        "post_id": ["p1"],
+        "account_id": ["a1"],
+        "snapshot_date": ["2026-03-02"],
+        "captured_at": ["2026-03-02T03:15:00Z"],
+        "published_at": ["2026-03-01T10:00:00Z"],
+        "media_type": ["image"],
+        "likes": ["5"],
+        "comments": [""],
+        "hashtags": ["ad;summer"],
+        "is_sponsored": [""],
+    }
+    typed = {
+        "platform": ["instagram"],
+        "post_id": ["p1"],
+        "account_id": ["a1"],
+        "snapshot_date": [date(2026, 3, 2)],
+        "captured_at": [datetime(2026, 3, 2, 3, 15, tzinfo=UTC)],
+        "published_at": [datetime(2026, 3, 1, 10, tzinfo=UTC)],
+        "media_type": ["image"],
+        "likes": [5],
+        "comments": pl.Series([None], dtype=pl.Int64),
+        "hashtags": [["ad", "summer"]],
+        "is_sponsored": pl.Series([None], dtype=pl.Boolean),
+    }
+    from_text = normalise_table(text, canonical.POSTS).drop("_raw")
+    from_typed = normalise_table(typed, canonical.POSTS).drop("_raw")
+    assert from_text.equals(from_typed)
+    row = from_text.row(0, named=True)
+    assert row["comments"] is None and row["is_sponsored"] is True and row["_rule"] is None
+
+
+def test_canonical_rejects_unknown_platform():
+    table = {
+        "platform": ["myspace"],
+        "account_id": ["a"],
+        "snapshot_date": ["2026-03-02"],
+        "captured_at": ["2026-03-02T01:00:00Z"],
+        "followers": ["10"],
+    }
+    assert rules(normalise_table(table, canonical.FOLLOWERS)) == ["unknown_platform"]
+
+
+def test_missing_required_column_is_a_file_error():
+    assert canonical.FOLLOWERS.missing_required(
+        ["platform", "snapshot_date", "captured_at", "followers"]
+    ) == ["account_id"]
+    assert (
+        canonical.FOLLOWERS.missing_required(
+            ["platform", "account_id", "snapshot_date", "captured_at", "followers", "extra"]
+        )
+        == []
+    )
+    assert instagram.POSTS.missing_required(["id", "timestamp", "owner"]) == []
+
+
+@pytest.mark.parametrize(
+    ("keys", "record", "expected"),
+    [
+        (["id", "username", "followers_count"], None, "instagram.followers"),
+        (["id", "timestamp", "media_type", "like_count"], None, "instagram.posts"),
+        (["open_id", "follower_count"], None, "tiktok.followers"),
+        (["id", "create_time", "like_count"], None, "tiktok.posts"),
+        (["kind", "id", "statistics"], {"kind": "youtube#channel"}, "youtube.followers"),
+        (["kind", "id", "statistics"], {"kind": "youtube#video"}, "youtube.posts"),
+        (["platform", "account_id", "snapshot_date", "followers"], None, "canonical.followers"),
+        (["platform", "post_id", "account_id", "snapshot_date"], None, "canonical.posts"),
+        (["\ufeffuser_id", "username", "followers"], None, "creator_csv.followers"),
+        (["username", "followers", "engagement_rate"], None, "creator_csv.followers"),
+        (["foo", "bar"], None, None),
+    ],
+)
+def test_detect_by_content(keys, record, expected):
+    keys = [k.lstrip("\ufeff") for k in keys]
+    found = registry.detect(keys, record)
+    assert (found.name if found else None) == expected
+
+
+def test_capture_time_from_file_name():
+    assert registry.capture_time_from_name("ig_media_2026-01-05T031500Z.jsonl.gz") == datetime(
+        2026, 1, 5, 3, 15, tzinfo=UTC
+    )
+    assert registry.capture_time_from_name("creator_tiktok_2026-01-05.csv") == datetime(
+        2026, 1, 5, tzinfo=UTC
+    )
+    assert registry.capture_time_from_name("export.csv") is None
+    assert registry.capture_time_from_name("x_2026-02-30.csv") is None

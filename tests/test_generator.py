@@ -1,0 +1,221 @@
+"""`inflow generate`: determinism, realism within the stated bands, every format and fault."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from flows.generator import simulate as sim
+from flows.generator.landing import FAULT_KINDS, MANIFEST_DIR, generate_landing
+from flows.readers import FileRejected, read_export
+from schemas import registry
+from schemas.contract import ROW_NUMBER, RULE, normalise
+
+START = date(2026, 1, 1)
+
+
+def _generate(
+    out: Path, seed: int = 3, faults: bool = True, accounts: int = 60, days: int = 20
+) -> dict:
+    generate_landing(
+        out,
+        accounts=accounts,
+        days=days,
+        seed=seed,
+        start=START,
+        platforms=sim.PLATFORMS_ALL,
+        faults=faults,
+    )
+    return json.loads((out / MANIFEST_DIR / "manifest.json").read_text())
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("landing")
+    return out, _generate(out)
+
+
+def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path, landing):
+    out, _ = landing
+    _generate(tmp_path / "again")
+    assert _tree(tmp_path / "again") == _tree(out)
+    _generate(tmp_path / "other", seed=4)
+    assert _tree(tmp_path / "other") != _tree(out)
+
+
+def test_every_format_and_compression_is_written(landing):
+    _, manifest = landing
+    written = {(f["format"], f["gzipped"]) for f in manifest["files"]}
+    for expected in [
+        ("native.jsonl", False),
+        ("native.jsonl", True),
+        ("canonical.csv", False),
+        ("canonical.csv", True),
+        ("canonical.parquet", False),
+        ("canonical.jsonl", True),
+        ("creator_csv.csv", False),
+    ]:
+        assert expected in written
+    assert {f["platform"] for f in manifest["files"]} == set(sim.PLATFORMS_ALL)
+
+
+def test_every_file_reads_through_its_contract_as_the_manifest_says(landing):
+    """Round trip: each file is detected, parsed, and rejects exactly the planted bad rows."""
+    out, manifest = landing
+    contracts_seen = set()
+    for entry in manifest["files"]:
+        path = out / entry["path"]
+        if entry["expect"] == "fail":
+            with pytest.raises(FileRejected):
+                read_export(path)
+            continue
+        raw = read_export(path)
+        contracts_seen.add(raw.contract.name)
+        assert raw.contract.kind == entry["kind"], entry["path"]
+        rows = normalise(
+            raw.rows, raw.contract, captured_at=registry.capture_time_from_name(path.name)
+        ).collect()
+        assert rows.height == entry["rows"], entry["path"]
+        rejected = rows.filter(pl.col(RULE).is_not_null()).select(ROW_NUMBER, RULE).rows()
+        assert sorted(rejected) == sorted((b["row"], b["rule"]) for b in entry["bad_rows"]), entry[
+            "path"
+        ]
+    assert contracts_seen == {c.name for c in registry.CONTRACTS}
+
+
+def test_each_fault_kind_is_planted(landing):
+    out, manifest = landing
+    assert {f["kind"] for f in manifest["faults"]} == set(FAULT_KINDS)
+    faults = {f["kind"]: f["path"] for f in manifest["faults"]}
+    assert (out / faults["empty_file"]).stat().st_size == 0
+    assert (out / faults["utf8_bom"]).read_bytes().startswith(b"\xef\xbb\xbf")
+    assert b"favourite_emoji" in (out / faults["unknown_extra_columns"]).read_bytes()
+    duplicate = next(f for f in manifest["files"] if f["expect"] == "duplicate")
+    assert (out / duplicate["path"]).read_bytes() == (
+        out / duplicate["note"].split()[-1]
+    ).read_bytes()
+    assert faults["late_file"].startswith("late/")
+
+
+def test_without_faults_nothing_bad_is_planted(tmp_path):
+    manifest = _generate(tmp_path, faults=False)
+    assert manifest["faults"] == []
+    assert all(f["expect"] == "load" for f in manifest["files"])
+    # Only hidden YouTube subscriber counts are ever rejected in clean data (a real-world case).
+    rules = {b["rule"] for f in manifest["files"] for b in f["bad_rows"]}
+    assert rules <= {"followers_hidden", "missing_required"}
+
+
+@pytest.fixture(scope="module")
+def world() -> sim.World:
+    return sim.simulate(4000, 120, seed=11, start=START)
+
+
+def test_follower_counts_spread_over_tiers_as_stated(world):
+    first_day = world.followers.filter(pl.col("day_index") == 0)["followers"].to_numpy()
+    shares = np.bincount(sim.tier_index(first_day), minlength=5) / first_day.size
+    # Stated bands: about 7% emerging, 33% nano, 45% micro, 14% macro, 1% mega (log-normal).
+    assert 0.03 < shares[0] < 0.12
+    assert 0.25 < shares[1] < 0.42
+    assert 0.35 < shares[2] < 0.52
+    assert 0.08 < shares[3] < 0.20
+    assert 0.002 < shares[4] < 0.03
+
+
+def test_accounts_cross_tiers_and_some_hover(world):
+    tiers = world.followers.with_columns(
+        pl.Series("tier", sim.tier_index(world.followers["followers"].to_numpy()))
+    )
+    changes = (
+        tiers.sort("account_index", "day_index")
+        .with_columns(
+            (pl.col("tier").diff().over("account_index").fill_null(0) != 0).alias("changed")
+        )
+        .group_by("account_index")
+        .agg(pl.col("changed").sum().alias("tier_changes"))
+    )
+    crossing = changes.filter(pl.col("tier_changes") > 0).height
+    hovering = changes.filter(pl.col("tier_changes") >= 4).height  # back and forth across a bound
+    assert crossing > 0.05 * world.accounts.height
+    assert hovering > 0.01 * world.accounts.height
+
+
+def test_growth_has_jumps_and_purges(world):
+    f = world.followers.sort("account_index", "day_index").with_columns(
+        (pl.col("followers") / pl.col("followers").shift().over("account_index") - 1).alias(
+            "change"
+        )
+    )
+    assert f.filter(pl.col("change") > 0.09).height > 0  # viral jumps
+    assert f.filter(pl.col("change") < -0.045).height > 0  # purges
+
+
+def test_post_metrics_grow_then_saturate(world):
+    snaps = world.post_snapshots.sort("post_index", "captured_at")
+    steps = snaps.with_columns(pl.col("likes").diff().over("post_index").alias("step")).drop_nulls(
+        "step"
+    )
+    assert steps["step"].min() >= 0  # never decreasing
+    by_age = (
+        snaps.with_columns(
+            ((pl.col("captured_at") - pl.col("published_at")).dt.total_hours() // 24).alias(
+                "age_days"
+            )
+        )
+        .group_by("post_index")
+        .agg(
+            pl.col("likes").filter(pl.col("age_days") == 1).first().alias("d1"),
+            pl.col("likes").filter(pl.col("age_days") == 7).first().alias("d7"),
+            pl.col("likes").filter(pl.col("age_days") == 13).first().alias("d13"),
+        )
+        .drop_nulls()
+        .filter(pl.col("d13") > 100)
+    )
+    assert (by_age["d7"] > by_age["d1"]).mean() > 0.9  # still growing in the first week
+    growth_late = ((by_age["d13"] - by_age["d7"]) / by_age["d13"]).median()
+    assert growth_late < 0.1  # saturated in the second week
+
+
+def test_engagement_rate_falls_with_tier_near_reference_figures(world):
+    posts = world.posts.join(
+        world.followers.select("account_index", "day_index", "followers"),
+        on=["account_index", "day_index"],
+    ).with_columns(
+        pl.Series(
+            "tier",
+            sim.tier_index(
+                world.posts.join(
+                    world.followers.select("account_index", "day_index", "followers"),
+                    on=["account_index", "day_index"],
+                )["followers"].to_numpy()
+            ),
+        ),
+        (
+            pl.sum_horizontal("final_likes", "final_comments", "final_shares", "final_saves")
+            / pl.col("followers")
+        ).alias("er"),
+    )
+    medians = posts.group_by("platform", "tier").agg(pl.col("er").median()).sort("platform", "tier")
+    ig = dict(medians.filter(pl.col("platform") == "instagram").select("tier", "er").rows())
+    # Reference: IG micro 3-8% (one study 4%), macro about 2.4%, mega 1.2-1.7%; nano higher.
+    assert 0.03 < ig[2] < 0.06
+    assert 0.015 < ig[3] < 0.035
+    assert ig[1] > ig[2] > ig[3]
+    tiktok = dict(medians.filter(pl.col("platform") == "tiktok").select("tier", "er").rows())
+    assert 0.08 < tiktok[2] < 0.18  # TikTok micro 8-18%
+
+
+def test_categories_are_the_stated_ten(world):
+    assert set(world.accounts["category"].unique()) <= set(sim.CATEGORIES_ALL)
+    assert world.accounts["category"].n_unique() == 10

@@ -1,0 +1,112 @@
+"""Text parsers of the contracts, on literal values."""
+
+from datetime import UTC, date, datetime
+
+import polars as pl
+import pytest
+
+from schemas import parsing
+
+
+def parse(parser, values):
+    return pl.select(parser(pl.Series("v", values, dtype=pl.String))).to_series().to_list()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1.2k", 1_200),
+        ("3.3k", 3_300),
+        ("3M", 3_000_000),
+        ("475.8m", 475_800_000),
+        ("1,234", 1_234),
+        ("1,234,567", 1_234_567),
+        ("12", 12),
+        (" 41.2K ", 41_200),
+        ("1.5B", 1_500_000_000),
+        ("0", 0),
+        # Ambiguous or not a count: rejected (null), never guessed.
+        ("1,5k", None),
+        ("1,23", None),
+        ("1.2345k", None),
+        ("12.5", None),
+        ("NaN", None),
+        ("k", None),
+        ("-3k", None),
+        ("", None),
+        (None, None),
+        ("3.3kk", None),
+    ],
+)
+def test_abbreviated_count_is_exact_or_rejected(text, expected):
+    assert parse(parsing.abbreviated_count, [text]) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1.39%", 0.0139),
+        ("4%", 0.04),
+        ("0.5", 0.005),
+        ("NaN%", None),
+        ("inf%", None),
+        ("%", None),
+        ("abc%", None),
+    ],
+)
+def test_percent(text, expected):
+    (value,) = parse(parsing.percent, [text])
+    assert value == pytest.approx(expected) if expected is not None else value is None
+
+
+def test_integer_accepts_integral_json_floats_only():
+    assert parse(parsing.integer, ["42", "42.0", "4.2e1", "42.5", "lots", "", " 7 "]) == [
+        42,
+        42,
+        42,
+        None,
+        None,
+        None,
+        7,
+    ]
+
+
+def test_timestamps_in_every_offset_style_become_utc():
+    values = [
+        "2026-01-05T14:03:11+0000",
+        "2026-01-05T14:03:11Z",
+        "2026-01-05T16:03:11+02:00",
+        "2026-01-05 14:03:11",
+        "5 Jan",
+    ]
+    expected = datetime(2026, 1, 5, 14, 3, 11, tzinfo=UTC)
+    assert parse(parsing.timestamp_utc, values) == [expected, expected, expected, expected, None]
+
+
+def test_epoch_seconds():
+    assert parse(parsing.epoch_seconds_utc, ["1767225600", "soon"]) == [
+        datetime(2026, 1, 1, tzinfo=UTC),
+        None,
+    ]
+
+
+def test_dates_booleans_and_lists():
+    assert parse(parsing.calendar_date, ["2026-02-28", "2026-02-30"]) == [date(2026, 2, 28), None]
+    assert parse(parsing.boolean, ["true", "FALSE", "1", "no", "maybe"]) == [
+        True,
+        False,
+        True,
+        False,
+        None,
+    ]
+    assert parse(parsing.string_list, ['["#a","b"]', "a;#b", "", None]) == [
+        ["a", "b"],
+        ["a", "b"],
+        None,
+        None,
+    ]
+
+
+def test_tags_in_caption_are_lowercased_without_sigil():
+    out = pl.select(parsing.tags_in_text(pl.lit("Hi #Ad and #daily. with @Bob_1"), "#")).item()
+    assert out.to_list() == ["ad", "daily"]
