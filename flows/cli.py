@@ -101,6 +101,110 @@ def generate(
         typer.echo(f"planted faults: {', '.join(summary.faults)}")
 
 
+def _report_progress(progress: Progress):
+    from flows import progress as hook
+
+    tasks: dict[str, int] = {}
+
+    def listener(step: str, done: int, total: int | None) -> None:
+        if step not in tasks:
+            tasks[step] = progress.add_task(step, total=total)
+        progress.update(tasks[step], completed=done, total=total)
+
+    hook.listen(listener)
+
+
+@app.command()
+def ingest(
+    landing: Annotated[Path | None, typer.Option(help="landing folder (default: settings)")] = None,
+    warehouse: Annotated[
+        Path | None, typer.Option(help="warehouse file (default: settings)")
+    ] = None,
+) -> None:
+    """Load new or changed export files into the warehouse staging tables."""
+    settings = load_settings(landing=landing, warehouse=warehouse)
+    if not settings.landing.is_dir():
+        console.print(f"[red]error[/red]: landing folder {settings.landing} does not exist")
+        raise typer.Exit(EXIT_USAGE)
+    from flows.ingest import ingest as ingest_flow
+
+    with _progress() as progress:
+        _report_progress(progress)
+        summary = ingest_flow(
+            landing=settings.landing,
+            warehouse=settings.warehouse,
+            batch_megabytes=settings.batch_megabytes,
+        )
+    typer.echo(
+        f"files: {summary.files_loaded} loaded, {summary.files_failed} failed, {summary.files_duplicate} duplicate, "
+        f"{summary.files_skipped} already ingested; rows: {summary.rows_loaded:,} loaded, "
+        f"{summary.rows_quarantined:,} quarantined"
+    )
+    for path, reason in summary.failures:
+        typer.echo(f"  failed: {path}: {reason}")
+    if summary.files_failed:
+        console.print("[yellow]some files could not be read[/yellow]: see `inflow quarantine`")
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def status(
+    warehouse: Annotated[
+        Path | None, typer.Option(help="warehouse file (default: settings)")
+    ] = None,
+) -> None:
+    """Last runs, row counts, freshness per platform and quarantine counts."""
+    from warehouse import status as warehouse_status
+
+    settings = load_settings(warehouse=warehouse)
+    if not settings.warehouse.exists():
+        console.print(
+            f"[red]error[/red]: no warehouse at {settings.warehouse}; run `inflow ingest` first"
+        )
+        raise typer.Exit(EXIT_USAGE)
+    from rich.table import Table
+
+    out = Console()
+    for title, (columns, rows) in warehouse_status.overview(settings.warehouse).items():
+        table = Table(title=title)
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*["" if v is None else str(v) for v in row])
+        out.print(table)
+
+
+@app.command()
+def quarantine(
+    file: Annotated[
+        str | None, typer.Option("--file", help="only rows of this file (path as listed)")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 50,
+    warehouse: Annotated[
+        Path | None, typer.Option(help="warehouse file (default: settings)")
+    ] = None,
+) -> None:
+    """List files that failed and rows rejected by their contracts, with the reason."""
+    from rich.table import Table
+
+    from warehouse import status as warehouse_status
+
+    settings = load_settings(warehouse=warehouse)
+    if not settings.warehouse.exists():
+        console.print(f"[red]error[/red]: no warehouse at {settings.warehouse}")
+        raise typer.Exit(EXIT_USAGE)
+    out = Console()
+    for title, (columns, rows) in warehouse_status.quarantine(
+        settings.warehouse, file, limit
+    ).items():
+        table = Table(title=title)
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*["" if v is None else str(v) for v in row])
+        out.print(table)
+
+
 @app.command()
 def demo(
     accounts: Annotated[int, typer.Option(min=1)] = 300,

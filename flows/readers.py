@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from schemas import registry
-from schemas.contract import ROW_NUMBER, Contract, raw_from_columns, raw_from_json_lines
+from schemas.contract import RAW_RECORD, ROW_NUMBER, Contract, raw_from_columns, raw_from_json_lines
 
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
@@ -121,10 +121,17 @@ def _read_json_lines(data: bytes, max_line_bytes: int) -> RawExport:
         if record is not None:
             sample_keys |= record.keys()
     _check_required(contract, sample_keys)
-    text = pl.Series("_raw", [line.decode("utf-8").rstrip("\r") for line in lines], dtype=pl.String)
-    frame = pl.LazyFrame({"_raw": text}).with_row_index(ROW_NUMBER, offset=1)
+    text = pl.Series(
+        RAW_RECORD, [line.decode("utf-8").rstrip("\r") for line in lines], dtype=pl.String
+    )
+    frame = pl.LazyFrame({RAW_RECORD: text}).with_row_index(ROW_NUMBER, offset=1)
+    try:
+        # One parse per line; falls back to per-field extraction when any line is malformed.
+        rows = raw_from_json_lines(frame, contract, decode_whole=True).collect()
+    except pl.exceptions.PolarsError:
+        rows = raw_from_json_lines(frame, contract).collect()
     ignored = tuple(sorted(sample_keys - {p.split(".", 1)[0] for p in contract.source_paths}))
-    return RawExport(contract, raw_from_json_lines(frame, contract), len(lines), "jsonl", ignored)
+    return RawExport(contract, rows.lazy(), len(lines), "jsonl", ignored)
 
 
 def _parse_object(line: bytes) -> dict | None:

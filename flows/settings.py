@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     warehouse: Path = Field(Path("data/inflow.duckdb"), description="the DuckDB warehouse file")
     landing: Path = Field(Path("data/landing"), description="where export files land")
     report: Path = Field(Path("data/report.html"), description="where `inflow report` writes")
+    batch_megabytes: int = Field(256, ge=1, le=65536, description="file bytes per load transaction")
     tier_scheme: str = Field("default", description="tier bounds: default or five_tier")
     confirmation_days: int = Field(7, ge=0, le=90, description="days a new tier must hold to count")
 

@@ -280,12 +280,23 @@ def _row_checks(contract: Contract) -> list[tuple[pl.Expr, str, pl.Expr]]:
     return checks
 
 
-def raw_from_json_lines(lines: pl.LazyFrame, contract: Contract) -> pl.LazyFrame:
+def raw_from_json_lines(
+    lines: pl.LazyFrame, contract: Contract, *, decode_whole: bool = False
+) -> pl.LazyFrame:
     """One row per JSON line: `_row_number`, `_raw`, `_malformed` and each source path as text.
 
     Input: `_row_number` and `_raw` (the line). Values of any JSON type come out as their text
     (`12`, `"12"` -> "12"); a line that is not a whole JSON object is marked malformed.
+    `decode_whole` parses each line once into a struct of text leaves (fast), which fails as a
+    whole when any line is malformed or holds an object where text is expected; the default
+    extracts each path separately and never fails.
     """
+    if decode_whole:
+        record = pl.col(RAW_RECORD).str.json_decode(_json_struct(contract.source_paths))
+        return lines.with_columns(
+            [_struct_path(record, p).alias(p) for p in contract.source_paths]
+            + [pl.lit(False).alias(MALFORMED)]
+        )
     root = pl.col(RAW_RECORD).str.json_path_match("$")
     return lines.with_columns(
         [
@@ -294,6 +305,27 @@ def raw_from_json_lines(lines: pl.LazyFrame, contract: Contract) -> pl.LazyFrame
         ]
         + [(root.is_null() | ~root.str.starts_with("{")).alias(MALFORMED)]
     )
+
+
+def _json_struct(paths: Iterable[str]) -> pl.Struct:
+    tree: dict = {}
+    for path in paths:
+        node = tree
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node.setdefault(leaf, None)
+
+    def build(node: dict) -> pl.Struct:
+        return pl.Struct({k: (pl.String if v is None else build(v)) for k, v in node.items()})
+
+    return build(tree)
+
+
+def _struct_path(record: pl.Expr, path: str) -> pl.Expr:
+    for part in path.split("."):
+        record = record.struct.field(part)
+    return record
 
 
 def _json_path(path: str) -> str:

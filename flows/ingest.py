@@ -1,0 +1,228 @@
+"""Flow `ingest`: load what landed into the warehouse's staging tables, batch by batch."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from flows import progress
+from flows.batch import FileOutcome, failed, prepare_batch, safe_message
+from flows.discover import LandedFile, discover
+from warehouse import meta
+from warehouse.connect import connect
+from warehouse.load import load_batch
+from warehouse.schema import apply_ddl
+
+# A batch is one transaction: bounded so that memory stays flat however much has landed.
+DEFAULT_BATCH_MEGABYTES = 256
+
+
+@dataclass
+class IngestSummary:
+    """What one ingest run did."""
+
+    run_id: str
+    files_seen: int = 0
+    files_loaded: int = 0
+    files_failed: int = 0
+    files_duplicate: int = 0
+    files_skipped: int = 0
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    batches: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, outcomes: list[FileOutcome]) -> None:
+        for o in outcomes:
+            self.rows_read += o.rows_read
+            self.rows_loaded += o.rows_loaded
+            self.rows_quarantined += o.rows_quarantined
+            if o.status == "loaded":
+                self.files_loaded += 1
+            elif o.status == "duplicate":
+                self.files_duplicate += 1
+            else:
+                self.files_failed += 1
+                self.failures.append((o.path, o.error or ""))
+
+    @property
+    def status(self) -> str:
+        return "completed_with_errors" if self.files_failed else "succeeded"
+
+    def counts(self) -> dict:
+        return {
+            "files_seen": self.files_seen,
+            "files_loaded": self.files_loaded,
+            "files_failed": self.files_failed,
+            "files_skipped": self.files_skipped + self.files_duplicate,
+            "rows_read": self.rows_read,
+            "rows_loaded": self.rows_loaded,
+            "rows_quarantined": self.rows_quarantined,
+        }
+
+    def markdown(self) -> str:
+        lines = [
+            f"# ingest run `{self.run_id}`",
+            "",
+            "| files seen | loaded | failed | duplicates | already ingested | rows read | rows loaded | rows quarantined |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+            f"| {self.files_seen} | {self.files_loaded} | {self.files_failed} | {self.files_duplicate} | "
+            f"{self.files_skipped} | {self.rows_read:,} | {self.rows_loaded:,} | {self.rows_quarantined:,} |",
+        ]
+        if self.failures:
+            lines += [
+                "",
+                "## Files that could not be read",
+                "",
+                "| file | reason |",
+                "| --- | --- |",
+            ]
+            lines += [f"| `{path}` | {reason} |" for path, reason in self.failures[:50]]
+        return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class IngestPlan:
+    """Files to load in batches, and outcomes already known without reading (duplicates, refusals)."""
+
+    batches: list[list[LandedFile]]
+    known_outcomes: list[FileOutcome]
+    files_seen: int
+    files_skipped: int
+
+
+def plan_ingest(landing: Path, warehouse: Path, batch_megabytes: int) -> IngestPlan:
+    """Which files are new (by path and content hash), grouped into batches."""
+    files, refused = discover(landing)
+    con = connect(warehouse)
+    try:
+        apply_ddl(con)
+        handled, loaded_paths = meta.known_files(con)
+    finally:
+        con.close()
+    outcomes = [
+        FileOutcome(r.relative, "", 0, "failed", error=r.reason)
+        for r in refused
+        if (r.relative, "") not in handled
+    ]
+    new: list[LandedFile] = []
+    seen_this_run: dict[str, str] = {}
+    skipped = 0
+    for f in files:
+        if (f.relative, f.sha256) in handled:
+            skipped += 1
+        elif f.bytes and (f.sha256 in loaded_paths or f.sha256 in seen_this_run):
+            # (Empty files all share one hash: each is reported as empty, not as a duplicate.)
+            original = loaded_paths.get(f.sha256) or seen_this_run[f.sha256]
+            outcomes.append(
+                failed(f, f"same content as {original}; not loaded twice", status="duplicate")
+            )
+        else:
+            seen_this_run[f.sha256] = f.relative
+            new.append(f)
+    return IngestPlan(
+        _batches(new, batch_megabytes * 1024**2), outcomes, len(files) + len(refused), skipped
+    )
+
+
+def _batches(files: list[LandedFile], max_bytes: int) -> list[list[LandedFile]]:
+    batches: list[list[LandedFile]] = []
+    current: list[LandedFile] = []
+    size = 0
+    for f in files:
+        if current and size + f.bytes > max_bytes:
+            batches.append(current)
+            current, size = [], 0
+        current.append(f)
+        size += f.bytes
+    if current:
+        batches.append(current)
+    return batches
+
+
+@task(name="load-batch", cache_policy=NO_CACHE)
+def load_files(
+    warehouse: Path,
+    files: list[LandedFile],
+    run_id: str,
+    known: list[FileOutcome],
+    number: int,
+    total: int,
+) -> list[FileOutcome]:
+    """Read, normalise and load one batch of files in one transaction."""
+    logger = get_run_logger()
+    batch, outcomes = prepare_batch(files, run_id, extra_outcomes=known)
+    # Printed before the transaction starts: operators (and the kill test) see which batch is in flight.
+    if files:
+        print(
+            f"loading batch {number}/{total}: {len(files)} files, {batch.followers.num_rows + batch.posts.num_rows:,} rows",
+            file=sys.stderr,
+            flush=True,
+        )
+    con = connect(warehouse)
+    try:
+        load_batch(con, batch, datetime.now(UTC))
+    finally:
+        con.close()
+    for o in outcomes:
+        if o.status == "failed":
+            logger.warning("file failed: %s: %s", o.path, safe_message(o.error or ""))
+    return outcomes
+
+
+@flow(name="ingest", log_prints=True)
+def ingest(
+    landing: Path = Path("data/landing"),
+    warehouse: Path = Path("data/inflow.duckdb"),
+    batch_megabytes: int = DEFAULT_BATCH_MEGABYTES,
+) -> IngestSummary:
+    """Load every new or changed export file under `landing` into the warehouse."""
+    run_id = _run_id()
+    con = connect(warehouse)
+    try:
+        apply_ddl(con)
+        meta.start_run(con, run_id, "ingest", datetime.now(UTC))
+    finally:
+        con.close()
+    plan = plan_ingest(landing, warehouse, batch_megabytes)
+    summary = IngestSummary(run_id, files_seen=plan.files_seen, files_skipped=plan.files_skipped)
+    known = plan.known_outcomes
+    total_files = sum(len(b) for b in plan.batches)
+    done = 0
+    progress.report("files", 0, total_files)
+    for number, files in enumerate(plan.batches, start=1):
+        outcomes = load_files(warehouse, files, run_id, known, number, len(plan.batches))
+        known = []
+        summary.add(outcomes)
+        summary.batches += 1
+        done += len(files)
+        progress.report("files", done, total_files)
+    if known:  # nothing new to read, but duplicates or refusals to record
+        load_files(warehouse, [], run_id, known, 0, 0)
+        summary.add(known)
+    con = connect(warehouse)
+    try:
+        message = (
+            f"{summary.files_failed} file(s) could not be read" if summary.files_failed else ""
+        )
+        meta.finish_run(con, run_id, summary.status, summary.counts(), message, datetime.now(UTC))
+    finally:
+        con.close()
+    create_markdown_artifact(
+        key="ingest-summary", markdown=summary.markdown(), description="inflow ingest run"
+    )
+    return summary
+
+
+def _run_id() -> str:
+    from prefect.runtime import flow_run
+
+    return str(flow_run.id or uuid.uuid4())

@@ -1,0 +1,35 @@
+"""The one place that opens the DuckDB warehouse, with the settings every connection needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+# Files must open in the DuckDB 1.x CLI that users have (PyPI duckdb-cli 1.5): DuckDB 2.0
+# otherwise writes a storage format 1.x cannot read.
+STORAGE_COMPATIBILITY = "v1.4.0"
+
+
+def connect(
+    path: Path | str,
+    *,
+    read_only: bool = False,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """A connection in UTC; writers create the file in the 1.x-compatible storage format."""
+    config: dict[str, str | bool | int] = {"preserve_insertion_order": False}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    if threads:
+        config["threads"] = threads
+    if read_only:
+        config["access_mode"] = "READ_ONLY"
+    else:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        config["storage_compatibility_version"] = STORAGE_COMPATIBILITY
+    con = duckdb.connect(str(path), config=config)
+    # TimeZone needs the ICU extension, which loads after connect: set it here, not in config.
+    con.execute("SET TimeZone = 'UTC'")
+    return con

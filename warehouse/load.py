@@ -1,0 +1,91 @@
+"""Transactional loads into the warehouse: one batch of files = one DuckDB transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+
+from schemas.tables import FOLLOWER_SNAPSHOT_KEY, POST_SNAPSHOT_KEY
+from warehouse.schema import run_script, sql_text
+
+SNAPSHOT_TABLES = {
+    "followers": ("staging.follower_snapshots", FOLLOWER_SNAPSHOT_KEY),
+    "posts": ("staging.post_snapshots", POST_SNAPSHOT_KEY),
+}
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Everything one batch of files writes: snapshots with lineage, accounts, rejects, manifest."""
+
+    run_id: str
+    followers: pa.Table
+    posts: pa.Table
+    accounts: pa.Table
+    rejected: pa.Table
+    files: pa.Table
+
+
+@dataclass(frozen=True)
+class LoadCounts:
+    follower_rows_written: int
+    post_rows_written: int
+    rows_quarantined: int
+
+
+def _upsert_sql(kind: str) -> str:
+    table, key = SNAPSHOT_TABLES[kind]
+    return sql_text("sql", "upsert_snapshots.sql").format(
+        table=table,
+        key=", ".join(key),
+        key_match=" and ".join(f"s.{k} = w.{k}" for k in key),
+    )
+
+
+def _upsert_snapshots(con: duckdb.DuckDBPyConnection, kind: str, rows: pa.Table) -> int:
+    if rows.num_rows == 0:
+        return 0
+    con.register("incoming_snapshots", rows)
+    # fetchall, not fetchone: duckdb 2.0 keeps a half-read result open and refuses the next call.
+    ((first, last),) = con.execute(
+        "select min(snapshot_date), max(snapshot_date) from incoming_snapshots"
+    ).fetchall()
+    run_script(con, _upsert_sql(kind), [first, last])
+    ((written,),) = con.execute("select count(*) from winners").fetchall()
+    con.unregister("incoming_snapshots")
+    return written
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime) -> LoadCounts:
+    """Write a batch in one transaction: all of it, or (on any error or kill) none of it."""
+    con.execute("begin transaction")
+    try:
+        followers = _upsert_snapshots(con, "followers", batch.followers)
+        posts = _upsert_snapshots(con, "posts", batch.posts)
+        if batch.accounts.num_rows:
+            con.register("incoming_accounts", batch.accounts)
+            run_script(con, sql_text("sql", "upsert_accounts.sql"), [batch.run_id])
+            con.unregister("incoming_accounts")
+        con.register("incoming_rejected", batch.rejected)
+        con.execute(
+            "insert into quarantine.rejected_rows by name "
+            "select *, $1 as run_id, $2 as rejected_at from incoming_rejected",
+            [batch.run_id, now],
+        )
+        con.unregister("incoming_rejected")
+        # The manifest rows commit with the data: a file is "loaded" only once its rows are.
+        con.register("incoming_files", batch.files)
+        con.execute(
+            "insert into meta.ingested_files by name "
+            "select *, $1 as run_id, $2 as ingested_at from incoming_files",
+            [batch.run_id, now],
+        )
+        con.unregister("incoming_files")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return LoadCounts(followers, posts, batch.rejected.num_rows)

@@ -1,0 +1,33 @@
+"""Warehouse DDL, applied in the order listed: this list is the warehouse's build graph."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import duckdb
+
+DDL_FILES: tuple[str, ...] = (
+    "001_schemas.sql",
+    "010_meta.sql",
+    "020_staging.sql",
+    "030_quarantine.sql",
+)
+
+
+def sql_text(folder: str, name: str) -> str:
+    """The text of a packaged .sql file."""
+    return resources.files("warehouse").joinpath(folder, name).read_text()
+
+
+def apply_ddl(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every schema and table that does not exist yet (idempotent)."""
+    for name in DDL_FILES:
+        run_script(con, sql_text("ddl", name))
+
+
+def run_script(con: duckdb.DuckDBPyConnection, script: str, params: list | None = None) -> None:
+    """Run a multi-statement .sql text; statements that use $n placeholders get `params`."""
+    code = "\n".join(line for line in script.splitlines() if not line.strip().startswith("--"))
+    for statement in (s.strip() for s in code.split(";\n")):
+        if statement:
+            con.execute(statement, params if params and "$" in statement else None)

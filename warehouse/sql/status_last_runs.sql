@@ -1,0 +1,9 @@
+with last_runs as (
+    select flow, run_id, status, started_at, finished_at,
+           round(epoch(finished_at - started_at), 1) as seconds,
+           files_loaded, files_failed, rows_loaded, rows_quarantined, message
+    from meta.runs
+    order by started_at desc
+    limit 10
+)
+select * from last_runs

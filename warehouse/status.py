@@ -1,0 +1,50 @@
+"""Read-only views of the warehouse for `inflow status` and `inflow quarantine`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from warehouse.connect import connect
+from warehouse.schema import sql_text
+
+Section = tuple[list[str], list[tuple]]
+
+
+def _query(con, sql: str, params: list | None = None) -> Section:
+    cursor = con.execute(sql, params or [])
+    columns = [d[0] for d in cursor.description]
+    return columns, cursor.fetchall()
+
+
+def overview(warehouse: Path) -> dict[str, Section]:
+    """Sections of `inflow status`, each (columns, rows)."""
+    con = connect(warehouse, read_only=True)
+    try:
+        return {
+            name: _query(con, sql_text("sql", f"status_{name.replace(' ', '_')}.sql"))
+            for name in ("last runs", "freshness", "row counts", "quarantine")
+        }
+    finally:
+        con.close()
+
+
+def quarantine(warehouse: Path, file: str | None, limit: int) -> dict[str, Section]:
+    con = connect(warehouse, read_only=True)
+    try:
+        return {
+            "files that failed": _query(
+                con,
+                "select path, error, run_id, ingested_at from meta.ingested_files "
+                "where status = 'failed' and ($1 is null or path = $1) order by ingested_at, path",
+                [file],
+            ),
+            "rejected rows": _query(
+                con,
+                "select source_file, row_number, rule, reason, left(raw_record, 120) as raw_record "
+                "from quarantine.rejected_rows where ($1 is null or source_file = $1) "
+                "order by source_file, row_number limit $2",
+                [file, limit],
+            ),
+        }
+    finally:
+        con.close()
