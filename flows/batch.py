@@ -8,7 +8,7 @@ import polars as pl
 import pyarrow as pa
 
 from flows.discover import LandedFile
-from flows.readers import FileRejected, read_export
+from flows.readers import DEFAULT_MAX_BYTES, FileRejected, read_export
 from schemas import registry
 from schemas.contract import RAW_RECORD, REASON, ROW_NUMBER, RULE, normalise
 from schemas.tables import ACCOUNT, FOLLOWER_SNAPSHOT, POST_SNAPSHOT
@@ -53,9 +53,11 @@ def failed(file: LandedFile, reason: str, status: str = "failed") -> FileOutcome
     return FileOutcome(file.relative, file.sha256, file.bytes, status, error=safe_message(reason))
 
 
-def _normalised(file: LandedFile, run_id: str) -> tuple[FileOutcome, pl.DataFrame | None]:
+def _normalised(
+    file: LandedFile, run_id: str, max_bytes: int
+) -> tuple[FileOutcome, pl.DataFrame | None]:
     try:
-        raw = read_export(file.path)
+        raw = read_export(file.path, max_bytes=max_bytes)
         captured = registry.capture_time_from_name(file.path.name)
         rows = (
             normalise(raw.rows, raw.contract, captured_at=captured)
@@ -103,7 +105,11 @@ def _to_arrow(frames: list[pl.DataFrame], schema: pa.Schema, lineage: bool = Tru
 
 
 def prepare_batch(
-    files: list[LandedFile], run_id: str, *, extra_outcomes: list[FileOutcome] = ()
+    files: list[LandedFile],
+    run_id: str,
+    *,
+    extra_outcomes: list[FileOutcome] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> tuple[Batch, list[FileOutcome]]:
     """Read, normalise and split a batch of files; a file that cannot be read fails alone."""
     outcomes = list(extra_outcomes)
@@ -111,7 +117,7 @@ def prepare_batch(
     posts: list[pl.DataFrame] = []
     rejected: list[pl.DataFrame] = []
     for file in files:
-        outcome, rows = _normalised(file, run_id)
+        outcome, rows = _normalised(file, run_id, max_bytes)
         outcomes.append(outcome)
         if rows is None:
             continue

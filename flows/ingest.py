@@ -22,6 +22,8 @@ from warehouse.schema import apply_ddl
 
 # A batch is one transaction: bounded so that memory stays flat however much has landed.
 DEFAULT_BATCH_MEGABYTES = 256
+# A file is read whole: bigger ones (or gzips inflating beyond this) fail cleanly.
+DEFAULT_MAX_FILE_MEGABYTES = 1024
 
 
 @dataclass
@@ -156,10 +158,11 @@ def load_files(
     known: list[FileOutcome],
     number: int,
     total: int,
+    max_file_bytes: int,
 ) -> list[FileOutcome]:
     """Read, normalise and load one batch of files in one transaction."""
     logger = get_run_logger()
-    batch, outcomes = prepare_batch(files, run_id, extra_outcomes=known)
+    batch, outcomes = prepare_batch(files, run_id, extra_outcomes=known, max_bytes=max_file_bytes)
     # Printed before the transaction starts: operators (and the kill test) see which batch is in flight.
     if files:
         print(
@@ -183,6 +186,7 @@ def ingest(
     landing: Path = Path("data/landing"),
     warehouse: Path = Path("data/inflow.duckdb"),
     batch_megabytes: int = DEFAULT_BATCH_MEGABYTES,
+    max_file_megabytes: int = DEFAULT_MAX_FILE_MEGABYTES,
 ) -> IngestSummary:
     """Load every new or changed export file under `landing` into the warehouse."""
     run_id = _run_id()
@@ -199,14 +203,16 @@ def ingest(
     done = 0
     progress.report("files", 0, total_files)
     for number, files in enumerate(plan.batches, start=1):
-        outcomes = load_files(warehouse, files, run_id, known, number, len(plan.batches))
+        outcomes = load_files(
+            warehouse, files, run_id, known, number, len(plan.batches), max_file_megabytes * 1024**2
+        )
         known = []
         summary.add(outcomes)
         summary.batches += 1
         done += len(files)
         progress.report("files", done, total_files)
     if known:  # nothing new to read, but duplicates or refusals to record
-        load_files(warehouse, [], run_id, known, 0, 0)
+        load_files(warehouse, [], run_id, known, 0, 0, 0)
         summary.add(known)
     con = connect(warehouse)
     try:

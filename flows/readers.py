@@ -22,8 +22,9 @@ from schemas.contract import RAW_RECORD, ROW_NUMBER, Contract, raw_from_columns,
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 UTF8_BOM = b"\xef\xbb\xbf"
-# Decompressed size above which a file is refused: protects memory from gzip bombs.
-DEFAULT_MAX_BYTES = 2 * 1024**3
+# Decompressed size above which a file is refused: a file is read whole into memory, so this
+# bounds memory per file (a gzip bomb, a 500 MB single line) whatever lands.
+DEFAULT_MAX_BYTES = 1024**3
 # A single line longer than this is not an export record.
 DEFAULT_MAX_LINE_BYTES = 16 * 1024**2
 

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     landing: Path = Field(Path("data/landing"), description="where export files land")
     report: Path = Field(Path("data/report.html"), description="where `inflow report` writes")
     batch_megabytes: int = Field(256, ge=1, le=65536, description="file bytes per load transaction")
+    max_file_megabytes: int = Field(
+        1024, ge=1, description="largest file (uncompressed) ingest reads"
+    )
     tier_scheme: str = Field("default", description="tier bounds: default or five_tier")
     confirmation_days: int = Field(7, ge=0, le=90, description="days a new tier must hold to count")
 

@@ -1,0 +1,36 @@
+"""Shared fixtures: an offline Prefect API, generated landing folders, warehouse readers."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+START = date(2026, 1, 1)
+
+
+@pytest.fixture(scope="session")
+def prefect_api():
+    """A temporary local Prefect server for flows run in-process (one per test worker)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def read_table(warehouse: Path, sql: str) -> pl.DataFrame:
+    """Run a read-only query on a warehouse file and return a Polars frame."""
+    from warehouse.connect import connect
+
+    con = connect(warehouse, read_only=True)
+    try:
+        return con.sql(sql).pl()
+    finally:
+        con.close()

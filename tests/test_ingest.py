@@ -1,0 +1,207 @@
+"""Flow `ingest` on generated landing folders, checked against the simulated truth."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from flows.generator import exports
+from flows.generator import simulate as sim
+from flows.generator.landing import MANIFEST_DIR, generate_landing
+from flows.ingest import ingest
+from tests.conftest import START, read_table
+
+ACCOUNTS, DAYS, SEED = 40, 16, 5
+STAGING = ("staging.follower_snapshots", "staging.post_snapshots", "staging.accounts")
+RUN_SPECIFIC = ("ingest_run_id", "run_id", "ingested_at", "rejected_at")
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("landing")
+    generate_landing(
+        out,
+        accounts=ACCOUNTS,
+        days=DAYS,
+        seed=SEED,
+        start=START,
+        platforms=sim.PLATFORMS_ALL,
+        faults=True,
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def ingested(landing, tmp_path_factory, prefect_api) -> tuple[Path, object]:
+    warehouse = tmp_path_factory.mktemp("wh") / "w.duckdb"
+    summary = ingest(landing=landing, warehouse=warehouse)
+    return warehouse, summary
+
+
+def manifest(landing: Path) -> dict:
+    return json.loads((landing / MANIFEST_DIR / "manifest.json").read_text())
+
+
+def content(warehouse: Path, table: str) -> pl.DataFrame:
+    """A table's rows, run-specific columns left out, in a stable order."""
+    frame = read_table(warehouse, f"select * from {table}")
+    frame = frame.drop([c for c in RUN_SPECIFIC if c in frame.columns])
+    return frame.sort([c for c, t in frame.schema.items() if not isinstance(t, pl.List)])
+
+
+def test_every_good_row_lands_once_with_the_true_values(landing, ingested):
+    warehouse, _ = ingested
+    world = sim.simulate(ACCOUNTS, DAYS, seed=SEED, start=START)
+    faults = {f["kind"]: f for f in manifest(landing)["faults"]}
+    hidden = world.accounts.filter("is_subscribers_hidden")["account_id"].to_list()
+    negative = manifest(landing)["files"]
+    negative_file = next(f for f in negative if f["path"] == faults["negative_counts"]["path"])
+    staged = read_table(
+        warehouse,
+        "select account_id, snapshot_date, followers, source_file from staging.follower_snapshots",
+    )
+    assert staged.select(pl.struct("account_id", "snapshot_date").is_unique().all()).item()
+
+    truth = world.followers.filter(~pl.col("account_id").is_in(hidden)).select(
+        "account_id", "snapshot_date", "followers", "platform", "account_index", "day_index"
+    )
+    # The two negative-count rows are quarantined; that day of those accounts is missing.
+    negative_day = START + timedelta(days=4)
+    negative_platform = faults["negative_counts"]["path"].split("/")[0]
+    day_rows = truth.filter(
+        (pl.col("platform") == negative_platform) & (pl.col("snapshot_date") == negative_day)
+    ).sort("account_index")
+    missing = {
+        (day_rows["account_id"][r["row"] - 1], negative_day) for r in negative_file["bad_rows"]
+    }
+    expected_keys = {
+        (a, d) for a, d in truth.select("account_id", "snapshot_date").iter_rows()
+    } - missing
+    assert set(staged.select("account_id", "snapshot_date").iter_rows()) == expected_keys
+
+    # Values: the simulated truth (YouTube's API rounds to 3 significant digits), except the
+    # day re-exported in the evening (+1 + row % 50).
+    reexport_day = START + timedelta(days=2)
+    reexport_platform = faults["reexport"]["path"].split("/")[0]
+    joined = staged.join(truth, on=["account_id", "snapshot_date"], suffix="_true").with_columns(
+        pl.when(pl.col("source_file").str.contains("youtube_channels_"))
+        .then(exports._round_3_significant("followers_true"))
+        .otherwise(pl.col("followers_true"))
+        .alias("followers_true")
+    )
+    is_reexport = (pl.col("platform") == reexport_platform) & (
+        pl.col("snapshot_date") == reexport_day
+    )
+    assert (
+        joined.filter(~is_reexport)
+        .select((pl.col("followers") == pl.col("followers_true")).all())
+        .item()
+    )
+    changed = joined.filter(is_reexport)
+    assert changed.height > 0 and (changed["followers"] > changed["followers_true"]).all()
+
+
+def test_every_bad_row_is_quarantined_with_a_reason(landing, ingested):
+    warehouse, _ = ingested
+    expected = {
+        (f["path"], b["row"], b["rule"])
+        for f in manifest(landing)["files"]
+        if f["expect"] == "load"
+        for b in f["bad_rows"]
+    }
+    rejected = read_table(
+        warehouse,
+        "select source_file, row_number, rule, reason, raw_record from quarantine.rejected_rows",
+    )
+    assert set(rejected.select("source_file", "row_number", "rule").iter_rows()) == expected
+    assert rejected.height == len(expected)
+    assert rejected.select((pl.col("reason").str.len_chars() > 10).all()).item()
+    assert rejected.select(pl.col("raw_record").is_not_null().all()).item()
+
+
+def test_files_that_cannot_be_read_are_recorded_failed_and_the_rest_loads(landing, ingested):
+    warehouse, summary = ingested
+    files = read_table(
+        warehouse,
+        "select path, status, error, rows_read, rows_loaded, rows_quarantined from meta.ingested_files",
+    )
+    expected_fail = {f["path"] for f in manifest(landing)["files"] if f["expect"] == "fail"}
+    failed = files.filter(pl.col("status") == "failed")
+    assert set(failed["path"]) == expected_fail
+    assert failed.select(pl.col("error").str.len_chars() > 0).to_series().all()
+    duplicates = files.filter(pl.col("status") == "duplicate")
+    assert set(duplicates["path"]) == {
+        f["path"] for f in manifest(landing)["files"] if f["expect"] == "duplicate"
+    }
+    assert summary.files_failed == len(expected_fail) and summary.status == "completed_with_errors"
+    # read = loaded + quarantined, per file and in total.
+    assert files.select(
+        (pl.col("rows_read") == pl.col("rows_loaded") + pl.col("rows_quarantined")).all()
+    ).item()
+    loaded = files.filter(pl.col("status") == "loaded")
+    rows_by_path = {f["path"]: f["rows"] for f in manifest(landing)["files"]}
+    assert all(rows_by_path[p] == n for p, n in loaded.select("path", "rows_read").iter_rows())
+    unknown = read_table(
+        warehouse,
+        "select ignored_columns from meta.ingested_files where path like '%canonical_instagram_followers_2026-01-10%'",
+    )
+    assert unknown["ignored_columns"].to_list() == [["favourite_emoji", "internal_note"]]
+
+
+def test_ingesting_again_changes_nothing(ingested, landing):
+    warehouse, _ = ingested
+    before = {
+        t: content(warehouse, t)
+        for t in (*STAGING, "quarantine.rejected_rows", "meta.ingested_files")
+    }
+    summary = ingest(landing=landing, warehouse=warehouse)
+    assert summary.files_loaded == 0 and summary.rows_read == 0
+    assert summary.files_skipped == summary.files_seen
+    for table, frame in before.items():
+        assert content(warehouse, table).equals(frame), table
+    runs = read_table(warehouse, "select status from meta.runs order by started_at")
+    assert runs["status"].to_list() == ["completed_with_errors", "succeeded"]
+
+
+def test_late_files_merge_as_if_they_had_come_in_order(landing, ingested, tmp_path):
+    warehouse_all, _ = ingested
+    staged = tmp_path / "landing"
+    shutil.copytree(landing, staged, ignore=shutil.ignore_patterns("late"))
+    warehouse = tmp_path / "w.duckdb"
+    ingest(landing=staged, warehouse=warehouse)
+    shutil.copytree(landing / "late", staged / "late")
+    summary = ingest(landing=staged, warehouse=warehouse)
+    assert summary.files_loaded == len(list((landing / "late").rglob("*.*")))
+    for table in STAGING:
+        drop = ["first_captured_at"] if table == "staging.accounts" else []
+        assert (
+            content(warehouse, table).drop(drop).equals(content(warehouse_all, table).drop(drop))
+        ), table
+
+
+def test_a_renamed_copy_is_not_loaded_twice_and_a_changed_file_is(landing, ingested, tmp_path):
+    staged = tmp_path / "landing"
+    some = sorted((landing / "tiktok").rglob("tiktok_users_*.jsonl"))[0]
+    (staged / "a").mkdir(parents=True)
+    shutil.copy(some, staged / "a" / some.name)
+    warehouse = tmp_path / "w.duckdb"
+    first = ingest(landing=staged, warehouse=warehouse)
+    assert first.files_loaded == 1
+    shutil.copy(some, staged / "a" / ("copy_" + some.name))
+    second = ingest(landing=staged, warehouse=warehouse)
+    assert (second.files_loaded, second.files_duplicate) == (0, 1)
+    # Same path, new content (an export overwritten in place): loaded, and its values win.
+    text = (staged / "a" / some.name).read_text().replace('"follower_count":', '"follower_count":1')
+    (staged / "a" / some.name).write_text(text)
+    third = ingest(landing=staged, warehouse=warehouse)
+    assert third.files_loaded == 1
+    counts = read_table(
+        warehouse,
+        "select count(*) as n, count(distinct account_id) as k from staging.follower_snapshots",
+    )
+    assert counts["n"].item() == counts["k"].item()  # one row per key still

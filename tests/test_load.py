@@ -1,0 +1,255 @@
+"""warehouse.load on literal rows: natural-key upserts, tie-breaks, accounts merge, atomicity."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import polars as pl
+import pyarrow as pa
+import pytest
+
+from schemas.tables import ACCOUNT, FOLLOWER_SNAPSHOT, POST_SNAPSHOT
+from tests.conftest import read_table
+from warehouse.connect import connect
+from warehouse.load import Batch, load_batch
+from warehouse.schema import apply_ddl
+
+NOW = datetime(2026, 3, 3, tzinfo=UTC)
+DAY = date(2026, 3, 2)
+LINEAGE = {
+    "source_file": pl.String,
+    "source_sha256": pl.String,
+    "source_row": pl.Int64,
+    "ingest_run_id": pl.String,
+}
+
+
+def follower_rows(*rows: dict) -> pa.Table:
+    base = {
+        "platform": "instagram",
+        "account_id": "a1",
+        "snapshot_date": DAY,
+        "captured_at": datetime(2026, 3, 2, 3, tzinfo=UTC),
+        "followers": 100,
+        "following": None,
+        "posts_count": None,
+        "is_followers_rounded": False,
+        "source_file": "f.jsonl",
+        "source_sha256": "aa",
+        "source_row": 1,
+        "ingest_run_id": "r1",
+    }
+    schema = pl.Schema(pl.from_arrow(FOLLOWER_SNAPSHOT.empty_table()).schema) | LINEAGE
+    return pl.DataFrame([base | r for r in rows], schema=schema).to_arrow()
+
+
+def empty(schema: pa.Schema, lineage: bool = True) -> pa.Table:
+    frame = pl.from_arrow(schema.empty_table())
+    if lineage:
+        frame = frame.with_columns(pl.lit(None, t).alias(n) for n, t in LINEAGE.items())
+    return frame.to_arrow()
+
+
+REJECTED = pa.table(
+    {
+        n: pa.array([], t)
+        for n, t in [
+            ("source_file", pa.string()),
+            ("source_sha256", pa.string()),
+            ("row_number", pa.int64()),
+            ("contract", pa.string()),
+            ("rule", pa.string()),
+            ("reason", pa.string()),
+            ("raw_record", pa.string()),
+        ]
+    }
+)
+FILES = pl.DataFrame(
+    schema={
+        "path": pl.String,
+        "sha256": pl.String,
+        "bytes": pl.Int64,
+        "status": pl.String,
+        "rows_read": pl.Int64,
+        "rows_loaded": pl.Int64,
+        "rows_quarantined": pl.Int64,
+    }
+).to_arrow()
+
+
+def batch(
+    followers: pa.Table | None = None, accounts: pa.Table | None = None, run_id: str = "r1"
+) -> Batch:
+    return Batch(
+        run_id=run_id,
+        followers=followers if followers is not None else empty(FOLLOWER_SNAPSHOT),
+        posts=empty(POST_SNAPSHOT),
+        accounts=accounts if accounts is not None else ACCOUNT.empty_table(),
+        rejected=REJECTED,
+        files=FILES,
+    )
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    path = tmp_path / "w.duckdb"
+    con = connect(path)
+    apply_ddl(con)
+    yield path, con
+    con.close()
+
+
+def followers_in(con) -> list[tuple]:
+    return con.execute(
+        "select account_id, snapshot_date, followers, source_file from staging.follower_snapshots order by all"
+    ).fetchall()
+
+
+def test_latest_capture_wins_whatever_the_arrival_order(warehouse):
+    _, con = warehouse
+    evening = {
+        "captured_at": datetime(2026, 3, 2, 22, tzinfo=UTC),
+        "followers": 120,
+        "source_file": "evening",
+        "source_sha256": "bb",
+    }
+    load_batch(con, batch(follower_rows(evening)), NOW)
+    load_batch(
+        con, batch(follower_rows({"source_file": "morning"})), NOW
+    )  # older capture arrives late
+    assert followers_in(con) == [("a1", DAY, 120, "evening")]
+    load_batch(
+        con,
+        batch(
+            follower_rows(
+                {
+                    "captured_at": datetime(2026, 3, 2, 23, tzinfo=UTC),
+                    "followers": 130,
+                    "source_file": "night",
+                }
+            )
+        ),
+        NOW,
+    )
+    assert followers_in(con) == [("a1", DAY, 130, "night")]
+
+
+def test_ties_are_broken_by_content_hash_then_row(warehouse):
+    _, con = warehouse
+    # Same key, same capture time, different files: the larger sha256 wins, in either order.
+    load_batch(
+        con, batch(follower_rows({"source_sha256": "b", "followers": 2, "source_file": "B"})), NOW
+    )
+    load_batch(
+        con, batch(follower_rows({"source_sha256": "a", "followers": 1, "source_file": "A"})), NOW
+    )
+    assert followers_in(con) == [("a1", DAY, 2, "B")]
+    # Within one batch: the later row of the same file wins.
+    load_batch(
+        con,
+        batch(
+            follower_rows(
+                {"account_id": "a2", "source_row": 1, "followers": 10},
+                {"account_id": "a2", "source_row": 2, "followers": 11},
+            )
+        ),
+        NOW,
+    )
+    assert ("a2", DAY, 11, "f.jsonl") in followers_in(con)
+
+
+def test_reloading_the_same_rows_changes_nothing(warehouse):
+    _, con = warehouse
+    rows = follower_rows(
+        {"account_id": "a1"}, {"account_id": "a2", "snapshot_date": date(2026, 3, 1)}
+    )
+    load_batch(con, batch(rows), NOW)
+    before = followers_in(con)
+    load_batch(con, batch(rows, run_id="r2"), NOW)
+    assert followers_in(con) == before
+    assert con.execute(
+        "select distinct ingest_run_id from staging.follower_snapshots"
+    ).fetchall() == [("r1",)]
+
+
+def test_accounts_keep_the_latest_non_null_attributes(warehouse):
+    _, con = warehouse
+
+    def accounts(**values):
+        base = {
+            "platform": "instagram",
+            "account_id": "a1",
+            "handle": None,
+            "display_name": None,
+            "category": None,
+        }
+        return pl.DataFrame(
+            [base | values], schema=pl.from_arrow(ACCOUNT.empty_table()).schema
+        ).to_arrow()
+
+    load_batch(
+        con,
+        batch(
+            accounts=accounts(
+                handle="old", category="Food", captured_at=datetime(2026, 3, 1, tzinfo=UTC)
+            )
+        ),
+        NOW,
+    )
+    load_batch(
+        con,
+        batch(accounts=accounts(handle="new", captured_at=datetime(2026, 3, 2, tzinfo=UTC))),
+        NOW,
+    )
+    load_batch(
+        con,
+        batch(accounts=accounts(handle="older", captured_at=datetime(2026, 2, 1, tzinfo=UTC))),
+        NOW,
+    )
+    row = con.execute(
+        "select handle, category, first_captured_at, last_captured_at from staging.accounts"
+    ).fetchall()
+    assert row == [
+        ("new", "Food", datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC))
+    ]
+
+
+def test_a_failing_batch_writes_nothing(warehouse):
+    _, con = warehouse
+    load_batch(con, batch(follower_rows({"account_id": "kept"})), NOW)
+    bad_files = pa.table({"path": ["x"], "sha256": [None]})  # sha256 is NOT NULL: fails at the end
+    broken = batch(follower_rows({"account_id": "a9"}))
+    broken = Batch(
+        broken.run_id, broken.followers, broken.posts, broken.accounts, broken.rejected, bad_files
+    )
+    with pytest.raises(Exception, match=r"NOT NULL|Constraint"):
+        load_batch(con, broken, NOW)
+    assert [r[0] for r in followers_in(con)] == ["kept"]
+
+
+def test_file_opens_in_the_duckdb_1x_cli(warehouse):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path, con = warehouse
+    load_batch(con, batch(follower_rows({})), NOW)
+    con.close()
+    cli = Path(sys.executable).parent / "duckdb"  # PyPI duckdb-cli 1.5, installed by make install
+    assert cli.exists()
+    out = subprocess.run(
+        [
+            str(cli),
+            "-readonly",
+            str(path),
+            "-csv",
+            "-c",
+            "select followers from staging.follower_snapshots",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["followers", "100"]
+    assert read_table(path, "select count(*) as n from staging.follower_snapshots")["n"].item() == 1
