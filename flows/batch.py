@@ -2,21 +2,48 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 import polars as pl
 import pyarrow as pa
 
 from flows.discover import LandedFile
-from flows.readers import DEFAULT_MAX_BYTES, FileRejected, read_export
+from flows.readers import DEFAULT_MAX_BYTES, FileRejected, RawExport, read_export
 from schemas import registry
-from schemas.contract import RAW_RECORD, REASON, ROW_NUMBER, RULE, normalise
+from schemas.contract import FILE_CAPTURED_AT, RAW_RECORD, REASON, ROW_NUMBER, RULE, normalise
 from schemas.tables import ACCOUNT, FOLLOWER_SNAPSHOT, POST_SNAPSHOT
 from warehouse.load import Batch
 
 RAW_RECORD_MAX_CHARS = 65_536
 ERROR_MAX_CHARS = 300
 LINEAGE = ("source_file", "source_sha256", "source_row", "ingest_run_id")
+REJECTED_SCHEMA = pa.schema(
+    [
+        ("source_file", pa.string()),
+        ("source_sha256", pa.string()),
+        ("row_number", pa.int64()),
+        ("contract", pa.string()),
+        ("rule", pa.string()),
+        ("reason", pa.string()),
+        ("raw_record", pa.string()),
+    ]
+)
+FILE_SCHEMA = {
+    "path": pl.String,
+    "sha256": pl.String,
+    "bytes": pl.Int64,
+    "status": pl.String,
+    "format": pl.String,
+    "contract": pl.String,
+    "platform": pl.String,
+    "kind": pl.String,
+    "rows_read": pl.Int64,
+    "rows_loaded": pl.Int64,
+    "rows_quarantined": pl.Int64,
+    "error": pl.String,
+    "ignored_columns": pl.List(pl.String),
+}
 
 
 @dataclass
@@ -53,55 +80,115 @@ def failed(file: LandedFile, reason: str, status: str = "failed") -> FileOutcome
     return FileOutcome(file.relative, file.sha256, file.bytes, status, error=safe_message(reason))
 
 
-def _normalised(
-    file: LandedFile, run_id: str, max_bytes: int
-) -> tuple[FileOutcome, pl.DataFrame | None]:
+@dataclass
+class _Normalised:
+    """The normalised rows of the readable files of one contract, and per-file outcomes."""
+
+    rows: pl.DataFrame
+    outcomes: list[FileOutcome]
+    rejected: pl.DataFrame
+
+
+def _read(file: LandedFile, max_bytes: int) -> RawExport | FileOutcome:
     try:
-        raw = read_export(file.path, max_bytes=max_bytes)
-        captured = registry.capture_time_from_name(file.path.name)
-        rows = (
-            normalise(raw.rows, raw.contract, captured_at=captured)
-            .with_columns(
-                pl.lit(file.relative).alias("source_file"),
-                pl.lit(file.sha256).alias("source_sha256"),
-                pl.col(ROW_NUMBER).cast(pl.Int64).alias("source_row"),
-                pl.lit(run_id).alias("ingest_run_id"),
-            )
-            .collect()
-        )
+        return read_export(file.path, max_bytes=max_bytes)
     except FileRejected as error:
-        return failed(file, str(error)), None
+        return failed(file, str(error))
     except (pl.exceptions.PolarsError, ValueError, MemoryError) as error:
-        return failed(file, f"cannot parse the file: {type(error).__name__}"), None
-    rejected = int(rows[RULE].is_not_null().sum())
-    outcome = FileOutcome(
-        file.relative,
-        file.sha256,
-        file.bytes,
-        "loaded",
-        format=raw.file_format,
-        contract=raw.contract.name,
-        platform=raw.contract.platform,
-        kind=raw.contract.kind,
-        rows_read=rows.height,
-        rows_loaded=rows.height - rejected,
-        rows_quarantined=rejected,
-        ignored_columns=raw.ignored_columns,
+        return failed(file, f"cannot parse the file: {type(error).__name__}")
+
+
+def _normalise_group(group: list[tuple[LandedFile, RawExport]], run_id: str) -> _Normalised:
+    """Normalise all files of one contract in one Polars query (fewer, larger, parallel steps)."""
+    contract = group[0][1].contract
+    frames = [
+        raw.rows.with_columns(
+            pl.lit(file.relative).alias("source_file"),
+            pl.lit(file.sha256).alias("source_sha256"),
+            pl.lit(registry.capture_time_from_name(file.path.name), pl.Datetime("us", "UTC")).alias(
+                FILE_CAPTURED_AT
+            ),
+        )
+        for file, raw in group
+    ]
+    rows = (
+        normalise(
+            pl.concat(frames, how="diagonal_relaxed"),
+            contract,
+            carry=("source_file", "source_sha256"),
+        )
+        .with_columns(
+            pl.col(ROW_NUMBER).cast(pl.Int64).alias("source_row"),
+            pl.lit(run_id).alias("ingest_run_id"),
+            pl.lit(contract.name).alias("contract"),
+        )
+        .collect()
     )
-    return outcome, rows.with_columns(pl.lit(raw.contract.name).alias("contract"))
-
-
-def _to_arrow(frames: list[pl.DataFrame], schema: pa.Schema, lineage: bool = True) -> pa.Table:
-    columns = list(schema.names) + (list(LINEAGE) if lineage else [])
-    if not frames:
-        empty = pl.DataFrame(schema=pl.from_arrow(schema.empty_table()).schema)
-        lineage_types = {"source_row": pl.Int64}
-        if lineage:
-            empty = empty.with_columns(
-                pl.lit(None, lineage_types.get(c, pl.String)).alias(c) for c in LINEAGE
+    counts = dict(
+        ((path), (read, bad))
+        for path, read, bad in rows.group_by("source_file")
+        .agg(pl.len().alias("read"), pl.col(RULE).is_not_null().sum().alias("bad"))
+        .iter_rows()
+    )
+    outcomes = []
+    rejected = []
+    for file, raw in group:
+        read, bad = counts.get(file.relative, (0, 0))
+        outcomes.append(
+            FileOutcome(
+                file.relative,
+                file.sha256,
+                file.bytes,
+                "loaded",
+                format=raw.file_format,
+                contract=contract.name,
+                platform=contract.platform,
+                kind=contract.kind,
+                rows_read=read,
+                rows_loaded=read - bad,
+                rows_quarantined=bad,
+                ignored_columns=raw.ignored_columns,
             )
-        return empty.select(columns).to_arrow()
-    return pl.concat([f.select(columns) for f in frames], how="vertical_relaxed").to_arrow()
+        )
+        if bad:
+            rejected.append(_rejected_rows(rows, file, raw))
+    return _Normalised(
+        rows.filter(pl.col(RULE).is_null()),
+        outcomes,
+        pl.concat(rejected) if rejected else pl.from_arrow(REJECTED_SCHEMA.empty_table()),
+    )
+
+
+def _rejected_rows(rows: pl.DataFrame, file: LandedFile, raw: RawExport) -> pl.DataFrame:
+    bad = rows.filter((pl.col("source_file") == file.relative) & pl.col(RULE).is_not_null())
+    records = raw.raw_records(bad[ROW_NUMBER].to_list()).with_columns(
+        pl.col(ROW_NUMBER).cast(pl.Int64)
+    )
+    return (
+        bad.drop(RAW_RECORD, strict=False)
+        .join(records, left_on="source_row", right_on=ROW_NUMBER, how="left")
+        .select(
+            "source_file",
+            "source_sha256",
+            pl.col("source_row").alias("row_number"),
+            "contract",
+            pl.col(RULE).alias("rule"),
+            pl.col(REASON).alias("reason"),
+            pl.col(RAW_RECORD).str.slice(0, RAW_RECORD_MAX_CHARS).alias("raw_record"),
+        )
+    )
+
+
+def _to_arrow(frames: list[pl.DataFrame], schema: pa.Schema, columns: list[str]) -> pa.Table:
+    template = pl.from_arrow(schema.empty_table())
+    template = template.with_columns(
+        pl.lit(None, pl.Int64 if c == "source_row" else pl.String).alias(c)
+        for c in columns
+        if c not in template.columns
+    )
+    return pl.concat(
+        [template.select(columns), *(f.select(columns) for f in frames)], how="vertical_relaxed"
+    ).to_arrow()
 
 
 def prepare_batch(
@@ -113,74 +200,30 @@ def prepare_batch(
 ) -> tuple[Batch, list[FileOutcome]]:
     """Read, normalise and split a batch of files; a file that cannot be read fails alone."""
     outcomes = list(extra_outcomes)
-    followers: list[pl.DataFrame] = []
-    posts: list[pl.DataFrame] = []
-    rejected: list[pl.DataFrame] = []
+    groups: dict[str, list[tuple[LandedFile, RawExport]]] = defaultdict(list)
     for file in files:
-        outcome, rows = _normalised(file, run_id, max_bytes)
-        outcomes.append(outcome)
-        if rows is None:
-            continue
-        good = rows.filter(pl.col(RULE).is_null())
-        (followers if outcome.kind == "followers" else posts).append(good)
-        bad = rows.filter(pl.col(RULE).is_not_null())
-        if bad.height:
-            rejected.append(
-                bad.select(
-                    "source_file",
-                    "source_sha256",
-                    pl.col("source_row").alias("row_number"),
-                    "contract",
-                    pl.col(RULE).alias("rule"),
-                    pl.col(REASON).alias("reason"),
-                    pl.col(RAW_RECORD).str.slice(0, RAW_RECORD_MAX_CHARS).alias("raw_record"),
-                )
-            )
-    follower_rows = _to_arrow(followers, FOLLOWER_SNAPSHOT)
-    account_rows = (
-        pl.concat([f.select(ACCOUNT.names) for f in followers], how="vertical_relaxed").to_arrow()
-        if followers
-        else ACCOUNT.empty_table()
-    )
-    rejected_rows = (
-        pl.concat(rejected).to_arrow()
-        if rejected
-        else pa.table(
-            {
-                "source_file": pa.array([], pa.string()),
-                "source_sha256": pa.array([], pa.string()),
-                "row_number": pa.array([], pa.int64()),
-                "contract": pa.array([], pa.string()),
-                "rule": pa.array([], pa.string()),
-                "reason": pa.array([], pa.string()),
-                "raw_record": pa.array([], pa.string()),
-            }
-        )
-    )
-    file_rows = pl.DataFrame([o.as_row() for o in outcomes], schema=_FILE_SCHEMA).to_arrow()
+        raw = _read(file, max_bytes)
+        if isinstance(raw, FileOutcome):
+            outcomes.append(raw)
+        else:
+            groups[raw.contract.name].append((file, raw))
+    good: dict[str, list[pl.DataFrame]] = {"followers": [], "posts": []}
+    rejected: list[pl.DataFrame] = []
+    for group in groups.values():
+        normalised = _normalise_group(group, run_id)
+        outcomes += normalised.outcomes
+        good[group[0][1].contract.kind].append(normalised.rows)
+        rejected.append(normalised.rejected)
+    snapshot_columns = {
+        "followers": [*FOLLOWER_SNAPSHOT.names, *LINEAGE],
+        "posts": [*POST_SNAPSHOT.names, *LINEAGE],
+    }
     batch = Batch(
         run_id=run_id,
-        followers=follower_rows,
-        posts=_to_arrow(posts, POST_SNAPSHOT),
-        accounts=account_rows,
-        rejected=rejected_rows,
-        files=file_rows,
+        followers=_to_arrow(good["followers"], FOLLOWER_SNAPSHOT, snapshot_columns["followers"]),
+        posts=_to_arrow(good["posts"], POST_SNAPSHOT, snapshot_columns["posts"]),
+        accounts=_to_arrow(good["followers"], ACCOUNT, list(ACCOUNT.names)),
+        rejected=_to_arrow(rejected, REJECTED_SCHEMA, list(REJECTED_SCHEMA.names)),
+        files=pl.DataFrame([o.as_row() for o in outcomes], schema=FILE_SCHEMA).to_arrow(),
     )
     return batch, outcomes
-
-
-_FILE_SCHEMA = {
-    "path": pl.String,
-    "sha256": pl.String,
-    "bytes": pl.Int64,
-    "status": pl.String,
-    "format": pl.String,
-    "contract": pl.String,
-    "platform": pl.String,
-    "kind": pl.String,
-    "rows_read": pl.Int64,
-    "rows_loaded": pl.Int64,
-    "rows_quarantined": pl.Int64,
-    "error": pl.String,
-    "ignored_columns": pl.List(pl.String),
-}

@@ -17,7 +17,14 @@ from pathlib import Path
 import polars as pl
 
 from schemas import registry
-from schemas.contract import RAW_RECORD, ROW_NUMBER, Contract, raw_from_columns, raw_from_json_lines
+from schemas.contract import (
+    RAW_RECORD,
+    ROW_NUMBER,
+    Contract,
+    raw_from_columns,
+    raw_from_json_lines,
+    records_as_json,
+)
 
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
@@ -42,6 +49,18 @@ class RawExport:
     row_count: int
     file_format: str
     ignored_columns: tuple[str, ...]
+    # CSV and Parquet: the table as read, to rebuild the raw record of a rejected row.
+    table: pl.DataFrame | None = None
+
+    def raw_records(self, row_numbers: list[int]) -> pl.DataFrame:
+        """`_row_number` and `_raw` for the given rows (JSON lines: the line itself)."""
+        if self.table is not None:
+            return records_as_json(self.table, row_numbers)
+        return (
+            self.rows.filter(pl.col(ROW_NUMBER).is_in(row_numbers))
+            .select(ROW_NUMBER, RAW_RECORD)
+            .collect()
+        )
 
 
 def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
@@ -170,11 +189,10 @@ def _from_table(table: pl.DataFrame, file_format: str) -> RawExport:
     table = table.rename({c: c.strip() for c in table.columns})
     contract = _detect(table.columns, None)
     _check_required(contract, table.columns)
-    frame = table.lazy().with_row_index(ROW_NUMBER, offset=1)
     ignored = tuple(sorted(set(table.columns) - set(contract.source_paths)))
-    return RawExport(
-        contract, raw_from_columns(frame, contract), table.height, file_format, ignored
-    )
+    table = table.with_row_index(ROW_NUMBER, offset=1)
+    rows = raw_from_columns(table.lazy(), contract)
+    return RawExport(contract, rows, table.height, file_format, ignored, table=table)
 
 
 def _detect(keys, record) -> Contract:

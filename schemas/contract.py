@@ -16,7 +16,7 @@ Policies shared by every contract:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -31,6 +31,8 @@ RAW_RECORD = "_raw"
 RULE = "_rule"
 REASON = "_reason"
 MALFORMED = "_malformed"
+# Optional input column: the capture time each row's file name states (for a frame of many files).
+FILE_CAPTURED_AT = "_file_captured_at"
 
 _REASON_VALUE_CHARS = 40
 
@@ -120,12 +122,15 @@ def normalise(
     contract: Contract,
     *,
     captured_at: datetime | None = None,
+    carry: Sequence[str] = (),
 ) -> pl.LazyFrame:
     """One row per raw record: the canonical columns plus `_rule`/`_reason` (null when valid).
 
-    Input: `_row_number`, `_raw` and one String column per source path of the contract (a path
-    the file lacks may be absent). `captured_at` is the capture time read from the file name,
-    used where the records do not carry one.
+    Input: `_row_number` and one String column per source path of the contract (a path the
+    file lacks may be absent); optionally `_raw` (kept), `_malformed` and `_file_captured_at`.
+    `captured_at` (or the `_file_captured_at` column, for a frame of several files) is the
+    capture time read from the file name, used where the records do not carry one. `carry`
+    names input columns passed through unchanged (lineage).
     """
     canonical = polars_schema(CANONICAL_BY_KIND[contract.kind])
     present = set(raw.collect_schema().names())
@@ -142,7 +147,10 @@ def normalise(
         [source_text(f).alias(f"_text_{f.name}") for f in contract.fields]
         + [parsing.PARSERS[f.parser](source_text(f)).alias(f.name) for f in contract.fields]
     )
-    parsed = parsed.pipe(_fill_context, contract, captured_at)
+    file_time = pl.lit(captured_at, pl.Datetime("us", "UTC"))
+    if FILE_CAPTURED_AT in present:
+        file_time = pl.coalesce(pl.col(FILE_CAPTURED_AT), file_time)
+    parsed = parsed.pipe(_fill_context, contract, file_time)
     if contract.derive is not None:
         parsed = parsed.pipe(contract.derive)
     checks = _row_checks(contract)
@@ -156,17 +164,15 @@ def normalise(
         (pl.col(name) if name in available else pl.lit(None)).cast(dtype).alias(name)
         for name, dtype in canonical.items()
     ]
+    kept = [pl.col(c) for c in (*carry, RAW_RECORD) if c in present]
     return parsed.select(
-        pl.col(ROW_NUMBER), *columns, pl.col(RAW_RECORD), rule.alias(RULE), reason.alias(REASON)
+        pl.col(ROW_NUMBER), *columns, *kept, rule.alias(RULE), reason.alias(REASON)
     )
 
 
-def _fill_context(
-    frame: pl.LazyFrame, contract: Contract, captured_at: datetime | None
-) -> pl.LazyFrame:
+def _fill_context(frame: pl.LazyFrame, contract: Contract, file_time: pl.Expr) -> pl.LazyFrame:
     """Platform, capture time and snapshot date from the contract and file where rows lack them."""
     names = {f.name for f in contract.fields}
-    file_time = pl.lit(captured_at, pl.Datetime("us", "UTC"))
     exprs: list[pl.Expr] = []
     if "platform" not in names:
         exprs.append(pl.lit(contract.platform, pl.String).alias("platform"))
@@ -335,19 +341,23 @@ def _json_path(path: str) -> str:
 
 
 def raw_from_columns(table: pl.LazyFrame, contract: Contract) -> pl.LazyFrame:
-    """One row per table row (CSV, Parquet): each source column as text, `_raw` as a JSON object.
+    """One row per table row (CSV, Parquet): `_row_number` and each source column as text.
 
-    Input: the file's own columns plus `_row_number`. Lists become ';'-separated text, instants
-    ISO 8601 in UTC, so typed Parquet and all-text CSV normalise the same way.
+    Lists become ';'-separated text and instants ISO 8601 in UTC, so that typed Parquet and
+    all-text CSV normalise the same way. The raw record is not built here (it costs as much as
+    the parse): `records_as_json` builds it for the few rows that are rejected.
     """
     schema = table.collect_schema()
-    originals = [n for n in schema.names() if n != ROW_NUMBER]
-    as_text = {n: _as_text(pl.col(n), schema[n]).alias(n) for n in originals}
-    return (
-        table.with_columns(as_text.values())
-        .with_columns(pl.struct(originals).struct.json_encode().alias(RAW_RECORD))
-        .select(ROW_NUMBER, RAW_RECORD, *[p for p in contract.source_paths if p in as_text])
-    )
+    wanted = [p for p in contract.source_paths if p in schema]
+    return table.select(ROW_NUMBER, *[_as_text(pl.col(n), schema[n]).alias(n) for n in wanted])
+
+
+def records_as_json(table: pl.DataFrame, row_numbers: Sequence[int]) -> pl.DataFrame:
+    """`_row_number` and `_raw` (the row as a JSON object of its text) for the given rows."""
+    rows = table.filter(pl.col(ROW_NUMBER).is_in(list(row_numbers)))
+    originals = [n for n in rows.columns if n != ROW_NUMBER]
+    as_text = [_as_text(pl.col(n), rows.schema[n]).alias(n) for n in originals]
+    return rows.select(ROW_NUMBER, pl.struct(as_text).struct.json_encode().alias(RAW_RECORD))
 
 
 def _as_text(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:

@@ -139,6 +139,7 @@ def generate_landing(
     faults: bool = False,
     post_window_days: int = 14,
     progress: Callable[[int, int], None] | None = None,
+    rotation: tuple[tuple[str, str, bool], ...] = FORMAT_ROTATION,
 ) -> GenerationSummary:
     """Simulate and write a landing folder; returns what was written."""
     began = time.perf_counter()
@@ -166,8 +167,8 @@ def generate_landing(
         if followers is None:
             continue
         posts = posts_by_day.get((platform, day_index), empty_posts)
-        _write_nightly(writer, platform, day_index, day, followers, posts, days, plan)
-        if day_index % 7 == CREATOR_TOOL_WEEKDAY:
+        _write_nightly(writer, platform, day_index, day, followers, posts, days, plan, rotation)
+        if day_index % 7 == CREATOR_TOOL_WEEKDAY and rotation == FORMAT_ROTATION:
             _write_creator_tool(writer, platform, day, followers)
         if progress:
             progress(number, len(steps))
@@ -246,10 +247,11 @@ def _write_nightly(
     posts: pl.DataFrame,
     days: int,
     plan: _FaultPlan | None,
+    rotation: tuple[tuple[str, str, bool], ...],
 ) -> None:
     captured = capture_instant(platform, day)
-    family, file_format, gzipped = FORMAT_ROTATION[
-        (day_index + 3 * _platform_offset(platform)) % len(FORMAT_ROTATION)
+    family, file_format, gzipped = rotation[
+        (day_index + 3 * _platform_offset(platform)) % len(rotation)
     ]
     views_name = "impressions" if day_index < days * DEPRECATED_VIEWS_SHARE else "views"
     followers = followers.with_columns(pl.lit(captured).alias("captured_at"))
