@@ -143,9 +143,9 @@ def normalise(
 
     if MALFORMED not in present:
         raw = raw.with_columns(pl.lit(False).alias(MALFORMED))
-    parsed = raw.with_columns(
-        [source_text(f).alias(f"_text_{f.name}") for f in contract.fields]
-        + [parsing.PARSERS[f.parser](source_text(f)).alias(f.name) for f in contract.fields]
+    texts = raw.with_columns(source_text(f).alias(_text(f)) for f in contract.fields)
+    parsed = texts.with_columns(
+        parsing.PARSERS[f.parser](pl.col(_text(f))).alias(f.name) for f in contract.fields
     )
     file_time = pl.lit(captured_at, pl.Datetime("us", "UTC"))
     if FILE_CAPTURED_AT in present:
@@ -154,20 +154,35 @@ def normalise(
     if contract.derive is not None:
         parsed = parsed.pipe(contract.derive)
     checks = _row_checks(contract)
-    rule = pl.lit(None, pl.String)
-    reason = pl.lit(None, pl.String)
-    for broken, rule_name, rule_reason in reversed(checks):
-        rule = pl.when(broken).then(pl.lit(rule_name)).otherwise(rule)
-        reason = pl.when(broken).then(rule_reason).otherwise(reason)
+    # The rule is cheap (booleans and literals) and computed for every row; the readable
+    # reason formats text, so it is computed for the rejected rows only.
+    rule = pl.when(checks[0][0]).then(pl.lit(checks[0][1]))
+    reason = pl.when(checks[0][0]).then(checks[0][2])
+    for broken, rule_name, rule_reason in checks[1:]:
+        rule = rule.when(broken).then(pl.lit(rule_name))
+        reason = reason.when(broken).then(rule_reason)
     available = set(parsed.collect_schema().names())
     columns = [
         (pl.col(name) if name in available else pl.lit(None)).cast(dtype).alias(name)
         for name, dtype in canonical.items()
     ]
     kept = [pl.col(c) for c in (*carry, RAW_RECORD) if c in present]
-    return parsed.select(
-        pl.col(ROW_NUMBER), *columns, *kept, rule.alias(RULE), reason.alias(REASON)
+    checked = parsed.with_columns(rule.otherwise(None).cast(pl.String).alias(RULE))
+    valid = checked.filter(pl.col(RULE).is_null()).select(
+        pl.col(ROW_NUMBER), *columns, *kept, RULE, pl.lit(None, pl.String).alias(REASON)
     )
+    rejected = checked.filter(pl.col(RULE).is_not_null()).select(
+        pl.col(ROW_NUMBER),
+        *columns,
+        *kept,
+        RULE,
+        reason.otherwise(None).cast(pl.String).alias(REASON),
+    )
+    return pl.concat([valid, rejected])
+
+
+def _text(f: Field) -> str:
+    return f"_text_{f.name}"
 
 
 def _fill_context(frame: pl.LazyFrame, contract: Contract, file_time: pl.Expr) -> pl.LazyFrame:
@@ -235,7 +250,7 @@ def _row_checks(contract: Contract) -> list[tuple[pl.Expr, str, pl.Expr]]:
     ]
     checks += [(r.broken(), r.rule, pl.lit(r.reason)) for r in contract.row_rules if r.first]
     for f in contract.fields:
-        text = pl.col(f"_text_{f.name}")
+        text = pl.col(_text(f))
         shown = text.str.slice(0, _REASON_VALUE_CHARS)
         if f.required:
             checks.append(

@@ -18,9 +18,10 @@ def normalise_json(
     """Normalise JSON records (dicts, or raw line text) as ingest would."""
     lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
     frame = pl.LazyFrame({c.RAW_RECORD: lines}).with_row_index(c.ROW_NUMBER, offset=1)
-    return c.normalise(
+    normalised = c.normalise(
         c.raw_from_json_lines(frame, contract), contract, captured_at=captured_at
-    ).collect()
+    )
+    return normalised.sort(c.ROW_NUMBER).collect()
 
 
 def normalise_table(
@@ -28,9 +29,8 @@ def normalise_table(
 ) -> pl.DataFrame:
     """Normalise a table of columns (CSV read as text, or typed Parquet) as ingest would."""
     frame = pl.LazyFrame(table).with_row_index(c.ROW_NUMBER, offset=1)
-    return c.normalise(
-        c.raw_from_columns(frame, contract), contract, captured_at=captured_at
-    ).collect()
+    normalised = c.normalise(c.raw_from_columns(frame, contract), contract, captured_at=captured_at)
+    return normalised.sort(c.ROW_NUMBER).collect()
 
 
 def rules(frame: pl.DataFrame) -> list[str | None]:
