@@ -224,17 +224,17 @@ SPONSORED_TAGS = ("ad", "sponsored", "paidpartnership", "partner", "werbung")
 def _fill_post_text_fields(frame: pl.LazyFrame, names: set[str]) -> pl.LazyFrame:
     """Hashtags, mentions and the sponsored flag from the caption where the export lacks them."""
     caption = pl.col("caption") if "caption" in names else pl.lit(None, pl.String)
-    hashtags = parsing.tags_in_text(caption, "#")
-    mentions = parsing.tags_in_text(caption, "@")
-    if "hashtags" in names:
-        hashtags = pl.coalesce(
-            pl.col("hashtags").list.eval(pl.element().str.to_lowercase()), hashtags
-        )
-    if "mentions" in names:
-        mentions = pl.coalesce(
-            pl.col("mentions").list.eval(pl.element().str.to_lowercase()), mentions
-        )
-    frame = frame.with_columns(hashtags.alias("hashtags"), mentions.alias("mentions"))
+
+    def tags(column: str, sigil: str) -> pl.Expr:
+        if column not in names:
+            return parsing.tags_in_text(caption, sigil)
+        given = pl.col(column).list.eval(pl.element().str.to_lowercase())
+        # The caption is scanned only for rows whose export has no list.
+        return pl.coalesce(given, parsing.tags_in_text(parsing.unless(given, caption), sigil))
+
+    frame = frame.with_columns(
+        tags("hashtags", "#").alias("hashtags"), tags("mentions", "@").alias("mentions")
+    )
     # The paid-partnership label wins; otherwise an #ad-style hashtag marks the post sponsored.
     tagged = pl.col("hashtags").list.eval(pl.element().is_in(SPONSORED_TAGS)).list.any()
     sponsored = tagged

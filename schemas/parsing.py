@@ -22,17 +22,26 @@ def _clean(text: pl.Expr) -> pl.Expr:
     return pl.when(stripped.str.len_chars() > 0).then(stripped)
 
 
+def unless(parsed: pl.Expr, text: pl.Expr) -> pl.Expr:
+    """`text` where the fast parse failed, null elsewhere.
+
+    Polars evaluates every branch on the whole column, so slow fallbacks run on this mostly
+    null column: the common, well-formed value costs one fast parse.
+    """
+    return pl.when(parsed.is_null()).then(text)
+
+
 def integer(text: pl.Expr) -> pl.Expr:
     """Whole numbers: "42", "42.0" and "4.2e1" (JSON writers emit floats) but not "42.5"."""
-    cleaned = _clean(text)
-    as_int = cleaned.cast(pl.Int64, strict=False)
+    fast = text.cast(pl.Int64, strict=False)
+    cleaned = _clean(unless(fast, text))
     as_float = cleaned.cast(pl.Float64, strict=False)
     integral_float = (
         pl.when(as_float.is_finite() & (as_float == as_float.round(0)) & (as_float.abs() < 2**53))
         .then(as_float)
         .cast(pl.Int64)
     )
-    return pl.coalesce(as_int, integral_float)
+    return pl.coalesce(fast, cleaned.cast(pl.Int64, strict=False), integral_float)
 
 
 def decimal(text: pl.Expr) -> pl.Expr:
@@ -81,12 +90,17 @@ def percent(text: pl.Expr) -> pl.Expr:
 
 def timestamp_utc(text: pl.Expr) -> pl.Expr:
     """RFC 3339 / ISO 8601 instants ("...Z", "+0000", "+00:00") as UTC; naive text is read as UTC."""
-    cleaned = _clean(text).str.replace(r"Z$", "+00:00").str.replace("T", " ", literal=True)
+    utc = pl.Datetime("us", "UTC")
+    # Fast paths for the two shapes exports use; anything else goes through the general parse.
+    zulu = text.str.to_datetime("%Y-%m-%dT%H:%M:%SZ", strict=False, time_zone="UTC").cast(utc)
+    offset = unless(zulu, text).str.to_datetime("%Y-%m-%dT%H:%M:%S%z", strict=False).cast(utc)
+    rest = _clean(unless(pl.coalesce(zulu, offset), text))
+    cleaned = rest.str.replace(r"Z$", "+00:00").str.replace("T", " ", literal=True)
     with_zone = cleaned.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%z", strict=False, time_zone="UTC")
     naive = cleaned.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False).dt.replace_time_zone(
         "UTC"
     )
-    return pl.coalesce(with_zone, naive).dt.cast_time_unit("us")
+    return pl.coalesce(zulu, offset, with_zone.cast(utc), naive.cast(utc))
 
 
 def epoch_seconds_utc(text: pl.Expr) -> pl.Expr:
@@ -100,15 +114,29 @@ def calendar_date(text: pl.Expr) -> pl.Expr:
     return _clean(text).str.to_date("%Y-%m-%d", strict=False)
 
 
+_BOOLEAN_WORDS = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "y": True,
+    "t": True,
+    "false": False,
+    "0": False,
+    "no": False,
+    "n": False,
+    "f": False,
+}
+
+
 def boolean(text: pl.Expr) -> pl.Expr:
     """true/false, 1/0, yes/no in any case."""
-    lowered = _clean(text).str.to_lowercase()
-    return (
-        pl.when(lowered.is_in(["true", "1", "yes", "y", "t"]))
-        .then(True)
-        .when(lowered.is_in(["false", "0", "no", "n", "f"]))
-        .then(False)
+    fast = text.replace_strict(_BOOLEAN_WORDS, default=None, return_dtype=pl.Boolean)
+    slow = (
+        _clean(unless(fast, text))
+        .str.to_lowercase()
+        .replace_strict(_BOOLEAN_WORDS, default=None, return_dtype=pl.Boolean)
     )
+    return pl.coalesce(fast, slow)
 
 
 def string(text: pl.Expr) -> pl.Expr:
