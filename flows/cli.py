@@ -38,6 +38,11 @@ def load_settings(**overrides: object) -> Settings:
         raise typer.Exit(EXIT_USAGE) from None
 
 
+def _stdout_console() -> Console:
+    # Piped or captured output gets a wide console so tables are not crushed into 80 columns.
+    return Console(width=None if sys.stdout.isatty() else 200)
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
@@ -164,7 +169,7 @@ def status(
         raise typer.Exit(EXIT_USAGE)
     from rich.table import Table
 
-    out = Console()
+    out = _stdout_console()
     for title, (columns, rows) in warehouse_status.overview(settings.warehouse).items():
         table = Table(title=title)
         for column in columns:
@@ -193,7 +198,7 @@ def quarantine(
     if not settings.warehouse.exists():
         console.print(f"[red]error[/red]: no warehouse at {settings.warehouse}")
         raise typer.Exit(EXIT_USAGE)
-    out = Console()
+    out = _stdout_console()
     for title, (columns, rows) in warehouse_status.quarantine(
         settings.warehouse, file, limit
     ).items():
@@ -211,10 +216,28 @@ def demo(
     days: Annotated[int, typer.Option(min=12)] = 90,
     seed: Annotated[int, typer.Option()] = 7,
 ) -> None:
-    """Generate sample exports into the landing folder and show what was written."""
+    """Generate sample exports (faults included), ingest them and show the headline numbers."""
     settings = load_settings()
     generate(out=settings.landing, accounts=accounts, days=days, seed=seed, faults=True)
-    typer.echo(f"sample exports are in {settings.landing.resolve()}")
+    from flows.ingest import ingest as ingest_flow
+
+    with _progress() as progress:
+        _report_progress(progress)
+        summary = ingest_flow(
+            landing=settings.landing,
+            warehouse=settings.warehouse,
+            batch_megabytes=settings.batch_megabytes,
+            max_file_megabytes=settings.max_file_megabytes,
+        )
+    typer.echo(
+        f"ingested {summary.files_loaded} files ({summary.files_skipped} already in the warehouse): "
+        f"{summary.rows_loaded:,} rows loaded, {summary.rows_quarantined:,} rows quarantined, "
+        f"{summary.files_failed} unreadable files recorded, {summary.files_duplicate} duplicate files skipped"
+    )
+    if summary.files_failed:
+        typer.echo("(the sample data plants unreadable files on purpose: see `inflow quarantine`)")
+    typer.echo(f"warehouse: {settings.warehouse.resolve()}")
+    typer.echo("next: `.venv/bin/inflow status`, `.venv/bin/inflow quarantine`")
 
 
 if __name__ == "__main__":

@@ -211,6 +211,7 @@ def ingest(
         summary.batches += 1
         done += len(files)
         progress.report("files", done, total_files)
+        progress.report("rows read", summary.rows_read, None)
     if known:  # nothing new to read, but duplicates or refusals to record
         load_files(warehouse, [], run_id, known, 0, 0, 0)
         summary.add(known)

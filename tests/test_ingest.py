@@ -205,3 +205,48 @@ def test_a_renamed_copy_is_not_loaded_twice_and_a_changed_file_is(landing, inges
         "select count(*) as n, count(distinct account_id) as k from staging.follower_snapshots",
     )
     assert counts["n"].item() == counts["k"].item()  # one row per key still
+
+
+def test_the_run_leaves_a_markdown_summary_artifact(ingested):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    _, summary = ingested
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["ingest-summary"]))
+        )
+    (artifact,) = [a for a in artifacts if str(a.flow_run_id) == summary.run_id]
+    assert artifact.type == "markdown"
+    assert "Files that could not be read" in artifact.data
+    assert f"{summary.rows_quarantined:,}" in artifact.data
+
+
+def test_cli_ingest_exits_1_naming_unreadable_files_and_status_shows_the_run(tmp_path, prefect_api):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "ig_users_2026-03-02T031500Z.jsonl").write_text(
+        '{"id": "1", "username": "a", "followers_count": 12}\n{"id": "2", "username": "b", "followers_count": -4}\n'
+    )
+    (landing / "broken_2026-03-02.jsonl").write_text("")
+    warehouse = tmp_path / "w.duckdb"
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["ingest", "--landing", str(landing), "--warehouse", str(warehouse)]
+    )
+    assert result.exit_code == 1
+    assert "broken_2026-03-02.jsonl: file is empty" in result.output
+    assert "1 loaded, 1 failed" in result.output
+    status = runner.invoke(app, ["status", "--warehouse", str(warehouse)])
+    assert status.exit_code == 0
+    assert "completed_with_errors" in status.output and "negative_count" in status.output
+    quarantined = runner.invoke(app, ["quarantine", "--warehouse", str(warehouse)])
+    assert "is negative" in quarantined.output and "file is empty" in quarantined.output
+    missing = runner.invoke(
+        app, ["ingest", "--landing", str(tmp_path / "nowhere"), "--warehouse", str(warehouse)]
+    )
+    assert missing.exit_code == 2

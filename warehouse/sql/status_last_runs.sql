@@ -1,5 +1,5 @@
 with last_runs as (
-    select flow, run_id, status, started_at, finished_at,
+    select flow, left(run_id, 8) as run, status, started_at, finished_at,
            round(epoch(finished_at - started_at), 1) as seconds,
            files_loaded, files_failed, rows_loaded, rows_quarantined, message
     from meta.runs
