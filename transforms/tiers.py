@@ -1,0 +1,99 @@
+"""Follower tiers: schemes (configuration), the raw daily tier and the confirmed tier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class TierScheme:
+    """Named tiers with inclusive lower bounds on followers, smallest first."""
+
+    name: str
+    tiers: tuple[tuple[str, int], ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.tiers)
+
+    def rank(self, tier: str) -> int:
+        return self.names.index(tier)
+
+
+# Default: the scheme most brand briefs use.
+DEFAULT = TierScheme(
+    "default",
+    (("emerging", 0), ("nano", 1_000), ("micro", 10_000), ("macro", 100_000), ("mega", 1_000_000)),
+)
+# A vendor split that separates small micro accounts from mid-tier ones.
+FIVE_TIER = TierScheme(
+    "five_tier",
+    (
+        ("emerging", 0),
+        ("nano", 1_000),
+        ("micro", 5_000),
+        ("mid_tier", 20_000),
+        ("macro", 100_000),
+        ("mega", 1_000_000),
+    ),
+)
+SCHEMES: dict[str, TierScheme] = {s.name: s for s in (DEFAULT, FIVE_TIER)}
+
+ACCOUNT_KEY = ("platform", "account_id")
+
+
+def tier_of(followers: pl.Expr, scheme: TierScheme) -> pl.Expr:
+    """The tier whose lower bound (inclusive) is the largest one not above `followers`."""
+    expr = pl.lit(None, pl.String)
+    for name, lower in scheme.tiers:
+        expr = pl.when(followers >= lower).then(pl.lit(name)).otherwise(expr)
+    return pl.when(followers.is_not_null()).then(expr)
+
+
+def tier_rank(tier: pl.Expr, scheme: TierScheme) -> pl.Expr:
+    """0 for the smallest tier, increasing upwards."""
+    return tier.replace_strict({name: i for i, name in enumerate(scheme.names)}, return_dtype=pl.Int32)
+
+
+def confirm_tiers(
+    daily: pl.LazyFrame,
+    confirmation_days: int,
+    *,
+    seed: pl.LazyFrame | None = None,
+    emit_from: date | None = None,
+) -> pl.LazyFrame:
+    """Adds `tier` (confirmed): the raw tier once the account has stayed in it `confirmation_days`.
+
+    Input grain: one row per (platform, account_id, snapshot_date) with `raw_tier`, sorted or
+    not. An account's first tier needs no confirmation. A new raw tier becomes the confirmed
+    tier on the first snapshot at least `confirmation_days` after the account entered it, so
+    an account hovering around a bound keeps its tier. `entered_tier_on` is when the current
+    raw tier began.
+
+    Incremental runs pass `emit_from` and `seed` (platform, account_id, seed_tier: the confirmed
+    tier on the last day before `emit_from`); rows before `emit_from` are context only. The
+    rule is causal, so the result from `emit_from` on equals a full computation as long as the
+    input reaches back at least `confirmation_days` before `emit_from`.
+    """
+    key = list(ACCOUNT_KEY)
+    ordered = daily.sort(*key, "snapshot_date")
+    with_runs = ordered.with_columns(
+        (pl.col("raw_tier") != pl.col("raw_tier").shift()).fill_null(True).cum_sum().over(key).alias("_run")
+    ).with_columns(pl.col("snapshot_date").min().over([*key, "_run"]).alias("entered_tier_on"))
+    held_days = (pl.col("snapshot_date") - pl.col("entered_tier_on")).dt.total_days()
+    candidate = pl.when(held_days >= confirmation_days).then(pl.col("raw_tier"))
+    if emit_from is None:
+        first = pl.col("raw_tier").first().over(key)
+        confirmed = candidate.forward_fill().over(key).fill_null(first)
+        return with_runs.with_columns(confirmed.alias("tier")).drop("_run")
+    emitted = with_runs.filter(pl.col("snapshot_date") >= emit_from)
+    if seed is not None:
+        emitted = emitted.join(seed, on=key, how="left")
+    else:
+        emitted = emitted.with_columns(pl.lit(None, pl.String).alias("seed_tier"))
+    first = pl.col("raw_tier").first().over(key)
+    confirmed = candidate.forward_fill().over(key).fill_null(pl.col("seed_tier")).fill_null(first)
+    return emitted.sort(*key, "snapshot_date").with_columns(confirmed.alias("tier")).drop("_run", "seed_tier")
