@@ -28,7 +28,9 @@ def snapshots(counts: dict[int, int], account: str = "a", rounded: bool = False)
     )
 
 
-NO_POSTS = pl.LazyFrame(schema={"platform": pl.String, "account_id": pl.String, "published_date": pl.Date})
+NO_POSTS = pl.LazyFrame(
+    schema={"platform": pl.String, "account_id": pl.String, "published_date": pl.Date}
+)
 
 
 def daily(counts, posts=NO_POSTS, confirmation_days=7, **kwargs) -> pl.DataFrame:
@@ -38,9 +40,20 @@ def daily(counts, posts=NO_POSTS, confirmation_days=7, **kwargs) -> pl.DataFrame
 def test_tier_bounds_are_lower_inclusive():
     values = pl.Series([0, 999, 1_000, 9_999, 10_000, 99_999, 100_000, 999_999, 1_000_000, None])
     assert pl.select(tier_of(pl.lit(values), DEFAULT)).to_series().to_list() == [
-        "emerging", "emerging", "nano", "nano", "micro", "micro", "macro", "macro", "mega", None,
+        "emerging",
+        "emerging",
+        "nano",
+        "nano",
+        "micro",
+        "micro",
+        "macro",
+        "macro",
+        "mega",
+        None,
     ]
-    five = pl.select(tier_of(pl.lit(pl.Series([4_999, 5_000, 19_999, 20_000])), FIVE_TIER)).to_series()
+    five = pl.select(
+        tier_of(pl.lit(pl.Series([4_999, 5_000, 19_999, 20_000])), FIVE_TIER)
+    ).to_series()
     assert five.to_list() == ["nano", "micro", "micro", "mid_tier"]
 
 
@@ -70,7 +83,16 @@ def test_growth_over_a_long_gap_is_null_not_bridged():
 
 def test_posts_count_on_the_first_snapshot_day_on_or_after_publication():
     posts = pl.LazyFrame(
-        {"platform": "instagram", "account_id": "a", "published_date": [D0, D0 + timedelta(days=2), D0 + timedelta(days=3), D0 + timedelta(days=3)]}
+        {
+            "platform": "instagram",
+            "account_id": "a",
+            "published_date": [
+                D0,
+                D0 + timedelta(days=2),
+                D0 + timedelta(days=3),
+                D0 + timedelta(days=3),
+            ],
+        }
     )
     out = daily({0: 10, 1: 10, 3: 10}, posts=posts)
     # Day 0: the day-0 post; day 1: none; day 3: the day-2 post (no snapshot on day 2) + two.
@@ -91,7 +113,9 @@ def test_a_real_move_is_confirmed_after_the_confirmation_period():
     out = daily(counts)
     tiers = dict(zip([(d - D0).days for d in out["date"]], out["tier"], strict=True))
     assert tiers[16] == "nano" and tiers[17] == "micro" and tiers[24] == "micro"
-    assert out.filter(pl.col("tier") == "micro")["entered_tier_on"].unique().to_list() == [D0 + timedelta(days=10)]
+    assert out.filter(pl.col("tier") == "micro")["entered_tier_on"].unique().to_list() == [
+        D0 + timedelta(days=10)
+    ]
     immediate = daily(counts, confirmation_days=0)
     assert immediate.filter(pl.col("date") == D0 + timedelta(days=10))["tier"].item() == "micro"
 
@@ -100,8 +124,11 @@ def test_confirmation_seeded_from_history_equals_full_computation():
     counts = {d: (9_000 if d < 10 else 12_000) for d in range(25)}
     full = daily(counts)
     cut = D0 + timedelta(days=14)
-    seed = full.filter(pl.col("date") < cut).sort("date").group_by("platform", "account_id").agg(
-        pl.col("tier").last().alias("seed_tier")
+    seed = (
+        full.filter(pl.col("date") < cut)
+        .sort("date")
+        .group_by("platform", "account_id")
+        .agg(pl.col("tier").last().alias("seed_tier"))
     )
     part = daily(counts, emit_from=cut, seed_tiers=seed.lazy())
     assert part.equals(full.filter(pl.col("date") >= cut))
@@ -135,5 +162,7 @@ def test_purges_and_round_jumps_name_their_rule():
 
 
 def test_confirm_tiers_first_tier_needs_no_confirmation():
-    frame = pl.LazyFrame({"platform": "x", "account_id": "a", "snapshot_date": [D0], "raw_tier": ["macro"]})
+    frame = pl.LazyFrame(
+        {"platform": "x", "account_id": "a", "snapshot_date": [D0], "raw_tier": ["macro"]}
+    )
     assert confirm_tiers(frame, 7).collect()["tier"].to_list() == ["macro"]

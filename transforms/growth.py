@@ -68,31 +68,32 @@ def account_daily(
         .pipe(_posts_published, posts_published)
     )
     daily = confirm_tiers(daily, confirmation_days, seed=seed_tiers, emit_from=emit_from)
-    return (
-        daily.rename({"snapshot_date": "date"})
-        .select(
-            *key,
-            "date",
-            "followers",
-            "following",
-            "followers_change",
-            "days_since_previous_snapshot",
-            *(f"growth_rate_{n}d" for n in windows),
-            "posts_published",
-            "raw_tier",
-            "tier",
-            "entered_tier_on",
-            "is_growth_anomaly",
-            "anomaly_rule",
-            "is_followers_rounded",
-        )
+    return daily.rename({"snapshot_date": "date"}).select(
+        *key,
+        "date",
+        "followers",
+        "following",
+        "followers_change",
+        "days_since_previous_snapshot",
+        *(f"growth_rate_{n}d" for n in windows),
+        "posts_published",
+        "raw_tier",
+        "tier",
+        "entered_tier_on",
+        "is_growth_anomaly",
+        "anomaly_rule",
+        "is_followers_rounded",
     )
 
 
-def _growth_windows(daily: pl.LazyFrame, snapshots: pl.LazyFrame, windows: Sequence[int]) -> pl.LazyFrame:
+def _growth_windows(
+    daily: pl.LazyFrame, snapshots: pl.LazyFrame, windows: Sequence[int]
+) -> pl.LazyFrame:
     """growth_rate_Nd = followers_t / followers_(latest snapshot on or before t-N) - 1."""
     history = snapshots.select(
-        *ACCOUNT_KEY, pl.col("snapshot_date").alias("_as_of_date"), pl.col("followers").alias("_as_of_followers")
+        *ACCOUNT_KEY,
+        pl.col("snapshot_date").alias("_as_of_date"),
+        pl.col("followers").alias("_as_of_followers"),
     ).sort("_as_of_date")
     for n in windows:
         target = (pl.col("snapshot_date") - pl.duration(days=n)).alias("_target")
@@ -128,9 +129,21 @@ def _anomalies(daily: pl.LazyFrame) -> pl.LazyFrame:
         return expr.over(key)
 
     median = trailing(change.rolling_median_by("snapshot_date", window_size=window, closed="left"))
-    q25 = trailing(change.rolling_quantile_by("snapshot_date", window_size=window, quantile=0.25, closed="left"))
-    q75 = trailing(change.rolling_quantile_by("snapshot_date", window_size=window, quantile=0.75, closed="left"))
-    history = trailing(change.is_not_null().cast(pl.Int32).rolling_sum_by("snapshot_date", window_size=window, closed="left"))
+    q25 = trailing(
+        change.rolling_quantile_by(
+            "snapshot_date", window_size=window, quantile=0.25, closed="left"
+        )
+    )
+    q75 = trailing(
+        change.rolling_quantile_by(
+            "snapshot_date", window_size=window, quantile=0.75, closed="left"
+        )
+    )
+    history = trailing(
+        change.is_not_null()
+        .cast(pl.Int32)
+        .rolling_sum_by("snapshot_date", window_size=window, closed="left")
+    )
     # IQR / 1.349 estimates the standard deviation robustly; a floor of 1 follower keeps a
     # perfectly flat history from making every tiny change infinite.
     scale = pl.max_horizontal((q75 - q25) / 1.349, pl.lit(1.0))
@@ -142,7 +155,10 @@ def _anomalies(daily: pl.LazyFrame) -> pl.LazyFrame:
         "sudden_drop": consecutive
         & big_enough
         & (pl.col("followers_change") <= SUDDEN_DROP_SHARE * pl.col("_previous_followers")),
-        "robust_z": consecutive & big_enough & (history >= ANOMALY_MIN_HISTORY) & (robust_z.abs() > ROBUST_Z_THRESHOLD),
+        "robust_z": consecutive
+        & big_enough
+        & (history >= ANOMALY_MIN_HISTORY)
+        & (robust_z.abs() > ROBUST_Z_THRESHOLD),
         "round_number_jump": consecutive
         & exact_counts
         & (pl.col("followers_change") >= ROUND_JUMP_UNIT)
@@ -158,12 +174,21 @@ def _anomalies(daily: pl.LazyFrame) -> pl.LazyFrame:
 
 def _posts_published(daily: pl.LazyFrame, posts: pl.LazyFrame) -> pl.LazyFrame:
     """Posts published after the previous snapshot day and up to this one (nothing uncounted)."""
-    snapshot_days = daily.select(*ACCOUNT_KEY, pl.col("snapshot_date").alias("_counted_on")).sort("_counted_on")
+    snapshot_days = daily.select(*ACCOUNT_KEY, pl.col("snapshot_date").alias("_counted_on")).sort(
+        "_counted_on"
+    )
     counted = (
         posts.select(*ACCOUNT_KEY, "published_date")
         .sort("published_date")
         # Each post counts on the first snapshot day on or after its publication.
-        .join_asof(snapshot_days, left_on="published_date", right_on="_counted_on", by=list(ACCOUNT_KEY), strategy="forward", check_sortedness=False)
+        .join_asof(
+            snapshot_days,
+            left_on="published_date",
+            right_on="_counted_on",
+            by=list(ACCOUNT_KEY),
+            strategy="forward",
+            check_sortedness=False,
+        )
         .group_by(*ACCOUNT_KEY, "_counted_on")
         .agg(pl.len().cast(pl.Int64).alias("posts_published"))
         .rename({"_counted_on": "snapshot_date"})

@@ -55,7 +55,9 @@ def tier_of(followers: pl.Expr, scheme: TierScheme) -> pl.Expr:
 
 def tier_rank(tier: pl.Expr, scheme: TierScheme) -> pl.Expr:
     """0 for the smallest tier, increasing upwards."""
-    return tier.replace_strict({name: i for i, name in enumerate(scheme.names)}, return_dtype=pl.Int32)
+    return tier.replace_strict(
+        {name: i for i, name in enumerate(scheme.names)}, return_dtype=pl.Int32
+    )
 
 
 def confirm_tiers(
@@ -81,7 +83,11 @@ def confirm_tiers(
     key = list(ACCOUNT_KEY)
     ordered = daily.sort(*key, "snapshot_date")
     with_runs = ordered.with_columns(
-        (pl.col("raw_tier") != pl.col("raw_tier").shift()).fill_null(True).cum_sum().over(key).alias("_run")
+        (pl.col("raw_tier") != pl.col("raw_tier").shift())
+        .fill_null(True)
+        .cum_sum()
+        .over(key)
+        .alias("_run")
     ).with_columns(pl.col("snapshot_date").min().over([*key, "_run"]).alias("entered_tier_on"))
     held_days = (pl.col("snapshot_date") - pl.col("entered_tier_on")).dt.total_days()
     candidate = pl.when(held_days >= confirmation_days).then(pl.col("raw_tier"))
@@ -96,4 +102,8 @@ def confirm_tiers(
         emitted = emitted.with_columns(pl.lit(None, pl.String).alias("seed_tier"))
     first = pl.col("raw_tier").first().over(key)
     confirmed = candidate.forward_fill().over(key).fill_null(pl.col("seed_tier")).fill_null(first)
-    return emitted.sort(*key, "snapshot_date").with_columns(confirmed.alias("tier")).drop("_run", "seed_tier")
+    return (
+        emitted.sort(*key, "snapshot_date")
+        .with_columns(confirmed.alias("tier"))
+        .drop("_run", "seed_tier")
+    )

@@ -1,0 +1,94 @@
+"""Tier benchmarks and the account dimension."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from transforms.tiers import ACCOUNT_KEY
+
+
+def tier_benchmarks(posts: pl.LazyFrame, daily: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per platform, tier and month: ER percentiles of posts and median 30-day growth.
+
+    A post counts in the tier its account was confirmed in on its publication day (as of the
+    latest snapshot day on or before it); growth is each account's growth_rate_30d on its last
+    snapshot day of the month.
+    """
+    key = list(ACCOUNT_KEY)
+    tier_at_publish = (
+        posts.select(*key, "published_date", "er_followers")
+        .sort("published_date")
+        .join_asof(
+            daily.select(*key, "date", "tier").sort("date"),
+            left_on="published_date",
+            right_on="date",
+            by=key,
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .filter(pl.col("tier").is_not_null())
+        .with_columns(pl.col("published_date").dt.truncate("1mo").alias("month"))
+        .group_by("platform", "tier", "month")
+        .agg(
+            pl.col("er_followers").quantile(0.25, interpolation="linear").alias("er_p25"),
+            pl.col("er_followers").median().alias("er_median"),
+            pl.col("er_followers").quantile(0.75, interpolation="linear").alias("er_p75"),
+            pl.col("er_followers").count().cast(pl.Int64).alias("posts"),
+        )
+    )
+    month_end = (
+        daily.with_columns(pl.col("date").dt.truncate("1mo").alias("month"))
+        .sort(*key, "date")
+        .group_by(*key, "month")
+        .agg(pl.col("tier").last(), pl.col("growth_rate_30d").last())
+        .group_by("platform", "tier", "month")
+        .agg(
+            pl.len().cast(pl.Int64).alias("accounts"),
+            pl.col("growth_rate_30d").median().alias("growth_median"),
+        )
+    )
+    return (
+        month_end.join(tier_at_publish, on=["platform", "tier", "month"], how="full", coalesce=True)
+        .with_columns(pl.col("accounts").fill_null(0), pl.col("posts").fill_null(0))
+        .select(
+            "platform",
+            "tier",
+            "month",
+            "accounts",
+            "posts",
+            "er_p25",
+            "er_median",
+            "er_p75",
+            "growth_median",
+        )
+        .sort("platform", "tier", "month")
+    )
+
+
+def dim_account(accounts: pl.LazyFrame, daily: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per account: attributes, first and last snapshot day, latest followers and tier."""
+    key = list(ACCOUNT_KEY)
+    latest = (
+        daily.sort(*key, "date")
+        .group_by(key)
+        .agg(
+            pl.col("date").first().alias("first_seen"),
+            pl.col("date").last().alias("last_seen"),
+            pl.col("followers").last().alias("followers_latest"),
+            pl.col("tier").last().alias("tier_latest"),
+        )
+    )
+    return (
+        latest.join(accounts.select(*key, "handle", "display_name", "category"), on=key, how="left")
+        .select(
+            *key,
+            "handle",
+            "display_name",
+            "category",
+            "first_seen",
+            "last_seen",
+            "followers_latest",
+            "tier_latest",
+        )
+        .sort(*key)
+    )

@@ -1,0 +1,183 @@
+"""Engagement: per-post metrics (latest and at a fixed age) and weekly engagement per account."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from transforms.tiers import ACCOUNT_KEY
+
+INTERACTION_COMPONENTS: tuple[str, ...] = ("likes", "comments", "shares", "saves")
+FIXED_AGE_DAYS = 7
+# The snapshot nearest 7 days after publication counts as the day-7 value only if it was
+# captured within this many hours of that moment.
+FIXED_AGE_TOLERANCE_HOURS = 36
+ROLLING_WEEKS = 4
+
+
+def interactions(prefix: str = "") -> pl.Expr:
+    """likes + comments + shares + saves over the components reported; null if none is."""
+    parts = [pl.col(f"{prefix}{c}") for c in INTERACTION_COMPONENTS]
+    return pl.when(pl.any_horizontal(p.is_not_null() for p in parts)).then(pl.sum_horizontal(parts))
+
+
+def ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    """numerator / denominator, null when the denominator is null or not positive."""
+    return pl.when(denominator > 0).then(numerator / denominator)
+
+
+def post_metrics(post_snapshots: pl.LazyFrame, follower_snapshots: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per post: its latest snapshot, interactions, followers at publish and rates.
+
+    Input: post snapshots, one row per (platform, post_id, snapshot_date); follower snapshots,
+    one row per (platform, account_id, snapshot_date) for the same accounts.
+    """
+    key = ["platform", "post_id"]
+    ordered = post_snapshots.sort(*key, "snapshot_date")
+    latest = ordered.group_by(key).agg(pl.all().last())
+    target = pl.col("published_at") + pl.duration(days=FIXED_AGE_DAYS)
+    distance = (pl.col("captured_at") - target).abs()
+    at_fixed_age = (
+        ordered.with_columns(distance.alias("_distance"))
+        .filter(pl.col("_distance") <= pl.duration(hours=FIXED_AGE_TOLERANCE_HOURS))
+        .sort(*key, "_distance", "captured_at")
+        .group_by(key)
+        .agg(pl.all().first())
+        .select(
+            *key,
+            ((pl.col("captured_at") - pl.col("published_at")).dt.total_hours()).alias(
+                "age_hours_d7"
+            ),
+            interactions().alias("interactions_d7"),
+            pl.col("views").alias("views_d7"),
+        )
+    )
+    followers = follower_snapshots.select(
+        *ACCOUNT_KEY,
+        pl.col("snapshot_date").alias("_follower_date"),
+        pl.col("followers").alias("followers_at_publish"),
+    ).sort("_follower_date")
+    return (
+        latest.with_columns(
+            pl.col("published_at").dt.date().alias("published_date"),
+            pl.col("snapshot_date").alias("latest_snapshot_date"),
+            interactions().alias("interactions"),
+        )
+        .sort("published_date")
+        # As of publication: the latest follower snapshot on or before the publication day.
+        .join_asof(
+            followers,
+            left_on="published_date",
+            right_on="_follower_date",
+            by=list(ACCOUNT_KEY),
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .join(at_fixed_age, on=key, how="left")
+        .with_columns(
+            ratio(pl.col("interactions"), pl.col("followers_at_publish")).alias("er_followers"),
+            ratio(pl.col("interactions"), pl.col("reach")).alias("er_reach"),
+            ratio(pl.col("interactions"), pl.col("views")).alias("er_views"),
+            ratio(pl.col("interactions_d7"), pl.col("followers_at_publish")).alias(
+                "er_followers_d7"
+            ),
+        )
+        .select(
+            "platform",
+            "post_id",
+            "account_id",
+            "published_at",
+            "published_date",
+            "media_type",
+            "is_sponsored",
+            "latest_snapshot_date",
+            "likes",
+            "comments",
+            "shares",
+            "saves",
+            "views",
+            "reach",
+            "interactions",
+            "followers_at_publish",
+            "er_followers",
+            "er_reach",
+            "er_views",
+            "age_hours_d7",
+            "interactions_d7",
+            "er_followers_d7",
+        )
+        .sort(*key)
+    )
+
+
+def weekly_engagement(posts: pl.LazyFrame, daily_tiers: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per account and ISO week with posts: ER mean/median, rolling 4-week ER, trend, tier.
+
+    Input: post metrics (one row per post) and daily tiers (platform, account_id, date, tier).
+    `er_vs_tier_median` is added by `relative_to_tier` (it needs every account of the week).
+    """
+    key = list(ACCOUNT_KEY)
+    weekly = (
+        posts.with_columns(pl.col("published_date").dt.truncate("1w").alias("week_start"))
+        .group_by(*key, "week_start")
+        .agg(
+            pl.len().cast(pl.Int64).alias("posts"),
+            pl.col("interactions").sum().alias("interactions"),
+            pl.col("er_followers").mean().alias("er_followers_mean"),
+            pl.col("er_followers").median().alias("er_followers_median"),
+            pl.col("er_followers").sum().alias("_er_sum"),
+            pl.col("er_followers").count().alias("_er_count"),
+        )
+        .sort(*key, "week_start")
+    )
+    window = f"{ROLLING_WEEKS * 7}d"
+    rolling = weekly.with_columns(
+        (
+            pl.col("_er_sum").rolling_sum_by("week_start", window_size=window).over(key)
+            / pl.col("_er_count").rolling_sum_by("week_start", window_size=window).over(key)
+        ).alias("er_rolling_4w")
+    )
+    # Trend: this 4-week ER against the 4 weeks before it (relative change).
+    earlier = rolling.select(
+        *key,
+        (pl.col("week_start") + pl.duration(weeks=ROLLING_WEEKS)).alias("week_start"),
+        pl.col("er_rolling_4w").alias("_er_previous_4w"),
+    )
+    tiers = (
+        daily_tiers.with_columns(pl.col("date").dt.truncate("1w").alias("week_start"))
+        .sort(*key, "date")
+        .group_by(*key, "week_start")
+        .agg(pl.col("tier").last())
+    )
+    return (
+        rolling.join(earlier, on=[*key, "week_start"], how="left")
+        .with_columns(
+            ratio(pl.col("er_rolling_4w"), pl.col("_er_previous_4w")).sub(1).alias("er_trend")
+        )
+        .join(tiers, on=[*key, "week_start"], how="left")
+        .select(
+            *key,
+            "week_start",
+            "posts",
+            "interactions",
+            "er_followers_mean",
+            "er_followers_median",
+            "er_rolling_4w",
+            "er_trend",
+            "tier",
+        )
+    )
+
+
+def relative_to_tier(weekly: pl.LazyFrame) -> pl.LazyFrame:
+    """Adds er_vs_tier_median: the account's median ER over its tier's median that week, minus 1."""
+    tier_median = pl.col("er_followers_median").median().over("platform", "tier", "week_start")
+    return weekly.with_columns(
+        ratio(pl.col("er_followers_median"), tier_median).sub(1).alias("er_vs_tier_median")
+    )
+
+
+def weeks_from(day: date) -> date:
+    """The Monday of the ISO week of `day`."""
+    return day.fromordinal(day.toordinal() - day.weekday())

@@ -1,0 +1,105 @@
+"""Tier migration: spells of the confirmed tier, migration events, monthly transition matrices."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from transforms.tiers import ACCOUNT_KEY, TierScheme, tier_rank
+
+
+def tier_spells(daily: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per account and spell of an unchanged confirmed tier: valid_from, valid_to.
+
+    Input grain: one row per (platform, account_id, date) with the confirmed `tier`.
+    `valid_to` is the first day of the next spell (exclusive), null while current.
+    """
+    key = list(ACCOUNT_KEY)
+    return (
+        daily.sort(*key, "date")
+        .with_columns(
+            (pl.col("tier") != pl.col("tier").shift())
+            .fill_null(True)
+            .cum_sum()
+            .over(key)
+            .alias("_spell")
+        )
+        .group_by(*key, "_spell")
+        .agg(
+            pl.col("tier").first(),
+            pl.col("date").first().alias("valid_from"),
+            pl.col("entered_tier_on").first(),
+            pl.col("followers").first().alias("followers_first"),
+        )
+        .sort(*key, "valid_from")
+        .with_columns(pl.col("valid_from").shift(-1).over(key).alias("valid_to"))
+        .select(*key, "tier", "valid_from", "valid_to", "entered_tier_on", "followers_first")
+    )
+
+
+def tier_migrations(spells: pl.LazyFrame, daily: pl.LazyFrame, scheme: TierScheme) -> pl.LazyFrame:
+    """One row per confirmed migration: the day the new tier was confirmed, from, to, direction.
+
+    followers_before is the count on the last snapshot day before the migration,
+    followers_after on the migration day; entered_tier_on is when the account first crossed.
+    """
+    key = list(ACCOUNT_KEY)
+    before = daily.select(
+        *key, pl.col("date").alias("_last_day"), pl.col("followers").alias("followers_before")
+    )
+    events = (
+        spells.sort(*key, "valid_from")
+        .with_columns(pl.col("tier").shift().over(key).alias("from_tier"))
+        .filter(pl.col("from_tier").is_not_null())
+        .rename(
+            {"valid_from": "migrated_on", "tier": "to_tier", "followers_first": "followers_after"}
+        )
+        .with_columns((pl.col("migrated_on") - pl.duration(days=1)).alias("_day_before"))
+        .sort("_day_before")
+        .join_asof(
+            before.sort("_last_day"),
+            left_on="_day_before",
+            right_on="_last_day",
+            by=key,
+            strategy="backward",
+            check_sortedness=False,
+        )
+    )
+    up = tier_rank(pl.col("to_tier"), scheme) > tier_rank(pl.col("from_tier"), scheme)
+    return (
+        events.with_columns(
+            pl.when(up).then(pl.lit("up")).otherwise(pl.lit("down")).alias("direction")
+        )
+        .select(
+            *key,
+            "migrated_on",
+            "from_tier",
+            "to_tier",
+            "direction",
+            "followers_before",
+            "followers_after",
+            "entered_tier_on",
+        )
+        .sort(*key, "migrated_on")
+    )
+
+
+def transitions_monthly(daily: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per platform, month, from-tier and to-tier: accounts and their share of the from-tier.
+
+    From-tier is the confirmed tier on an account's first snapshot day of the month, to-tier on
+    its last; staying in a tier is a transition to itself, so each from-tier's shares add to 1.
+    """
+    per_account = (
+        daily.with_columns(pl.col("date").dt.truncate("1mo").alias("month"))
+        .sort(*ACCOUNT_KEY, "date")
+        .group_by(*ACCOUNT_KEY, "month")
+        .agg(pl.col("tier").first().alias("from_tier"), pl.col("tier").last().alias("to_tier"))
+    )
+    counts = per_account.group_by("platform", "month", "from_tier", "to_tier").agg(
+        pl.len().cast(pl.Int64).alias("accounts")
+    )
+    return counts.with_columns(
+        (
+            pl.col("accounts") / pl.col("accounts").sum().over("platform", "month", "from_tier")
+        ).alias("share_of_from_tier")
+    ).sort("platform", "month", "from_tier", "to_tier")
