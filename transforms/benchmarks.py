@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from transforms.growth import AS_OF_TOLERANCE_DAYS
 from transforms.tiers import ACCOUNT_KEY
 
 
@@ -24,6 +25,7 @@ def tier_benchmarks(posts: pl.LazyFrame, daily: pl.LazyFrame) -> pl.LazyFrame:
             right_on="date",
             by=key,
             strategy="backward",
+            tolerance=f"{AS_OF_TOLERANCE_DAYS}d",
             check_sortedness=False,
         )
         .filter(pl.col("tier").is_not_null())

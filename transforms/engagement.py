@@ -6,6 +6,7 @@ from datetime import date
 
 import polars as pl
 
+from transforms.growth import AS_OF_TOLERANCE_DAYS
 from transforms.tiers import ACCOUNT_KEY
 
 INTERACTION_COMPONENTS: tuple[str, ...] = ("likes", "comments", "shares", "saves")
@@ -72,6 +73,7 @@ def post_metrics(post_snapshots: pl.LazyFrame, follower_snapshots: pl.LazyFrame)
             right_on="_follower_date",
             by=list(ACCOUNT_KEY),
             strategy="backward",
+            tolerance=f"{AS_OF_TOLERANCE_DAYS}d",
             check_sortedness=False,
         )
         .join(at_fixed_age, on=key, how="left")

@@ -37,7 +37,7 @@ def account_daily(
     confirmation_days: int,
     *,
     windows: Sequence[int] = GROWTH_WINDOWS,
-    emit_from: date | None = None,
+    emit_from: date | pl.LazyFrame | None = None,
     seed_tiers: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """One row per account and follower-snapshot day: followers, changes, growth, tiers, anomalies.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from transforms.growth import AS_OF_TOLERANCE_DAYS
 from transforms.tiers import ACCOUNT_KEY, TierScheme, tier_rank
 
 
@@ -61,6 +62,7 @@ def tier_migrations(spells: pl.LazyFrame, daily: pl.LazyFrame, scheme: TierSchem
             right_on="_last_day",
             by=key,
             strategy="backward",
+            tolerance=f"{AS_OF_TOLERANCE_DAYS}d",
             check_sortedness=False,
         )
     )

@@ -65,7 +65,7 @@ def confirm_tiers(
     confirmation_days: int,
     *,
     seed: pl.LazyFrame | None = None,
-    emit_from: date | None = None,
+    emit_from: date | pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """Adds `tier` (confirmed): the raw tier once the account has stayed in it `confirmation_days`.
 
@@ -75,8 +75,9 @@ def confirm_tiers(
     an account hovering around a bound keeps its tier. `entered_tier_on` is when the current
     raw tier began.
 
-    Incremental runs pass `emit_from` and `seed` (platform, account_id, seed_tier: the confirmed
-    tier on the last day before `emit_from`); rows before `emit_from` are context only. The
+    Incremental runs pass `emit_from` (a date, or a frame of platform, account_id, emit_from)
+    and `seed` (platform, account_id, seed_tier: the confirmed tier on the last day before
+    `emit_from`); rows before `emit_from` are context only. The
     rule is causal, so the result from `emit_from` on equals a full computation as long as the
     input reaches back at least `confirmation_days` before `emit_from`.
     """
@@ -95,7 +96,7 @@ def confirm_tiers(
         first = pl.col("raw_tier").first().over(key)
         confirmed = candidate.forward_fill().over(key).fill_null(first)
         return with_runs.with_columns(confirmed.alias("tier")).drop("_run")
-    emitted = with_runs.filter(pl.col("snapshot_date") >= emit_from)
+    emitted = emitted_rows(with_runs, emit_from, "snapshot_date")
     if seed is not None:
         emitted = emitted.join(seed, on=key, how="left")
     else:
@@ -107,3 +108,18 @@ def confirm_tiers(
         .with_columns(confirmed.alias("tier"))
         .drop("_run", "seed_tier")
     )
+
+
+def emitted_rows(
+    frame: pl.LazyFrame, emit_from: date | pl.LazyFrame, date_column: str
+) -> pl.LazyFrame:
+    """Rows on or after `emit_from`: one date for all accounts, or a per-account frame."""
+    if isinstance(emit_from, pl.LazyFrame):
+        return (
+            frame.join(
+                emit_from.select(*ACCOUNT_KEY, "emit_from"), on=list(ACCOUNT_KEY), how="inner"
+            )
+            .filter(pl.col(date_column) >= pl.col("emit_from"))
+            .drop("emit_from")
+        )
+    return frame.filter(pl.col(date_column) >= emit_from)

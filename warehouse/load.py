@@ -15,6 +15,9 @@ SNAPSHOT_TABLES = {
     "followers": ("staging.follower_snapshots", FOLLOWER_SNAPSHOT_KEY),
     "posts": ("staging.post_snapshots", POST_SNAPSHOT_KEY),
 }
+# The first mart day a changed row can affect: a follower snapshot its own day; a post
+# snapshot its post's publication day (posts_published, followers_at_publish, weekly ER).
+FIRST_AFFECTED_DAY = {"followers": "snapshot_date", "posts": "cast(published_at as date)"}
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,9 @@ def _upsert_sql(kind: str) -> str:
     )
 
 
-def _upsert_snapshots(con: duckdb.DuckDBPyConnection, kind: str, rows: pa.Table) -> int:
+def _upsert_snapshots(
+    con: duckdb.DuckDBPyConnection, kind: str, rows: pa.Table, run_id: str
+) -> int:
     if rows.num_rows == 0:
         return 0
     con.register("incoming_snapshots", rows)
@@ -55,6 +60,11 @@ def _upsert_snapshots(con: duckdb.DuckDBPyConnection, kind: str, rows: pa.Table)
     ).fetchall()
     run_script(con, _upsert_sql(kind), [first, last])
     ((written,),) = con.execute("select count(*) from winners").fetchall()
+    con.execute(
+        "insert into meta.touched_accounts "
+        f"select $1, platform, account_id, min({FIRST_AFFECTED_DAY[kind]}) from winners group by all",
+        [run_id],
+    )
     con.unregister("incoming_snapshots")
     return written
 
@@ -63,8 +73,8 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime) -> L
     """Write a batch in one transaction: all of it, or (on any error or kill) none of it."""
     con.execute("begin transaction")
     try:
-        followers = _upsert_snapshots(con, "followers", batch.followers)
-        posts = _upsert_snapshots(con, "posts", batch.posts)
+        followers = _upsert_snapshots(con, "followers", batch.followers, batch.run_id)
+        posts = _upsert_snapshots(con, "posts", batch.posts, batch.run_id)
         if batch.accounts.num_rows:
             con.register("incoming_accounts", batch.accounts)
             run_script(con, sql_text("sql", "upsert_accounts.sql"), [batch.run_id])

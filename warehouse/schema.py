@@ -11,6 +11,7 @@ DDL_FILES: tuple[str, ...] = (
     "010_meta.sql",
     "020_staging.sql",
     "030_quarantine.sql",
+    "040_transform_meta.sql",
 )
 
 
@@ -23,6 +24,10 @@ def apply_ddl(con: duckdb.DuckDBPyConnection) -> None:
     """Create every schema and table that does not exist yet (idempotent)."""
     for name in DDL_FILES:
         run_script(con, sql_text("ddl", name))
+    # The marts' DDL is generated from their contracts (schemas/marts.py), comments included.
+    from warehouse.marts import apply_mart_ddl
+
+    apply_mart_ddl(con)
 
 
 def run_script(con: duckdb.DuckDBPyConnection, script: str, params: list | None = None) -> None:

@@ -1,0 +1,166 @@
+"""Property: nightly incremental rebuilds equal a full rebuild, whatever order the days arrive in."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flows.transform import rebuild
+from schemas.marts import MARTS
+from schemas.tables import ACCOUNT, FOLLOWER_SNAPSHOT, POST_SNAPSHOT
+from tests.test_load import FILES, LINEAGE, REJECTED
+from warehouse.connect import connect
+from warehouse.load import Batch, load_batch
+from warehouse.schema import apply_ddl
+
+D0 = date(2026, 1, 1)
+DAYS = 32
+ACCOUNTS = ("a", "b")
+
+
+def _world(seed_followers: dict[str, list[int]], post_days: dict[str, list[int]]):
+    """Per account: followers per day; posts published on given days at noon."""
+    return seed_followers, post_days
+
+
+def _export(day: int, world, revision: int) -> Batch:
+    """The nightly export of `day`: follower snapshots and snapshots of posts up to 10 days old."""
+    followers, post_days = world
+    captured = datetime.combine(
+        D0 + timedelta(days=day), datetime.min.time(), tzinfo=UTC
+    ) + timedelta(hours=3 + revision)
+    f_rows, p_rows, a_rows = [], [], []
+    for account in ACCOUNTS:
+        count = followers[account][day] + revision * 7  # a re-export changes the count
+        f_rows.append(
+            {
+                "platform": "instagram",
+                "account_id": account,
+                "snapshot_date": captured.date(),
+                "captured_at": captured,
+                "followers": count,
+                "following": 5,
+                "posts_count": None,
+                "is_followers_rounded": False,
+                "source_file": f"d{day}r{revision}",
+                "source_sha256": f"{day:03d}{revision}",
+                "source_row": 1,
+                "ingest_run_id": f"run{day}r{revision}",
+            }
+        )
+        a_rows.append(
+            {
+                "platform": "instagram",
+                "account_id": account,
+                "handle": account,
+                "display_name": None,
+                "category": "Food",
+                "captured_at": captured,
+            }
+        )
+        for published in post_days[account]:
+            age = day - published
+            if 1 <= age <= 10:
+                published_at = datetime.combine(
+                    D0 + timedelta(days=published), datetime.min.time(), tzinfo=UTC
+                ) + timedelta(hours=12)
+                likes = 50 * min(age, 4) + revision
+                p_rows.append(
+                    {
+                        "platform": "instagram",
+                        "post_id": f"{account}{published}",
+                        "account_id": account,
+                        "snapshot_date": captured.date(),
+                        "captured_at": captured,
+                        "published_at": published_at,
+                        "media_type": "image",
+                        "likes": likes,
+                        "comments": 3,
+                        "shares": None,
+                        "saves": 1,
+                        "views": 1000,
+                        "reach": 600,
+                        "caption": None,
+                        "hashtags": None,
+                        "mentions": None,
+                        "is_sponsored": False,
+                        "source_file": f"d{day}r{revision}",
+                        "source_sha256": f"{day:03d}{revision}",
+                        "source_row": len(p_rows) + 1,
+                        "ingest_run_id": f"run{day}r{revision}",
+                    }
+                )
+    schema_f = pl.Schema(pl.from_arrow(FOLLOWER_SNAPSHOT.empty_table()).schema) | LINEAGE
+    schema_p = pl.Schema(pl.from_arrow(POST_SNAPSHOT.empty_table()).schema) | LINEAGE
+    return Batch(
+        run_id=f"run{day}r{revision}",
+        followers=pl.DataFrame(f_rows, schema=schema_f).to_arrow(),
+        posts=pl.DataFrame(p_rows, schema=schema_p).to_arrow(),
+        accounts=pl.DataFrame(
+            a_rows, schema=pl.from_arrow(ACCOUNT.empty_table()).schema
+        ).to_arrow(),
+        rejected=REJECTED,
+        files=FILES,
+    )
+
+
+def _marts(con) -> dict[str, pl.DataFrame]:
+    out = {}
+    for mart in MARTS:
+        frame = pl.from_arrow(con.sql(f"select * from marts.{mart.name}").to_arrow_table())
+        out[mart.name] = frame.sort(frame.columns)
+    return out
+
+
+followers_walk = st.lists(st.integers(-900, 900), min_size=DAYS, max_size=DAYS).map(
+    lambda steps: [max(0, 9_600 + sum(steps[: i + 1])) for i in range(DAYS)]
+)
+
+
+@settings(
+    max_examples=6,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    walks=st.tuples(followers_walk, followers_walk),
+    posts=st.tuples(
+        st.lists(st.integers(0, DAYS - 2), max_size=6, unique=True),
+        st.lists(st.integers(0, DAYS - 2), max_size=6, unique=True),
+    ),
+    late=st.lists(st.integers(5, DAYS - 1), max_size=4, unique=True),
+    reexports=st.lists(st.integers(0, DAYS - 1), max_size=3, unique=True),
+    nights=st.integers(1, 4),
+)
+def test_incremental_equals_full_rebuild(tmp_path_factory, walks, posts, late, reexports, nights):
+    world = _world(dict(zip(ACCOUNTS, walks, strict=True)), dict(zip(ACCOUNTS, posts, strict=True)))
+    # Arrival order: day by day, some days held back and landing later, some re-exported later.
+    arrivals = [(d, 0) for d in range(DAYS) if d not in late]
+    for position, day in enumerate(sorted(late)):
+        arrivals.insert(min(len(arrivals), day + 3 + position), (day, 0))
+    arrivals += [(d, 1) for d in reexports]
+    con = connect(":memory:")
+    apply_ddl(con)
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    for number, (day, revision) in enumerate(arrivals):
+        load_batch(con, _export(day, world, revision), now)
+        if number % nights == 0:  # a transform after every few loads, like nightly runs
+            rebuild(con, "incremental", None, "default", 3, f"t{number}")
+    rebuild(con, "incremental", None, "default", 3, "last")
+    incremental = _marts(con)
+    rebuild(con, "full", None, "default", 3, "full")
+    full = _marts(con)
+    for name, frame in full.items():
+        assert incremental[name].equals(frame), name
+    assert full["fct_account_daily"].height == DAYS * len(ACCOUNTS)
+    # Migrations agree with the spells: each migration opens a spell that the previous one closes.
+    spells, migrations = full["fct_tier_history"], full["fct_tier_migrations"]
+    assert spells.height == migrations.height + len(ACCOUNTS)
+    assert set(migrations.select("account_id", "migrated_on").rows()) == set(
+        spells.filter(pl.col("valid_to").is_not_null()).select("account_id", "valid_to").rows()
+    )
+    con.close()

@@ -1,0 +1,16 @@
+-- What each ingest run changed, so that a transform rebuilds only those accounts, from the
+-- first day the new rows can affect (a follower snapshot's day, a post's publication day).
+create table if not exists meta.touched_accounts (
+    run_id varchar not null,
+    platform varchar not null,
+    account_id varchar not null,
+    first_affected_date date not null
+);
+comment on table meta.touched_accounts is 'Per ingest run: the accounts whose staged rows changed and the first day affected.';
+
+create table if not exists meta.transformed_runs (
+    run_id varchar not null,          -- an ingest run whose changes the marts include
+    transform_run_id varchar not null,
+    transformed_at timestamptz not null
+);
+comment on table meta.transformed_runs is 'Ingest runs already reflected in the marts.';

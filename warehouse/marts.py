@@ -1,0 +1,159 @@
+"""Mart DDL (with COMMENT ON) from the mart contracts, and the reads and writes of a rebuild."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from schemas.marts import MARTS, Mart
+from warehouse.schema import run_script, sql_text
+
+FAR_PAST = date(1900, 1, 1)
+# Which date column bounds each account-grain mart's rows from a scope's emit_from.
+ACCOUNT_MART_DATES = {
+    "fct_post_metrics": "published_date",
+    "fct_account_daily": "date",
+    "fct_tier_migrations": "migrated_on",
+    "fct_engagement_weekly": "week_start",
+}
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def mart_ddl(mart: Mart) -> str:
+    columns = ",\n    ".join(f"{c.name} {c.sql_type}" for c in mart.columns)
+    lines = [f"create table if not exists marts.{mart.name} (\n    {columns}\n);"]
+    lines.append(
+        f"comment on table marts.{mart.name} is {_quote(mart.description + ' Grain: ' + mart.grain + '.')};"
+    )
+    lines += [
+        f"comment on column marts.{mart.name}.{c.name} is {_quote(c.description)};"
+        for c in mart.columns
+    ]
+    return "\n".join(lines)
+
+
+def apply_mart_ddl(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the marts with their descriptions (table and column comments)."""
+    for mart in MARTS:
+        run_script(con, mart_ddl(mart) + "\n")
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.LazyFrame:
+    """A query's result as a Polars LazyFrame (materialised: the connection moves on)."""
+    return table(con, sql, params).lazy()
+
+
+def table(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
+    """A query's result as a Polars DataFrame (via Arrow; duckdb 2.0 has no .pl() on execute)."""
+    return pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
+
+
+def register_scope(con: duckdb.DuckDBPyConnection, scope: pl.DataFrame, read_days: int) -> None:
+    """The accounts to rebuild, with emit_from and the first day their history is read from."""
+    con.register(
+        "scope",
+        scope.with_columns(
+            (pl.col("emit_from") - pl.duration(days=read_days)).alias("read_from"),
+            pl.col("emit_from").dt.truncate("1w").alias("emit_week"),
+        ).to_arrow(),
+    )
+
+
+def read_account_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, pl.LazyFrame]:
+    """The inputs of transforms.pipeline.AccountInputs for the registered scope."""
+    return {
+        name: frame(con, sql_text("sql", f"read_{name}.sql"))
+        for name in (
+            "follower_snapshots",
+            "post_snapshots",
+            "earlier_posts",
+            "earlier_daily",
+            "current_spells",
+            "accounts",
+            "earlier_dim",
+        )
+    }
+
+
+def _insert(con: duckdb.DuckDBPyConnection, mart: str, rows: pl.DataFrame) -> None:
+    columns = [c.name for c in next(m for m in MARTS if m.name == mart).columns]
+    # Columns filled by a later step (er_vs_tier_median) go in as null.
+    missing = [c for c in columns if c not in rows.columns]
+    rows = rows.with_columns(pl.lit(None).alias(c) for c in missing)
+    con.register("new_rows", rows.select(columns).to_arrow())
+    con.execute(f"insert into marts.{mart} by name select * from new_rows")
+    con.unregister("new_rows")
+
+
+def replace_account_rows(con: duckdb.DuckDBPyConnection, outputs: dict[str, pl.DataFrame]) -> None:
+    """Swap the scope's rows from emit_from on for the rebuilt ones (inside the caller's transaction)."""
+    for mart, column in ACCOUNT_MART_DATES.items():
+        bound = "s.emit_week" if mart == "fct_engagement_weekly" else "s.emit_from"
+        con.execute(
+            f"delete from marts.{mart} as m using scope as s "
+            f"where m.platform = s.platform and m.account_id = s.account_id and m.{column} >= {bound}"
+        )
+    con.execute(
+        "delete from marts.fct_tier_history as m using scope as s "
+        "where m.platform = s.platform and m.account_id = s.account_id "
+        "and (m.valid_to is null or m.valid_to >= s.emit_from)"
+    )
+    con.execute(
+        "delete from marts.dim_account as m using scope as s "
+        "where m.platform = s.platform and m.account_id = s.account_id"
+    )
+    for mart, rows in outputs.items():
+        _insert(con, mart, rows)
+
+
+def weekly_from(con: duckdb.DuckDBPyConnection, first_week: date) -> pl.LazyFrame:
+    return frame(
+        con, "select * from marts.fct_engagement_weekly where week_start >= $1", [first_week]
+    )
+
+
+def replace_weeks(con: duckdb.DuckDBPyConnection, first_week: date, rows: pl.DataFrame) -> None:
+    con.execute("delete from marts.fct_engagement_weekly where week_start >= $1", [first_week])
+    _insert(con, "fct_engagement_weekly", rows)
+
+
+def period_inputs(
+    con: duckdb.DuckDBPyConnection, first_month: date, as_of_days: int
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Daily rows (from a little before the month, for as-of lookups) and posts of the months."""
+    daily = frame(
+        con,
+        "select platform, account_id, date, followers, tier, growth_rate_30d from marts.fct_account_daily "
+        "where date >= $1::date - to_days($2::integer)",
+        [first_month, as_of_days],
+    )
+    posts = frame(
+        con,
+        "select platform, account_id, published_date, er_followers from marts.fct_post_metrics where published_date >= $1",
+        [first_month],
+    )
+    return daily, posts
+
+
+def replace_months(
+    con: duckdb.DuckDBPyConnection, first_month: date, outputs: dict[str, pl.DataFrame]
+) -> None:
+    for mart, rows in outputs.items():
+        con.execute(f"delete from marts.{mart} where month >= $1", [first_month])
+        _insert(con, mart, rows)
+
+
+def arrow_scope(rows: list[tuple[str, str, date]]) -> pa.Table:
+    return pa.table(
+        {
+            "platform": pa.array([r[0] for r in rows], pa.string()),
+            "account_id": pa.array([r[1] for r in rows], pa.string()),
+            "emit_from": pa.array([r[2] for r in rows], pa.date32()),
+        }
+    )
