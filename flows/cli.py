@@ -153,6 +153,75 @@ def ingest(
 
 
 @app.command()
+def transform(
+    warehouse: Annotated[
+        Path | None, typer.Option(help="warehouse file (default: settings)")
+    ] = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="rebuild every mart from scratch")
+    ] = False,
+) -> None:
+    """Rebuild the marts for what new ingest runs changed (or everything with --full-refresh)."""
+    settings = load_settings(warehouse=warehouse)
+    _require_warehouse(settings.warehouse)
+    from flows.transform import transform as transform_flow
+
+    summary = transform_flow(
+        warehouse=settings.warehouse,
+        full_refresh=full_refresh,
+        tier_scheme=settings.tier_scheme,
+        confirmation_days=settings.confirmation_days,
+    )
+    typer.echo(_transform_line(summary))
+
+
+@app.command()
+def backfill(
+    from_date: Annotated[str, typer.Option("--from", help="first day to recompute, YYYY-MM-DD")],
+    to_date: Annotated[
+        str | None, typer.Option("--to", help="last day of the range, YYYY-MM-DD")
+    ] = None,
+    warehouse: Annotated[
+        Path | None, typer.Option(help="warehouse file (default: settings)")
+    ] = None,
+) -> None:
+    """Recompute every account's mart rows from --from on (e.g. after changing the tier scheme).
+
+    Tiers and growth windows carry state forward, so rows after --to depend on the range too:
+    they are recomputed as well. --to only checks that the range is well formed.
+    """
+    settings = load_settings(warehouse=warehouse)
+    _require_warehouse(settings.warehouse)
+    try:
+        first = date.fromisoformat(from_date)
+        last = date.fromisoformat(to_date) if to_date else None
+    except ValueError:
+        raise typer.BadParameter("dates must be YYYY-MM-DD") from None
+    if last and last < first:
+        raise typer.BadParameter("--to is before --from")
+    from flows.transform import transform as transform_flow
+
+    summary = transform_flow(
+        warehouse=settings.warehouse,
+        backfill_from=first,
+        tier_scheme=settings.tier_scheme,
+        confirmation_days=settings.confirmation_days,
+    )
+    typer.echo(_transform_line(summary))
+
+
+def _transform_line(summary) -> str:
+    written = ", ".join(f"{name} {count:,}" for name, count in summary.rows.items())
+    return f"transform ({summary.mode}): {summary.accounts:,} accounts rebuilt in {summary.seconds} s; rows: {written or 'none'}"
+
+
+def _require_warehouse(path: Path) -> None:
+    if not path.exists():
+        console.print(f"[red]error[/red]: no warehouse at {path}; run `inflow ingest` first")
+        raise typer.Exit(EXIT_USAGE)
+
+
+@app.command()
 def status(
     warehouse: Annotated[
         Path | None, typer.Option(help="warehouse file (default: settings)")
@@ -236,6 +305,30 @@ def demo(
     )
     if summary.files_failed:
         typer.echo("(the sample data plants unreadable files on purpose: see `inflow quarantine`)")
+    from flows.transform import transform as transform_flow
+    from warehouse.status import headlines
+
+    built = transform_flow(
+        warehouse=settings.warehouse,
+        tier_scheme=settings.tier_scheme,
+        confirmation_days=settings.confirmation_days,
+    )
+    typer.echo(_transform_line(built))
+    out = _stdout_console()
+    from rich.table import Table
+
+    for title, (columns, rows) in headlines(settings.warehouse).items():
+        table = Table(title=title)
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(
+                *[
+                    "" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
+                    for v in row
+                ]
+            )
+        out.print(table)
     typer.echo(f"warehouse: {settings.warehouse.resolve()}")
     typer.echo("next: `.venv/bin/inflow status`, `.venv/bin/inflow quarantine`")
 

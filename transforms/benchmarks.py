@@ -67,8 +67,14 @@ def tier_benchmarks(posts: pl.LazyFrame, daily: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def dim_account(accounts: pl.LazyFrame, daily: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per account: attributes, first and last snapshot day, latest followers and tier."""
+def dim_account(
+    accounts: pl.LazyFrame, daily: pl.LazyFrame, keys: pl.LazyFrame | None = None
+) -> pl.LazyFrame:
+    """One row per account: attributes, first and last snapshot day, latest followers and tier.
+
+    `keys` lists the accounts to describe (default: those in `daily`); an account known only
+    from its posts (a YouTube channel hiding its count) still gets a row, without followers.
+    """
     key = list(ACCOUNT_KEY)
     latest = (
         daily.sort(*key, "date")
@@ -80,6 +86,8 @@ def dim_account(accounts: pl.LazyFrame, daily: pl.LazyFrame) -> pl.LazyFrame:
             pl.col("tier").last().alias("tier_latest"),
         )
     )
+    if keys is not None:
+        latest = keys.select(key).unique().join(latest, on=key, how="left")
     return (
         latest.join(accounts.select(*key, "handle", "display_name", "category"), on=key, how="left")
         .select(

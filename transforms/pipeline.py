@@ -83,14 +83,25 @@ def build_account_marts(
         week_scope,
         "date",
     ).rename({"date": "week_start"})
-    earlier_first_seen = inputs.earlier_dim.select(
-        *KEY, pl.col("first_seen").alias("_earlier_first_seen")
+    # The dimension from the rows at hand; what they cannot tell (an account whose snapshots
+    # all predate the read window, first_seen) comes from its earlier dimension row.
+    earlier = inputs.earlier_dim.select(
+        *KEY,
+        *(
+            pl.col(c).alias(f"_earlier_{c}")
+            for c in ("first_seen", "last_seen", "followers_latest", "tier_latest")
+        ),
     )
     dim = (
-        dim_account(inputs.accounts, daily)
-        .join(earlier_first_seen, on=KEY, how="left")
-        .with_columns(pl.min_horizontal("_earlier_first_seen", "first_seen").alias("first_seen"))
-        .drop("_earlier_first_seen")
+        dim_account(inputs.accounts, all_daily, keys=scope)
+        .join(earlier, on=KEY, how="left")
+        .with_columns(
+            pl.min_horizontal("_earlier_first_seen", "first_seen").alias("first_seen"),
+            pl.coalesce("last_seen", "_earlier_last_seen").alias("last_seen"),
+            pl.coalesce("followers_latest", "_earlier_followers_latest").alias("followers_latest"),
+            pl.coalesce("tier_latest", "_earlier_tier_latest").alias("tier_latest"),
+        )
+        .drop(pl.selectors.starts_with("_earlier_"))
     )
     return {
         "fct_post_metrics": posts,

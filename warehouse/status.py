@@ -48,3 +48,20 @@ def quarantine(warehouse: Path, file: str | None, limit: int) -> dict[str, Secti
         }
     finally:
         con.close()
+
+
+def headlines(warehouse: Path) -> dict[str, Section]:
+    """The demo's headline numbers, from the marts."""
+    con = connect(warehouse, read_only=True)
+    try:
+        return {
+            name.replace("_", " "): _query(con, sql_text("sql", f"headline_{name}.sql"))
+            for name in (
+                "accounts_per_tier",
+                "migrations",
+                "top_risers_micro",
+                "top_engagement_micro",
+            )
+        }
+    finally:
+        con.close()
