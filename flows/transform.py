@@ -15,12 +15,12 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from transforms.growth import AS_OF_TOLERANCE_DAYS
+from transforms.growth import AS_OF_TOLERANCE_DAYS, RECENT_DAYS, as_of_windows
 from transforms.pipeline import (
+    POSTS_DAYS,
     AccountInputs,
     build_account_marts,
     build_period_marts,
-    history_days,
     with_tier_medians,
 )
 from transforms.tiers import SCHEMES
@@ -109,8 +109,8 @@ def rebuild(
 def _rebuild_scope(
     con: duckdb.DuckDBPyConnection, scope: pl.DataFrame, scheme, confirmation_days: int
 ) -> dict[str, int]:
-    wm.register_scope(con, scope, history_days(confirmation_days))
-    inputs = AccountInputs(**wm.read_account_inputs(con))
+    wm.register_scope(con, scope, recent_days=RECENT_DAYS, posts_days=POSTS_DAYS)
+    inputs = AccountInputs(**wm.read_account_inputs(con, as_of_windows()))
     outputs = build_account_marts(inputs, pl.LazyFrame(scope), scheme, confirmation_days)
     collected = dict(zip(outputs, pl.collect_all(list(outputs.values())), strict=True))
     wm.replace_account_rows(con, collected)

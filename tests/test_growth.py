@@ -120,18 +120,33 @@ def test_a_real_move_is_confirmed_after_the_confirmation_period():
     assert immediate.filter(pl.col("date") == D0 + timedelta(days=10))["tier"].item() == "micro"
 
 
-def test_confirmation_seeded_from_history_equals_full_computation():
-    counts = {d: (9_000 if d < 10 else 12_000) for d in range(25)}
+def test_rebuild_from_a_seed_and_bounded_history_equals_full_computation():
+    # Nano until day 9, micro from day 10; a 20-day gap; back to nano.
+    counts = {d: (9_000 if d < 10 else 12_000) for d in range(60)} | {
+        d: 8_000 for d in range(80, 130)
+    }
+    for gap_day in range(60, 80):
+        counts.pop(gap_day, None)
     full = daily(counts)
-    cut = D0 + timedelta(days=14)
-    seed = (
-        full.filter(pl.col("date") < cut)
-        .sort("date")
-        .group_by("platform", "account_id")
-        .agg(pl.col("tier").last().alias("seed_tier"))
-    )
-    part = daily(counts, emit_from=cut, seed_tiers=seed.lazy())
-    assert part.equals(full.filter(pl.col("date") >= cut))
+    for cut_day in (14, 85, 120):
+        cut = D0 + timedelta(days=cut_day)
+        seed = (
+            full.filter(pl.col("date") < cut)
+            .sort("date")
+            .group_by("platform", "account_id")
+            .agg(pl.all().last())
+        )
+        recent = {d: c for d, c in counts.items() if cut_day - 29 <= d}
+        part = account_daily(
+            snapshots(recent),
+            NO_POSTS,
+            DEFAULT,
+            7,
+            emit_from=cut,
+            seed=seed.lazy(),
+            history=snapshots(counts),
+        ).collect()
+        assert part.equals(full.filter(pl.col("date") >= cut)), cut_day
 
 
 def test_planted_spike_is_flagged_and_noise_is_not():

@@ -18,7 +18,7 @@ from warehouse.load import Batch, load_batch
 from warehouse.schema import apply_ddl
 
 D0 = date(2026, 1, 1)
-DAYS = 32
+DAYS = 45
 ACCOUNTS = ("a", "b")
 
 
@@ -136,11 +136,15 @@ followers_walk = st.lists(st.integers(-900, 900), min_size=DAYS, max_size=DAYS).
     late=st.lists(st.integers(5, DAYS - 1), max_size=4, unique=True),
     reexports=st.lists(st.integers(0, DAYS - 1), max_size=3, unique=True),
     nights=st.integers(1, 4),
+    missing=st.lists(st.integers(1, DAYS - 2), max_size=8, unique=True),
 )
-def test_incremental_equals_full_rebuild(tmp_path_factory, walks, posts, late, reexports, nights):
+def test_incremental_equals_full_rebuild(tmp_path_factory, walks, posts, late, reexports, nights, missing):
     world = _world(dict(zip(ACCOUNTS, walks, strict=True)), dict(zip(ACCOUNTS, posts, strict=True)))
     # Arrival order: day by day, some days held back and landing later, some re-exported later.
-    arrivals = [(d, 0) for d in range(DAYS) if d not in late]
+    # Some days never arrive at all (gaps), some arrive late, some are re-exported later.
+    late = [d for d in late if d not in missing]
+    reexports = [d for d in reexports if d not in missing]
+    arrivals = [(d, 0) for d in range(DAYS) if d not in late and d not in missing]
     for position, day in enumerate(sorted(late)):
         arrivals.insert(min(len(arrivals), day + 3 + position), (day, 0))
     arrivals += [(d, 1) for d in reexports]
@@ -158,7 +162,7 @@ def test_incremental_equals_full_rebuild(tmp_path_factory, walks, posts, late, r
     for name, frame in full.items():
         # Equal up to floating-point summation order.
         assert_frame_equal(incremental[name], frame, check_exact=False, rel_tol=1e-9)
-    assert full["fct_account_daily"].height == DAYS * len(ACCOUNTS)
+    assert full["fct_account_daily"].height == (DAYS - len(missing)) * len(ACCOUNTS)
     # Migrations agree with the spells: each migration opens a spell that the previous one closes.
     spells, migrations = full["fct_tier_history"], full["fct_tier_migrations"]
     assert spells.height == migrations.height + len(ACCOUNTS)

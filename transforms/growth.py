@@ -21,13 +21,15 @@ ANOMALY_MIN_CHANGE = 50  # followers: tiny accounts' noise is never an anomaly
 SUDDEN_DROP_SHARE = -0.05  # a one-day loss of 5% or more (a purge of fake followers)
 ROUND_JUMP_UNIT = 1_000  # a gain that is an exact multiple of 1,000 (bought packages)
 
-# How far back a computation from day D must read so that every row from D on is exact.
-LOOKBACK_DAYS = max(GROWTH_WINDOWS) + AS_OF_TOLERANCE_DAYS
+# Contiguous snapshot history a rebuild from day D reads before D: the anomaly rule's trailing
+# window and the day before it (its first change). The previous snapshot and the tier state come
+# from the seed (the last mart row), the growth windows' as-of values from `as_of_windows`.
+RECENT_DAYS = ANOMALY_WINDOW_DAYS + 1
 
 
-def lookback_days(confirmation_days: int) -> int:
-    """Days of history before the first recomputed day that the daily metrics need."""
-    return max(LOOKBACK_DAYS, ANOMALY_WINDOW_DAYS + 1, confirmation_days + 1)
+def as_of_windows(windows: Sequence[int] = GROWTH_WINDOWS) -> list[tuple[int, int]]:
+    """(days before the first emitted day, days before the last) bounding each as-of lookup."""
+    return [(n + AS_OF_TOLERANCE_DAYS, n) for n in windows]
 
 
 def account_daily(
@@ -38,18 +40,43 @@ def account_daily(
     *,
     windows: Sequence[int] = GROWTH_WINDOWS,
     emit_from: date | pl.LazyFrame | None = None,
-    seed_tiers: pl.LazyFrame | None = None,
+    seed: pl.LazyFrame | None = None,
+    history: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """One row per account and follower-snapshot day: followers, changes, growth, tiers, anomalies.
 
     Input grain: follower snapshots, one row per (platform, account_id, snapshot_date), and
-    `posts_published` with (platform, account_id, published_date). Rows before `emit_from`
-    (if given) are read as history only.
+    `posts_published` with (platform, account_id, published_date). For an incremental run:
+    `emit_from` (rows before it are context only), `seed` (each account's last mart row before
+    emit_from: the previous snapshot and the tier state), `followers` from emit_from minus the
+    anomaly window on, and `history` (the snapshots around t-7/30/90 the growth windows look
+    up; default: `followers`).
     """
     key = list(ACCOUNT_KEY)
+    snapshots = followers.select(
+        *key, "snapshot_date", "followers", "following", "is_followers_rounded"
+    )
+    if seed is not None:
+        previous = seed.select(
+            *key,
+            pl.col("date").alias("snapshot_date"),
+            "followers",
+            "following",
+            "is_followers_rounded",
+        )
+        # The seed is the previous snapshot even across a long gap; staging wins on the same day.
+        snapshots = pl.concat([previous, snapshots], how="vertical_relaxed").unique(
+            subset=[*key, "snapshot_date"], keep="last", maintain_order=True
+        )
+    lookups = (
+        snapshots
+        if history is None
+        else pl.concat(
+            [history.select(snapshots.collect_schema().names()), snapshots], how="vertical_relaxed"
+        ).unique(subset=[*key, "snapshot_date"], keep="last", maintain_order=True)
+    )
     daily = (
-        followers.select(*key, "snapshot_date", "followers", "following", "is_followers_rounded")
-        .sort(*key, "snapshot_date")
+        snapshots.sort(*key, "snapshot_date")
         .with_columns(
             pl.col("followers").diff().over(key).alias("followers_change"),
             (pl.col("snapshot_date") - pl.col("snapshot_date").shift().over(key))
@@ -60,14 +87,14 @@ def account_daily(
             pl.col("followers").shift().over(key).alias("_previous_followers"),
             pl.col("is_followers_rounded").shift().over(key).alias("_previous_rounded"),
         )
-        .pipe(_growth_windows, followers, windows)
+        .pipe(_growth_windows, lookups, windows)
         .pipe(_anomalies)
         .with_columns(tier_of(pl.col("followers"), scheme).alias("raw_tier"))
-        # Before the emit_from cut, so that posts between the last history day and the first
+        # Before the emit_from cut, so that posts between the previous snapshot and the first
         # emitted day count on the emitted day, and older ones do not.
         .pipe(_posts_published, posts_published)
     )
-    daily = confirm_tiers(daily, confirmation_days, seed=seed_tiers, emit_from=emit_from)
+    daily = confirm_tiers(daily, confirmation_days, seed=seed, emit_from=emit_from)
     return daily.rename({"snapshot_date": "date"}).select(
         *key,
         "date",

@@ -2,45 +2,50 @@
 
 A scope is a frame of (platform, account_id, emit_from): the accounts to rebuild and, per
 account, the first day whose rows change. Every metric is causal (a day's value depends only on
-data up to that day), so rows before emit_from stay as they are, and a rebuild of the scope
-needs only a bounded history before it (`history_days`). A full rebuild is the same code with
-every account and the earliest day: that is what makes "incremental equals full" testable.
+data up to that day), so rows before emit_from stay as they are. A rebuild reads only what each
+metric needs before emit_from: the anomaly rule's trailing window (RECENT_DAYS), the snapshots
+around t-7/30/90 (`as_of_windows`), the last mart row (the seed: previous snapshot and tier
+state) and the weekly ER windows (POSTS_DAYS); never whole histories. A full rebuild is the
+same code with every account and the earliest day: that is what makes "incremental equals
+full" testable.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import polars as pl
 
 from transforms.benchmarks import dim_account, tier_benchmarks
 from transforms.engagement import ROLLING_WEEKS, post_metrics, relative_to_tier, weekly_engagement
-from transforms.growth import AS_OF_TOLERANCE_DAYS, account_daily, lookback_days
+from transforms.growth import account_daily
 from transforms.migrations import tier_migrations, tier_spells, transitions_monthly
 from transforms.tiers import ACCOUNT_KEY, TierScheme, emitted_rows
 
 KEY = list(ACCOUNT_KEY)
 
 
-def history_days(confirmation_days: int) -> int:
-    """Days before emit_from that a rebuild reads (snapshots, posts, marts)."""
-    weekly = 7 * (2 * ROLLING_WEEKS) + 7  # rolling window + trend baseline + the partial week
-    return max(lookback_days(confirmation_days), weekly, AS_OF_TOLERANCE_DAYS)
+# Posts read before the first rebuilt week: the rolling 4-week ER of the trend's baseline week.
+POSTS_DAYS = 7 * (2 * ROLLING_WEEKS - 1)
 
 
 @dataclass(frozen=True)
 class AccountInputs:
     """What a rebuild of a scope reads; every frame is limited to the scope's accounts.
 
-    follower_snapshots, post_snapshots: staging rows from emit_from - history_days on.
-    earlier_posts: fct_post_metrics rows published in [emit_from - history_days, emit_from).
-    earlier_daily: fct_account_daily rows in [emit_from - history_days, emit_from).
+    follower_snapshots: staging rows from emit_from - RECENT_DAYS on.
+    as_of_snapshots: staging rows in the as-of windows before that.
+    post_snapshots: staging rows of posts published from emit_from on.
+    earlier_posts: fct_post_metrics rows published in [emit week - POSTS_DAYS, emit_from).
+    earlier_daily: fct_account_daily rows in [emit_from - RECENT_DAYS, emit_from).
+    seed: each account's last fct_account_daily row before emit_from, however old.
     current_spells: fct_tier_history spells still open on emit_from - 1.
     accounts: staging.accounts; earlier_dim: dim_account rows (for first_seen).
     """
 
     follower_snapshots: pl.LazyFrame
+    as_of_snapshots: pl.LazyFrame
+    seed: pl.LazyFrame
     post_snapshots: pl.LazyFrame
     earlier_posts: pl.LazyFrame
     earlier_daily: pl.LazyFrame
@@ -57,18 +62,14 @@ def build_account_marts(
         post_metrics(inputs.post_snapshots, inputs.follower_snapshots), scope, "published_date"
     ).pipe(_align, inputs.earlier_posts)
     all_posts = pl.concat([inputs.earlier_posts, posts], how="vertical_relaxed")
-    seed = (
-        inputs.earlier_daily.sort(*KEY, "date")
-        .group_by(KEY)
-        .agg(pl.col("tier").last().alias("seed_tier"))
-    )
     daily = account_daily(
         inputs.follower_snapshots,
         all_posts.select(*KEY, "published_date"),
         scheme,
         confirmation_days,
         emit_from=scope,
-        seed_tiers=seed,
+        seed=inputs.seed,
+        history=inputs.as_of_snapshots,
     ).pipe(_align, inputs.earlier_daily)
     all_daily = pl.concat([inputs.earlier_daily, daily], how="vertical_relaxed")
     spells = _spells(daily, inputs.current_spells)
@@ -149,7 +150,3 @@ def build_period_marts(
 def with_tier_medians(weekly: pl.LazyFrame) -> pl.LazyFrame:
     """er_vs_tier_median for every account of the given weeks."""
     return relative_to_tier(weekly.drop("er_vs_tier_median", strict=False))
-
-
-def read_window_start(emit_from, confirmation_days: int):
-    return emit_from - timedelta(days=history_days(confirmation_days))

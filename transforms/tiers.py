@@ -67,46 +67,60 @@ def confirm_tiers(
     seed: pl.LazyFrame | None = None,
     emit_from: date | pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
-    """Adds `tier` (confirmed): the raw tier once the account has stayed in it `confirmation_days`.
+    """Adds `tier` (confirmed) and `entered_tier_on` (when the current raw tier began).
 
-    Input grain: one row per (platform, account_id, snapshot_date) with `raw_tier`, sorted or
-    not. An account's first tier needs no confirmation. A new raw tier becomes the confirmed
-    tier on the first snapshot at least `confirmation_days` after the account entered it, so
-    an account hovering around a bound keeps its tier. `entered_tier_on` is when the current
-    raw tier began.
+    Input grain: one row per (platform, account_id, snapshot_date) with `raw_tier`. An
+    account's first tier needs no confirmation. A new raw tier becomes the confirmed tier on
+    the first snapshot at least `confirmation_days` after the account entered it, so an account
+    hovering around a bound keeps its tier.
 
     Incremental runs pass `emit_from` (a date, or a frame of platform, account_id, emit_from)
-    and `seed` (platform, account_id, seed_tier: the confirmed tier on the last day before
-    `emit_from`); rows before `emit_from` are context only. The
-    rule is causal, so the result from `emit_from` on equals a full computation as long as the
-    input reaches back at least `confirmation_days` before `emit_from`.
+    and `seed`: each account's last mart row before emit_from (platform, account_id, date,
+    raw_tier, tier, entered_tier_on). The state the rule carries (the confirmed tier and when
+    the current raw tier began) comes from the seed, so no history beyond it is read, and rows
+    from emit_from on equal a full computation. Rows before emit_from are not returned.
     """
     key = list(ACCOUNT_KEY)
-    ordered = daily.sort(*key, "snapshot_date")
-    with_runs = ordered.with_columns(
+    rows = daily.with_columns(
+        pl.lit(False).alias("_is_seed"),
+        pl.lit(None, pl.String).alias("_seed_tier"),
+        pl.lit(None, pl.Date).alias("_seed_entered"),
+    )
+    if emit_from is not None:
+        rows = emitted_rows(rows, emit_from, "snapshot_date")
+    if seed is not None:
+        seed_rows = seed.select(
+            *key,
+            pl.col("date").alias("snapshot_date"),
+            "raw_tier",
+            pl.lit(True).alias("_is_seed"),
+            pl.col("tier").alias("_seed_tier"),
+            pl.col("entered_tier_on").alias("_seed_entered"),
+        )
+        rows = pl.concat([seed_rows, rows], how="diagonal_relaxed")
+    runs = rows.sort(*key, "snapshot_date").with_columns(
         (pl.col("raw_tier") != pl.col("raw_tier").shift())
         .fill_null(True)
         .cum_sum()
         .over(key)
         .alias("_run")
-    ).with_columns(pl.col("snapshot_date").min().over([*key, "_run"]).alias("entered_tier_on"))
+    )
+    # A run that continues the seed's began when the seed says; a new run on its first day.
+    entered = pl.coalesce("_seed_entered", "snapshot_date").first().over([*key, "_run"])
+    runs = runs.with_columns(entered.alias("entered_tier_on"))
     held_days = (pl.col("snapshot_date") - pl.col("entered_tier_on")).dt.total_days()
-    candidate = pl.when(held_days >= confirmation_days).then(pl.col("raw_tier"))
-    if emit_from is None:
-        first = pl.col("raw_tier").first().over(key)
-        confirmed = candidate.forward_fill().over(key).fill_null(first)
-        return with_runs.with_columns(confirmed.alias("tier")).drop("_run")
-    emitted = emitted_rows(with_runs, emit_from, "snapshot_date")
-    if seed is not None:
-        emitted = emitted.join(seed, on=key, how="left")
-    else:
-        emitted = emitted.with_columns(pl.lit(None, pl.String).alias("seed_tier"))
+    candidate = (
+        pl.when(pl.col("_is_seed"))
+        .then(pl.col("_seed_tier"))
+        .when(held_days >= confirmation_days)
+        .then(pl.col("raw_tier"))
+    )
     first = pl.col("raw_tier").first().over(key)
-    confirmed = candidate.forward_fill().over(key).fill_null(pl.col("seed_tier")).fill_null(first)
+    confirmed = candidate.forward_fill().over(key).fill_null(first)
     return (
-        emitted.sort(*key, "snapshot_date")
-        .with_columns(confirmed.alias("tier"))
-        .drop("_run", "seed_tier")
+        runs.with_columns(confirmed.alias("tier"))
+        .filter(~pl.col("_is_seed"))
+        .drop("_run", "_is_seed", "_seed_tier", "_seed_entered")
     )
 
 

@@ -54,31 +54,64 @@ def table(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
     return pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
 
 
-def register_scope(con: duckdb.DuckDBPyConnection, scope: pl.DataFrame, read_days: int) -> None:
-    """The accounts to rebuild, with emit_from and the first day their history is read from."""
+def register_scope(
+    con: duckdb.DuckDBPyConnection,
+    scope: pl.DataFrame,
+    *,
+    recent_days: int,
+    posts_days: int,
+) -> None:
+    """The accounts to rebuild, each with emit_from and the first days its inputs are read from."""
+    ((last_day,),) = con.execute(
+        # Bounded below so DuckDB reads only the recent row groups.
+        "select max(snapshot_date) from staging.follower_snapshots where snapshot_date >= $1",
+        [scope["emit_from"].min()],
+    ).fetchall()
     con.register(
         "scope",
         scope.with_columns(
-            (pl.col("emit_from") - pl.duration(days=read_days)).alias("read_from"),
+            (pl.col("emit_from") - pl.duration(days=recent_days)).alias("recent_from"),
             pl.col("emit_from").dt.truncate("1w").alias("emit_week"),
-        ).to_arrow(),
+        )
+        .with_columns(
+            (pl.col("emit_week") - pl.duration(days=posts_days)).alias("posts_from"),
+            pl.lit(last_day or scope["emit_from"].max(), pl.Date).alias("last_day"),
+        )
+        .to_arrow(),
     )
 
 
-def read_account_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, pl.LazyFrame]:
-    """The inputs of transforms.pipeline.AccountInputs for the registered scope."""
-    return {
+def read_account_inputs(
+    con: duckdb.DuckDBPyConnection, as_of_windows: list[tuple[int, int]]
+) -> dict[str, pl.LazyFrame]:
+    """The inputs of transforms.pipeline.AccountInputs for the registered scope.
+
+    `as_of_windows`: (days before emit_from, days before the last day) of each growth window's
+    as-of lookups; numbers from the transforms' own constants.
+    """
+    windows = " or ".join(
+        f"(f.snapshot_date between s.emit_from - {int(start)} and s.last_day - {int(end)})"
+        for start, end in as_of_windows
+    )
+    furthest = max(start for start, _ in as_of_windows)
+    inputs = {
         name: frame(con, sql_text("sql", f"read_{name}.sql"))
         for name in (
             "follower_snapshots",
             "post_snapshots",
             "earlier_posts",
             "earlier_daily",
+            "seed",
             "current_spells",
             "accounts",
             "earlier_dim",
         )
     }
+    inputs["as_of_snapshots"] = frame(
+        con,
+        sql_text("sql", "read_as_of_snapshots.sql").format(windows=windows, furthest=int(furthest)),
+    )
+    return inputs
 
 
 def _insert(con: duckdb.DuckDBPyConnection, mart: str, rows: pl.DataFrame) -> None:

@@ -1,7 +1,11 @@
-with source as (
+with bounds as (
+    select min(recent_from) as first_day from scope
+),
+source as (
     select m.*
     from marts.fct_account_daily as m
     join scope as s on m.platform = s.platform and m.account_id = s.account_id
-    where m.date >= s.read_from and m.date < s.emit_from
+    where m.date >= (select first_day from bounds)
+      and m.date >= s.recent_from and m.date < s.emit_from
 )
 select * from source
