@@ -138,7 +138,9 @@ followers_walk = st.lists(st.integers(-900, 900), min_size=DAYS, max_size=DAYS).
     nights=st.integers(1, 4),
     missing=st.lists(st.integers(1, DAYS - 2), max_size=8, unique=True),
 )
-def test_incremental_equals_full_rebuild(tmp_path_factory, walks, posts, late, reexports, nights, missing):
+def test_incremental_equals_full_rebuild(
+    tmp_path_factory, walks, posts, late, reexports, nights, missing
+):
     world = _world(dict(zip(ACCOUNTS, walks, strict=True)), dict(zip(ACCOUNTS, posts, strict=True)))
     # Arrival order: day by day, some days held back and landing later, some re-exported later.
     # Some days never arrive at all (gaps), some arrive late, some are re-exported later.

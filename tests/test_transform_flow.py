@@ -107,8 +107,10 @@ def test_transitions_shares_add_to_one(built):
     assert ((sums["s"] - 1).abs() < 1e-9).all()
 
 
-def test_late_files_then_incremental_equals_full_refresh(built, tmp_path):
+def test_late_files_then_incremental_equals_full_refresh(built, tmp_path, monkeypatch):
     landing, _ = built
+    # Small account partitions: the rebuild runs in several independent parts.
+    monkeypatch.setattr("flows.transform.PARTITION_ACCOUNTS", 37)
     staged = tmp_path / "landing"
     shutil.copytree(landing, staged, ignore=shutil.ignore_patterns("late"))
     warehouse = tmp_path / "w.duckdb"
