@@ -181,3 +181,21 @@ def test_confirm_tiers_first_tier_needs_no_confirmation():
         {"platform": "x", "account_id": "a", "snapshot_date": [D0], "raw_tier": ["macro"]}
     )
     assert confirm_tiers(frame, 7).collect()["tier"].to_list() == ["macro"]
+
+
+def test_migrations_hover_none_real_move_exactly_one_on_the_confirmation_day():
+    from transforms.migrations import tier_migrations, tier_spells
+
+    def events(counts):
+        rows = daily(counts).lazy()
+        return tier_migrations(tier_spells(rows), rows, DEFAULT).collect()
+
+    hovering = {d: (10_050 if d % 4 < 2 else 9_950) for d in range(40)}
+    assert events(hovering).height == 0
+    moving = {d: (9_000 if d < 10 else 12_000) for d in range(30)}
+    (event,) = events(moving).iter_rows(named=True)
+    # Crossed on day 10, confirmed 7 days later.
+    assert event["migrated_on"] == D0 + timedelta(days=17)
+    assert event["entered_tier_on"] == D0 + timedelta(days=10)
+    assert (event["from_tier"], event["to_tier"], event["direction"]) == ("nano", "micro", "up")
+    assert (event["followers_before"], event["followers_after"]) == (12_000, 12_000)
