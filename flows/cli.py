@@ -119,6 +119,20 @@ def _report_progress(progress: Progress):
     hook.listen(listener)
 
 
+def _run_ingest(settings: Settings):
+    """The ingest flow with the settings' limits, behind a progress bar."""
+    from flows.ingest import ingest as ingest_flow
+
+    with _progress() as progress:
+        _report_progress(progress)
+        return ingest_flow(
+            landing=settings.landing,
+            warehouse=settings.warehouse,
+            batch_megabytes=settings.batch_megabytes,
+            max_file_megabytes=settings.max_file_megabytes,
+        )
+
+
 @app.command()
 def ingest(
     landing: Annotated[Path | None, typer.Option(help="landing folder (default: settings)")] = None,
@@ -131,15 +145,7 @@ def ingest(
     if not settings.landing.is_dir():
         console.print(f"[red]error[/red]: landing folder {settings.landing} does not exist")
         raise typer.Exit(EXIT_USAGE)
-    from flows.ingest import ingest as ingest_flow
-
-    with _progress() as progress:
-        _report_progress(progress)
-        summary = ingest_flow(
-            landing=settings.landing,
-            warehouse=settings.warehouse,
-            batch_megabytes=settings.batch_megabytes,
-        )
+    summary = _run_ingest(settings)
     typer.echo(
         f"files: {summary.files_loaded} loaded, {summary.files_failed} failed, {summary.files_duplicate} duplicate, "
         f"{summary.files_skipped} already ingested; rows: {summary.rows_loaded:,} loaded, "
@@ -210,6 +216,25 @@ def backfill(
     typer.echo(_transform_line(summary))
 
 
+def _print_sections(sections: dict[str, tuple[list[str], list[tuple]]]) -> None:
+    """Each (columns, rows) section as a table on standard output."""
+    from rich.table import Table
+
+    out = _stdout_console()
+    for title, (columns, rows) in sections.items():
+        table = Table(title=title)
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(
+                *[
+                    "" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
+                    for v in row
+                ]
+            )
+        out.print(table)
+
+
 def _transform_line(summary) -> str:
     written = ", ".join(f"{name} {count:,}" for name, count in summary.rows.items())
     return f"transform ({summary.mode}): {summary.accounts:,} accounts rebuilt in {summary.seconds} s; rows: {written or 'none'}"
@@ -236,16 +261,7 @@ def status(
             f"[red]error[/red]: no warehouse at {settings.warehouse}; run `inflow ingest` first"
         )
         raise typer.Exit(EXIT_USAGE)
-    from rich.table import Table
-
-    out = _stdout_console()
-    for title, (columns, rows) in warehouse_status.overview(settings.warehouse).items():
-        table = Table(title=title)
-        for column in columns:
-            table.add_column(column)
-        for row in rows:
-            table.add_row(*["" if v is None else str(v) for v in row])
-        out.print(table)
+    _print_sections(warehouse_status.overview(settings.warehouse))
 
 
 @app.command()
@@ -259,24 +275,13 @@ def quarantine(
     ] = None,
 ) -> None:
     """List files that failed and rows rejected by their contracts, with the reason."""
-    from rich.table import Table
-
     from warehouse import status as warehouse_status
 
     settings = load_settings(warehouse=warehouse)
     if not settings.warehouse.exists():
         console.print(f"[red]error[/red]: no warehouse at {settings.warehouse}")
         raise typer.Exit(EXIT_USAGE)
-    out = _stdout_console()
-    for title, (columns, rows) in warehouse_status.quarantine(
-        settings.warehouse, file, limit
-    ).items():
-        table = Table(title=title)
-        for column in columns:
-            table.add_column(column, overflow="fold")
-        for row in rows:
-            table.add_row(*["" if v is None else str(v) for v in row])
-        out.print(table)
+    _print_sections(warehouse_status.quarantine(settings.warehouse, file, limit))
 
 
 @app.command()
@@ -288,16 +293,7 @@ def demo(
     """Generate sample exports (faults included), ingest them and show the headline numbers."""
     settings = load_settings()
     generate(out=settings.landing, accounts=accounts, days=days, seed=seed, faults=True)
-    from flows.ingest import ingest as ingest_flow
-
-    with _progress() as progress:
-        _report_progress(progress)
-        summary = ingest_flow(
-            landing=settings.landing,
-            warehouse=settings.warehouse,
-            batch_megabytes=settings.batch_megabytes,
-            max_file_megabytes=settings.max_file_megabytes,
-        )
+    summary = _run_ingest(settings)
     typer.echo(
         f"ingested {summary.files_loaded} files ({summary.files_skipped} already in the warehouse): "
         f"{summary.rows_loaded:,} rows loaded, {summary.rows_quarantined:,} rows quarantined, "
@@ -314,21 +310,7 @@ def demo(
         confirmation_days=settings.confirmation_days,
     )
     typer.echo(_transform_line(built))
-    out = _stdout_console()
-    from rich.table import Table
-
-    for title, (columns, rows) in headlines(settings.warehouse).items():
-        table = Table(title=title)
-        for column in columns:
-            table.add_column(column)
-        for row in rows:
-            table.add_row(
-                *[
-                    "" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
-                    for v in row
-                ]
-            )
-        out.print(table)
+    _print_sections(headlines(settings.warehouse))
     typer.echo(f"warehouse: {settings.warehouse.resolve()}")
     typer.echo("next: `.venv/bin/inflow status`, `.venv/bin/inflow quarantine`")
 

@@ -250,3 +250,20 @@ def test_cli_ingest_exits_1_naming_unreadable_files_and_status_shows_the_run(tmp
         app, ["ingest", "--landing", str(tmp_path / "nowhere"), "--warehouse", str(warehouse)]
     )
     assert missing.exit_code == 2
+
+
+def test_cli_ingest_applies_the_configured_file_size_limit(tmp_path, prefect_api):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    line = '{"id": "1", "username": "a", "followers_count": 12, "name": "' + "x" * 2_000 + '"}\n'
+    (landing / "ig_users_2026-03-02T031500Z.jsonl").write_text(line * 600)  # about 1.2 MB
+    runner = CliRunner(env={"INFLOW_MAX_FILE_MEGABYTES": "1"})
+    result = runner.invoke(
+        app, ["ingest", "--landing", str(landing), "--warehouse", str(tmp_path / "w.duckdb")]
+    )
+    assert result.exit_code == 1
+    assert "larger than the 1,048,576-byte limit" in result.output

@@ -8,6 +8,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
+from flows.batch import REJECTED_SCHEMA
 from schemas.tables import ACCOUNT, FOLLOWER_SNAPSHOT, POST_SNAPSHOT
 from tests.conftest import read_table
 from warehouse.connect import connect
@@ -50,20 +51,7 @@ def empty(schema: pa.Schema, lineage: bool = True) -> pa.Table:
     return frame.to_arrow()
 
 
-REJECTED = pa.table(
-    {
-        n: pa.array([], t)
-        for n, t in [
-            ("source_file", pa.string()),
-            ("source_sha256", pa.string()),
-            ("row_number", pa.int64()),
-            ("contract", pa.string()),
-            ("rule", pa.string()),
-            ("reason", pa.string()),
-            ("raw_record", pa.string()),
-        ]
-    }
-)
+REJECTED = REJECTED_SCHEMA.empty_table()
 FILES = pl.DataFrame(
     schema={
         "path": pl.String,
