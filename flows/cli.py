@@ -247,6 +247,44 @@ def _require_warehouse(path: Path) -> None:
 
 
 @app.command()
+def validate(
+    warehouse: Annotated[
+        Path | None, typer.Option(help="warehouse file (default: settings)")
+    ] = None,
+    all_marts: Annotated[
+        bool, typer.Option("--all", help="validate whole marts, not the recent days")
+    ] = False,
+) -> None:
+    """Run the data-quality suites; exit 1 naming each critical failure."""
+    settings = load_settings(warehouse=warehouse)
+    _require_warehouse(settings.warehouse)
+    from flows.validate import validate as validate_flow
+
+    summary = validate_flow(
+        warehouse=settings.warehouse,
+        tier_scheme=settings.tier_scheme,
+        freshness_days=settings.freshness_days,
+        whole_marts=all_marts,
+    )
+    typer.echo(
+        f"quality: {len(summary.results)} checks, {len(summary.critical_failures)} critical failures, "
+        f"{len(summary.warnings)} warnings"
+    )
+    for failure in summary.warnings:
+        typer.echo(
+            f"  warning: {failure['suite']}.{failure['check_name']}: {failure['unexpected_count'] or 0} unexpected"
+        )
+    typer.echo(f"data docs: {summary.data_docs}")
+    if summary.critical_failures:
+        for failure in summary.critical_failures:
+            console.print(
+                f"[red]critical[/red]: {failure['suite']}.{failure['check_name']} "
+                f"({failure['expectation']}): {failure['unexpected_count'] or 0} unexpected"
+            )
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
 def status(
     warehouse: Annotated[
         Path | None, typer.Option(help="warehouse file (default: settings)")
@@ -262,6 +300,12 @@ def status(
         )
         raise typer.Exit(EXIT_USAGE)
     _print_sections(warehouse_status.overview(settings.warehouse))
+    docs = (
+        settings.warehouse.parent / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    )
+    typer.echo(
+        f"data docs: {docs.resolve() if docs.exists() else 'not built yet (run `inflow validate`)'}"
+    )
 
 
 @app.command()

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     max_file_megabytes: int = Field(
         1024, ge=1, description="largest file (uncompressed) ingest reads"
     )
+    freshness_days: int = Field(3, ge=0, description="age in days beyond which a platform is stale")
     tier_scheme: str = Field("default", description="tier bounds: default or five_tier")
     confirmation_days: int = Field(7, ge=0, le=90, description="days a new tier must hold to count")
 

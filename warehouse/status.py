@@ -22,7 +22,7 @@ def overview(warehouse: Path) -> dict[str, Section]:
     try:
         return {
             name: _query(con, sql_text("sql", f"status_{name.replace(' ', '_')}.sql"))
-            for name in ("last runs", "freshness", "row counts", "quarantine")
+            for name in ("last runs", "freshness", "row counts", "quarantine", "quality")
         }
     finally:
         con.close()

@@ -23,7 +23,7 @@ LOG10_FOLLOWERS_MEAN = 4.2
 LOG10_FOLLOWERS_SD = 0.8
 TIER_BOUNDARIES = (1_000, 10_000, 100_000, 1_000_000)
 HOVER_SHARE = 0.06  # accounts placed within ±3% of a tier boundary, with no drift
-VIRAL_JUMP_PROBABILITY = 0.002  # per account-day: +10% to +60% followers
+VIRAL_JUMP_PROBABILITY = 0.002  # per account-day: +10% to +45% followers
 PURGE_PROBABILITY = 0.0008  # per account-day: -5% to -25% (platform removes fake followers)
 POSTS_PER_DAY = {"instagram": 0.7, "tiktok": 1.1, "youtube": 0.3}
 # Mean engagement rate (interactions / followers) by tier: emerging, nano, micro, macro, mega.
@@ -187,7 +187,7 @@ def _followers(rng: np.random.Generator, accounts: pl.DataFrame, days: int) -> n
     log_returns = drift + noise * rng.standard_normal((n, days))
     jumps = rng.random((n, days)) < VIRAL_JUMP_PROBABILITY
     purges = rng.random((n, days)) < PURGE_PROBABILITY
-    log_returns += np.where(jumps, np.log1p(rng.uniform(0.10, 0.60, (n, days))), 0.0)
+    log_returns += np.where(jumps, np.log1p(rng.uniform(0.10, 0.45, (n, days))), 0.0)
     log_returns += np.where(purges, np.log1p(-rng.uniform(0.05, 0.25, (n, days))), 0.0)
     log_returns[:, 0] = 0.0
     start = accounts["start_followers"].to_numpy()[:, None]
@@ -255,6 +255,8 @@ def _posts(
         interactions / rng.uniform(0.06, 0.15, p),
         reach * rng.uniform(1.2, 2.0, p),
     )
+    # Views run well above interactions on every platform (most viewers do not interact).
+    views = np.maximum(views, interactions * rng.uniform(5, 12, p))
     media_type = np.where(
         post_platform == "instagram",
         np.array(["IMAGE", "VIDEO", "CAROUSEL_ALBUM", "REELS"])[

@@ -14,3 +14,28 @@ create table if not exists meta.transformed_runs (
     transformed_at timestamptz not null
 );
 comment on table meta.transformed_runs is 'Ingest runs already reflected in the marts.';
+
+create table if not exists meta.quality_results (
+    run_id varchar not null,
+    suite varchar not null,
+    check_name varchar not null,
+    expectation varchar not null,
+    severity varchar not null,        -- critical | warning
+    success boolean not null,
+    unexpected_count bigint,
+    observed varchar,
+    checked_at timestamptz not null
+);
+comment on table meta.quality_results is 'Every expectation evaluated by a validation run: critical failures block publishing, warnings are shown.';
+
+create table if not exists meta.validated_runs (
+    run_id varchar not null,          -- an ingest run whose staged rows were validated
+    validation_run_id varchar not null
+);
+
+create table if not exists meta.mart_row_counts (
+    run_id varchar not null,
+    mart varchar not null,
+    "rows" bigint not null,
+    counted_at timestamptz not null
+);

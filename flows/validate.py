@@ -1,0 +1,263 @@
+"""Flow `validate`: great-expectations suites on the new staged rows and the recent marts.
+
+Batches are pandas frames built from Arrow (great-expectations' SQL datasources over
+duckdb-engine return empty metrics with this stack), with the derived columns a check needs
+(`_today`, `_platform_launch`, `_expected_raw_tier`, ...). Results go to meta.quality_results
+and great-expectations' own stores; the Data Docs site is rebuilt after each run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from schemas import quality
+from schemas.marts import MARTS
+from transforms.growth import ANOMALY_WINDOW_DAYS
+from transforms.tiers import SCHEMES, tier_of
+from warehouse import marts as wm
+from warehouse.connect import connect
+from warehouse.schema import apply_ddl, sql_text
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+# Marts are validated from this many days before their latest day (what recent runs changed).
+MART_WINDOW_DAYS = ANOMALY_WINDOW_DAYS + 7
+
+
+@dataclass
+class QualitySummary:
+    """What one validation run found."""
+
+    run_id: str
+    results: list[dict] = field(default_factory=list)
+    data_docs: str | None = None
+
+    @property
+    def critical_failures(self) -> list[dict]:
+        return [r for r in self.results if not r["success"] and r["severity"] == quality.CRITICAL]
+
+    @property
+    def warnings(self) -> list[dict]:
+        return [r for r in self.results if not r["success"] and r["severity"] == quality.WARNING]
+
+    def markdown(self) -> str:
+        lines = [
+            f"# validation run `{self.run_id}`",
+            "",
+            "| suite | check | severity | success | unexpected |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {r['suite']} | {r['check_name']} | {r['severity']} | {'yes' if r['success'] else '**no**'} | {r['unexpected_count'] or 0} |"
+            for r in self.results
+        ]
+        return "\n".join(lines) + "\n"
+
+
+def _launch_dates(frame: pl.DataFrame) -> pl.Expr:
+    return pl.col("platform").replace_strict(
+        quality.PLATFORM_LAUNCH, default=None, return_dtype=pl.Date
+    )
+
+
+def quality_frames(
+    con, today: date, tier_scheme: str, *, whole_marts: bool = False
+) -> dict[str, pl.DataFrame]:
+    """The batch each suite validates, with the derived columns its checks compare."""
+    ((latest,),) = con.execute("select max(date) from marts.fct_account_daily").fetchall()
+    since = (
+        wm.FAR_PAST if whole_marts or latest is None else latest - timedelta(days=MART_WINDOW_DAYS)
+    )
+    frames: dict[str, pl.DataFrame] = {}
+    for suite in ("follower_snapshots", "post_snapshots"):
+        frame = wm.table(con, sql_text("sql", f"quality_{suite}.sql"))
+        frames[f"staging_{suite}"] = frame.with_columns(
+            pl.lit(today).alias("_today"), _launch_dates(frame).alias("_platform_launch")
+        )
+    frames["staging_post_snapshots"] = frames["staging_post_snapshots"].with_columns(
+        _interactions()
+    )
+    daily = wm.table(con, sql_text("sql", "quality_fct_account_daily.sql"), [since])
+    previous = pl.col("followers") - pl.col("followers_change")
+    frames["fct_account_daily"] = daily.with_columns(
+        tier_of(pl.col("followers"), SCHEMES[tier_scheme]).alias("_expected_raw_tier"),
+        pl.when(previous > 0)
+        .then(pl.col("followers_change").abs() / previous)
+        .alias("_change_share"),
+    )
+    frames["fct_post_metrics"] = wm.table(
+        con, sql_text("sql", "quality_fct_post_metrics.sql"), [since]
+    ).rename({"interactions": "_interactions"})
+    frames["fct_tier_migrations"] = wm.table(
+        con, sql_text("sql", "quality_fct_tier_migrations.sql"), [since]
+    )
+    frames["freshness"] = wm.table(con, sql_text("sql", "quality_freshness.sql"), [today])
+    frames["mart_row_counts"] = _row_counts(con)
+    return frames
+
+
+def _interactions() -> pl.Expr:
+    parts = [pl.col(c) for c in ("likes", "comments", "shares", "saves")]
+    return (
+        pl.when(pl.any_horizontal(p.is_not_null() for p in parts))
+        .then(pl.sum_horizontal(parts))
+        .alias("_interactions")
+    )
+
+
+def _row_counts(con) -> pl.DataFrame:
+    current = pl.DataFrame(
+        [
+            (m.name, con.execute(f"select count(*) from marts.{m.name}").fetchall()[0][0])
+            for m in MARTS
+        ],
+        schema={"mart": pl.String, "rows": pl.Int64},
+        orient="row",
+    )
+    previous = wm.table(
+        con,
+        'select mart, "rows" as previous_rows from meta.mart_row_counts '
+        "qualify row_number() over (partition by mart order by counted_at desc) = 1",
+    )
+    return current.join(previous, on="mart", how="left").with_columns(
+        pl.when(pl.col("previous_rows") > 0)
+        .then(pl.col("rows") / pl.col("previous_rows"))
+        .alias("ratio")
+    )
+
+
+def run_suites(
+    frames: dict[str, pl.DataFrame], gx_root: Path, freshness_days: int, run_id: str
+) -> QualitySummary:
+    """Validate each frame with its suite; store great-expectations results; rebuild Data Docs."""
+    import great_expectations as gx
+
+    context = gx.get_context(mode="file", project_root_dir=str(gx_root))
+    source = context.data_sources.add_or_update_pandas("inflow")
+    summary = QualitySummary(run_id)
+    suites = {s.name: s for s in quality.SUITES} | {
+        "freshness": quality.with_freshness(freshness_days)
+    }
+    now = datetime.now(UTC)
+    for name, frame in frames.items():
+        suite = suites[name]
+        if frame.is_empty() and name.startswith("staging_"):
+            continue  # nothing new landed: nothing to validate
+        asset = (
+            source.get_asset(name)
+            if name in [a.name for a in source.assets]
+            else source.add_dataframe_asset(name)
+        )
+        batch = (
+            asset.get_batch_definition("whole")
+            if "whole" in [b.name for b in asset.batch_definitions]
+            else asset.add_batch_definition_whole_dataframe("whole")
+        )
+        built = context.suites.add_or_update(quality.build_suite(suite))
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=name, data=batch, suite=built)
+        )
+        result = definition.run(batch_parameters={"dataframe": frame.to_pandas()})
+        for outcome in result.results:
+            meta = outcome.expectation_config.meta or {}
+            observed = outcome.result.get("observed_value")
+            summary.results.append(
+                {
+                    "run_id": run_id,
+                    "suite": name,
+                    "check_name": meta.get("check", outcome.expectation_config.type),
+                    "expectation": outcome.expectation_config.type,
+                    "severity": meta.get("severity", quality.WARNING),
+                    "success": bool(outcome.success),
+                    "unexpected_count": outcome.result.get("unexpected_count"),
+                    "observed": None if observed is None else str(observed)[:200],
+                    "checked_at": now,
+                }
+            )
+    context.build_data_docs()
+    sites = context.get_docs_sites_urls()
+    summary.data_docs = sites[0]["site_url"] if sites else None
+    return summary
+
+
+def record(con, summary: QualitySummary, frames: dict[str, pl.DataFrame]) -> None:
+    """Results, the ingest runs now validated, and this run's mart row counts: one transaction."""
+    con.execute("begin transaction")
+    if summary.results:
+        con.register("results", pl.DataFrame(summary.results).to_arrow())
+        con.execute("insert into meta.quality_results by name select * from results")
+        con.unregister("results")
+    con.execute(
+        "insert into meta.validated_runs select distinct run_id, $1 from meta.touched_accounts "
+        "where run_id not in (select run_id from meta.validated_runs)",
+        [summary.run_id],
+    )
+    now = datetime.now(UTC)
+    for mart, rows in frames["mart_row_counts"].select("mart", "rows").iter_rows():
+        con.execute(
+            "insert into meta.mart_row_counts values ($1, $2, $3, $4)",
+            [summary.run_id, mart, rows, now],
+        )
+    con.execute("commit")
+
+
+@task(name="validate-warehouse", cache_policy=NO_CACHE)
+def validate_warehouse(
+    warehouse: Path,
+    tier_scheme: str,
+    freshness_days: int,
+    today: date,
+    whole_marts: bool,
+    run_id: str,
+) -> QualitySummary:
+    con = connect(warehouse)
+    try:
+        apply_ddl(con)
+        frames = quality_frames(con, today, tier_scheme, whole_marts=whole_marts)
+        summary = run_suites(frames, warehouse.parent, freshness_days, run_id)
+        record(con, summary, frames)
+    finally:
+        con.close()
+    return summary
+
+
+@flow(name="validate", log_prints=True)
+def validate(
+    warehouse: Path = Path("data/inflow.duckdb"),
+    tier_scheme: str = "default",
+    freshness_days: int = quality.DEFAULT_FRESHNESS_DAYS,
+    today: date | None = None,
+    whole_marts: bool = False,
+) -> QualitySummary:
+    """Validate the new staged rows and the recent marts; critical failures block publishing."""
+    summary = validate_warehouse(
+        warehouse,
+        tier_scheme,
+        freshness_days,
+        today or datetime.now(UTC).date(),
+        whole_marts,
+        _run_id(),
+    )
+    create_markdown_artifact(
+        key="quality-summary", markdown=summary.markdown(), description="inflow validation run"
+    )
+    print(
+        f"quality: {len(summary.results)} checks, {len(summary.critical_failures)} critical failures, "
+        f"{len(summary.warnings)} warnings; data docs: {summary.data_docs}"
+    )
+    return summary
+
+
+def _run_id() -> str:
+    from prefect.runtime import flow_run
+
+    return str(flow_run.id or uuid.uuid4())

@@ -1,0 +1,296 @@
+"""Data-quality suites as code: each check's table, rule, severity and the reason it exists.
+
+`critical` checks stop publishing (the run exits non-zero, naming the suite and the check);
+`warning` checks are recorded and shown but do not block. The suites are built into
+great-expectations objects at run time (`build_suite`), so the repository keeps only this
+file, not great-expectations' generated configuration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+CRITICAL = "critical"
+WARNING = "warning"
+
+# No snapshot can predate the platform: Instagram launched 2010-10-06, TikTok (as musical.ly's
+# successor, internationally) 2017-09-01, YouTube 2005-02-14.
+PLATFORM_LAUNCH = {
+    "instagram": date(2010, 10, 6),
+    "tiktok": date(2017, 9, 1),
+    "youtube": date(2005, 2, 14),
+}
+# A day's follower change beyond half the audience is implausible but possible (a purge, a
+# viral day): a warning, never a rejection.
+MAX_DAILY_CHANGE_SHARE = 0.5
+# interactions / followers above 1 happens on viral posts of small accounts; more than 1% of
+# posts above it suggests broken follower counts.
+ER_WARNING_BOUND = 1.0
+ER_WARNING_MOSTLY = 0.99
+# Mart row counts between runs: shrinking to half or more than doubling is worth a look.
+ROW_COUNT_RATIO = (0.5, 2.0)
+DEFAULT_FRESHNESS_DAYS = 3
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation: its great-expectations type, arguments, severity and why."""
+
+    name: str
+    expectation: str
+    kwargs: dict[str, Any]
+    severity: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    table: str
+    checks: tuple[Check, ...] = field(default_factory=tuple)
+
+
+def _not_null(columns: list[str]) -> list[Check]:
+    return [
+        Check(
+            f"{c}_not_null",
+            "ExpectColumnValuesToNotBeNull",
+            {"column": c},
+            CRITICAL,
+            "keys and required values",
+        )
+        for c in columns
+    ]
+
+
+def _unique(columns: list[str]) -> Check:
+    return Check(
+        "key_unique",
+        "ExpectCompoundColumnsToBeUnique",
+        {"column_list": columns},
+        CRITICAL,
+        "one row per natural key",
+    )
+
+
+def _non_negative(columns: list[str], severity: str = CRITICAL) -> list[Check]:
+    return [
+        Check(
+            f"{c}_not_negative",
+            "ExpectColumnValuesToBeBetween",
+            {"column": c, "min_value": 0},
+            severity,
+            "counts are never negative",
+        )
+        for c in columns
+    ]
+
+
+def _dates(column: str) -> list[Check]:
+    return [
+        Check(
+            f"{column}_not_in_future",
+            "ExpectColumnPairValuesAToBeGreaterThanB",
+            {"column_A": "_today", "column_B": column, "or_equal": True},
+            CRITICAL,
+            "a snapshot cannot describe a day that has not happened",
+        ),
+        Check(
+            f"{column}_not_before_platform",
+            "ExpectColumnPairValuesAToBeGreaterThanB",
+            {"column_A": column, "column_B": "_platform_launch", "or_equal": True},
+            CRITICAL,
+            "no snapshot predates its platform",
+        ),
+    ]
+
+
+def _at_least_views(severity: str = WARNING) -> Check:
+    return Check(
+        "interactions_at_most_views",
+        "ExpectColumnPairValuesAToBeGreaterThanB",
+        {
+            "column_A": "views",
+            "column_B": "_interactions",
+            "or_equal": True,
+            "ignore_row_if": "either_value_is_missing",
+        },
+        severity,
+        "more interactions than views usually means mixed-up metrics",
+    )
+
+
+FOLLOWER_SNAPSHOTS = Suite(
+    "staging_follower_snapshots",
+    "staging.follower_snapshots",
+    (
+        *_not_null(["platform", "account_id", "snapshot_date", "followers"]),
+        _unique(["platform", "account_id", "snapshot_date"]),
+        *_non_negative(["followers", "following"]),
+        *_dates("snapshot_date"),
+    ),
+)
+
+POST_SNAPSHOTS = Suite(
+    "staging_post_snapshots",
+    "staging.post_snapshots",
+    (
+        *_not_null(["platform", "post_id", "account_id", "snapshot_date", "published_at"]),
+        _unique(["platform", "post_id", "snapshot_date"]),
+        *_non_negative(["likes", "comments", "shares", "saves", "views", "reach"]),
+        *_dates("snapshot_date"),
+        Check(
+            "published_before_capture",
+            "ExpectColumnPairValuesAToBeGreaterThanB",
+            {"column_A": "captured_at", "column_B": "published_at", "or_equal": True},
+            CRITICAL,
+            "a snapshot cannot precede its post",
+        ),
+        _at_least_views(),
+    ),
+)
+
+ACCOUNT_DAILY = Suite(
+    "fct_account_daily",
+    "marts.fct_account_daily",
+    (
+        _unique(["platform", "account_id", "date"]),
+        *_non_negative(["followers"]),
+        Check(
+            "tier_matches_followers",
+            "ExpectColumnPairValuesToBeEqual",
+            {"column_A": "raw_tier", "column_B": "_expected_raw_tier"},
+            CRITICAL,
+            "raw_tier must follow the active tier scheme",
+        ),
+        Check(
+            "daily_change_plausible",
+            "ExpectColumnValuesToBeBetween",
+            {"column": "_change_share", "max_value": MAX_DAILY_CHANGE_SHARE},
+            WARNING,
+            f"a day's change beyond {MAX_DAILY_CHANGE_SHARE:.0%} of the audience",
+        ),
+    ),
+)
+
+POST_METRICS = Suite(
+    "fct_post_metrics",
+    "marts.fct_post_metrics",
+    (
+        _unique(["platform", "post_id"]),
+        Check(
+            "er_not_negative",
+            "ExpectColumnValuesToBeBetween",
+            {"column": "er_followers", "min_value": 0},
+            CRITICAL,
+            "rates are never negative",
+        ),
+        Check(
+            "er_within_bound",
+            "ExpectColumnValuesToBeBetween",
+            {"column": "er_followers", "max_value": ER_WARNING_BOUND, "mostly": ER_WARNING_MOSTLY},
+            WARNING,
+            "engagement above 100% of followers on many posts",
+        ),
+        Check(
+            "account_exists",
+            "ExpectColumnValuesToBeInSet",
+            {"column": "_has_account", "value_set": [True]},
+            CRITICAL,
+            "every post's account is in dim_account",
+        ),
+        _at_least_views(),
+    ),
+)
+
+TIER_MIGRATIONS = Suite(
+    "fct_tier_migrations",
+    "marts.fct_tier_migrations",
+    (
+        Check(
+            "spells_exist",
+            "ExpectColumnValuesToBeInSet",
+            {"column": "_has_spells", "value_set": [True]},
+            CRITICAL,
+            "every migration ends one tier spell and starts the next",
+        ),
+    ),
+)
+
+FRESHNESS = Suite(
+    "freshness",
+    "staging.follower_snapshots",
+    (
+        Check(
+            "latest_snapshot_recent",
+            "ExpectColumnValuesToBeBetween",
+            {"column": "age_days", "max_value": DEFAULT_FRESHNESS_DAYS},
+            WARNING,
+            "each platform's latest follower snapshot is recent",
+        ),
+    ),
+)
+
+ROW_COUNTS = Suite(
+    "mart_row_counts",
+    "marts",
+    (
+        Check(
+            "marts_not_empty",
+            "ExpectColumnValuesToBeBetween",
+            {"column": "rows", "min_value": 1},
+            CRITICAL,
+            "a mart emptied by a run",
+        ),
+        Check(
+            "row_counts_move_plausibly",
+            "ExpectColumnValuesToBeBetween",
+            {"column": "ratio", "min_value": ROW_COUNT_RATIO[0], "max_value": ROW_COUNT_RATIO[1]},
+            WARNING,
+            "row counts halved or more than doubled since the previous validation",
+        ),
+    ),
+)
+
+SUITES: tuple[Suite, ...] = (
+    FOLLOWER_SNAPSHOTS,
+    POST_SNAPSHOTS,
+    ACCOUNT_DAILY,
+    POST_METRICS,
+    TIER_MIGRATIONS,
+    FRESHNESS,
+    ROW_COUNTS,
+)
+
+
+def with_freshness(days: int) -> Suite:
+    """The freshness suite with a configured maximum age."""
+    check = FRESHNESS.checks[0]
+    return Suite(
+        FRESHNESS.name,
+        FRESHNESS.table,
+        (
+            Check(
+                check.name,
+                check.expectation,
+                {**check.kwargs, "max_value": days},
+                check.severity,
+                check.why,
+            ),
+        ),
+    )
+
+
+def build_suite(suite: Suite):
+    """The great-expectations ExpectationSuite of a suite (each check's name and severity in meta)."""
+    import great_expectations as gx
+
+    built = gx.ExpectationSuite(name=suite.name)
+    for check in suite.checks:
+        expectation = getattr(gx.expectations, check.expectation)(
+            **check.kwargs, meta={"check": check.name, "severity": check.severity, "why": check.why}
+        )
+        built.add_expectation(expectation)
+    return built
