@@ -38,7 +38,14 @@ def main() -> None:
     start = date(2026, 1, 1)
     last_day = (start + timedelta(days=args.days - 1)).isoformat()
     generated = workdir / "generated"
-    generate_landing(generated, accounts=args.accounts, days=args.days, seed=5, start=start, platforms=PLATFORMS_ALL)
+    generate_landing(
+        generated,
+        accounts=args.accounts,
+        days=args.days,
+        seed=5,
+        start=start,
+        platforms=PLATFORMS_ALL,
+    )
     history, night = workdir / "landing", workdir / "night"
     for path in generated.rglob("*.*"):
         relative = path.relative_to(generated)
@@ -61,7 +68,9 @@ def main() -> None:
         began = time.perf_counter()
         quality = validate(warehouse=warehouse, today=date.fromisoformat(last_day))
         timings["validate"] = time.perf_counter() - began
-    print(f"nightly batch: {summary.files_loaded} files, {summary.rows_read:,} rows; {len(quality.results)} checks")
+    print(
+        f"nightly batch: {summary.files_loaded} files, {summary.rows_read:,} rows; {len(quality.results)} checks"
+    )
     print("| step | seconds | vs ingest |")
     print("| --- | --- | --- |")
     for step, seconds in timings.items():

@@ -285,6 +285,49 @@ def validate(
 
 
 @app.command()
+def publish(
+    warehouse: Annotated[
+        Path | None, typer.Option(help="warehouse file (default: settings)")
+    ] = None,
+) -> None:
+    """Publish the marts for readers; refused (exit 1) while a critical quality check fails."""
+    settings = load_settings(warehouse=warehouse)
+    _require_warehouse(settings.warehouse)
+    from flows.publish import publish as publish_flow
+    from warehouse.publish import PUBLISHED_NAME, PublishRefused
+
+    try:
+        publish_flow(
+            warehouse=settings.warehouse,
+            published_dir=settings.published,
+            keep=settings.keep_published,
+        )
+    except PublishRefused as refused:
+        console.print(
+            f"[red]not published[/red]: {refused}; the previous published state stays readable"
+        )
+        raise typer.Exit(EXIT_FAILED) from None
+    typer.echo(f"published: {(settings.published / PUBLISHED_NAME).resolve()}")
+
+
+@app.command()
+def rollback() -> None:
+    """Make the previous published state the current one."""
+    settings = load_settings()
+    from warehouse.publish import PUBLISHED_NAME
+    from warehouse.publish import rollback as roll_back
+
+    try:
+        state = roll_back(settings.published)
+    except ValueError as error:
+        console.print(f"[red]error[/red]: {error}")
+        raise typer.Exit(EXIT_FAILED) from None
+    typer.echo(
+        f"rolled back: {(settings.published / PUBLISHED_NAME).resolve()} is now {state.name}"
+    )
+
+
+@app.command()
 def status(
     warehouse: Annotated[
         Path | None, typer.Option(help="warehouse file (default: settings)")

@@ -22,6 +22,10 @@ class Settings(BaseSettings):
 
     warehouse: Path = Field(Path("data/inflow.duckdb"), description="the DuckDB warehouse file")
     landing: Path = Field(Path("data/landing"), description="where export files land")
+    published: Path = Field(
+        Path("data/published"), description="folder of the published state readers open"
+    )
+    keep_published: int = Field(3, ge=1, le=100, description="published states kept for rollback")
     report: Path = Field(Path("data/report.html"), description="where `inflow report` writes")
     batch_megabytes: int = Field(256, ge=1, le=65536, description="file bytes per load transaction")
     max_file_megabytes: int = Field(

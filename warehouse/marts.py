@@ -40,6 +40,7 @@ def mart_ddl(mart: Mart) -> str:
 
 def apply_mart_ddl(con: duckdb.DuckDBPyConnection) -> None:
     """Create the marts with their descriptions (table and column comments)."""
+    con.execute("create schema if not exists marts")
     for mart in MARTS:
         run_script(con, mart_ddl(mart) + "\n")
 

@@ -1,0 +1,27 @@
+"""Flow `publish`: swap a fresh copy of the marts in for readers, unless quality says no."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from warehouse import publish as published
+
+
+@task(name="publish-marts", cache_policy=NO_CACHE)
+def publish_marts(warehouse: Path, published_dir: Path, keep: int) -> Path:
+    return published.publish(warehouse, published_dir, keep)
+
+
+@flow(name="publish", log_prints=True)
+def publish(
+    warehouse: Path = Path("data/inflow.duckdb"),
+    published_dir: Path = Path("data/published"),
+    keep: int = 3,
+) -> Path:
+    """Publish the marts; raises PublishRefused while the latest validation failed critically."""
+    state = publish_marts(warehouse, published_dir, keep)
+    print(f"published {state.name}: readers open {published_dir / published.PUBLISHED_NAME}")
+    return state

@@ -1,0 +1,151 @@
+"""Publishing: a fresh file swapped in for readers, refused on critical quality failures."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from flows.generator import simulate as sim
+from flows.generator.landing import generate_landing
+from flows.ingest import ingest
+from flows.transform import transform
+from flows.validate import quality_frames, record, run_suites
+from tests.conftest import START, read_table
+from warehouse import publish as pub
+from warehouse.connect import connect
+
+DAYS = 30
+TODAY = START + timedelta(days=DAYS - 1)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, prefect_api) -> Path:
+    landing = tmp_path_factory.mktemp("landing")
+    generate_landing(
+        landing, accounts=40, days=DAYS, seed=8, start=START, platforms=sim.PLATFORMS_ALL
+    )
+    warehouse = tmp_path_factory.mktemp("wh") / "w.duckdb"
+    ingest(landing=landing, warehouse=warehouse)
+    transform(warehouse=warehouse)
+    return warehouse
+
+
+def _validate(warehouse: Path, plant: str | None = None) -> None:
+    con = connect(warehouse)
+    try:
+        if plant:
+            con.execute(plant)
+        frames = quality_frames(con, TODAY, "default")
+        record(con, run_suites(frames, warehouse.parent, 3, f"v{len(plant or '')}"), frames)
+    finally:
+        con.close()
+
+
+def _rows(path: Path, table: str = "marts.fct_account_daily") -> int:
+    return read_table(path, f"select count(*) as n from {table}")["n"].item()
+
+
+def test_publish_then_refuse_on_a_critical_failure_keeping_the_previous_state(built, tmp_path):
+    working = tmp_path / "w.duckdb"
+    shutil.copy(built, working)
+    published_dir = tmp_path / "published"
+    _validate(working)
+    first = pub.publish(working, published_dir)
+    readers_path = published_dir / pub.PUBLISHED_NAME
+    assert _rows(readers_path) == _rows(working) > 0
+    comments = read_table(
+        readers_path,
+        "select count(*) as n from duckdb_columns() where schema_name = 'marts' and comment is null",
+    )
+    assert comments["n"].item() == 0
+
+    # A reader holding the published file keeps its snapshot while a new state is swapped in.
+    reader = connect(readers_path, read_only=True)
+    before = reader.execute("select count(*) from marts.fct_account_daily").fetchall()
+    _validate(
+        working, "delete from marts.fct_account_daily where followers > 100000"
+    )  # warning only
+    second = pub.publish(working, published_dir)
+    assert second != first and pub.current_state(published_dir) == second
+    assert reader.execute("select count(*) from marts.fct_account_daily").fetchall() == before
+    reader.close()
+    assert _rows(readers_path) == _rows(working) < before[0][0]
+
+    # A critical failure: publishing is refused, the published state is untouched.
+    _validate(working, "update marts.fct_post_metrics set er_followers = -1")
+    with pytest.raises(pub.PublishRefused, match=r"fct_post_metrics\.er_not_negative"):
+        pub.publish(working, published_dir)
+    assert pub.current_state(published_dir) == second
+    assert _rows(readers_path, "marts.fct_post_metrics") > 0
+    assert (
+        read_table(readers_path, "select min(er_followers) as m from marts.fct_post_metrics")[
+            "m"
+        ].item()
+        >= 0
+    )
+
+    # Rollback points readers at the state before.
+    assert pub.rollback(published_dir) == first
+    assert _rows(readers_path) == before[0][0]
+    with pytest.raises(ValueError, match="no earlier"):
+        pub.rollback(published_dir)
+
+
+def test_published_file_opens_in_the_duckdb_1x_cli(built, tmp_path):
+    working = tmp_path / "w.duckdb"
+    shutil.copy(built, working)
+    _validate(working)
+    pub.publish(working, tmp_path / "published")
+    cli = Path(sys.executable).parent / "duckdb"
+    out = subprocess.run(
+        [
+            str(cli),
+            "-readonly",
+            str(tmp_path / "published" / pub.PUBLISHED_NAME),
+            "-csv",
+            "-c",
+            "select count(*) > 0 as ok from marts.dim_account",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["ok", "true"]
+
+
+def test_only_the_last_states_are_kept(built, tmp_path):
+    working = tmp_path / "w.duckdb"
+    shutil.copy(built, working)
+    _validate(working)
+    for _ in range(4):
+        pub.publish(working, tmp_path / "published", keep=2)
+    states = pub.published_states(tmp_path / "published")
+    assert len(states) == 2 and pub.current_state(tmp_path / "published") == states[-1]
+
+
+def test_cli_publish_and_rollback(built, tmp_path):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    working = tmp_path / "w.duckdb"
+    shutil.copy(built, working)
+    runner = CliRunner(
+        env={"INFLOW_PUBLISHED": str(tmp_path / "published"), "INFLOW_WAREHOUSE": str(working)}
+    )
+    assert runner.invoke(app, ["rollback"]).exit_code == 1  # nothing published yet
+    _validate(working)
+    for _ in range(2):
+        result = runner.invoke(app, ["publish"])
+        assert result.exit_code == 0, result.output
+    assert runner.invoke(app, ["rollback"]).exit_code == 0
+    _validate(working, "update marts.fct_post_metrics set er_followers = -1")
+    refused = runner.invoke(app, ["publish"])
+    assert refused.exit_code == 1
+    assert "not published" in refused.output and "er_not_negative" in refused.output
