@@ -377,7 +377,7 @@ def demo(
     days: Annotated[int, typer.Option(min=12)] = 90,
     seed: Annotated[int, typer.Option()] = 7,
 ) -> None:
-    """Generate sample exports (faults included), ingest them and show the headline numbers."""
+    """Generate sample exports (faults included), ingest, transform, validate, publish; show headlines."""
     settings = load_settings()
     generate(out=settings.landing, accounts=accounts, days=days, seed=seed, faults=True)
     summary = _run_ingest(settings)
@@ -397,7 +397,30 @@ def demo(
         confirmation_days=settings.confirmation_days,
     )
     typer.echo(_transform_line(built))
+    from flows.publish import publish as publish_flow
+    from flows.validate import validate as validate_flow
+    from warehouse.publish import PUBLISHED_NAME, PublishRefused
+
+    quality = validate_flow(
+        warehouse=settings.warehouse,
+        tier_scheme=settings.tier_scheme,
+        freshness_days=settings.freshness_days,
+    )
+    typer.echo(
+        f"quality: {len(quality.results)} checks, {len(quality.critical_failures)} critical failures, "
+        f"{len(quality.warnings)} warnings (the sample data is dated in the past: freshness warns)"
+    )
+    try:
+        publish_flow(
+            warehouse=settings.warehouse,
+            published_dir=settings.published,
+            keep=settings.keep_published,
+        )
+        typer.echo(f"published for readers: {(settings.published / PUBLISHED_NAME).resolve()}")
+    except PublishRefused as refused:
+        console.print(f"[red]not published[/red]: {refused}")
     _print_sections(headlines(settings.warehouse))
+    typer.echo(f"data docs: {quality.data_docs}")
     typer.echo(f"warehouse: {settings.warehouse.resolve()}")
     typer.echo("next: `.venv/bin/inflow status`, `.venv/bin/inflow quarantine`")
 
