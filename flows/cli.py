@@ -7,11 +7,13 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from flows.batch import safe_message
 from flows.settings import Settings
 from schemas.tables import PLATFORMS
 
@@ -325,6 +327,53 @@ def rollback() -> None:
     typer.echo(
         f"rolled back: {(settings.published / PUBLISHED_NAME).resolve()} is now {state.name}"
     )
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="one read-only SQL query")],
+    output_format: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+    out: Annotated[Path | None, typer.Option(help="write the result to this file")] = None,
+) -> None:
+    """Read-only ad hoc SQL on the published marts (writes, DDL, files, URLs and ATTACH refused)."""
+    import duckdb
+
+    from warehouse.connect import connect_for_readers
+    from warehouse.publish import PUBLISHED_NAME
+
+    if output_format not in {"table", "csv", "json"}:
+        raise typer.BadParameter("--format must be table, csv or json")
+    settings = load_settings()
+    published = settings.published / PUBLISHED_NAME
+    if not published.exists():
+        console.print(
+            f"[red]error[/red]: nothing published at {published}; run `inflow publish` (or `make demo`)"
+        )
+        raise typer.Exit(EXIT_USAGE)
+    con = connect_for_readers(published)
+    try:
+        result = pl.from_arrow(con.sql(query).to_arrow_table()) if query.strip() else None
+    except duckdb.Error as error:
+        console.print(f"[red]query refused or failed[/red]: {safe_message(str(error))}")
+        raise typer.Exit(EXIT_FAILED) from None
+    finally:
+        con.close()
+    if result is None:
+        raise typer.BadParameter("empty query")
+    text = (
+        result.write_csv()
+        if output_format == "csv"
+        else result.write_json()
+        if output_format == "json"
+        else None
+    )
+    if out is not None:
+        out.write_text(text if text is not None else result.write_csv())
+        typer.echo(f"{result.height} rows written to {out}")
+    elif text is not None:
+        typer.echo(text, nl=False)
+    else:
+        _print_sections({"": (result.columns, result.rows())})
 
 
 @app.command()

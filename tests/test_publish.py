@@ -149,3 +149,42 @@ def test_cli_publish_and_rollback(built, tmp_path):
     refused = runner.invoke(app, ["publish"])
     assert refused.exit_code == 1
     assert "not published" in refused.output and "er_not_negative" in refused.output
+
+
+def test_inflow_sql_reads_the_published_marts_and_refuses_everything_else(built, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    working = tmp_path / "w.duckdb"
+    shutil.copy(built, working)
+    _validate(working)
+    pub.publish(working, tmp_path / "published")
+    runner = CliRunner(env={"INFLOW_PUBLISHED": str(tmp_path / "published")})
+    query = "select count(*) as accounts from marts.dim_account"
+    as_csv = runner.invoke(app, ["sql", query, "--format", "csv"])
+    assert as_csv.exit_code == 0 and as_csv.output.split() == ["accounts", "40"]
+    as_json = runner.invoke(app, ["sql", query, "--format", "json"])
+    assert json.loads(as_json.output) == [{"accounts": 40}]
+    out = tmp_path / "out.csv"
+    assert runner.invoke(app, ["sql", query, "--format", "csv", "--out", str(out)]).exit_code == 0
+    assert out.read_text().split() == ["accounts", "40"]
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a\n1\n")
+    refused = {
+        "insert into marts.dim_account select * from marts.dim_account": "read-only",
+        "create table marts.x as select 1": "read-only",
+        "drop table marts.dim_account": "read-only",
+        f"select * from read_csv('{secret}')": "disabled",
+        f"copy marts.dim_account to '{tmp_path / 'leak.csv'}'": "disabled",
+        f"attach '{working}' as w": "disabled",
+        "set enable_external_access = true": "configuration",
+    }
+    for statement, reason in refused.items():
+        result = runner.invoke(app, ["sql", statement])
+        assert result.exit_code == 1, statement
+        assert reason in result.output, (statement, result.output)
+    assert not (tmp_path / "leak.csv").exists()
+    assert _rows(tmp_path / "published" / pub.PUBLISHED_NAME, "marts.dim_account") == 40

@@ -33,3 +33,17 @@ def connect(
     # TimeZone needs the ICU extension, which loads after connect: set it here, not in config.
     con.execute("SET TimeZone = 'UTC'")
     return con
+
+
+def connect_for_readers(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A read-only connection for ad hoc SQL that cannot write, read files or URLs, or attach.
+
+    Read-only refuses writes and DDL; no external access refuses file and URL reads, COPY,
+    ATTACH and INSTALL; the locked configuration stops a query from turning either back on.
+    """
+    con = duckdb.connect(
+        str(path), config={"access_mode": "READ_ONLY", "enable_external_access": False}
+    )
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET lock_configuration = true")
+    return con
