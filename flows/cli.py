@@ -377,6 +377,47 @@ def sql(
 
 
 @app.command()
+def run(
+    landing: Annotated[Path | None, typer.Option(help="landing folder (default: settings)")] = None,
+    warehouse: Annotated[
+        Path | None, typer.Option(help="warehouse file (default: settings)")
+    ] = None,
+) -> None:
+    """One nightly run: ingest -> validate -> transform -> validate -> publish."""
+    settings = load_settings(landing=landing, warehouse=warehouse)
+    if not settings.landing.is_dir():
+        console.print(f"[red]error[/red]: landing folder {settings.landing} does not exist")
+        raise typer.Exit(EXIT_USAGE)
+    from flows.nightly import QualityBlocked, RunLocked, nightly
+
+    try:
+        summary = nightly(
+            landing=settings.landing,
+            warehouse=settings.warehouse,
+            published_dir=settings.published,
+            tier_scheme=settings.tier_scheme,
+            confirmation_days=settings.confirmation_days,
+            freshness_days=settings.freshness_days,
+            keep_published=settings.keep_published,
+        )
+    except RunLocked as locked:
+        console.print(f"[yellow]not started[/yellow]: {locked}")
+        raise typer.Exit(EXIT_FAILED) from None
+    except QualityBlocked as blocked:
+        console.print(
+            f"[red]run failed[/red]: {blocked}; the previous published state stays readable"
+        )
+        raise typer.Exit(EXIT_FAILED) from None
+    typer.echo(
+        f"nightly: {summary.files_loaded} files loaded ({summary.files_failed} failed), {summary.rows_loaded:,} rows, "
+        f"{summary.rows_quarantined:,} quarantined; {summary.accounts_rebuilt:,} accounts rebuilt; "
+        f"{summary.checks} checks, {summary.warnings} warnings; published {summary.published}"
+    )
+    if summary.files_failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
 def status(
     warehouse: Annotated[
         Path | None, typer.Option(help="warehouse file (default: settings)")

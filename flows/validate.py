@@ -196,13 +196,18 @@ def record(con, summary: QualitySummary, frames: dict[str, pl.DataFrame]) -> Non
         con.register("results", pl.DataFrame(summary.results).to_arrow())
         con.execute("insert into meta.quality_results by name select * from results")
         con.unregister("results")
-    con.execute(
-        "insert into meta.validated_runs select distinct run_id, $1 from meta.touched_accounts "
-        "where run_id not in (select run_id from meta.validated_runs)",
-        [summary.run_id],
-    )
+    staging_failed = any(r["suite"].startswith("staging_") for r in summary.critical_failures)
+    if any(name.startswith("staging_") for name in frames) and not staging_failed:
+        # Runs with critical failures stay pending: they are validated again (and keep
+        # blocking publication) until fixed.
+        con.execute(
+            "insert into meta.validated_runs select distinct run_id, $1 from meta.touched_accounts "
+            "where run_id not in (select run_id from meta.validated_runs)",
+            [summary.run_id],
+        )
     now = datetime.now(UTC)
-    for mart, rows in frames["mart_row_counts"].select("mart", "rows").iter_rows():
+    counts = frames.get("mart_row_counts")
+    for mart, rows in [] if counts is None else counts.select("mart", "rows").iter_rows():
         con.execute(
             "insert into meta.mart_row_counts values ($1, $2, $3, $4)",
             [summary.run_id, mart, rows, now],
@@ -218,11 +223,18 @@ def validate_warehouse(
     today: date,
     whole_marts: bool,
     run_id: str,
+    stage: str = "all",
 ) -> QualitySummary:
     con = connect(warehouse)
     try:
         apply_ddl(con)
         frames = quality_frames(con, today, tier_scheme, whole_marts=whole_marts)
+        if stage != "all":
+            # "staging": the new batch (and freshness); "marts": everything built from it.
+            on_staging = {
+                name for name in frames if name.startswith("staging_") or name == "freshness"
+            }
+            frames = {n: f for n, f in frames.items() if (n in on_staging) == (stage == "staging")}
         summary = run_suites(frames, warehouse.parent, freshness_days, run_id)
         record(con, summary, frames)
     finally:
@@ -237,8 +249,12 @@ def validate(
     freshness_days: int = quality.DEFAULT_FRESHNESS_DAYS,
     today: date | None = None,
     whole_marts: bool = False,
+    stage: str = "all",
 ) -> QualitySummary:
-    """Validate the new staged rows and the recent marts; critical failures block publishing."""
+    """Validate the new staged rows and the recent marts; critical failures block publishing.
+
+    `stage`: "staging" (the new batch), "marts", or "all".
+    """
     summary = validate_warehouse(
         warehouse,
         tier_scheme,
@@ -246,6 +262,7 @@ def validate(
         today or datetime.now(UTC).date(),
         whole_marts,
         _run_id(),
+        stage,
     )
     create_markdown_artifact(
         key="quality-summary", markdown=summary.markdown(), description="inflow validation run"

@@ -1,0 +1,128 @@
+"""Flow `nightly`: ingest -> validate the batch -> transform -> validate the marts -> publish.
+
+One run at a time: the run holds an exclusive lock file beside the warehouse; a second run
+started meanwhile exits at once with a clear message instead of waiting on DuckDB's lock or
+interleaving with the first.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+
+from flows.ingest import ingest
+from flows.publish import publish
+from flows.transform import transform
+from flows.validate import validate
+
+
+class RunLocked(Exception):
+    """Another run holds the warehouse."""
+
+
+class QualityBlocked(Exception):
+    """A critical quality check failed: nothing was published."""
+
+
+@contextmanager
+def run_lock(warehouse: Path) -> Iterator[None]:
+    """Hold `<warehouse>.lock` for the run; raise RunLocked at once if another process holds it."""
+    path = warehouse.with_name(warehouse.name + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise RunLocked(
+                f"another inflow run holds {warehouse} (process {holder}); try again when it ends"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing releases the lock, also when the process dies
+
+
+@dataclass
+class NightlySummary:
+    files_loaded: int
+    files_failed: int
+    rows_loaded: int
+    rows_quarantined: int
+    accounts_rebuilt: int
+    checks: int
+    warnings: int
+    published: str
+
+
+@flow(name="nightly", log_prints=True)
+def nightly(
+    landing: Path = Path("data/landing"),
+    warehouse: Path = Path("data/inflow.duckdb"),
+    published_dir: Path = Path("data/published"),
+    tier_scheme: str = "default",
+    confirmation_days: int = 7,
+    freshness_days: int = 3,
+    keep_published: int = 3,
+    today: date | None = None,
+) -> NightlySummary:
+    """Ingest what landed, validate it, rebuild what it touched, validate, publish."""
+    with run_lock(warehouse):
+        loaded = ingest(landing=landing, warehouse=warehouse)
+        batch = validate(
+            warehouse=warehouse,
+            tier_scheme=tier_scheme,
+            freshness_days=freshness_days,
+            today=today,
+            stage="staging",
+        )
+        _stop_on_critical(batch)
+        built = transform(
+            warehouse=warehouse, tier_scheme=tier_scheme, confirmation_days=confirmation_days
+        )
+        marts = validate(
+            warehouse=warehouse,
+            tier_scheme=tier_scheme,
+            freshness_days=freshness_days,
+            today=today,
+            stage="marts",
+        )
+        _stop_on_critical(marts)
+        state = publish(warehouse=warehouse, published_dir=published_dir, keep=keep_published)
+    summary = NightlySummary(
+        files_loaded=loaded.files_loaded,
+        files_failed=loaded.files_failed,
+        rows_loaded=loaded.rows_loaded,
+        rows_quarantined=loaded.rows_quarantined,
+        accounts_rebuilt=built.accounts,
+        checks=len(batch.results) + len(marts.results),
+        warnings=len(batch.warnings) + len(marts.warnings),
+        published=str(state),
+    )
+    create_markdown_artifact(
+        key="nightly-summary",
+        markdown="# nightly run\n\n"
+        + "\n".join(f"- {k}: {v}" for k, v in summary.__dict__.items())
+        + "\n",
+        description="inflow nightly run",
+    )
+    return summary
+
+
+def _stop_on_critical(summary) -> None:
+    if summary.critical_failures:
+        named = ", ".join(f"{r['suite']}.{r['check_name']}" for r in summary.critical_failures)
+        raise QualityBlocked(f"critical quality failures, nothing published: {named}")
