@@ -418,6 +418,32 @@ def run(
 
 
 @app.command()
+def serve(
+    cron: Annotated[str, typer.Option(help="when the nightly run starts (UTC)")] = "30 4 * * *",
+) -> None:
+    """Run the nightly schedule locally (Prefect serve): no server or work pool to set up."""
+    settings = load_settings()
+    from flows.nightly import nightly
+
+    typer.echo(
+        f"serving the nightly run at '{cron}' UTC on {settings.landing} -> {settings.published}; Ctrl-C stops"
+    )
+    nightly.serve(
+        name="inflow-nightly",
+        cron=cron,
+        parameters={
+            "landing": str(settings.landing),
+            "warehouse": str(settings.warehouse),
+            "published_dir": str(settings.published),
+            "tier_scheme": settings.tier_scheme,
+            "confirmation_days": settings.confirmation_days,
+            "freshness_days": settings.freshness_days,
+            "keep_published": settings.keep_published,
+        },
+    )
+
+
+@app.command()
 def status(
     warehouse: Annotated[
         Path | None, typer.Option(help="warehouse file (default: settings)")

@@ -50,3 +50,28 @@ def test_two_nightly_runs_at_once_one_runs_the_other_refuses(tmp_path):
     assert ingests == ["succeeded"]  # exactly one run did the work
     published = tmp_path / "data" / "published" / "inflow.duckdb"
     assert read_table(published, "select count(*) as n from marts.dim_account")["n"].item() == 1500
+
+
+def test_inflow_serve_starts_the_nightly_schedule_without_setup(tmp_path):
+    import time
+
+    environment = os.environ | {"PREFECT_HOME": str(tmp_path / "prefect-serve")}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "inflow"), "serve", "--cron", "0 5 * * *"],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        for line in server.stdout:
+            if "deployment run 'nightly/inflow-nightly'" in line:
+                break
+            assert time.monotonic() < deadline, "inflow serve did not come up"
+        else:
+            pytest.fail("inflow serve exited before serving")
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
