@@ -75,3 +75,67 @@ def test_inflow_serve_starts_the_nightly_schedule_without_setup(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+READER = """
+import sys, time, json
+from warehouse.connect import connect_for_readers
+path, seconds = sys.argv[1], float(sys.argv[2])
+seen, errors, end = set(), [], time.monotonic() + seconds
+while time.monotonic() < end:
+    try:
+        con = connect_for_readers(path)
+        daily = con.execute("select count(*), max(date) from marts.fct_account_daily").fetchall()[0]
+        accounts = con.execute("select count(*) from marts.dim_account").fetchall()[0][0]
+        con.close()
+        seen.add((daily[0], str(daily[1]), accounts))
+    except Exception as error:
+        errors.append(type(error).__name__ + ': ' + str(error)[:200])
+    time.sleep(0.05)
+print(json.dumps({"seen": sorted(seen), "errors": errors}))
+"""
+
+
+def test_readers_keep_reading_consistent_states_during_a_nightly_run(tmp_path):
+    import json
+    import shutil
+
+    generated = tmp_path / "generated"
+    generate_landing(
+        generated, accounts=1200, days=30, seed=6, start=START, platforms=sim.PLATFORMS_ALL
+    )
+    landing = tmp_path / "data" / "landing"
+    # First night: days 1-20 published. Second night: the rest lands while a reader reads.
+    for path in sorted(generated.rglob("*.*")):
+        day = next((part for part in path.parts if part.startswith("2026-")), None)
+        if day is None or day <= "2026-01-20":
+            target = landing / path.relative_to(generated)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target)
+    first = _start_run(tmp_path, "first")
+    assert first.wait(timeout=600) == 0, first.stderr.read()[-2000:]
+    published = tmp_path / "data" / "published" / "inflow.duckdb"
+    before = read_table(
+        published, "select count(*) as n, max(date) as d from marts.fct_account_daily"
+    ).row(0)
+    shutil.copytree(generated, landing, dirs_exist_ok=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(published), "45"],
+        cwd=Path(__file__).parents[1],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    second = _start_run(tmp_path, "second")
+    second.wait(timeout=600)
+    result = json.loads(reader.communicate(timeout=120)[0])
+    after = read_table(
+        published, "select count(*) as n, max(date) as d from marts.fct_account_daily"
+    ).row(0)
+    assert result["errors"] == []  # never a lock error, never a broken file
+    seen = {(n, d) for n, d, _ in result["seen"]}
+    # Every read saw the whole previous state or the whole new one, never a mix.
+    assert seen <= {(before[0], str(before[1])), (after[0], str(after[1]))}
+    assert (before[0], str(before[1])) in seen  # the reader was reading while the run wrote
+    assert after[0] > before[0]
+    assert {accounts for _, _, accounts in result["seen"]} == {1200}
