@@ -376,22 +376,12 @@ def sql(
         _print_sections({"": (result.columns, result.rows())})
 
 
-@app.command()
-def run(
-    landing: Annotated[Path | None, typer.Option(help="landing folder (default: settings)")] = None,
-    warehouse: Annotated[
-        Path | None, typer.Option(help="warehouse file (default: settings)")
-    ] = None,
-) -> None:
-    """One nightly run: ingest -> validate -> transform -> validate -> publish."""
-    settings = load_settings(landing=landing, warehouse=warehouse)
-    if not settings.landing.is_dir():
-        console.print(f"[red]error[/red]: landing folder {settings.landing} does not exist")
-        raise typer.Exit(EXIT_USAGE)
+def _run_nightly(settings: Settings):
+    """The nightly flow with the settings; exits 1 with a clear message when locked or blocked."""
     from flows.nightly import QualityBlocked, RunLocked, nightly
 
     try:
-        summary = nightly(
+        return nightly(
             landing=settings.landing,
             warehouse=settings.warehouse,
             published_dir=settings.published,
@@ -408,6 +398,21 @@ def run(
             f"[red]run failed[/red]: {blocked}; the previous published state stays readable"
         )
         raise typer.Exit(EXIT_FAILED) from None
+
+
+@app.command()
+def run(
+    landing: Annotated[Path | None, typer.Option(help="landing folder (default: settings)")] = None,
+    warehouse: Annotated[
+        Path | None, typer.Option(help="warehouse file (default: settings)")
+    ] = None,
+) -> None:
+    """One nightly run: ingest -> validate -> transform -> validate -> publish."""
+    settings = load_settings(landing=landing, warehouse=warehouse)
+    if not settings.landing.is_dir():
+        console.print(f"[red]error[/red]: landing folder {settings.landing} does not exist")
+        raise typer.Exit(EXIT_USAGE)
+    summary = _run_nightly(settings)
     typer.echo(
         f"nightly: {summary.files_loaded} files loaded ({summary.files_failed} failed), {summary.rows_loaded:,} rows, "
         f"{summary.rows_quarantined:,} quarantined; {summary.accounts_rebuilt:,} accounts rebuilt; "
@@ -458,7 +463,21 @@ def status(
             f"[red]error[/red]: no warehouse at {settings.warehouse}; run `inflow ingest` first"
         )
         raise typer.Exit(EXIT_USAGE)
-    _print_sections(warehouse_status.overview(settings.warehouse))
+    import duckdb
+
+    from warehouse.publish import PUBLISHED_NAME
+
+    try:
+        _print_sections(warehouse_status.overview(settings.warehouse))
+    except duckdb.IOException as error:
+        published = settings.published / PUBLISHED_NAME
+        if not warehouse_status.is_locked(error) or not published.exists():
+            raise
+        # A run holds the working warehouse: show what the last published state records.
+        typer.echo(
+            f"a run is writing {settings.warehouse}; showing the last published state ({published})"
+        )
+        _print_sections(warehouse_status.overview(published, warehouse_status.PUBLISHED_SECTIONS))
     docs = (
         settings.warehouse.parent / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     )
@@ -493,52 +512,31 @@ def demo(
     days: Annotated[int, typer.Option(min=12)] = 90,
     seed: Annotated[int, typer.Option()] = 7,
 ) -> None:
-    """Generate sample exports (faults included), ingest, transform, validate, publish; show headlines."""
+    """Generate sample exports (faults included), run the nightly pipeline, show the headlines."""
     settings = load_settings()
     generate(out=settings.landing, accounts=accounts, days=days, seed=seed, faults=True)
-    summary = _run_ingest(settings)
+    summary = _run_nightly(settings)
     typer.echo(
-        f"ingested {summary.files_loaded} files ({summary.files_skipped} already in the warehouse): "
-        f"{summary.rows_loaded:,} rows loaded, {summary.rows_quarantined:,} rows quarantined, "
-        f"{summary.files_failed} unreadable files recorded, {summary.files_duplicate} duplicate files skipped"
+        f"ingested {summary.files_loaded} files: {summary.rows_loaded:,} rows loaded, "
+        f"{summary.rows_quarantined:,} rows quarantined, {summary.files_failed} unreadable files recorded"
     )
     if summary.files_failed:
         typer.echo("(the sample data plants unreadable files on purpose: see `inflow quarantine`)")
-    from flows.transform import transform as transform_flow
+    typer.echo(f"transform (incremental): {summary.accounts_rebuilt:,} accounts rebuilt")
+    typer.echo(
+        f"quality: {summary.checks} checks, 0 critical failures, {summary.warnings} warnings "
+        "(the sample data is dated in the past: freshness warns)"
+    )
+    from warehouse.publish import PUBLISHED_NAME
     from warehouse.status import headlines
 
-    built = transform_flow(
-        warehouse=settings.warehouse,
-        tier_scheme=settings.tier_scheme,
-        confirmation_days=settings.confirmation_days,
-    )
-    typer.echo(_transform_line(built))
-    from flows.publish import publish as publish_flow
-    from flows.validate import validate as validate_flow
-    from warehouse.publish import PUBLISHED_NAME, PublishRefused
-
-    quality = validate_flow(
-        warehouse=settings.warehouse,
-        tier_scheme=settings.tier_scheme,
-        freshness_days=settings.freshness_days,
-    )
-    typer.echo(
-        f"quality: {len(quality.results)} checks, {len(quality.critical_failures)} critical failures, "
-        f"{len(quality.warnings)} warnings (the sample data is dated in the past: freshness warns)"
-    )
-    try:
-        publish_flow(
-            warehouse=settings.warehouse,
-            published_dir=settings.published,
-            keep=settings.keep_published,
-        )
-        typer.echo(f"published for readers: {(settings.published / PUBLISHED_NAME).resolve()}")
-    except PublishRefused as refused:
-        console.print(f"[red]not published[/red]: {refused}")
+    typer.echo(f"published for readers: {(settings.published / PUBLISHED_NAME).resolve()}")
     _print_sections(headlines(settings.warehouse))
-    typer.echo(f"data docs: {quality.data_docs}")
-    typer.echo(f"warehouse: {settings.warehouse.resolve()}")
-    typer.echo("next: `.venv/bin/inflow status`, `.venv/bin/inflow quarantine`")
+    typer.echo(f"data docs: {summary.data_docs}")
+    typer.echo(f"working warehouse: {settings.warehouse.resolve()}")
+    typer.echo(
+        'next: `.venv/bin/inflow sql "select * from marts.dim_account limit 5"`, `.venv/bin/inflow status`'
+    )
 
 
 if __name__ == "__main__":

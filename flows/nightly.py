@@ -66,6 +66,7 @@ class NightlySummary:
     checks: int
     warnings: int
     published: str
+    data_docs: str | None
 
 
 @flow(name="nightly", log_prints=True)
@@ -111,6 +112,7 @@ def nightly(
         checks=len(batch.results) + len(marts.results),
         warnings=len(batch.warnings) + len(marts.warnings),
         published=str(state),
+        data_docs=marts.data_docs,
     )
     create_markdown_artifact(
         key="nightly-summary",

@@ -10,7 +10,15 @@ from prefect.cache_policies import NO_CACHE
 from warehouse import publish as published
 
 
-@task(name="publish-marts", cache_policy=NO_CACHE)
+# Publishing only touches the file system: a retry helps with a transient error (disk, a
+# slow NFS); a refusal for quality is not an error and is never retried.
+@task(
+    name="publish-marts",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=5,
+    retry_condition_fn=None,
+)
 def publish_marts(warehouse: Path, published_dir: Path, keep: int) -> Path:
     return published.publish(warehouse, published_dir, keep)
 

@@ -139,3 +139,31 @@ def test_readers_keep_reading_consistent_states_during_a_nightly_run(tmp_path):
     assert (before[0], str(before[1])) in seen  # the reader was reading while the run wrote
     assert after[0] > before[0]
     assert {accounts for _, _, accounts in result["seen"]} == {1200}
+
+
+def test_a_critical_quality_failure_stops_the_night_and_keeps_the_published_state(tmp_path):
+    landing = tmp_path / "data" / "landing"
+    generate_landing(
+        landing, accounts=50, days=15, seed=3, start=START, platforms=sim.PLATFORMS_ALL
+    )
+    first = _start_run(tmp_path, "first")
+    assert first.wait(timeout=600) == 0, first.stderr.read()[-2000:]
+    published = tmp_path / "data" / "published" / "inflow.duckdb"
+    before = read_table(published, "select count(*) as n from marts.fct_account_daily")["n"].item()
+    # A file that passes its contract but describes a day that has not happened yet.
+    (landing / "future_2099-01-01.csv").write_text(
+        "platform,account_id,snapshot_date,captured_at,followers\n"
+        "instagram,17841400000000001,2099-01-01,2099-01-01T03:00:00Z,1234\n"
+    )
+    second = _start_run(tmp_path, "second")
+    out, err = second.communicate(timeout=600)
+    assert second.returncode == 1
+    assert "staging_follower_snapshots.snapshot_date_not_in_future" in out + err
+    assert (
+        read_table(published, "select count(*) as n from marts.fct_account_daily")["n"].item()
+        == before
+    )
+    assert (
+        read_table(published, "select max(date) as d from marts.fct_account_daily")["d"].item().year
+        == 2026
+    )

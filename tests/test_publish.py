@@ -188,3 +188,33 @@ def test_inflow_sql_reads_the_published_marts_and_refuses_everything_else(built,
         assert reason in result.output, (statement, result.output)
     assert not (tmp_path / "leak.csv").exists()
     assert _rows(tmp_path / "published" / pub.PUBLISHED_NAME, "marts.dim_account") == 40
+
+
+def test_status_during_a_run_falls_back_to_the_published_state(built, tmp_path):
+
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    working = tmp_path / "w.duckdb"
+    shutil.copy(built, working)
+    _validate(working)
+    pub.publish(working, tmp_path / "published")
+    holder = subprocess.Popen(  # another process writing: holds DuckDB's file lock
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(working)!r}); print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        runner = CliRunner(env={"INFLOW_PUBLISHED": str(tmp_path / "published"), "COLUMNS": "250"})
+        result = runner.invoke(app, ["status", "--warehouse", str(working)])
+        assert result.exit_code == 0, result.output
+        assert "showing the last published state" in result.output and "last runs" in result.output
+    finally:
+        holder.kill()
+        holder.wait()

@@ -16,16 +16,26 @@ def _query(con, sql: str, params: list | None = None) -> Section:
     return columns, cursor.fetchall()
 
 
-def overview(warehouse: Path) -> dict[str, Section]:
+STATUS_SECTIONS = ("last runs", "freshness", "row counts", "quarantine", "quality")
+# What the published file can tell while a run holds the working warehouse.
+PUBLISHED_SECTIONS = ("last runs", "quality")
+
+
+def overview(warehouse: Path, sections: tuple[str, ...] = STATUS_SECTIONS) -> dict[str, Section]:
     """Sections of `inflow status`, each (columns, rows)."""
     con = connect(warehouse, read_only=True)
     try:
         return {
             name: _query(con, sql_text("sql", f"status_{name.replace(' ', '_')}.sql"))
-            for name in ("last runs", "freshness", "row counts", "quarantine", "quality")
+            for name in sections
         }
     finally:
         con.close()
+
+
+def is_locked(error: Exception) -> bool:
+    """True when DuckDB refused a file because another process holds it."""
+    return "lock" in str(error).lower()
 
 
 def quarantine(warehouse: Path, file: str | None, limit: int) -> dict[str, Section]:
