@@ -458,11 +458,7 @@ def status(
     from warehouse import status as warehouse_status
 
     settings = load_settings(warehouse=warehouse)
-    if not settings.warehouse.exists():
-        console.print(
-            f"[red]error[/red]: no warehouse at {settings.warehouse}; run `inflow ingest` first"
-        )
-        raise typer.Exit(EXIT_USAGE)
+    _require_warehouse(settings.warehouse)
     import duckdb
 
     from warehouse.publish import PUBLISHED_NAME
@@ -500,9 +496,7 @@ def quarantine(
     from warehouse import status as warehouse_status
 
     settings = load_settings(warehouse=warehouse)
-    if not settings.warehouse.exists():
-        console.print(f"[red]error[/red]: no warehouse at {settings.warehouse}")
-        raise typer.Exit(EXIT_USAGE)
+    _require_warehouse(settings.warehouse)
     _print_sections(warehouse_status.quarantine(settings.warehouse, file, limit))
 
 
