@@ -63,7 +63,7 @@ class QualitySummary:
         return "\n".join(lines) + "\n"
 
 
-def _launch_dates(frame: pl.DataFrame) -> pl.Expr:
+def _launch_dates() -> pl.Expr:
     return pl.col("platform").replace_strict(
         quality.PLATFORM_LAUNCH, default=None, return_dtype=pl.Date
     )
@@ -81,7 +81,7 @@ def quality_frames(
     for suite in ("follower_snapshots", "post_snapshots"):
         frame = wm.table(con, sql_text("sql", f"quality_{suite}.sql"))
         frames[f"staging_{suite}"] = frame.with_columns(
-            pl.lit(today).alias("_today"), _launch_dates(frame).alias("_platform_launch")
+            pl.lit(today).alias("_today"), _launch_dates().alias("_platform_launch")
         )
     frames["staging_post_snapshots"] = frames["staging_post_snapshots"].with_columns(
         _interactions()

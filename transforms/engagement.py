@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import polars as pl
 
 from transforms.growth import AS_OF_TOLERANCE_DAYS
@@ -178,8 +176,3 @@ def relative_to_tier(weekly: pl.LazyFrame) -> pl.LazyFrame:
     return weekly.with_columns(
         ratio(pl.col("er_followers_median"), tier_median).sub(1).alias("er_vs_tier_median")
     )
-
-
-def weeks_from(day: date) -> date:
-    """The Monday of the ISO week of `day`."""
-    return day.fromordinal(day.toordinal() - day.weekday())

@@ -83,7 +83,6 @@ def account_daily(
             .dt.total_days()
             .cast(pl.Int32)
             .alias("days_since_previous_snapshot"),
-            pl.col("snapshot_date").shift().over(key).alias("_previous_date"),
             pl.col("followers").shift().over(key).alias("_previous_followers"),
             pl.col("is_followers_rounded").shift().over(key).alias("_previous_rounded"),
         )

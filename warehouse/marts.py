@@ -6,7 +6,6 @@ from datetime import date
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 
 from schemas.marts import MARTS, Mart
 from warehouse.schema import run_script, sql_text
@@ -181,13 +180,3 @@ def replace_months(
     for mart, rows in outputs.items():
         con.execute(f"delete from marts.{mart} where month >= $1", [first_month])
         _insert(con, mart, rows)
-
-
-def arrow_scope(rows: list[tuple[str, str, date]]) -> pa.Table:
-    return pa.table(
-        {
-            "platform": pa.array([r[0] for r in rows], pa.string()),
-            "account_id": pa.array([r[1] for r in rows], pa.string()),
-            "emit_from": pa.array([r[2] for r in rows], pa.date32()),
-        }
-    )
