@@ -21,6 +21,7 @@ from prefect.cache_policies import NO_CACHE
 
 from schemas import quality
 from schemas.marts import MARTS
+from transforms.engagement import interactions
 from transforms.growth import ANOMALY_WINDOW_DAYS
 from transforms.tiers import SCHEMES, tier_of
 from warehouse import marts as wm
@@ -84,7 +85,7 @@ def quality_frames(
             pl.lit(today).alias("_today"), _launch_dates().alias("_platform_launch")
         )
     frames["staging_post_snapshots"] = frames["staging_post_snapshots"].with_columns(
-        _interactions()
+        interactions().alias("_interactions")
     )
     daily = wm.table(con, sql_text("sql", "quality_fct_account_daily.sql"), [since])
     previous = pl.col("followers") - pl.col("followers_change")
@@ -103,15 +104,6 @@ def quality_frames(
     frames["freshness"] = wm.table(con, sql_text("sql", "quality_freshness.sql"), [today])
     frames["mart_row_counts"] = _row_counts(con)
     return frames
-
-
-def _interactions() -> pl.Expr:
-    parts = [pl.col(c) for c in ("likes", "comments", "shares", "saves")]
-    return (
-        pl.when(pl.any_horizontal(p.is_not_null() for p in parts))
-        .then(pl.sum_horizontal(parts))
-        .alias("_interactions")
-    )
 
 
 def _row_counts(con) -> pl.DataFrame:
