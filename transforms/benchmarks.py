@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.growth import AS_OF_TOLERANCE_DAYS
+from transforms.growth import as_of
 from transforms.tiers import ACCOUNT_KEY
 
 
@@ -18,16 +18,7 @@ def tier_benchmarks(posts: pl.LazyFrame, daily: pl.LazyFrame) -> pl.LazyFrame:
     key = list(ACCOUNT_KEY)
     tier_at_publish = (
         posts.select(*key, "published_date", "er_followers")
-        .sort("published_date")
-        .join_asof(
-            daily.select(*key, "date", "tier").sort("date"),
-            left_on="published_date",
-            right_on="date",
-            by=key,
-            strategy="backward",
-            tolerance=f"{AS_OF_TOLERANCE_DAYS}d",
-            check_sortedness=False,
-        )
+        .pipe(as_of, daily.select(*key, "date", "tier"), "published_date", "date")
         .filter(pl.col("tier").is_not_null())
         .with_columns(pl.col("published_date").dt.truncate("1mo").alias("month"))
         .group_by("platform", "tier", "month")

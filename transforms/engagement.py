@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.growth import AS_OF_TOLERANCE_DAYS
+from transforms.growth import as_of
 from transforms.tiers import ACCOUNT_KEY
 
 INTERACTION_COMPONENTS: tuple[str, ...] = ("likes", "comments", "shares", "saves")
@@ -56,24 +56,15 @@ def post_metrics(post_snapshots: pl.LazyFrame, follower_snapshots: pl.LazyFrame)
         *ACCOUNT_KEY,
         pl.col("snapshot_date").alias("_follower_date"),
         pl.col("followers").alias("followers_at_publish"),
-    ).sort("_follower_date")
+    )
     return (
         latest.with_columns(
             pl.col("published_at").dt.date().alias("published_date"),
             pl.col("snapshot_date").alias("latest_snapshot_date"),
             interactions().alias("interactions"),
         )
-        .sort("published_date")
         # As of publication: the latest follower snapshot on or before the publication day.
-        .join_asof(
-            followers,
-            left_on="published_date",
-            right_on="_follower_date",
-            by=list(ACCOUNT_KEY),
-            strategy="backward",
-            tolerance=f"{AS_OF_TOLERANCE_DAYS}d",
-            check_sortedness=False,
-        )
+        .pipe(as_of, followers, "published_date", "_follower_date")
         .join(at_fixed_age, on=key, how="left")
         .with_columns(
             ratio(pl.col("interactions"), pl.col("followers_at_publish")).alias("er_followers"),

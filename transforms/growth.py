@@ -27,6 +27,20 @@ ROUND_JUMP_UNIT = 1_000  # a gain that is an exact multiple of 1,000 (bought pac
 RECENT_DAYS = ANOMALY_WINDOW_DAYS + 1
 
 
+def as_of(left: pl.LazyFrame, right: pl.LazyFrame, left_on: str, right_on: str) -> pl.LazyFrame:
+    """`left` with the account's latest `right` row on or before `left_on`, at most
+    AS_OF_TOLERANCE_DAYS older (else nulls): the one as-of rule every metric uses."""
+    return left.sort(left_on).join_asof(
+        right.sort(right_on),
+        left_on=left_on,
+        right_on=right_on,
+        by=list(ACCOUNT_KEY),
+        strategy="backward",
+        tolerance=f"{AS_OF_TOLERANCE_DAYS}d",
+        check_sortedness=False,  # sorted within each account by the sorts above
+    )
+
+
 def as_of_windows(windows: Sequence[int] = GROWTH_WINDOWS) -> list[tuple[int, int]]:
     """(days before the first emitted day, days before the last) bounding each as-of lookup."""
     return [(n + AS_OF_TOLERANCE_DAYS, n) for n in windows]
@@ -124,17 +138,7 @@ def _growth_windows(
     for n in windows:
         target = (pl.col("snapshot_date") - pl.duration(days=n)).alias("_target")
         daily = (
-            daily.with_columns(target)
-            .sort("_target")
-            .join_asof(
-                history,
-                left_on="_target",
-                right_on="_as_of_date",
-                by=list(ACCOUNT_KEY),
-                strategy="backward",
-                check_sortedness=False,
-                tolerance=f"{AS_OF_TOLERANCE_DAYS}d",
-            )
+            as_of(daily.with_columns(target), history, "_target", "_as_of_date")
             .with_columns(
                 pl.when(pl.col("_as_of_followers") > 0)
                 .then(pl.col("followers") / pl.col("_as_of_followers") - 1)

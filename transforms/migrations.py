@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.growth import AS_OF_TOLERANCE_DAYS
+from transforms.growth import as_of
 from transforms.tiers import ACCOUNT_KEY, TierScheme, tier_rank
 
 
@@ -55,16 +55,7 @@ def tier_migrations(spells: pl.LazyFrame, daily: pl.LazyFrame, scheme: TierSchem
             {"valid_from": "migrated_on", "tier": "to_tier", "followers_first": "followers_after"}
         )
         .with_columns((pl.col("migrated_on") - pl.duration(days=1)).alias("_day_before"))
-        .sort("_day_before")
-        .join_asof(
-            before.sort("_last_day"),
-            left_on="_day_before",
-            right_on="_last_day",
-            by=key,
-            strategy="backward",
-            tolerance=f"{AS_OF_TOLERANCE_DAYS}d",
-            check_sortedness=False,
-        )
+        .pipe(as_of, before, "_day_before", "_last_day")
     )
     up = tier_rank(pl.col("to_tier"), scheme) > tier_rank(pl.col("from_tier"), scheme)
     return (
