@@ -34,3 +34,31 @@ def read_table(warehouse: Path, sql: str) -> pl.DataFrame:
         return con.sql(sql).pl()
     finally:
         con.close()
+
+
+def built_warehouse(
+    factory, *, accounts: int, days: int, seed: int, faults: bool = False
+) -> tuple[Path, Path]:
+    """A generated landing folder ingested and transformed by the real flows: (landing, warehouse).
+
+    Needs the `prefect_api` fixture active.
+    """
+    from flows.generator import simulate as sim
+    from flows.generator.landing import generate_landing
+    from flows.ingest import ingest
+    from flows.transform import transform
+
+    landing = factory.mktemp("landing")
+    generate_landing(
+        landing,
+        accounts=accounts,
+        days=days,
+        seed=seed,
+        start=START,
+        platforms=sim.PLATFORMS_ALL,
+        faults=faults,
+    )
+    warehouse = factory.mktemp("wh") / "w.duckdb"
+    ingest(landing=landing, warehouse=warehouse)
+    transform(warehouse=warehouse)
+    return landing, warehouse

@@ -10,12 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.generator import simulate as sim
-from flows.generator.landing import generate_landing
-from flows.ingest import ingest
-from flows.transform import transform
 from flows.validate import quality_frames, record, run_suites
-from tests.conftest import START, read_table
+from tests.conftest import START, built_warehouse, read_table
 from warehouse import publish as pub
 from warehouse.connect import connect
 
@@ -25,14 +21,7 @@ TODAY = START + timedelta(days=DAYS - 1)
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, prefect_api) -> Path:
-    landing = tmp_path_factory.mktemp("landing")
-    generate_landing(
-        landing, accounts=40, days=DAYS, seed=8, start=START, platforms=sim.PLATFORMS_ALL
-    )
-    warehouse = tmp_path_factory.mktemp("wh") / "w.duckdb"
-    ingest(landing=landing, warehouse=warehouse)
-    transform(warehouse=warehouse)
-    return warehouse
+    return built_warehouse(tmp_path_factory, accounts=40, days=DAYS, seed=8)[1]
 
 
 def _validate(warehouse: Path, plant: str | None = None) -> None:

@@ -8,13 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.generator import simulate as sim
-from flows.generator.landing import generate_landing
-from flows.ingest import ingest
-from flows.transform import transform
 from flows.validate import quality_frames, record, run_suites
 from schemas.quality import CRITICAL, WARNING
-from tests.conftest import START
+from tests.conftest import START, built_warehouse
 from warehouse.connect import connect
 
 DAYS = 40
@@ -23,14 +19,7 @@ LAST_DAY = START + timedelta(days=DAYS - 1)
 
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory, prefect_api) -> Path:
-    landing = tmp_path_factory.mktemp("landing")
-    generate_landing(
-        landing, accounts=80, days=DAYS, seed=4, start=START, platforms=sim.PLATFORMS_ALL
-    )
-    warehouse = tmp_path_factory.mktemp("wh") / "w.duckdb"
-    ingest(landing=landing, warehouse=warehouse)
-    transform(warehouse=warehouse)
-    return warehouse
+    return built_warehouse(tmp_path_factory, accounts=80, days=DAYS, seed=4)[1]
 
 
 def validate_copy(

@@ -9,12 +9,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from flows.generator import simulate as sim
-from flows.generator.landing import generate_landing
 from flows.ingest import ingest
 from flows.transform import transform
 from schemas.marts import MARTS, metrics_markdown
-from tests.conftest import START, read_table
+from tests.conftest import built_warehouse, read_table
 from tests.test_ingest import content
 
 ACCOUNTS, DAYS, SEED = 400, 45, 21
@@ -22,20 +20,7 @@ ACCOUNTS, DAYS, SEED = 400, 45, 21
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, prefect_api) -> tuple[Path, Path]:
-    landing = tmp_path_factory.mktemp("landing")
-    generate_landing(
-        landing,
-        accounts=ACCOUNTS,
-        days=DAYS,
-        seed=SEED,
-        start=START,
-        platforms=sim.PLATFORMS_ALL,
-        faults=True,
-    )
-    warehouse = tmp_path_factory.mktemp("wh") / "w.duckdb"
-    ingest(landing=landing, warehouse=warehouse)
-    transform(warehouse=warehouse)
-    return landing, warehouse
+    return built_warehouse(tmp_path_factory, accounts=ACCOUNTS, days=DAYS, seed=SEED, faults=True)
 
 
 def test_every_mart_and_column_is_described_in_the_warehouse(built):
