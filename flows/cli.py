@@ -183,6 +183,13 @@ def transform(
     typer.echo(_transform_line(summary))
 
 
+def _parse_date(value: str, flag: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{flag} must be a date, YYYY-MM-DD (got {value!r})") from None
+
+
 @app.command()
 def backfill(
     from_date: Annotated[str, typer.Option("--from", help="first day to recompute, YYYY-MM-DD")],
@@ -200,11 +207,8 @@ def backfill(
     """
     settings = load_settings(warehouse=warehouse)
     _require_warehouse(settings.warehouse)
-    try:
-        first = date.fromisoformat(from_date)
-        last = date.fromisoformat(to_date) if to_date else None
-    except ValueError:
-        raise typer.BadParameter("dates must be YYYY-MM-DD") from None
+    first = _parse_date(from_date, "--from")
+    last = _parse_date(to_date, "--to") if to_date else None
     if last and last < first:
         raise typer.BadParameter("--to is before --from")
     from flows.transform import transform as transform_flow
@@ -374,6 +378,53 @@ def sql(
         typer.echo(text, nl=False)
     else:
         _print_sections({"": (result.columns, result.rows())})
+
+
+def _published_or_exit(settings: Settings) -> Path:
+    """The published warehouse file; exits 2 with what to do when nothing is published yet."""
+    from warehouse.publish import PUBLISHED_NAME
+
+    published = settings.published / PUBLISHED_NAME
+    if not published.exists():
+        console.print(
+            f"[red]error[/red]: nothing published at {published}; run `inflow run` (or `make demo`)"
+        )
+        raise typer.Exit(EXIT_USAGE)
+    return published
+
+
+@app.command()
+def report(
+    out: Annotated[Path | None, typer.Option(help="HTML file to write (default: settings)")] = None,
+    tier: Annotated[str, typer.Option(help="tier whose top risers are shown")] = "micro",
+    period_from: Annotated[
+        str | None,
+        typer.Option("--from", help="migration period start, YYYY-MM-DD (default: 90 days back)"),
+    ] = None,
+    period_to: Annotated[
+        str | None,
+        typer.Option("--to", help="migration period end, YYYY-MM-DD (default: the latest day)"),
+    ] = None,
+) -> None:
+    """A self-contained HTML dashboard (works offline) from the published marts."""
+    from flows.report import write_report
+    from warehouse.report import NothingToReport
+
+    settings = load_settings(report=out)
+    published = _published_or_exit(settings)
+    try:
+        written = write_report(
+            published,
+            settings.report,
+            tier=tier,
+            start=_parse_date(period_from, "--from") if period_from else None,
+            end=_parse_date(period_to, "--to") if period_to else None,
+            stale_after_days=settings.freshness_days,
+        )
+    except NothingToReport as error:
+        console.print(f"[red]error[/red]: {error}")
+        raise typer.Exit(EXIT_USAGE) from None
+    typer.echo(f"report: {written.resolve()} ({written.stat().st_size / 1e6:.1f} MB)")
 
 
 def _run_nightly(settings: Settings):
