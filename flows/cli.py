@@ -427,6 +427,23 @@ def report(
     typer.echo(f"report: {written.resolve()} ({written.stat().st_size / 1e6:.1f} MB)")
 
 
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option(help="folder to write the Parquet files into")],
+    output_format: Annotated[str, typer.Option("--format", help="parquet")] = "parquet",
+) -> None:
+    """Write the published marts as Parquet (big facts Hive-partitioned by platform and year)."""
+    from warehouse.export import export_marts
+
+    if output_format != "parquet":
+        raise typer.BadParameter("--format must be parquet")
+    published = _published_or_exit(load_settings())
+    rows = export_marts(published, out)
+    for mart, count in rows.items():
+        typer.echo(f"{mart}: {count:,} rows")
+    typer.echo(f"exported to {out.resolve()}")
+
+
 def _run_nightly(settings: Settings):
     """The nightly flow with the settings; exits 1 with a clear message when locked or blocked."""
     from flows.nightly import QualityBlocked, RunLocked, nightly

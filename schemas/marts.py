@@ -1,7 +1,7 @@
 """The mart contracts: every BI table, its grain, and each column's type and meaning.
 
 This is the one place mart columns are described: the warehouse DDL and its `COMMENT ON`
-statements and `docs/metrics.md` are generated from it.
+statements are generated from it, and `docs/marts.md` from those (`warehouse/catalog.py`).
 """
 
 from __future__ import annotations
@@ -303,24 +303,3 @@ MARTS: tuple[Mart, ...] = (
     AGG_TIER_BENCHMARKS,
 )
 BY_NAME: dict[str, Mart] = {m.name: m for m in MARTS}
-
-
-def metrics_markdown() -> str:
-    """docs/metrics.md: every mart and column with its definition."""
-    lines = [
-        "# Marts and metrics",
-        "",
-        "Generated from `schemas/marts.py` (`python -m schemas.marts > docs/metrics.md`); the same",
-        "text is on every table and column in the warehouse (`COMMENT ON`).",
-        "",
-    ]
-    for mart in MARTS:
-        lines += [f"## marts.{mart.name}", "", f"{mart.description} Grain: {mart.grain}.", ""]
-        lines += ["| column | type | definition |", "| --- | --- | --- |"]
-        lines += [f"| `{c.name}` | {c.sql_type} | {c.description} |" for c in mart.columns]
-        lines.append("")
-    return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    print(metrics_markdown(), end="")

@@ -62,3 +62,22 @@ def built_warehouse(
     ingest(landing=landing, warehouse=warehouse)
     transform(warehouse=warehouse)
     return landing, warehouse
+
+
+def published_warehouse(factory, *, accounts: int, days: int, seed: int) -> Path:
+    """A generated landing folder through the real nightly flow: the published file readers open.
+
+    Needs the `prefect_api` fixture active.
+    """
+    from flows.generator import simulate as sim
+    from flows.generator.landing import generate_landing
+    from flows.nightly import nightly
+    from warehouse.publish import PUBLISHED_NAME
+
+    landing = factory.mktemp("landing")
+    generate_landing(
+        landing, accounts=accounts, days=days, seed=seed, start=START, platforms=sim.PLATFORMS_ALL
+    )
+    root = factory.mktemp("published_wh")
+    nightly(landing=landing, warehouse=root / "w.duckdb", published_dir=root / "published")
+    return root / "published" / PUBLISHED_NAME

@@ -11,7 +11,7 @@ from polars.testing import assert_frame_equal
 
 from flows.ingest import ingest
 from flows.transform import transform
-from schemas.marts import MARTS, metrics_markdown
+from schemas.marts import MARTS
 from tests.conftest import built_warehouse, read_table
 from tests.test_ingest import content
 
@@ -41,10 +41,6 @@ def test_every_mart_and_column_is_described_in_the_warehouse(built):
         warehouse, "select table_name, comment from duckdb_tables() where schema_name = 'marts'"
     )
     assert tables.filter(pl.col("comment").is_null()).height == 0
-
-
-def test_docs_metrics_is_generated_from_the_contracts():
-    assert (Path(__file__).parents[1] / "docs" / "metrics.md").read_text() == metrics_markdown()
 
 
 def test_marts_are_plausible_against_the_generator_bands(built):

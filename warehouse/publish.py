@@ -54,13 +54,14 @@ def publish(working: Path, published_dir: Path, keep: int = 3) -> Path:
     states = published_dir / STATES
     states.mkdir(parents=True, exist_ok=True)
     state = states / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}.duckdb"
-    _build_state(working, state)
+    build_state(working, state)
     _point_published_at(state, published_dir)
     _prune(states, keep)
     return state
 
 
-def _build_state(working: Path, state: Path) -> None:
+def build_state(working: Path, state: Path) -> None:
+    """A new file with the working warehouse's marts and reader tables, descriptions included."""
     building = state.with_suffix(".building")
     building.unlink(missing_ok=True)
     con = connect(building)
@@ -73,12 +74,34 @@ def _build_state(working: Path, state: Path) -> None:
             con.execute(f"insert into marts.{mart.name} select * from working.marts.{mart.name}")
         for table in READER_META:
             con.execute(f"create table {table} as select * from working.{table}")
+            _copy_comments(con, table)
         con.execute("commit")
         con.execute("detach working")
         con.execute("checkpoint")
     finally:
         con.close()
     os.replace(building, state)
+
+
+def _copy_comments(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    # CREATE TABLE AS drops descriptions: carry the working table's over for BI tools.
+    schema, name = table.split(".")
+    for (comment,) in con.execute(
+        "select comment from duckdb_tables() where database_name = 'working' "
+        "and schema_name = $1 and table_name = $2 and comment is not null",
+        [schema, name],
+    ).fetchall():
+        con.execute(f"comment on table {table} is {_literal(comment)}")
+    for column, comment in con.execute(
+        "select column_name, comment from duckdb_columns() where database_name = 'working' "
+        "and schema_name = $1 and table_name = $2 and comment is not null",
+        [schema, name],
+    ).fetchall():
+        con.execute(f'comment on column {table}."{column}" is {_literal(comment)}')
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _point_published_at(state: Path, published_dir: Path) -> None:

@@ -33,3 +33,17 @@ create table if not exists meta.ingested_files (
     ingested_at timestamptz not null
 );
 comment on table meta.ingested_files is 'The manifest: every landed file seen, by path and content hash, and what became of it.';
+
+comment on column meta.runs.run_id is 'Identifier of the run (a UUID).';
+comment on column meta.runs.flow is 'The flow that ran (ingest; validation runs are in meta.quality_results).';
+comment on column meta.runs.started_at is 'When the run started (UTC).';
+comment on column meta.runs.finished_at is 'When the run finished (UTC); null while running.';
+comment on column meta.runs.status is 'running, succeeded, completed_with_errors (some files failed), failed or abandoned.';
+comment on column meta.runs.files_seen is 'Files found in the landing folder.';
+comment on column meta.runs.files_loaded is 'Files loaded in this run.';
+comment on column meta.runs.files_failed is 'Files that could not be read (see quarantine).';
+comment on column meta.runs.files_skipped is 'Files already loaded (same content hash) or duplicates.';
+comment on column meta.runs.rows_read is 'Rows read from the files.';
+comment on column meta.runs.rows_loaded is 'Rows that passed their contract and were upserted.';
+comment on column meta.runs.rows_quarantined is 'Rows rejected by their contract, kept in quarantine.rejected_rows with the reason.';
+comment on column meta.runs.message is 'Error or summary message, when there is one.';

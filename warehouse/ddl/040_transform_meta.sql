@@ -39,3 +39,13 @@ create table if not exists meta.mart_row_counts (
     "rows" bigint not null,
     counted_at timestamptz not null
 );
+
+comment on column meta.quality_results.run_id is 'The validation run.';
+comment on column meta.quality_results.suite is 'Suite: the table or stage validated (e.g. follower_snapshots, fct_account_daily).';
+comment on column meta.quality_results.check_name is 'The check, named as in `inflow validate` output.';
+comment on column meta.quality_results.expectation is 'The great-expectations expectation type behind the check.';
+comment on column meta.quality_results.severity is 'critical (blocks publishing) or warning (shown, does not block).';
+comment on column meta.quality_results.success is 'True when the check passed.';
+comment on column meta.quality_results.unexpected_count is 'Rows that failed the check, where it counts rows.';
+comment on column meta.quality_results.observed is 'The observed value or a sample of failing values.';
+comment on column meta.quality_results.checked_at is 'When the check ran (UTC).';
