@@ -8,7 +8,7 @@ export GX_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test test-fast lint format lock bench clean
+.PHONY: install browser demo test test-fast lint format lock bench clean
 
 install: $(STAMP)
 
@@ -21,7 +21,11 @@ $(STAMP): pyproject.toml requirements.lock
 demo: install
 	$(BIN)/inflow demo
 
-test: install
+# Debian's chromium for the report's browser test, when missing.
+browser:
+	bash tests/setup/install-chromium.sh
+
+test: install browser
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 test-fast: install

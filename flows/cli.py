@@ -594,6 +594,14 @@ def demo(
 
     typer.echo(f"published for readers: {(settings.published / PUBLISHED_NAME).resolve()}")
     _print_sections(headlines(settings.warehouse))
+    from flows.report import write_report
+
+    report_file = write_report(
+        settings.published / PUBLISHED_NAME,
+        settings.report,
+        stale_after_days=settings.freshness_days,
+    )
+    typer.echo(f"report: {report_file.resolve()} (open it in a browser; works offline)")
     typer.echo(f"data docs: {summary.data_docs}")
     typer.echo(f"working warehouse: {settings.warehouse.resolve()}")
     typer.echo(

@@ -25,6 +25,15 @@ def prefect_api():
         yield
 
 
+@pytest.fixture(scope="session")
+def published_marts(tmp_path_factory, prefect_api) -> Path:
+    """One published warehouse for the reader-side tests (BI, export, report).
+
+    Modules using it share an xdist group, so that one worker builds it once.
+    """
+    return published_warehouse(tmp_path_factory, accounts=150, days=75, seed=21)
+
+
 def read_table(warehouse: Path, sql: str) -> pl.DataFrame:
     """Run a read-only query on a warehouse file and return a Polars frame."""
     from warehouse.connect import connect

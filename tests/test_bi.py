@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from polars.testing import assert_frame_equal
 
 from schemas.marts import MARTS
-from tests.conftest import published_warehouse
 from warehouse.catalog import catalog_markdown, published_catalog_markdown
 from warehouse.connect import connect
 from warehouse.export import MANIFEST, PARTITIONED_BY_YEAR, export_marts
@@ -32,9 +31,12 @@ order by d.platform, d.tier
 """
 
 
-@pytest.fixture(scope="module")
-def published(tmp_path_factory, prefect_api) -> Path:
-    return published_warehouse(tmp_path_factory, accounts=60, days=40, seed=21)
+pytestmark = pytest.mark.xdist_group("published_marts")
+
+
+@pytest.fixture
+def published(published_marts) -> Path:
+    return published_marts
 
 
 def sqlalchemy_url(published: Path) -> str:
@@ -67,7 +69,7 @@ def test_a_dashboard_query_through_sqlalchemy_matches_duckdb(published):
     direct = pl.from_arrow(con.sql(DASHBOARD_QUERY).to_arrow_table())
     con.close()
     assert through_sqlalchemy.height > 0
-    assert through_sqlalchemy["accounts"].sum() == 60
+    assert through_sqlalchemy["accounts"].sum() == 150
     assert_frame_equal(through_sqlalchemy, direct, check_dtypes=False)
 
 

@@ -41,6 +41,7 @@ def test_demo_builds_validates_and_publishes(tmp_path):
         "accounts per tier",
         "top risers micro",
         "data docs: file://",
+        "report: ",
     ):
         assert expected in result.stdout, expected
     published = tmp_path / "data" / "published" / "inflow.duckdb"
@@ -48,6 +49,8 @@ def test_demo_builds_validates_and_publishes(tmp_path):
     assert (
         tmp_path / "data" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     ).exists()
+    report = (tmp_path / "data" / "report.html").read_text()
+    assert "vegaEmbed" in report and "inflow report" in report
     again = _demo(tmp_path)
     assert again.returncode == 0, again.stderr[-2000:]
     assert "ingested 0 files" in again.stdout

@@ -1,0 +1,289 @@
+"""`inflow report`: the page renders every chart in headless Chromium, offline, from the published
+marts; the numbers it draws are checked on a hand-built fixture."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from flows.report import REFERENCE_ER_BANDS, charts, er_by_tier_frame, write_report
+from schemas.marts import DIM_ACCOUNT, FCT_TIER_HISTORY
+from warehouse.connect import connect
+from warehouse.marts import apply_mart_ddl, table
+from warehouse.report import NothingToReport, read_report_data, report_period
+from warehouse.schema import sql_text
+
+pytestmark = pytest.mark.xdist_group("published_marts")
+
+CHROMIUM = "/usr/bin/chromium"
+# The flags the machine's browser tests use: no GPU, no sandbox as root, nothing phoning home.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CHART_IDS = {
+    "tier-distribution",
+    "tier-transitions",
+    "er-by-tier",
+    "risers-growth",
+    "risers-engagement",
+    "anomalies-weekly",
+}
+# Drawn marks inside each chart's SVG (axes and legends are other roles).
+COUNT_MARKS = """
+Array.from(document.querySelectorAll('.chart')).map(chart => [
+  chart.id,
+  chart.querySelectorAll('svg g.role-mark path, svg g.role-mark text').length,
+])
+"""
+
+
+def render_in_chromium(page_file: Path, screenshot: Path) -> dict:
+    """Open the page in headless Chromium; what drew, what failed and what it tried to fetch."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "chromium is missing: `make test` installs it (make browser)"
+    console_errors: list[str] = []
+    page_errors: list[str] = []
+    requests: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.on(
+                "console", lambda m: console_errors.append(m.text) if m.type == "error" else None
+            )
+            page.on("pageerror", lambda error: page_errors.append(str(error)))
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto(page_file.resolve().as_uri())
+            page.wait_for_function(
+                "window.inflowReport && "
+                "window.inflowReport.rendered + window.inflowReport.errors.length "
+                "=== window.inflowReport.expected",
+                timeout=60_000,
+            )
+            state = page.evaluate("window.inflowReport")
+            marks = dict(page.evaluate(COUNT_MARKS))
+            page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            browser.close()
+    return {
+        "state": state,
+        "marks": marks,
+        "console_errors": console_errors,
+        "page_errors": page_errors,
+        "external_requests": [url for url in requests if not url.startswith("file:")],
+    }
+
+
+def external_references(page: str) -> list[str]:
+    """src/href attributes of the page's tags (script bodies are not parsed as tags)."""
+    found: list[str] = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.extend(f"{tag} {value}" for name, value in attrs if name in {"src", "href"})
+
+    Collector().feed(page)
+    return found
+
+
+@pytest.fixture(scope="module")
+def report_file(published_marts, tmp_path_factory) -> Path:
+    return write_report(published_marts, tmp_path_factory.mktemp("report") / "report.html")
+
+
+def test_every_chart_renders_in_headless_chromium_offline(report_file, tmp_path):
+    screenshot = tmp_path / "report.png"
+    seen = render_in_chromium(report_file, screenshot)
+    assert seen["state"]["errors"] == []
+    assert seen["state"]["expected"] == seen["state"]["rendered"] == len(CHART_IDS)
+    assert set(seen["marks"]) == CHART_IDS
+    assert all(count > 0 for count in seen["marks"].values()), seen["marks"]
+    assert seen["console_errors"] == []
+    assert seen["page_errors"] == []
+    assert seen["external_requests"] == []
+    assert screenshot.stat().st_size > 10_000
+
+
+def test_a_chart_that_fails_to_draw_is_reported_not_hidden(report_file, tmp_path):
+    # Fault injection: break one spec in the page; the test hook and the page must say so.
+    page = report_file.read_text()
+    broken = tmp_path / "broken.html"
+    broken.write_text(page.replace('"mark": {"type": "area"}', '"mark": {"type": "no-such-mark"}'))
+    assert broken.read_text() != page
+    seen = render_in_chromium(broken, tmp_path / "broken.png")
+    assert seen["state"]["rendered"] == len(CHART_IDS) - 1
+    assert [e.split(":")[0] for e in seen["state"]["errors"]] == ["tier-distribution"]
+    assert seen["console_errors"]
+
+
+def test_the_page_is_self_contained_and_small(report_file, published_marts):
+    page = report_file.read_text()
+    assert external_references(page) == []
+    assert report_file.stat().st_size < 3_000_000
+    data = read_report_data(published_marts)
+    for platform in ("instagram", "tiktok", "youtube"):
+        assert f"<td>{platform}</td>" in page
+    assert f"{data.period_start} to {data.period_end}" in page
+
+
+def test_risers_are_in_the_chosen_tier(published_marts):
+    data = read_report_data(published_marts, tier="micro")
+    assert data.risers_growth.height > 0 and data.risers_engagement.height > 0
+    con = connect(published_marts, read_only=True)
+    try:
+        micro = set(
+            table(con, "select handle from marts.dim_account where tier_latest = 'micro'")["handle"]
+        )
+    finally:
+        con.close()
+    assert set(data.risers_growth["handle"]) <= micro
+    assert set(data.risers_engagement["handle"]) <= micro
+    assert data.risers_growth.group_by("platform").len()["len"].max() <= 5
+    for platform_risers in data.risers_growth.partition_by("platform"):
+        growth = platform_risers["growth_rate_30d"].to_list()
+        assert growth == sorted(growth, reverse=True)
+
+
+@pytest.fixture
+def tiny_marts(tmp_path) -> Path:
+    """Published-style marts with four accounts whose tiers are known by hand."""
+    path = tmp_path / "tiny.duckdb"
+    con = connect(path)
+    apply_mart_ddl(con)
+    history = [
+        # A: nano until 2026-03-10, then micro: moves up inside the period.
+        ("instagram", "a", "nano", date(2026, 1, 1), date(2026, 3, 10), 5_000),
+        ("instagram", "a", "micro", date(2026, 3, 10), None, 10_500),
+        # B: micro throughout.
+        ("instagram", "b", "micro", date(2026, 1, 1), None, 40_000),
+        # C: first seen after the period starts: not in the matrix.
+        ("instagram", "c", "nano", date(2026, 3, 20), None, 2_000),
+        # D: micro, down to nano after the period ends: still micro -> micro.
+        ("instagram", "d", "micro", date(2026, 1, 1), date(2026, 4, 5), 12_000),
+        ("instagram", "d", "nano", date(2026, 4, 5), None, 9_000),
+    ]
+    columns = ", ".join(FCT_TIER_HISTORY.column_names)
+    con.executemany(
+        f"insert into marts.fct_tier_history ({columns}) values ($1, $2, $3, $4, $5, $4, $6)",
+        history,
+    )
+    con.executemany(
+        f"insert into marts.dim_account ({', '.join(DIM_ACCOUNT.column_names)}) "
+        "values ($1, $2, $2, $2, 'beauty', '2026-01-01', '2026-04-10', 1, 'x')",
+        [("instagram", a) for a in "abcd"],
+    )
+    con.close()
+    return path
+
+
+def test_the_transition_matrix_counts_tiers_at_both_ends_of_the_period(tiny_marts):
+    con = connect(tiny_marts, read_only=True)
+    try:
+        matrix = table(
+            con,
+            sql_text("sql", "report_tier_transitions.sql"),
+            [date(2026, 3, 1), date(2026, 3, 31)],
+        )
+    finally:
+        con.close()
+    rows = {(r["from_tier"], r["to_tier"]): r for r in matrix.to_dicts()}
+    assert set(rows) == {("nano", "micro"), ("micro", "micro")}
+    assert rows["nano", "micro"]["accounts"] == 1
+    assert rows["nano", "micro"]["share_of_from_tier"] == 1.0
+    assert rows["micro", "micro"]["accounts"] == 2  # b and d
+    assert rows["micro", "micro"]["share_of_from_tier"] == 1.0
+
+
+def test_the_period_defaults_to_90_days_clipped_to_the_history():
+    first, last = date(2026, 1, 1), date(2026, 6, 29)
+    assert report_period(first, last, None, None) == (date(2026, 3, 31), last)
+    assert report_period(date(2026, 5, 1), last, None, None) == (date(2026, 5, 1), last)
+    assert report_period(first, last, date(2026, 2, 1), date(2026, 9, 1)) == (
+        date(2026, 2, 1),
+        last,
+    )
+    with pytest.raises(NothingToReport):
+        report_period(first, last, date(2026, 6, 1), date(2026, 5, 1))
+
+
+def test_reference_bands_attach_only_where_known():
+    import polars as pl
+
+    er = pl.DataFrame(
+        {
+            "platform": ["instagram", "instagram", "youtube"],
+            "tier": ["micro", "nano", "micro"],
+            "er_median": [0.04, 0.07, 0.02],
+        }
+    )
+    joined = er_by_tier_frame(er).sort("platform", "tier")
+    assert joined["reference_low"].to_list() == [
+        REFERENCE_ER_BANDS["instagram", "micro"][0],
+        None,
+        None,
+    ]
+    assert joined["reference_high"].to_list() == [
+        REFERENCE_ER_BANDS["instagram", "micro"][1],
+        None,
+        None,
+    ]
+
+
+def test_an_empty_chart_says_so_instead_of_drawing_nothing(published_marts):
+    data = read_report_data(published_marts, tier="no_such_tier")
+    drawn = charts(data)
+    assert drawn["risers-growth"][1] is None and drawn["risers-engagement"][1] is None
+    assert drawn["tier-distribution"][1] is not None
+
+
+def test_cli_report_without_a_published_state_exits_2(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "report"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=os.environ | {"COLUMNS": "200"},
+    )
+    assert result.returncode == 2
+    assert "nothing published" in result.stderr
+
+
+def test_cli_report_writes_the_page(published_marts, tmp_path):
+    published_dir = tmp_path / "published"
+    published_dir.mkdir()
+    shutil.copy(published_marts, published_dir / "inflow.duckdb")
+    out = tmp_path / "out" / "r.html"
+    environment = os.environ | {"INFLOW_PUBLISHED": str(published_dir)}
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "report", "--out", str(out), "--from", "2026-02-01"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment,
+    )
+    assert result.returncode == 0, result.stderr
+    assert out.exists() and "report: " in result.stdout
+    assert "Tier migrations 2026-02-01 to" in out.read_text()
+    bad = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "report", "--from", "yesterday"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment,
+    )
+    assert bad.returncode == 2
+    assert "--from must be a date" in bad.stderr
