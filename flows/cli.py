@@ -160,6 +160,13 @@ def ingest(
         raise typer.Exit(EXIT_FAILED)
 
 
+def _transform_flow(settings: Settings):
+    """The transform flow on the configured task runner (local, or Dask)."""
+    from flows.runners import configured_transform
+
+    return configured_transform(settings.task_runner, settings.dask_address, settings.dask_workers)
+
+
 @app.command()
 def transform(
     warehouse: Annotated[
@@ -172,13 +179,14 @@ def transform(
     """Rebuild the marts for what new ingest runs changed (or everything with --full-refresh)."""
     settings = load_settings(warehouse=warehouse)
     _require_warehouse(settings.warehouse)
-    from flows.transform import transform as transform_flow
-
+    transform_flow, in_flight = _transform_flow(settings)
     summary = transform_flow(
         warehouse=settings.warehouse,
         full_refresh=full_refresh,
         tier_scheme=settings.tier_scheme,
         confirmation_days=settings.confirmation_days,
+        partition_accounts=settings.partition_accounts,
+        partitions_in_flight=in_flight,
     )
     typer.echo(_transform_line(summary))
 
@@ -211,13 +219,14 @@ def backfill(
     last = _parse_date(to_date, "--to") if to_date else None
     if last and last < first:
         raise typer.BadParameter("--to is before --from")
-    from flows.transform import transform as transform_flow
-
+    transform_flow, in_flight = _transform_flow(settings)
     summary = transform_flow(
         warehouse=settings.warehouse,
         backfill_from=first,
         tier_scheme=settings.tier_scheme,
         confirmation_days=settings.confirmation_days,
+        partition_accounts=settings.partition_accounts,
+        partitions_in_flight=in_flight,
     )
     typer.echo(_transform_line(summary))
 
@@ -457,6 +466,10 @@ def _run_nightly(settings: Settings):
             confirmation_days=settings.confirmation_days,
             freshness_days=settings.freshness_days,
             keep_published=settings.keep_published,
+            task_runner=settings.task_runner,
+            dask_address=settings.dask_address,
+            dask_workers=settings.dask_workers,
+            partition_accounts=settings.partition_accounts,
         )
     except RunLocked as locked:
         console.print(f"[yellow]not started[/yellow]: {locked}")
@@ -512,6 +525,10 @@ def serve(
             "confirmation_days": settings.confirmation_days,
             "freshness_days": settings.freshness_days,
             "keep_published": settings.keep_published,
+            "task_runner": settings.task_runner,
+            "dask_address": settings.dask_address,
+            "dask_workers": settings.dask_workers,
+            "partition_accounts": settings.partition_accounts,
         },
     )
 

@@ -20,7 +20,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from flows.ingest import ingest
 from flows.publish import publish
-from flows.transform import transform
+from flows.runners import configured_transform
 from flows.validate import validate
 
 
@@ -79,8 +79,16 @@ def nightly(
     freshness_days: int = 3,
     keep_published: int = 3,
     today: date | None = None,
+    task_runner: str = "local",
+    dask_address: str | None = None,
+    dask_workers: int = 2,
+    partition_accounts: int = 5_000,
 ) -> NightlySummary:
-    """Ingest what landed, validate it, rebuild what it touched, validate, publish."""
+    """Ingest what landed, validate it, rebuild what it touched, validate, publish.
+
+    task_runner, dask_address, dask_workers: where the transform's partitions run
+    (`flows.runners`); partition_accounts bounds the memory of each.
+    """
     with run_lock(warehouse):
         loaded = ingest(landing=landing, warehouse=warehouse)
         batch = validate(
@@ -91,8 +99,13 @@ def nightly(
             stage="staging",
         )
         _stop_on_critical(batch)
-        built = transform(
-            warehouse=warehouse, tier_scheme=tier_scheme, confirmation_days=confirmation_days
+        transform_flow, in_flight = configured_transform(task_runner, dask_address, dask_workers)
+        built = transform_flow(
+            warehouse=warehouse,
+            tier_scheme=tier_scheme,
+            confirmation_days=confirmation_days,
+            partition_accounts=partition_accounts,
+            partitions_in_flight=in_flight,
         )
         marts = validate(
             warehouse=warehouse,

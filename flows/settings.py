@@ -34,12 +34,29 @@ class Settings(BaseSettings):
     freshness_days: int = Field(3, ge=0, description="age in days beyond which a platform is stale")
     tier_scheme: str = Field("default", description="tier bounds: default or five_tier")
     confirmation_days: int = Field(7, ge=0, le=90, description="days a new tier must hold to count")
+    task_runner: str = Field("local", description="where transform partitions run: local or dask")
+    dask_address: str | None = Field(
+        None, description="Dask scheduler address; none starts a local cluster"
+    )
+    dask_workers: int = Field(
+        2, ge=1, le=1024, description="local Dask workers, and partitions in flight"
+    )
+    partition_accounts: int = Field(
+        5_000, ge=1, description="accounts per transform partition (memory per partition)"
+    )
 
     @field_validator("tier_scheme")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
         if value not in {"default", "five_tier"}:
             raise ValueError("tier_scheme must be 'default' or 'five_tier'")
+        return value
+
+    @field_validator("task_runner")
+    @classmethod
+    def _known_runner(cls, value: str) -> str:
+        if value not in {"local", "dask"}:
+            raise ValueError("task_runner must be 'local' or 'dask'")
         return value
 
     @classmethod

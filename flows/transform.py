@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,6 +16,7 @@ import polars as pl
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from transforms.growth import AS_OF_TOLERANCE_DAYS, RECENT_DAYS, as_of_windows
 from transforms.pipeline import (
@@ -60,6 +63,67 @@ def _scope(con, mode: str, backfill_from: date | None) -> pl.DataFrame:
     return wm.table(con, sql_text("sql", "all_accounts_scope.sql"), [first])
 
 
+# One partition's work: (inputs, scope part) -> rows of each account-grain mart.
+PartitionJob = tuple[dict[str, pl.DataFrame], pl.DataFrame]
+# Runs the jobs somewhere (in process, or as tasks on the flow's task runner) and yields each
+# part with its rows; the order does not matter, partitions are disjoint sets of accounts.
+ComputePartitions = Callable[
+    [Iterable[PartitionJob], str, int], Iterator[tuple[pl.DataFrame, dict[str, pl.DataFrame]]]
+]
+
+
+def build_partition_rows(
+    inputs: dict[str, pl.DataFrame], part: pl.DataFrame, tier_scheme: str, confirmation_days: int
+) -> dict[str, pl.DataFrame]:
+    """One account partition's mart rows: pure Polars on data in memory, no warehouse access."""
+    outputs = build_account_marts(
+        AccountInputs(**{name: rows.lazy() for name, rows in inputs.items()}),
+        pl.LazyFrame(part),
+        SCHEMES[tier_scheme],
+        confirmation_days,
+    )
+    return dict(zip(outputs, pl.collect_all(list(outputs.values())), strict=True))
+
+
+def compute_in_process(
+    jobs: Iterable[PartitionJob], tier_scheme: str, confirmation_days: int
+) -> Iterator[tuple[pl.DataFrame, dict[str, pl.DataFrame]]]:
+    """One partition after the other in this process: memory bounded by one partition."""
+    for inputs, part in jobs:
+        yield part, build_partition_rows(inputs, part, tier_scheme, confirmation_days)
+
+
+@task(name="build-partition", cache_policy=NO_CACHE)
+def build_partition(
+    inputs: dict[str, pl.DataFrame], part: pl.DataFrame, tier_scheme: str, confirmation_days: int
+) -> dict[str, pl.DataFrame]:
+    """build_partition_rows as a task, so the flow's task runner (e.g. Dask) decides where."""
+    return build_partition_rows(inputs, part, tier_scheme, confirmation_days)
+
+
+def compute_as_tasks(in_flight: int) -> ComputePartitions:
+    """Submit each partition to the flow's task runner, at most `in_flight` at once.
+
+    The window bounds the memory of the inputs read ahead and the results not yet written;
+    the warehouse is read and written only here, in the flow's process (one DuckDB writer).
+    """
+
+    def compute(jobs, tier_scheme, confirmation_days):
+        running: deque = deque()
+        for inputs, part in jobs:
+            running.append(
+                (part, build_partition.submit(inputs, part, tier_scheme, confirmation_days))
+            )
+            if len(running) >= in_flight:
+                done_part, future = running.popleft()
+                yield done_part, future.result()
+        while running:
+            done_part, future = running.popleft()
+            yield done_part, future.result()
+
+    return compute
+
+
 def rebuild(
     con: duckdb.DuckDBPyConnection,
     mode: str,
@@ -67,6 +131,9 @@ def rebuild(
     tier_scheme: str,
     confirmation_days: int,
     run_id: str,
+    *,
+    compute: ComputePartitions = compute_in_process,
+    partition_accounts: int | None = None,
 ) -> TransformSummary:
     """Read the scope's inputs, run the transforms, swap the rows: one transaction."""
     began = time.perf_counter()
@@ -88,7 +155,14 @@ def rebuild(
             for mart in wm.MARTS:
                 con.execute(f"delete from marts.{mart.name}")
         if scope.height:
-            summary.rows = _rebuild_scope(con, scope, scheme, confirmation_days)
+            summary.rows = _rebuild_scope(
+                con,
+                scope,
+                scheme,
+                confirmation_days,
+                compute,
+                partition_accounts or PARTITION_ACCOUNTS,
+            )
             first_day = scope["emit_from"].min()
             summary.first_day = None if first_day == wm.FAR_PAST else first_day
         now = datetime.now(UTC)
@@ -107,16 +181,28 @@ def rebuild(
 
 
 def _rebuild_scope(
-    con: duckdb.DuckDBPyConnection, scope: pl.DataFrame, scheme, confirmation_days: int
+    con: duckdb.DuckDBPyConnection,
+    scope: pl.DataFrame,
+    scheme,
+    confirmation_days: int,
+    compute: ComputePartitions,
+    partition_accounts: int,
 ) -> dict[str, int]:
     rows: dict[str, int] = {}
-    # Account partitions bound memory whatever the scope (a full rebuild, or a night that
-    # touches every account); each is independent, which is also what lets them run apart.
-    for part in partitions(scope, PARTITION_ACCOUNTS):
+
+    def register(part: pl.DataFrame) -> None:
         wm.register_scope(con, part, recent_days=RECENT_DAYS, posts_days=POSTS_DAYS)
-        inputs = AccountInputs(**wm.read_account_inputs(con, as_of_windows()))
-        outputs = build_account_marts(inputs, pl.LazyFrame(part), scheme, confirmation_days)
-        collected = dict(zip(outputs, pl.collect_all(list(outputs.values())), strict=True))
+
+    def jobs() -> Iterator[PartitionJob]:
+        # Account partitions bound memory whatever the scope (a full rebuild, or a night that
+        # touches every account); they are independent, which is what lets them run apart.
+        for part in partitions(scope, partition_accounts):
+            register(part)
+            inputs = wm.read_account_inputs(con, as_of_windows())
+            yield {name: lazy.collect() for name, lazy in inputs.items()}, part
+
+    for part, collected in compute(jobs(), scheme.name, confirmation_days):
+        register(part)  # the writes delete by the registered scope: this part's accounts
         wm.replace_account_rows(con, collected)
         for name, frame in collected.items():
             rows[name] = rows.get(name, 0) + frame.height
@@ -136,7 +222,6 @@ def _rebuild_scope(
     return rows
 
 
-@task(name="rebuild-marts", cache_policy=NO_CACHE)
 def rebuild_marts(
     warehouse: Path,
     mode: str,
@@ -144,11 +229,22 @@ def rebuild_marts(
     tier_scheme: str,
     confirmation_days: int,
     run_id: str,
+    compute: ComputePartitions,
+    partition_accounts: int,
 ) -> TransformSummary:
     """Rebuild the marts in the warehouse file (one transaction)."""
     con = connect(warehouse)
     try:
-        return rebuild(con, mode, backfill_from, tier_scheme, confirmation_days, run_id)
+        return rebuild(
+            con,
+            mode,
+            backfill_from,
+            tier_scheme,
+            confirmation_days,
+            run_id,
+            compute=compute,
+            partition_accounts=partition_accounts,
+        )
     finally:
         con.close()
 
@@ -173,18 +269,31 @@ def _monday(day: date) -> date:
     return date.fromordinal(day.toordinal() - day.weekday())
 
 
-@flow(name="transform", log_prints=True)
+@flow(name="transform", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=1))
 def transform(
     warehouse: Path = Path("data/inflow.duckdb"),
     full_refresh: bool = False,
     backfill_from: date | None = None,
     tier_scheme: str = "default",
     confirmation_days: int = 7,
+    partition_accounts: int = PARTITION_ACCOUNTS,
+    partitions_in_flight: int = 1,
 ) -> TransformSummary:
-    """Rebuild the marts: what new ingest runs touched, everything (full refresh) or from a day."""
+    """Rebuild the marts: what new ingest runs touched, everything (full refresh) or from a day.
+
+    Account partitions run as `build-partition` tasks on the flow's task runner, at most
+    `partitions_in_flight` at once (see `flows.runners` for Dask).
+    """
     mode = "full" if full_refresh else "backfill" if backfill_from else "incremental"
     summary = rebuild_marts(
-        warehouse, mode, backfill_from, tier_scheme, confirmation_days, _run_id()
+        warehouse,
+        mode,
+        backfill_from,
+        tier_scheme,
+        confirmation_days,
+        _run_id(),
+        compute_as_tasks(partitions_in_flight),
+        partition_accounts,
     )
     create_markdown_artifact(
         key="transform-summary", markdown=summary.markdown(), description="inflow transform run"

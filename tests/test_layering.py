@@ -30,6 +30,10 @@ STDLIB_OK = {
     "contextlib",
     "time",
     "importlib",
+    "shutil",
+    "tempfile",
+    "argparse",
+    "sys",
 }
 
 
