@@ -106,6 +106,16 @@ def quality_frames(
     return frames
 
 
+# Marts that have rows whenever staging has a follower snapshot.
+ALWAYS_FILLED_MARTS = (
+    "dim_account",
+    "fct_account_daily",
+    "fct_tier_history",
+    "agg_tier_transitions_monthly",
+    "agg_tier_benchmarks",
+)
+
+
 def _row_counts(con) -> pl.DataFrame:
     current = pl.DataFrame(
         [
@@ -120,10 +130,20 @@ def _row_counts(con) -> pl.DataFrame:
         'select mart, "rows" as previous_rows from meta.mart_row_counts '
         "qualify row_number() over (partition by mart order by counted_at desc) = 1",
     )
+    ((has_followers,),) = con.execute(
+        "select exists (select 1 from staging.follower_snapshots)"
+    ).fetchall()
+    # Rows are required where the mart had rows before, or where any follower snapshot must
+    # produce some; migrations, posts and weekly ER can legitimately be empty (few accounts,
+    # no moves, no posts yet), so an empty one is an error only once it has had rows.
+    required = (pl.col("previous_rows") > 0) | (
+        pl.col("mart").is_in(ALWAYS_FILLED_MARTS) & pl.lit(has_followers)
+    )
     return current.join(previous, on="mart", how="left").with_columns(
         pl.when(pl.col("previous_rows") > 0)
         .then(pl.col("rows") / pl.col("previous_rows"))
-        .alias("ratio")
+        .alias("ratio"),
+        pl.when(required).then(pl.col("rows")).alias("required_rows"),
     )
 
 

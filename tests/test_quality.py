@@ -194,3 +194,17 @@ def test_cli_validate_names_the_critical_failure_and_exits_1(clean, tmp_path):
     assert "fct_post_metrics.er_not_negative" in result.output
     status = runner.invoke(app, ["status", "--warehouse", str(warehouse)], env={"COLUMNS": "250"})
     assert "er_not_negative" in status.output and "data docs:" in status.output
+
+
+def test_a_mart_that_may_be_empty_fails_only_once_it_had_rows(clean, tmp_path):
+    # Few accounts or a short history can have no tier migration at all: not an error...
+    check = ("mart_row_counts", "marts_not_empty")
+    plant = "delete from marts.fct_tier_migrations"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    never_filled, _ = validate_copy(clean, tmp_path / "a", plant)
+    assert never_filled[check]["success"]
+    # ...but a run that empties it after a validation saw rows is.
+    emptied, summary = validate_copy(clean, tmp_path / "b", plant, record_first=True)
+    assert not emptied[check]["success"]
+    assert check in {(r["suite"], r["check_name"]) for r in summary.critical_failures}

@@ -1,6 +1,6 @@
 """Transforms at scale: a full mart rebuild versus one incremental night, same warehouse, same run.
 
-    python -m bench.transform_scale --accounts 50000 --days 200 --post-window 3
+    python -m bench.harness --only transforms        (sizes in bench/harness.py)
 
 Simulates the history (follower snapshots for every account and day, post snapshots for posts
 up to `--post-window` days old), loads it straight into staging (this bench measures
@@ -13,21 +13,15 @@ transforms, not ingest), then in separate processes, each with its own peak RSS:
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import resource
-import subprocess
-import sys
+import shutil
 import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from bench.common import median, print_result, run_phase
+
 START = date(2025, 1, 1)
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def setup(warehouse: Path, accounts: int, days: int, post_window: int) -> dict:
@@ -148,32 +142,90 @@ def night(warehouse: Path) -> dict:
     summary = rebuild(con, "incremental", None, "default", 7, "bench-night")
     seconds = time.perf_counter() - began
     con.close()
+    from warehouse.publish import publish
+
+    began = time.perf_counter()
+    publish(warehouse, warehouse.parent / "published", keep=1)
+    published = time.perf_counter() - began
     return {
-        "load_s": round(loaded, 1),
-        "seconds": round(seconds, 1),
+        "load_s": round(loaded, 2),
+        "seconds": round(seconds, 2),
+        "publish_s": round(published, 2),
         "accounts": summary.accounts,
         "new_follower_rows": followers.height,
         "new_post_rows": posts.height,
     }
 
 
-def _phase(name: str, warehouse: Path, extra: list[str]) -> dict:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.transform_scale",
-            "--phase",
-            name,
-            "--warehouse",
-            str(warehouse),
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def _args(accounts: int, days: int, post_window: int, warehouse: Path) -> list[str]:
+    return [
+        "--accounts",
+        str(accounts),
+        "--days",
+        str(days),
+        "--post-window",
+        str(post_window),
+        "--warehouse",
+        str(warehouse),
+    ]
+
+
+def prepared_history(accounts: int, days: int, post_window: int, workdir: Path) -> dict:
+    """Days 1..D-1 in staging and their marts built (a full rebuild, timed): the night's start."""
+    warehouse = workdir / "history.duckdb"
+    extra = _args(accounts, days, post_window, warehouse)
+    setup_result = run_phase("bench.transforms", "--phase", "setup", *extra)
+    full_result = run_phase("bench.transforms", "--phase", "full", *extra)
+    return {"warehouse": warehouse, "setup": setup_result, "full": full_result, "args": extra}
+
+
+def nights(history: dict, repeat: int) -> dict:
+    """One new day (load + incremental transform + publish), `repeat` times on copies."""
+    runs = []
+    for number in range(repeat):
+        copy = history["warehouse"].parent / f"night-{number}" / "w.duckdb"
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(history["warehouse"], copy)
+        for table in ("follower_snapshots", "post_snapshots"):
+            shutil.copy(
+                history["warehouse"].with_suffix(f".{table}.parquet"),
+                copy.with_suffix(f".{table}.parquet"),
+            )
+        args = [*history["args"][:-1], str(copy)]
+        runs.append(run_phase("bench.transforms", "--phase", "night", *args))
+        shutil.rmtree(copy.parent)
+    return {
+        "runs": repeat,
+        "load_s": median([r["load_s"] for r in runs]),
+        "transform_s": median([r["seconds"] for r in runs]),
+        "publish_s": median([r["publish_s"] for r in runs]),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        "accounts": runs[0]["accounts"],
+        "new_follower_rows": runs[0]["new_follower_rows"],
+        "new_post_rows": runs[0]["new_post_rows"],
+    }
+
+
+def run(accounts: int, days: int, post_window: int, repeat: int) -> dict:
+    """Full rebuild of D days (baseline) versus an incremental night on D-1 days."""
+    workdir = Path(tempfile.mkdtemp(prefix="inflow-transform-bench-"))
+    try:
+        history = prepared_history(accounts, days, post_window, workdir)
+        night = nights(history, repeat)
+        rows = history["setup"]["rows"]
+        return {
+            "accounts": accounts,
+            "days": days,
+            "post_window": post_window,
+            "follower_rows": rows["followers"] + night["new_follower_rows"],
+            "post_rows": rows["posts"] + night["new_post_rows"],
+            "setup": history["setup"],
+            "full_s": history["full"]["seconds"],
+            "full_peak_rss_mb": history["full"]["peak_rss_mb"],
+            "night": night,
+        }
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main() -> None:
@@ -181,55 +233,15 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=50_000)
     parser.add_argument("--days", type=int, default=200)
     parser.add_argument("--post-window", type=int, default=3)
-    parser.add_argument("--phase", choices=["setup", "full", "night"])
-    parser.add_argument("--warehouse", type=Path)
+    parser.add_argument("--phase", choices=["setup", "full", "night"], required=True)
+    parser.add_argument("--warehouse", type=Path, required=True)
     args = parser.parse_args()
-    if args.phase:
-        result = {
-            "setup": lambda: setup(args.warehouse, args.accounts, args.days, args.post_window),
-            "full": lambda: full(args.warehouse),
-            "night": lambda: night(args.warehouse),
-        }[args.phase]()
-        result["peak_rss_mb"] = round(_peak_rss_mb())
-        print(json.dumps(result, default=str))
-        return
-    workdir = Path(tempfile.mkdtemp(prefix="inflow-transform-bench-"))
-    warehouse = workdir / "bench.duckdb"
-    extra = [
-        "--accounts",
-        str(args.accounts),
-        "--days",
-        str(args.days),
-        "--post-window",
-        str(args.post_window),
-    ]
-    print(
-        f"machine: {os.cpu_count()} cores; {args.accounts:,} accounts x {args.days} days, posts tracked {args.post_window} days"
-    )
-    setup_result = _phase("setup", warehouse, extra)
-    print(f"setup: {json.dumps(setup_result)}", flush=True)
-    full_result = _phase("full", warehouse, extra)
-    print(
-        f"full rebuild over {args.days - 1} days: {full_result['seconds']} s, peak RSS {full_result['peak_rss_mb']} MB",
-        flush=True,
-    )
-    night_result = _phase("night", warehouse, extra)
-    print(
-        f"incremental night (+1 day): load {night_result['load_s']} s, transform {night_result['seconds']} s, peak RSS {night_result['peak_rss_mb']} MB, {night_result['accounts']:,} accounts",
-        flush=True,
-    )
-    baseline = _phase("full", warehouse, extra)
-    print(
-        f"full rebuild over {args.days} days (baseline): {baseline['seconds']} s, peak RSS {baseline['peak_rss_mb']} MB"
-    )
-    print(
-        "| follower snapshots | post snapshots | full rebuild s | full peak RSS MB | nightly incremental s | nightly peak RSS MB | incremental / full |"
-    )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    rows = setup_result["rows"]
-    print(
-        f"| {rows['followers'] + night_result['new_follower_rows']:,} | {rows['posts'] + night_result['new_post_rows']:,} | {baseline['seconds']} | {baseline['peak_rss_mb']} | {night_result['seconds']} | {night_result['peak_rss_mb']} | {night_result['seconds'] / baseline['seconds']:.2f} |"
-    )
+    result = {
+        "setup": lambda: setup(args.warehouse, args.accounts, args.days, args.post_window),
+        "full": lambda: full(args.warehouse),
+        "night": lambda: night(args.warehouse),
+    }[args.phase]()
+    print_result(result)
 
 
 if __name__ == "__main__":

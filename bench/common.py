@@ -1,0 +1,66 @@
+"""What every benchmark shares: machine facts, medians, phases in their own processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+PACKAGES = ("duckdb", "polars", "pyarrow", "prefect", "great_expectations", "pandas")
+
+
+def machine_facts() -> dict:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
+    memory_kb = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    return {
+        "cpu": f"{cpu}, {os.cpu_count()} cores ({platform.machine()})",
+        "memory": f"{memory_kb / 1024 / 1024:.0f} GiB",
+        "python": platform.python_version(),
+        "packages": ", ".join(f"{p} {metadata.version(p)}" for p in PACKAGES),
+    }
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (Linux reports kilobytes)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def median(values: list[float]) -> float:
+    return round(statistics.median(values), 2)
+
+
+def run_phase(module: str, *args: str) -> dict:
+    """Run `python -m module args` in a fresh process: its own peak RSS; JSON on the last line."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def print_result(result: dict) -> None:
+    """A phase's result for run_phase, with the phase's peak RSS."""
+    result["peak_rss_mb"] = peak_rss_mb()
+    print(json.dumps(result, default=str))

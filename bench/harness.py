@@ -1,0 +1,248 @@
+"""The benchmark harness: every recorded figure, measured and written as markdown.
+
+    python -m bench.harness                 # the recorded sizes -> docs/benchmarks.md (make bench)
+    python -m bench.harness --quick         # small sizes, a few minutes -> data/bench/ (make bench-quick, CI)
+    python -m bench.harness --only nightly  # one suite (ingest, transforms, nightly, validation, overhead)
+
+Benchmarks measure; tests assert behaviour: nothing here fails on a timing. Each suite runs in
+its own process (and its heavy phases in their own, for peak RSS), takes the median of
+`--repeat` runs where a run can be repeated, and compares against a baseline measured in the
+same run. The raw results go to a JSON file next to the markdown; `--only` replaces that
+suite's results and keeps the others', so the document always shows every suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.common import machine_facts, run_phase
+
+# Suite -> module and arguments, per mode. Full sizes: what docs/benchmarks.md records.
+SIZES = {
+    "full": {
+        "ingest": (
+            "bench.ingest",
+            ["--accounts", "15000", "--days", "60", "--naive-rows", "200000"],
+        ),
+        "transforms": ("bench.transforms", ["--accounts", "50000", "--days", "200"]),
+        "nightly": ("bench.nightly", ["--accounts", "20000", "--history-days", "30,90,180,365"]),
+        "validation": ("bench.validation", ["--accounts", "20000", "--days", "30"]),
+        "overhead": ("bench.overhead", ["--accounts", "20", "--days", "3"]),
+    },
+    "quick": {
+        "ingest": ("bench.ingest", ["--accounts", "300", "--days", "10", "--naive-rows", "20000"]),
+        "transforms": ("bench.transforms", ["--accounts", "1000", "--days", "40"]),
+        "nightly": ("bench.nightly", ["--accounts", "500", "--history-days", "15,30,60"]),
+        "validation": ("bench.validation", ["--accounts", "300", "--days", "12"]),
+        "overhead": ("bench.overhead", ["--accounts", "20", "--days", "3"]),
+    },
+}
+SUITES = tuple(SIZES["full"])
+
+
+def run_suite(module: str, args: list[str], repeat: int) -> dict:
+    if module == "bench.transforms":
+        from bench.transforms import run
+
+        values = dict(zip(args[::2], args[1::2], strict=True))
+        return run(int(values["--accounts"]), int(values["--days"]), 3, repeat)
+    return run_phase(module, *args, "--repeat", str(repeat))
+
+
+def _seconds(value: float) -> str:
+    return f"{value:,.1f} s" if value >= 1 else f"{value:,.2f} s"
+
+
+def _gb(megabytes: float) -> str:
+    return f"{megabytes / 1024:.1f} GB"
+
+
+def ingest_section(result: dict, command: str) -> list[str]:
+    lines = [
+        "## Ingest throughput per format",
+        "",
+        f"`{command}`: {result['accounts']:,} creators × {result['days']} days on three platforms; "
+        f"median of {result['runs']} runs for inflow and bare DuckDB. inflow's `ingest` flow "
+        "(discovery and sha256, detection, contract parsing of every value, quarantine, "
+        "dedup and transactional upsert, manifest) versus DuckDB's own `CREATE TABLE AS SELECT * "
+        "FROM read_…(glob)` of the same files (type inference and nothing else), and versus the "
+        "loader a user writes by hand (pandas per file, then `executemany` row inserts; run on the "
+        "first files only, compared by rows/s). Prefect's server start "
+        f"({_seconds(result['prefect_server_start_s'])}, once per process) is not in these figures.",
+        "",
+        "| format | rows | inflow | rows/s | bare DuckDB | rows/s | inflow / bare | naive pandas rows/s (rows) | inflow speed-up over naive |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, r in result["formats"].items():
+        lines.append(
+            f"| {name} | {r['rows']:,} | {_seconds(r['inflow_s'])} | {r['inflow_rows_per_s']:,} | "
+            f"{_seconds(r['bare_s'])} | {r['bare_rows_per_s']:,} | **{r['inflow_s'] / r['bare_s']:.2f}×** | "
+            f"{r['naive_rows_per_s']:,} ({r['naive_rows']:,}) | "
+            f"{r['inflow_rows_per_s'] / r['naive_rows_per_s']:.0f}× |"
+        )
+    return lines
+
+
+def transforms_section(result: dict, command: str) -> list[str]:
+    night = result["night"]
+    return [
+        "## Transforms: full rebuild versus one incremental night",
+        "",
+        f"`{command}`: {result['accounts']:,} creators × {result['days']} days simulated and "
+        f"loaded straight into staging (posts tracked {result['post_window']} days after "
+        "publication); a full rebuild of every mart over days 1..D-1, then one new day (load "
+        f"through the ingest load path, incremental transform, publish), median of {night['runs']} "
+        "runs on copies; each phase in its own process (peak RSS from `getrusage`). Setup: "
+        f"simulation {_seconds(result['setup']['simulate_s'])}, staging load "
+        f"{_seconds(result['setup']['load_s'])}.",
+        "",
+        "| follower snapshots | post snapshots | full rebuild | peak RSS | night: transform | night: publish | night peak RSS | transform night / full |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        f"| {result['follower_rows']:,} | {result['post_rows']:,} | {_seconds(result['full_s'])} | "
+        f"{_gb(result['full_peak_rss_mb'])} | {_seconds(night['transform_s'])} | "
+        f"{_seconds(night['publish_s'])} | {_gb(night['peak_rss_mb'])} | "
+        f"**{night['transform_s'] / result['full_s']:.2f}** |",
+    ]
+
+
+def nightly_section(result: dict, command: str) -> list[str]:
+    lines = [
+        "## Nightly run versus history length",
+        "",
+        f"`{command}`: {result['accounts']:,} creators; for each history length D, days 1..D-1 "
+        "loaded and built (full rebuild, timed), then one new day: its load, the incremental "
+        "transform (every account touched) and the publish, median of the runs on copies. The "
+        "transform should stay flat as D grows and be a small fraction of the rebuild.",
+        "",
+        "| history (days) | follower snapshots | post snapshots | full rebuild | night: load | night: transform | night: publish | night peak RSS | transform night / full |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for days, r in result["histories"].items():
+        night = r["night"]
+        lines.append(
+            f"| {days} | {r['follower_rows']:,} | {r['post_rows']:,} | {_seconds(r['full_s'])} | "
+            f"{_seconds(night['load_s'])} | {_seconds(night['transform_s'])} | "
+            f"{_seconds(night['publish_s'])} | {_gb(night['peak_rss_mb'])} | "
+            f"**{night['transform_s'] / r['full_s']:.2f}** |"
+        )
+    return lines
+
+
+def validation_section(result: dict, command: str) -> list[str]:
+    return [
+        "## great-expectations cost per nightly batch",
+        "",
+        f"`{command}`: {result['accounts']:,} creators; days 1..{result['days'] - 1} ingested, "
+        "built and validated; then the last day as a nightly batch "
+        f"({result['batch_files']} files, {result['batch_rows']:,} rows): its ingest, transform and "
+        f"validation ({result['checks']} checks on the new staged rows and the recent marts, Data "
+        f"Docs rebuilt), validation the median of {result['runs']} runs on copies.",
+        "",
+        "| step | time | vs ingest |",
+        "| --- | --- | --- |",
+        f"| ingest | {_seconds(result['ingest_s'])} | 1.00× |",
+        f"| transform | {_seconds(result['transform_s'])} | {result['transform_s'] / result['ingest_s']:.2f}× |",
+        f"| validate | {_seconds(result['validate_s'])} | **{result['validate_vs_ingest']:.2f}×** |",
+    ]
+
+
+def overhead_section(result: dict, command: str) -> list[str]:
+    imports = result["imports_s"]
+    return [
+        "## Framework overhead of a tiny nightly run",
+        "",
+        f"`{command}`: medians of {result['runs']} runs, each in fresh processes; the tiny run is "
+        f"`inflow run` on {result['accounts']} creators × {result['days']} days "
+        f"({result['files']} files) with a fresh warehouse and Prefect home.",
+        "",
+        "| what | time |",
+        "| --- | --- |",
+        *(f"| `import {name}` | {_seconds(seconds)} |" for name, seconds in imports.items()),
+        f"| `inflow --help` (Python start + CLI imports) | {_seconds(result['cli_help_s'])} |",
+        f"| Prefect temporary server start | {_seconds(result['prefect_server_start_s'])} |",
+        f"| `inflow run`, tiny landing, end to end | {_seconds(result['tiny_nightly_s'])} |",
+        f"| of which beyond the server start and CLI start | {_seconds(result['tiny_nightly_beyond_server_and_cli_s'])} |",
+        "",
+        "A scheduled deployment on a running Prefect server does not pay the temporary server "
+        "start; great-expectations is imported only by the validate step.",
+    ]
+
+
+SECTIONS = {
+    "ingest": ingest_section,
+    "transforms": transforms_section,
+    "nightly": nightly_section,
+    "validation": validation_section,
+    "overhead": overhead_section,
+}
+
+
+def render(results: dict) -> str:
+    machine = results["machine"]
+    lines = [
+        "# Benchmarks" + (" (quick mode)" if results["mode"] == "quick" else ""),
+        "",
+        "Benchmarks measure; tests assert behaviour. Written by `python -m bench.harness"
+        + (" --quick" if results["mode"] == "quick" else "")
+        + "`; every figure has its command (`--only SUITE` reruns one suite and keeps the "
+        "others) and a baseline measured in the same run.",
+        "",
+        f"Machine: {machine['cpu']}, {machine['memory']} RAM; Python {machine['python']}; "
+        f"{machine['packages']}.",
+        "",
+    ]
+    for suite, result in results["suites"].items():
+        command = (
+            "python -m bench.harness --only "
+            + suite
+            + (" --quick" if results["mode"] == "quick" else "")
+        )
+        lines += [
+            *SECTIONS[suite](result, command),
+            "",
+            f"_Measured {result['measured_at']} in {result['minutes']} min._",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes for CI")
+    parser.add_argument("--only", action="append", choices=SUITES, help="run this suite")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per median")
+    parser.add_argument("--out", type=Path, help="markdown file to write")
+    args = parser.parse_args(argv)
+    mode = "quick" if args.quick else "full"
+    out = args.out or (
+        Path("data/bench/benchmarks-quick.md") if args.quick else Path("docs/benchmarks.md")
+    )
+    raw = out.with_suffix(".json")
+    began = time.perf_counter()
+    recorded = json.loads(raw.read_text()) if raw.exists() and args.only else {"suites": {}}
+    results: dict = {"mode": mode, "machine": machine_facts(), "suites": recorded["suites"]}
+    for suite in args.only or SUITES:
+        module, suite_args = SIZES[mode][suite]
+        started = time.perf_counter()
+        print(f"{suite}: running ({module} {' '.join(suite_args)})", file=sys.stderr, flush=True)
+        results["suites"][suite] = run_suite(module, suite_args, args.repeat)
+        results["suites"][suite]["measured_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        results["suites"][suite]["minutes"] = round((time.perf_counter() - started) / 60, 1)
+        print(f"{suite}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    results["suites"] = {
+        name: results["suites"][name] for name in SUITES if name in results["suites"]
+    }
+    results["minutes"] = (time.perf_counter() - began) / 60
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(results) + "\n")
+    raw.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"wrote {out} and {raw}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

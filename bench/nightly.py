@@ -1,0 +1,55 @@
+"""The nightly run's cost as history grows: it must stay flat, and small next to a rebuild.
+
+    python -m bench.harness --only nightly        (sizes in bench/harness.py)
+
+For each history length D: simulate D days, load days 1..D-1 straight into staging and build
+their marts with a full rebuild (timed: the baseline), then run one new day `repeat` times on
+copies of that warehouse: the day's load through the ingest load path, the incremental
+transform (every account is touched: each gets a snapshot every day) and the publish, each in
+a fresh process with its own peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from pathlib import Path
+
+from bench.common import print_result
+from bench.transforms import nights, prepared_history
+
+
+def run(accounts: int, history_days: list[int], post_window: int, repeat: int) -> dict:
+    results: dict = {"accounts": accounts, "post_window": post_window, "histories": {}}
+    for days in history_days:
+        workdir = Path(tempfile.mkdtemp(prefix=f"inflow-nightly-bench-{days}-"))
+        try:
+            history = prepared_history(accounts, days, post_window, workdir)
+            night = nights(history, repeat)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        rows = history["setup"]["rows"]
+        results["histories"][days] = {
+            "follower_rows": rows["followers"],
+            "post_rows": rows["posts"],
+            "full_s": history["full"]["seconds"],
+            "full_peak_rss_mb": history["full"]["peak_rss_mb"],
+            "night": night,
+        }
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, default=20_000)
+    parser.add_argument("--history-days", default="30,90,180,365")
+    parser.add_argument("--post-window", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    days = [int(d) for d in args.history_days.split(",")]
+    print_result(run(args.accounts, days, args.post_window, args.repeat))
+
+
+if __name__ == "__main__":
+    main()
