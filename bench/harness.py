@@ -2,7 +2,7 @@
 
     python -m bench.harness                 # the recorded sizes -> docs/benchmarks.md (make bench)
     python -m bench.harness --quick         # small sizes, a few minutes -> data/bench/ (make bench-quick, CI)
-    python -m bench.harness --only nightly  # one suite (ingest, transforms, nightly, validation, overhead)
+    python -m bench.harness --only nightly  # one suite (ingest, transforms, nightly, validation, overhead, report)
 
 Benchmarks measure; tests assert behaviour: nothing here fails on a timing. Each suite runs in
 its own process (and its heavy phases in their own, for peak RSS), takes the median of
@@ -27,12 +27,13 @@ SIZES = {
     "full": {
         "ingest": (
             "bench.ingest",
-            ["--accounts", "15000", "--days", "60", "--naive-rows", "200000"],
+            ["--accounts", "15000", "--days", "60", "--naive-rows", "50000"],
         ),
         "transforms": ("bench.transforms", ["--accounts", "50000", "--days", "200"]),
         "nightly": ("bench.nightly", ["--accounts", "20000", "--history-days", "30,90,180,365"]),
         "validation": ("bench.validation", ["--accounts", "20000", "--days", "30"]),
         "overhead": ("bench.overhead", ["--accounts", "20", "--days", "3"]),
+        "report": ("bench.report", ["--accounts", "1000", "--days", "180"]),
     },
     "quick": {
         "ingest": ("bench.ingest", ["--accounts", "300", "--days", "10", "--naive-rows", "20000"]),
@@ -40,6 +41,7 @@ SIZES = {
         "nightly": ("bench.nightly", ["--accounts", "500", "--history-days", "15,30,60"]),
         "validation": ("bench.validation", ["--accounts", "300", "--days", "12"]),
         "overhead": ("bench.overhead", ["--accounts", "20", "--days", "3"]),
+        "report": ("bench.report", ["--accounts", "100", "--days", "30"]),
     },
 }
 SUITES = tuple(SIZES["full"])
@@ -173,12 +175,28 @@ def overhead_section(result: dict, command: str) -> list[str]:
     ]
 
 
+def report_section(result: dict, command: str) -> list[str]:
+    drawn = "not measured (no chromium)" if result["draw_s"] is None else _seconds(result["draw_s"])
+    return [
+        "## Report size and speed",
+        "",
+        f"`{command}`: {result['accounts']:,} creators × {result['days']} days through the nightly "
+        f"flow, then `inflow report` on the published file; medians of {result['runs']} runs. "
+        "Drawing: from opening the page in headless Chromium until every chart has drawn.",
+        "",
+        "| write the page | page size | draw every chart |",
+        "| --- | --- | --- |",
+        f"| {_seconds(result['write_s'])} | {result['megabytes']:.2f} MB | {drawn} |",
+    ]
+
+
 SECTIONS = {
     "ingest": ingest_section,
     "transforms": transforms_section,
     "nightly": nightly_section,
     "validation": validation_section,
     "overhead": overhead_section,
+    "report": report_section,
 }
 
 
