@@ -200,6 +200,20 @@ SECTIONS = {
 }
 
 
+NOT_YET_MEASURED = """## Not measured yet
+
+- **Transforms at 100M follower snapshots** and **the 365-day run of 1M accounts** (365M follower
+  snapshots plus posts). Neither fits in `make bench`'s hour: at the rates above, generating and
+  loading a year of a million accounts takes hours, and its first full rebuild about 2.5 hours
+  on 2 cores. What stands in the way, in order: the generator holds the simulation in memory
+  (it must stream day by day); the full rebuild reads the monthly marts' inputs for all months at
+  once (it must run month by month); publishing copies every mart each night, so its time grows
+  with the history (see the nightly table; an incremental publish is the fix). The nightly
+  transform itself reads only the windows it needs, so its cost per account should not grow
+  with history (the nightly table measures that up to 365 days at 20,000 accounts).
+"""
+
+
 def render(results: dict) -> str:
     machine = results["machine"]
     lines = [
@@ -226,6 +240,8 @@ def render(results: dict) -> str:
             f"_Measured {result['measured_at']} in {result['minutes']} min._",
             "",
         ]
+    if results["mode"] == "full":
+        lines.append(NOT_YET_MEASURED)
     return "\n".join(lines)
 
 
@@ -235,12 +251,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", action="append", choices=SUITES, help="run this suite")
     parser.add_argument("--repeat", type=int, default=3, help="runs per median")
     parser.add_argument("--out", type=Path, help="markdown file to write")
+    parser.add_argument(
+        "--render", action="store_true", help="only rewrite the markdown from the recorded JSON"
+    )
     args = parser.parse_args(argv)
     mode = "quick" if args.quick else "full"
     out = args.out or (
         Path("data/bench/benchmarks-quick.md") if args.quick else Path("docs/benchmarks.md")
     )
     raw = out.with_suffix(".json")
+    if args.render:
+        out.write_text(render(json.loads(raw.read_text())) + "\n")
+        return
     began = time.perf_counter()
     recorded = json.loads(raw.read_text()) if raw.exists() and args.only else {"suites": {}}
     results: dict = {"mode": mode, "machine": machine_facts(), "suites": recorded["suites"]}

@@ -207,19 +207,51 @@ def _rebuild_scope(
         for name, frame in collected.items():
             rows[name] = rows.get(name, 0) + frame.height
     first_day = scope["emit_from"].min()
-    # er_vs_tier_median compares accounts: every account of the affected weeks is updated.
+    # er_vs_tier_median compares accounts: every account of the affected weeks is updated,
+    # a block of weeks at a time (medians are per week) so that memory stays bounded.
     first_week = _monday(first_day)
-    weekly = with_tier_medians(wm.weekly_from(con, first_week)).collect()
-    wm.replace_weeks(con, first_week, weekly)
-    # Monthly aggregates span all accounts: the affected months are recomputed whole.
+    last_week = wm.last_week_from(con, first_week)
+    wm.delete_weeks_after(con, last_week or first_week, inclusive=last_week is None)
+    rows["fct_engagement_weekly"] = 0
+    for block_start, block_end in _blocks(first_week, last_week, WEEKS_PER_BLOCK * 7):
+        weekly = with_tier_medians(wm.weekly_between(con, block_start, block_end)).collect()
+        wm.replace_weeks(con, block_start, block_end, weekly)
+        rows["fct_engagement_weekly"] += weekly.height
+    # Monthly aggregates span all accounts: the affected months are recomputed whole, one
+    # month at a time (each reads its own days, plus the as-of tolerance before it).
     first_month = first_day.replace(day=1)
-    daily, posts = wm.period_inputs(con, first_month, AS_OF_TOLERANCE_DAYS)
-    periods = build_period_marts(daily, posts, first_month)
-    period_rows = dict(zip(periods, pl.collect_all(list(periods.values())), strict=True))
-    wm.replace_months(con, first_month, period_rows)
-    rows |= {name: frame.height for name, frame in period_rows.items()}
-    rows["fct_engagement_weekly"] = weekly.height
+    last_month = wm.last_month_from(con, first_month)
+    wm.delete_months_after(con, last_month or first_month, inclusive=last_month is None)
+    for month_start, month_end in _months(first_month, last_month):
+        daily, posts = wm.period_inputs(con, month_start, month_end, AS_OF_TOLERANCE_DAYS)
+        periods = build_period_marts(daily, posts, month_start)
+        period_rows = dict(zip(periods, pl.collect_all(list(periods.values())), strict=True))
+        wm.replace_months(con, month_start, month_end, period_rows)
+        for name, frame in period_rows.items():
+            rows[name] = rows.get(name, 0) + frame.height
     return rows
+
+
+# Weeks whose tier medians are recomputed together (bounds the memory of a full rebuild).
+WEEKS_PER_BLOCK = 8
+
+
+def _blocks(first: date, last: date | None, days: int) -> Iterator[tuple[date, date]]:
+    """[start, end) ranges of `days` days covering first..last (none when last is None)."""
+    start = first
+    while last is not None and start <= last:
+        end = date.fromordinal(start.toordinal() + days)
+        yield start, end
+        start = end
+
+
+def _months(first: date, last: date | None) -> Iterator[tuple[date, date]]:
+    """[month start, next month start) for each month from first to last."""
+    start = first
+    while last is not None and start <= last:
+        end = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        yield start, end
+        start = end
 
 
 def rebuild_marts(

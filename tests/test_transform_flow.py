@@ -90,21 +90,22 @@ def test_transitions_shares_add_to_one(built):
 
 def test_late_files_then_incremental_equals_full_refresh(built, tmp_path, monkeypatch):
     landing, _ = built
-    # Small account partitions: the rebuild runs in several independent parts.
-    monkeypatch.setattr("flows.transform.PARTITION_ACCOUNTS", 37)
+    # Small account partitions and one week per median block: the rebuild runs in parts.
+    monkeypatch.setattr("flows.transform.WEEKS_PER_BLOCK", 1)
     staged = tmp_path / "landing"
     shutil.copytree(landing, staged, ignore=shutil.ignore_patterns("late"))
     warehouse = tmp_path / "w.duckdb"
     ingest(landing=staged, warehouse=warehouse)
-    first = transform(warehouse=warehouse)
+    first = transform(warehouse=warehouse, partition_accounts=37)
     assert first.mode == "incremental" and first.accounts > 0
     shutil.copytree(landing / "late", staged / "late")
     ingest(landing=staged, warehouse=warehouse)
-    late = transform(warehouse=warehouse)
+    late = transform(warehouse=warehouse, partition_accounts=37)
     # Only the late platform's accounts are rebuilt, from the late day on.
     assert 0 < late.accounts < first.accounts
     incremental = {m.name: content(warehouse, f"marts.{m.name}") for m in MARTS}
     assert transform(warehouse=warehouse).accounts == 0  # nothing new: nothing rebuilt
+    monkeypatch.setattr("flows.transform.WEEKS_PER_BLOCK", 1000)
     transform(warehouse=warehouse, full_refresh=True)
     for mart in MARTS:
         # Equal up to floating-point summation order (means over differently ordered rows).
@@ -150,3 +151,31 @@ def test_cli_transform_and_backfill(built, tmp_path):
     )
     full = runner.invoke(app, ["transform", "--full-refresh", "--warehouse", str(copy)])
     assert full.exit_code == 0 and "transform (full)" in full.output
+
+
+def test_monthly_marts_built_month_by_month_equal_one_pass_over_all_months(built):
+    """The rebuild computes the monthly marts a month at a time to bound memory."""
+    from transforms.pipeline import build_period_marts
+
+    _, warehouse = built
+    daily = read_table(
+        warehouse,
+        "select platform, account_id, date, followers, tier, growth_rate_30d from marts.fct_account_daily",
+    )
+    posts = read_table(
+        warehouse,
+        "select platform, account_id, published_date, er_followers from marts.fct_post_metrics",
+    )
+    first_month = daily["date"].min().replace(day=1)
+    one_pass = build_period_marts(daily.lazy(), posts.lazy(), first_month)
+    for name, expected in one_pass.items():
+        stored = read_table(warehouse, f"select * from marts.{name}")
+        assert stored["month"].n_unique() >= 2, "the fixture must span several months"
+        assert_frame_equal(
+            stored,
+            expected.collect().select(stored.columns),
+            check_row_order=False,
+            check_dtypes=False,
+            check_exact=False,
+            rel_tol=1e-9,
+        )

@@ -151,32 +151,81 @@ def weekly_from(con: duckdb.DuckDBPyConnection, first_week: date) -> pl.LazyFram
     )
 
 
-def replace_weeks(con: duckdb.DuckDBPyConnection, first_week: date, rows: pl.DataFrame) -> None:
-    con.execute("delete from marts.fct_engagement_weekly where week_start >= $1", [first_week])
+def last_week_from(con: duckdb.DuckDBPyConnection, first_week: date) -> date | None:
+    ((last,),) = con.execute(
+        "select max(week_start) from marts.fct_engagement_weekly where week_start >= $1",
+        [first_week],
+    ).fetchall()
+    return last
+
+
+def delete_weeks_after(con: duckdb.DuckDBPyConnection, week: date, *, inclusive: bool) -> None:
+    """Weeks beyond the ones being rebuilt (none, or all from `week` when nothing is left)."""
+    operator = ">=" if inclusive else ">"
+    con.execute(f"delete from marts.fct_engagement_weekly where week_start {operator} $1", [week])
+
+
+def weekly_between(con: duckdb.DuckDBPyConnection, start: date, end: date) -> pl.LazyFrame:
+    return frame(
+        con,
+        "select * from marts.fct_engagement_weekly where week_start >= $1 and week_start < $2",
+        [start, end],
+    )
+
+
+def replace_weeks(
+    con: duckdb.DuckDBPyConnection, start: date, end: date, rows: pl.DataFrame
+) -> None:
+    con.execute(
+        "delete from marts.fct_engagement_weekly where week_start >= $1 and week_start < $2",
+        [start, end],
+    )
     _insert(con, "fct_engagement_weekly", rows)
 
 
+def last_month_from(con: duckdb.DuckDBPyConnection, first_month: date) -> date | None:
+    """The last month with a follower day or a post from `first_month` on."""
+    ((last,),) = con.execute(
+        "select date_trunc('month', greatest("
+        "(select max(date) from marts.fct_account_daily where date >= $1), "
+        "(select max(published_date) from marts.fct_post_metrics where published_date >= $1)"
+        "))::date",
+        [first_month],
+    ).fetchall()
+    return last
+
+
+def delete_months_after(con: duckdb.DuckDBPyConnection, month: date, *, inclusive: bool) -> None:
+    operator = ">=" if inclusive else ">"
+    for mart in PERIOD_MARTS:
+        con.execute(f"delete from marts.{mart} where month {operator} $1", [month])
+
+
 def period_inputs(
-    con: duckdb.DuckDBPyConnection, first_month: date, as_of_days: int
+    con: duckdb.DuckDBPyConnection, start: date, end: date, as_of_days: int
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Daily rows (from a little before the month, for as-of lookups) and posts of the months."""
+    """Daily rows of [start, end) and a little before (for as-of lookups), and their posts."""
     daily = frame(
         con,
         "select platform, account_id, date, followers, tier, growth_rate_30d from marts.fct_account_daily "
-        "where date >= $1::date - to_days($2::integer)",
-        [first_month, as_of_days],
+        "where date >= $1::date - to_days($2::integer) and date < $3",
+        [start, as_of_days, end],
     )
     posts = frame(
         con,
-        "select platform, account_id, published_date, er_followers from marts.fct_post_metrics where published_date >= $1",
-        [first_month],
+        "select platform, account_id, published_date, er_followers from marts.fct_post_metrics "
+        "where published_date >= $1 and published_date < $2",
+        [start, end],
     )
     return daily, posts
 
 
+PERIOD_MARTS = ("agg_tier_transitions_monthly", "agg_tier_benchmarks")
+
+
 def replace_months(
-    con: duckdb.DuckDBPyConnection, first_month: date, outputs: dict[str, pl.DataFrame]
+    con: duckdb.DuckDBPyConnection, start: date, end: date, outputs: dict[str, pl.DataFrame]
 ) -> None:
     for mart, rows in outputs.items():
-        con.execute(f"delete from marts.{mart} where month >= $1", [first_month])
+        con.execute(f"delete from marts.{mart} where month >= $1 and month < $2", [start, end])
         _insert(con, mart, rows)
