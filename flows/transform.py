@@ -165,6 +165,7 @@ def rebuild(
             )
             first_day = scope["emit_from"].min()
             summary.first_day = None if first_day == wm.FAR_PAST else first_day
+            wm.record_changes(con, run_id, None if mode == "incremental" else "all", scope)
         now = datetime.now(UTC)
         for ingest_run in pending:
             con.execute(
@@ -209,9 +210,8 @@ def _rebuild_scope(
     first_day = scope["emit_from"].min()
     # er_vs_tier_median compares accounts: every account of the affected weeks is updated,
     # a block of weeks at a time (medians are per week) so that memory stays bounded.
-    first_week = _monday(first_day)
-    last_week = wm.last_week_from(con, first_week)
-    wm.delete_weeks_after(con, last_week or first_week, inclusive=last_week is None)
+    first_week, last_week = wm.weeks_from(con, _monday(first_day))
+    wm.delete_weeks_after(con, last_week or _monday(first_day), inclusive=last_week is None)
     rows["fct_engagement_weekly"] = 0
     for block_start, block_end in _blocks(first_week, last_week, WEEKS_PER_BLOCK * 7):
         weekly = with_tier_medians(wm.weekly_between(con, block_start, block_end)).collect()
@@ -219,9 +219,10 @@ def _rebuild_scope(
         rows["fct_engagement_weekly"] += weekly.height
     # Monthly aggregates span all accounts: the affected months are recomputed whole, one
     # month at a time (each reads its own days, plus the as-of tolerance before it).
-    first_month = first_day.replace(day=1)
-    last_month = wm.last_month_from(con, first_month)
-    wm.delete_months_after(con, last_month or first_month, inclusive=last_month is None)
+    first_month, last_month = wm.months_from(con, first_day.replace(day=1))
+    wm.delete_months_after(
+        con, last_month or first_day.replace(day=1), inclusive=last_month is None
+    )
     for month_start, month_end in _months(first_month, last_month):
         daily, posts = wm.period_inputs(con, month_start, month_end, AS_OF_TOLERANCE_DAYS)
         periods = build_period_marts(daily, posts, month_start)

@@ -207,3 +207,77 @@ def test_status_during_a_run_falls_back_to_the_published_state(built, tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def _state_built(path: Path) -> str:
+    return read_table(path, "select built from meta.state_info")["built"].item()
+
+
+def _assert_published_equals_working(published: Path, working: Path) -> None:
+    from polars.testing import assert_frame_equal
+
+    from schemas.marts import MARTS
+    from tests.test_ingest import content
+
+    for mart in MARTS:
+        assert_frame_equal(
+            content(published, f"marts.{mart.name}"), content(working, f"marts.{mart.name}")
+        ), mart.name
+
+
+def test_incremental_publish_night_after_night_equals_the_working_marts(
+    tmp_path_factory, prefect_api
+):
+    from flows.generator import simulate as sim
+    from flows.generator.landing import generate_landing
+    from flows.ingest import ingest
+    from flows.transform import transform
+
+    generated = tmp_path_factory.mktemp("generated")
+    generate_landing(
+        generated, accounts=50, days=12, seed=9, start=START, platforms=sim.PLATFORMS_ALL
+    )
+    root = tmp_path_factory.mktemp("nights")
+    landing, working, published_dir = root / "landing", root / "w.duckdb", root / "published"
+    landing.mkdir()
+    readers_path = published_dir / pub.PUBLISHED_NAME
+    late_day = (START + timedelta(days=4)).isoformat()  # tiktok's day 5 arrives on night 9
+
+    def land(night: int) -> None:
+        day = (START + timedelta(days=night - 1)).isoformat()
+        for folder in generated.glob(f"*/{day}"):
+            if not (folder.parent.name == "tiktok" and day == late_day):
+                shutil.copytree(folder, landing / folder.parent.name / day)
+        if night == 9:
+            shutil.copytree(generated / "tiktok" / late_day, landing / "tiktok" / late_day)
+
+    for night in range(1, 13):
+        land(night)
+        ingest(landing=landing, warehouse=working)
+        transform(warehouse=working)
+        pub.publish(working, published_dir, keep=3)
+        assert _state_built(readers_path) == ("full" if night == 1 else "incremental")
+        _assert_published_equals_working(readers_path, working)
+
+    # The change log is pruned behind the kept states: it does not grow with the nights.
+    assert read_table(working, "select count(*) as n from meta.mart_changes")["n"].item() <= 4
+
+    # After a rollback the next publish starts from the older state and still catches up.
+    pub.rollback(published_dir)
+    pub.publish(working, published_dir, keep=3)
+    assert _state_built(readers_path) == "incremental"
+    _assert_published_equals_working(readers_path, working)
+
+    # A full refresh changes everything: the next state is a full copy.
+    transform(warehouse=working, full_refresh=True)
+    pub.publish(working, published_dir, keep=3)
+    assert _state_built(readers_path) == "full"
+    _assert_published_equals_working(readers_path, working)
+
+    # Marts edited outside a transform run: the size check falls back to a full copy.
+    con = connect(working)
+    con.execute("delete from marts.fct_account_daily where platform = 'youtube'")
+    con.close()
+    pub.publish(working, published_dir, keep=3)
+    assert _state_built(readers_path) == "full"
+    _assert_published_equals_working(readers_path, working)

@@ -151,12 +151,36 @@ def weekly_from(con: duckdb.DuckDBPyConnection, first_week: date) -> pl.LazyFram
     )
 
 
-def last_week_from(con: duckdb.DuckDBPyConnection, first_week: date) -> date | None:
-    ((last,),) = con.execute(
-        "select max(week_start) from marts.fct_engagement_weekly where week_start >= $1",
-        [first_week],
+def record_changes(
+    con: duckdb.DuckDBPyConnection, run_id: str, everything: str | None, scope: pl.DataFrame
+) -> None:
+    """Log what this rebuild changed (inside its transaction), for an incremental publish."""
+    ((sequence,),) = con.execute(
+        "select coalesce(max(sequence), 0) + 1 from meta.mart_changes"
     ).fetchall()
-    return last
+    first_day = scope["emit_from"].min()
+    con.execute(
+        "insert into meta.mart_changes values ($1, $2, $3, $4, now())",
+        [sequence, run_id, everything or "accounts", None if first_day == FAR_PAST else first_day],
+    )
+    if everything is None:
+        con.register("changed", scope.select("platform", "account_id", "emit_from").to_arrow())
+        con.execute(
+            "insert into meta.mart_changed_accounts "
+            "select $1, platform, account_id, emit_from from changed",
+            [sequence],
+        )
+        con.unregister("changed")
+
+
+def weeks_from(con: duckdb.DuckDBPyConnection, week: date) -> tuple[date | None, date | None]:
+    """The first and last weeks with weekly rows from `week` on (a full rebuild starts at 1900)."""
+    ((first, last),) = con.execute(
+        "select min(week_start), max(week_start) from marts.fct_engagement_weekly "
+        "where week_start >= $1",
+        [week],
+    ).fetchall()
+    return first, last
 
 
 def delete_weeks_after(con: duckdb.DuckDBPyConnection, week: date, *, inclusive: bool) -> None:
@@ -183,16 +207,17 @@ def replace_weeks(
     _insert(con, "fct_engagement_weekly", rows)
 
 
-def last_month_from(con: duckdb.DuckDBPyConnection, first_month: date) -> date | None:
-    """The last month with a follower day or a post from `first_month` on."""
-    ((last,),) = con.execute(
-        "select date_trunc('month', greatest("
-        "(select max(date) from marts.fct_account_daily where date >= $1), "
-        "(select max(published_date) from marts.fct_post_metrics where published_date >= $1)"
-        "))::date",
-        [first_month],
+def months_from(con: duckdb.DuckDBPyConnection, month: date) -> tuple[date | None, date | None]:
+    """The first and last months with a follower day or a post from `month` on."""
+    ((first, last),) = con.execute(
+        "with days as ("
+        "select min(date) as first, max(date) as last from marts.fct_account_daily where date >= $1 "
+        "union all select min(published_date), max(published_date) from marts.fct_post_metrics "
+        "where published_date >= $1) "
+        "select date_trunc('month', min(first))::date, date_trunc('month', max(last))::date from days",
+        [month],
     ).fetchall()
-    return last
+    return first, last
 
 
 def delete_months_after(con: duckdb.DuckDBPyConnection, month: date, *, inclusive: bool) -> None:

@@ -7,11 +7,20 @@ and quality records `inflow status` reads), checkpoints and closes it, then poin
 published path at it with a hard link and `os.replace`: a reader sees the old state or the
 new one, never a mix, and readers holding the old file keep reading it. The last few states
 stay on disk so that `rollback` can point the published path back at the previous one.
+
+A state records the last mart change it includes (`meta.state_info`). When the working
+warehouse's change log (`meta.mart_changes`, written by each transform run) covers everything
+since then with account-scoped changes, the new state is a copy of the current one with just
+those changes applied: the changed accounts' rows from their rebuilt day on, and the weeks and
+months from the earliest changed day. A full refresh or backfill, a first publish or a missing
+log falls back to copying every mart. Either way the result equals the working marts (a test
+checks it night after night).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,12 +28,16 @@ import duckdb
 
 from schemas.marts import MARTS
 from warehouse.connect import connect
-from warehouse.marts import apply_mart_ddl
+from warehouse.marts import ACCOUNT_MART_DATES, PERIOD_MARTS, apply_mart_ddl
 
 PUBLISHED_NAME = "inflow.duckdb"
 STATES = "states"
 # Tables readers get besides the marts (status, freshness and quality for dashboards).
 READER_META = ("meta.runs", "meta.quality_results")
+
+
+class StateDiverged(Exception):
+    """An incremental state did not come out equal in size to the working marts."""
 
 
 class PublishRefused(Exception):
@@ -42,22 +55,95 @@ def critical_failures(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
 
 def publish(working: Path, published_dir: Path, keep: int = 3) -> Path:
     """Publish the working warehouse's marts; refuses while the latest validation failed critically."""
+    current = current_state(published_dir)
     con = connect(working)
     try:
         failures = critical_failures(con)
         if failures:
             named = ", ".join(f"{suite}.{check}" for suite, check in failures)
             raise PublishRefused(f"critical quality failures block publishing: {named}")
+        base = _incremental_base(con, current)
+        _prune_change_log(con, published_states(published_dir))
         con.execute("checkpoint")
     finally:
         con.close()
     states = published_dir / STATES
     states.mkdir(parents=True, exist_ok=True)
     state = states / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}.duckdb"
-    build_state(working, state)
+    if base is not None:
+        try:
+            build_state_from(current, base, working, state)
+        except StateDiverged:
+            base = None  # e.g. marts edited by hand: copy everything instead
+    if base is None:
+        build_state(working, state)
     _point_published_at(state, published_dir)
     _prune(states, keep)
     return state
+
+
+def state_watermark(state: Path) -> tuple[int, str | None] | None:
+    """(sequence, transform run) of the last mart change a published state includes.
+
+    None when the state does not say (a state published before change logs existed).
+    """
+    con = connect(state, read_only=True)
+    try:
+        found = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'meta' "
+            "and table_name = 'state_info'"
+        ).fetchall()[0][0]
+        if not found:
+            return None
+        return con.execute("select watermark, watermark_run_id from meta.state_info").fetchall()[0]
+    finally:
+        con.close()
+
+
+def _incremental_base(con: duckdb.DuckDBPyConnection, current: Path | None) -> int | None:
+    """The current state's watermark when the change log can bring it up to date, else None."""
+    if current is None:
+        return None
+    recorded = state_watermark(current)
+    if recorded is None:
+        return None
+    watermark, run_id = recorded
+    # The log must be this warehouse's: the change the state ends with is still in it.
+    if (
+        watermark
+        and con.execute(
+            "select count(*) from meta.mart_changes where sequence = $1 and transform_run_id = $2",
+            [watermark, run_id],
+        ).fetchall()[0][0]
+        != 1
+    ):
+        return None
+    ((oldest_logged, everything),) = con.execute(
+        "select min(sequence), count(*) filter (where scope = 'all' and sequence > $1) "
+        "from meta.mart_changes",
+        [watermark],
+    ).fetchall()
+    # The log must still hold every change after the watermark (it is pruned behind the states).
+    complete = oldest_logged is None or oldest_logged <= watermark + 1
+    return watermark if complete and not everything else None
+
+
+def _prune_change_log(con: duckdb.DuckDBPyConnection, states: list[Path]) -> None:
+    # Keep what any kept state (a rollback target) still needs to be brought up to date.
+    recorded = [state_watermark(s) for s in states]
+    if not recorded or None in recorded:
+        return
+    oldest = min(sequence for sequence, _ in recorded)
+    con.execute("delete from meta.mart_changed_accounts where sequence <= $1", [oldest])
+    con.execute("delete from meta.mart_changes where sequence < $1", [oldest])
+
+
+def _latest_change(con: duckdb.DuckDBPyConnection, database: str) -> tuple[int, str | None]:
+    latest = con.execute(
+        f"select sequence, transform_run_id from {database}.meta.mart_changes "
+        "order by sequence desc limit 1"
+    ).fetchall()
+    return latest[0] if latest else (0, None)
 
 
 def build_state(working: Path, state: Path) -> None:
@@ -75,12 +161,135 @@ def build_state(working: Path, state: Path) -> None:
         for table in READER_META:
             con.execute(f"create table {table} as select * from working.{table}")
             _copy_comments(con, table)
+        _write_state_info(con, _latest_change(con, "working"), "full")
         con.execute("commit")
         con.execute("detach working")
         con.execute("checkpoint")
     finally:
         con.close()
     os.replace(building, state)
+
+
+def build_state_from(current: Path, watermark: int, working: Path, state: Path) -> None:
+    """A copy of the current state with the mart changes logged after `watermark` applied."""
+    building = state.with_suffix(".building")
+    building.unlink(missing_ok=True)
+    shutil.copyfile(current, building)
+    con = connect(building)
+    try:
+        con.execute(f"attach '{working.resolve().as_posix()}' as working (read_only)")
+        con.execute("begin transaction")
+        ((first_day,),) = con.execute(
+            "select min(first_day) from working.meta.mart_changes where sequence > $1",
+            [watermark],
+        ).fetchall()
+        con.execute(
+            "create temp table scope as select platform, account_id, min(emit_from) as emit_from "
+            "from working.meta.mart_changed_accounts where sequence > $1 group by all",
+            [watermark],
+        )
+        if first_day is not None:
+            _apply_account_changes(con, first_day)
+            _apply_period_changes(con, first_day)
+        for table in READER_META:
+            con.execute(f"delete from {table}")
+            con.execute(f"insert into {table} select * from working.{table}")
+        _write_state_info(con, _latest_change(con, "working"), "incremental")
+        # A cheap check that the copy plus the logged changes is the working marts: row counts
+        # of every mart (a change made outside a transform run would not be in the log).
+        for mart in MARTS:
+            ((new, old),) = con.execute(
+                f"select (select count(*) from marts.{mart.name}), "
+                f"(select count(*) from working.marts.{mart.name})"
+            ).fetchall()
+            if new != old:
+                raise StateDiverged(f"marts.{mart.name}: {new} rows, working has {old}")
+        con.execute("commit")
+        con.execute("detach working")
+        con.execute("checkpoint")
+    except BaseException:
+        con.close()
+        building.unlink(missing_ok=True)
+        raise
+    con.close()
+    os.replace(building, state)
+
+
+def _apply_account_changes(con: duckdb.DuckDBPyConnection, first_day) -> None:
+    # The same rows the rebuilds replaced: each changed account's from its earliest rebuilt day.
+    # `first_day` bounds the scans so DuckDB skips the older row groups.
+    # (Weekly rows are replaced whole from the earliest changed week: _apply_period_changes.)
+    for mart, column in ACCOUNT_MART_DATES.items():
+        if mart == "fct_engagement_weekly":
+            continue
+        changed = (
+            f"m.platform = s.platform and m.account_id = s.account_id "
+            f"and m.{column} >= s.emit_from and m.{column} >= $1::date"
+        )
+        con.execute(f"delete from marts.{mart} as m using scope as s where {changed}", [first_day])
+        con.execute(
+            f"insert into marts.{mart} select m.* from working.marts.{mart} as m "
+            f"join scope as s on {changed}",
+            [first_day],
+        )
+    spells = (
+        "m.platform = s.platform and m.account_id = s.account_id "
+        "and (m.valid_to is null or m.valid_to >= s.emit_from)"
+    )
+    con.execute(f"delete from marts.fct_tier_history as m using scope as s where {spells}")
+    con.execute(
+        f"insert into marts.fct_tier_history select m.* from working.marts.fct_tier_history as m "
+        f"join scope as s on {spells}"
+    )
+    accounts = "m.platform = s.platform and m.account_id = s.account_id"
+    con.execute(f"delete from marts.dim_account as m using scope as s where {accounts}")
+    con.execute(
+        f"insert into marts.dim_account select m.* from working.marts.dim_account as m "
+        f"semi join scope as s on {accounts}"
+    )
+
+
+def _apply_period_changes(con: duckdb.DuckDBPyConnection, first_day) -> None:
+    # Tier medians of every account of the changed weeks; every month from the changed one.
+    weeks = "week_start >= date_trunc('week', $1::date)"
+    con.execute(f"delete from marts.fct_engagement_weekly where {weeks}", [first_day])
+    con.execute(
+        f"insert into marts.fct_engagement_weekly "
+        f"select * from working.marts.fct_engagement_weekly where {weeks}",
+        [first_day],
+    )
+    for mart in PERIOD_MARTS:
+        months = "month >= date_trunc('month', $1::date)"
+        con.execute(f"delete from marts.{mart} where {months}", [first_day])
+        con.execute(
+            f"insert into marts.{mart} select * from working.marts.{mart} where {months}",
+            [first_day],
+        )
+
+
+STATE_INFO_COLUMNS = {
+    "watermark": "Sequence of the last transform run whose changes this state includes.",
+    "watermark_run_id": "That transform run.",
+    "built": "full (every mart copied) or incremental (the previous state plus the changes).",
+    "published_at": "When this state was built (UTC).",
+}
+
+
+def _write_state_info(
+    con: duckdb.DuckDBPyConnection, watermark: tuple[int, str | None], built: str
+) -> None:
+    con.execute(
+        "create table if not exists meta.state_info "
+        "(watermark bigint, watermark_run_id varchar, built varchar, published_at timestamptz)"
+    )
+    con.execute("delete from meta.state_info")
+    con.execute("insert into meta.state_info values ($1, $2, $3, now())", [*watermark, built])
+    con.execute(
+        "comment on table meta.state_info is 'How this published state was built (full copy or "
+        "incremental) and the last mart change it includes.'"
+    )
+    for column, text in STATE_INFO_COLUMNS.items():
+        con.execute(f"comment on column meta.state_info.{column} is {_literal(text)}")
 
 
 def _copy_comments(con: duckdb.DuckDBPyConnection, table: str) -> None:

@@ -12,6 +12,7 @@ DDL_FILES: tuple[str, ...] = (
     "020_staging.sql",
     "030_quarantine.sql",
     "040_transform_meta.sql",
+    "050_mart_changes.sql",
 )
 
 
