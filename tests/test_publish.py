@@ -220,9 +220,12 @@ def _assert_published_equals_working(published: Path, working: Path) -> None:
     from tests.test_ingest import content
 
     for mart in MARTS:
-        assert_frame_equal(
-            content(published, f"marts.{mart.name}"), content(working, f"marts.{mart.name}")
-        ), mart.name
+        (
+            assert_frame_equal(
+                content(published, f"marts.{mart.name}"), content(working, f"marts.{mart.name}")
+            ),
+            mart.name,
+        )
 
 
 def test_incremental_publish_night_after_night_equals_the_working_marts(
