@@ -75,6 +75,10 @@ def generate(
     faults: Annotated[
         bool, typer.Option("--faults", help="also write the bad inputs real folders get")
     ] = False,
+    stream: Annotated[
+        bool,
+        typer.Option("--stream", help="simulate a week at a time: any size, bounded memory"),
+    ] = False,
 ) -> None:
     """Write realistic export files in every supported format (deterministic from --seed)."""
     from flows.generator.landing import generate_landing
@@ -95,6 +99,7 @@ def generate(
                 start=first_day,
                 platforms=chosen,
                 faults=faults,
+                stream=stream,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
         except ValueError as error:
