@@ -32,12 +32,20 @@ EXIT_USAGE = 2
 def load_settings(**overrides: object) -> Settings:
     """Settings with flag overrides; a bad value exits 2 with the field named."""
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as error:
         for problem in error.errors():
             field = ".".join(str(p) for p in problem["loc"])
             console.print(f"[red]configuration error[/red]: {field}: {problem['msg']}")
         raise typer.Exit(EXIT_USAGE) from None
+    from warehouse.connect import configure
+
+    configure(
+        memory_limit=settings.duckdb_memory_limit,
+        threads=settings.duckdb_threads,
+        temp_directory=settings.duckdb_temp_directory,
+    )
+    return settings
 
 
 def _stdout_console() -> Console:
