@@ -32,12 +32,20 @@ EXIT_USAGE = 2
 def load_settings(**overrides: object) -> Settings:
     """Settings with flag overrides; a bad value exits 2 with the field named."""
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as error:
         for problem in error.errors():
             field = ".".join(str(p) for p in problem["loc"])
             console.print(f"[red]configuration error[/red]: {field}: {problem['msg']}")
         raise typer.Exit(EXIT_USAGE) from None
+    from warehouse.connect import configure
+
+    configure(
+        memory_limit=settings.duckdb_memory_limit,
+        threads=settings.duckdb_threads,
+        temp_directory=settings.duckdb_temp_directory,
+    )
+    return settings
 
 
 def _stdout_console() -> Console:
@@ -75,6 +83,10 @@ def generate(
     faults: Annotated[
         bool, typer.Option("--faults", help="also write the bad inputs real folders get")
     ] = False,
+    stream: Annotated[
+        bool,
+        typer.Option("--stream", help="simulate a week at a time: any size, bounded memory"),
+    ] = False,
 ) -> None:
     """Write realistic export files in every supported format (deterministic from --seed)."""
     from flows.generator.landing import generate_landing
@@ -95,6 +107,7 @@ def generate(
                 start=first_day,
                 platforms=chosen,
                 faults=faults,
+                stream=stream,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
         except ValueError as error:

@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     dask_workers: int = Field(
         2, ge=1, le=1024, description="local Dask workers, and partitions in flight"
     )
+    duckdb_memory_limit: str | None = Field(
+        None, description="DuckDB memory limit, e.g. '4GB' (default: DuckDB's, 80% of RAM)"
+    )
+    duckdb_threads: int | None = Field(None, ge=1, description="DuckDB threads (default: cores)")
+    duckdb_temp_directory: Path | None = Field(
+        None, description="where DuckDB spills beyond its memory limit (default: next to the file)"
+    )
     partition_accounts: int = Field(
         5_000, ge=1, description="accounts per transform partition (memory per partition)"
     )

@@ -10,5 +10,5 @@ DOCS = Path(__file__).parents[1] / "docs"
 
 def test_docs_benchmarks_is_rendered_from_the_recorded_results():
     results = json.loads((DOCS / "benchmarks.json").read_text())
-    assert set(results["suites"]) == set(SUITES)
+    assert set(SUITES) <= set(results["suites"])
     assert (DOCS / "benchmarks.md").read_text() == render(results) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -9,6 +10,24 @@ import duckdb
 # Files must open in the DuckDB 1.x CLI that users have (PyPI duckdb-cli 1.5): DuckDB 2.0
 # otherwise writes a storage format 1.x cannot read.
 STORAGE_COMPATIBILITY = "v1.4.0"
+
+# DuckDB's own limits for the pipeline's connections: by default it may take 80% of RAM and
+# every core. Settings (`duckdb_memory_limit`, `duckdb_threads`, `duckdb_temp_directory`) or
+# the INFLOW_DUCKDB_* variables cap them, e.g. to keep a nightly run under a memory budget
+# next to the Polars partitions; beyond the limit DuckDB spills to the temp directory.
+LIMITS: dict[str, str | None] = {
+    "memory_limit": os.environ.get("INFLOW_DUCKDB_MEMORY_LIMIT"),
+    "threads": os.environ.get("INFLOW_DUCKDB_THREADS"),
+    "temp_directory": os.environ.get("INFLOW_DUCKDB_TEMP_DIRECTORY"),
+}
+
+
+def configure(**limits: str | int | None) -> None:
+    """Set the DuckDB limits every later connection of this process gets (None: DuckDB's)."""
+    unknown = set(limits) - set(LIMITS)
+    if unknown:
+        raise ValueError(f"unknown DuckDB limits: {sorted(unknown)}")
+    LIMITS.update({k: None if v is None else str(v) for k, v in limits.items()})
 
 
 def connect(
@@ -20,6 +39,7 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """A connection in UTC; writers create the file in the 1.x-compatible storage format."""
     config: dict[str, str | bool | int] = {"preserve_insertion_order": False}
+    config |= {name: value for name, value in LIMITS.items() if value}
     if memory_limit:
         config["memory_limit"] = memory_limit
     if threads:

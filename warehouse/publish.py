@@ -29,6 +29,7 @@ import duckdb
 from schemas.marts import MARTS
 from warehouse.connect import connect
 from warehouse.marts import ACCOUNT_MART_DATES, PERIOD_MARTS, apply_mart_ddl
+from warehouse.schema import apply_ddl
 
 PUBLISHED_NAME = "inflow.duckdb"
 STATES = "states"
@@ -58,6 +59,7 @@ def publish(working: Path, published_dir: Path, keep: int = 3) -> Path:
     current = current_state(published_dir)
     con = connect(working)
     try:
+        apply_ddl(con)  # a warehouse from an older version gets the change log tables
         failures = critical_failures(con)
         if failures:
             named = ", ".join(f"{suite}.{check}" for suite, check in failures)

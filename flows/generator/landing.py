@@ -22,7 +22,14 @@ import numpy as np
 import polars as pl
 
 from flows.generator import exports
-from flows.generator.simulate import ER_BY_TIER, World, capture_instant, simulate, tier_index
+from flows.generator.simulate import (
+    ER_BY_TIER,
+    World,
+    capture_instant,
+    simulate,
+    simulate_chunks,
+    tier_index,
+)
 
 MANIFEST_DIR = "_generator"
 
@@ -140,40 +147,54 @@ def generate_landing(
     post_window_days: int = 14,
     progress: Callable[[int, int], None] | None = None,
     rotation: tuple[tuple[str, str, bool], ...] = FORMAT_ROTATION,
+    stream: bool = False,
 ) -> GenerationSummary:
-    """Simulate and write a landing folder; returns what was written."""
+    """Simulate and write a landing folder; returns what was written.
+
+    `stream`: simulate a week at a time (`simulate_chunks`), so memory follows a week and
+    any period fits; the faults need the whole simulation at once, so not with `faults`.
+    """
+    if stream and faults:
+        raise ValueError(
+            "faults are planted from the whole simulation: generate them without stream"
+        )
     began = time.perf_counter()
-    world = simulate(
-        accounts,
-        days,
-        seed=seed,
-        start=start,
-        platforms=platforms,
-        post_window_days=post_window_days,
+    options = {"seed": seed, "start": start, "platforms": platforms}
+    worlds = (
+        simulate_chunks(accounts, days, post_window_days=post_window_days, **options)
+        if stream
+        else [simulate(accounts, days, post_window_days=post_window_days, **options)]
     )
     writer = _Writer(out)
-    plan = _FaultPlan(world, platforms) if faults else None
-    followers_by_day = _followers_with_attributes(world).partition_by(
-        ["platform", "day_index"], as_dict=True
-    )
-    posts_by_day = _posts_with_handles(world).partition_by(
-        ["platform", "snapshot_day_index"], as_dict=True
-    )
-    empty_posts = _posts_with_handles(world).clear()
-    steps = [(p, d) for d in range(days) for p in platforms]
-    for number, (platform, day_index) in enumerate(steps, start=1):
-        day = start + timedelta(days=day_index)
-        followers = followers_by_day.get((platform, day_index))
-        if followers is None:
-            continue
-        posts = posts_by_day.get((platform, day_index), empty_posts)
-        _write_nightly(writer, platform, day_index, day, followers, posts, days, plan, rotation)
-        if day_index % 7 == CREATOR_TOOL_WEEKDAY and rotation == FORMAT_ROTATION:
-            _write_creator_tool(writer, platform, day, followers)
-        if progress:
-            progress(number, len(steps))
-    if plan:
-        plan.write_extra_files(writer, followers_by_day, posts_by_day)
+    steps = len(platforms) * days
+    written = 0
+    for world in worlds:
+        plan = _FaultPlan(world, platforms) if faults else None
+        followers_by_day = _followers_with_attributes(world).partition_by(
+            ["platform", "day_index"], as_dict=True
+        )
+        posts_by_day = _posts_with_handles(world).partition_by(
+            ["platform", "snapshot_day_index"], as_dict=True
+        )
+        empty_posts = _posts_with_handles(world).clear()
+        first = (world.start - start).days
+        for day_index in range(first, first + world.days):
+            for platform in platforms:
+                written += 1
+                day = start + timedelta(days=day_index)
+                followers = followers_by_day.get((platform, day_index))
+                if followers is None:
+                    continue
+                posts = posts_by_day.get((platform, day_index), empty_posts)
+                _write_nightly(
+                    writer, platform, day_index, day, followers, posts, days, plan, rotation
+                )
+                if day_index % 7 == CREATOR_TOOL_WEEKDAY and rotation == FORMAT_ROTATION:
+                    _write_creator_tool(writer, platform, day, followers)
+                if progress:
+                    progress(written, steps)
+        if plan:
+            plan.write_extra_files(writer, followers_by_day, posts_by_day)
     parameters = {
         "accounts": accounts,
         "days": days,
@@ -182,6 +203,7 @@ def generate_landing(
         "platforms": list(platforms),
         "faults": faults,
         "post_window_days": post_window_days,
+        "stream": stream,
     }
     writer.manifest(parameters)
     return GenerationSummary(

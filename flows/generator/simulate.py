@@ -8,6 +8,7 @@ grow after publication and saturate, engagement rates that fall with tier.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -88,6 +89,47 @@ def simulate(
     snapshots = _post_snapshots(posts, days, start, post_window_days)
     follower_frame = _follower_frame(account_frame, followers, days, start)
     return World(account_frame, follower_frame, posts, snapshots, start, days)
+
+
+def simulate_chunks(
+    accounts: int,
+    days: int,
+    *,
+    seed: int,
+    start: date,
+    platforms: tuple[str, ...] = tuple(PLATFORM_WEIGHTS),
+    post_window_days: int = 14,
+    chunk_days: int = 7,
+) -> Iterator[World]:
+    """The same model `chunk_days` at a time, so memory follows a chunk, not the whole period.
+
+    Each yielded World holds the chunk's follower days, the posts published in it and the post
+    snapshots captured in it (of posts published up to `post_window_days` earlier). Follower
+    levels carry over between chunks. Each chunk draws from its own random stream (seeded by
+    `seed` and its number): deterministic for the same arguments, with the same accounts and
+    day-one followers as `simulate`, but not draw for draw equal to it after that.
+    """
+    rng = np.random.default_rng(seed)
+    account_frame = _accounts(rng, accounts, platforms)
+    level = account_frame["start_followers"].to_numpy().astype(np.float64)
+    tracked = None  # posts still young enough to be captured again
+    posts_so_far = 0
+    for number, first in enumerate(range(0, days, chunk_days)):
+        count = min(chunk_days, days - first)
+        chunk_rng = np.random.default_rng([seed, number])
+        chunk_start = start + timedelta(days=first)
+        followers, level = _follower_path(chunk_rng, account_frame, count, level, first == 0)
+        posts = _posts(
+            chunk_rng, account_frame, followers, count, chunk_start, first_index=posts_so_far
+        ).with_columns(pl.col("day_index") + first)
+        posts_so_far += posts.height
+        candidates = posts if tracked is None else pl.concat([tracked, posts])
+        snapshots = _post_snapshots(candidates, first + count, start, post_window_days).filter(
+            pl.col("snapshot_day_index") >= first
+        )
+        tracked = candidates.filter(pl.col("day_index") >= first + count - post_window_days)
+        follower_frame = _follower_frame(account_frame, followers, count, chunk_start, first)
+        yield World(account_frame, follower_frame, posts, snapshots, chunk_start, count)
 
 
 _ADJECTIVES = np.array(
@@ -181,6 +223,18 @@ def _accounts(rng: np.random.Generator, n: int, platforms: tuple[str, ...]) -> p
 
 def _followers(rng: np.random.Generator, accounts: pl.DataFrame, days: int) -> np.ndarray:
     """followers[account, day] as int64."""
+    start = accounts["start_followers"].to_numpy().astype(np.float64)
+    return _follower_path(rng, accounts, days, start, True)[0]
+
+
+def _follower_path(
+    rng: np.random.Generator,
+    accounts: pl.DataFrame,
+    days: int,
+    level: np.ndarray,
+    first_day_is_start: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """followers[account, day] from each account's `level` the day before, and the last level."""
     n = accounts.height
     drift = accounts["drift"].to_numpy()[:, None]
     noise = accounts["noise"].to_numpy()[:, None]
@@ -189,16 +243,18 @@ def _followers(rng: np.random.Generator, accounts: pl.DataFrame, days: int) -> n
     purges = rng.random((n, days)) < PURGE_PROBABILITY
     log_returns += np.where(jumps, np.log1p(rng.uniform(0.10, 0.45, (n, days))), 0.0)
     log_returns += np.where(purges, np.log1p(-rng.uniform(0.05, 0.25, (n, days))), 0.0)
-    log_returns[:, 0] = 0.0
-    start = accounts["start_followers"].to_numpy()[:, None]
-    return np.maximum(np.round(start * np.exp(np.cumsum(log_returns, axis=1))), 0).astype(np.int64)
+    if first_day_is_start:
+        log_returns[:, 0] = 0.0
+    path = level[:, None] * np.exp(np.cumsum(log_returns, axis=1))
+    return np.maximum(np.round(path), 0).astype(np.int64), path[:, -1]
 
 
 def _follower_frame(
-    accounts: pl.DataFrame, followers: np.ndarray, days: int, start: date
+    accounts: pl.DataFrame, followers: np.ndarray, days: int, start: date, first_day: int = 0
 ) -> pl.DataFrame:
     n = accounts.height
-    day_index = np.tile(np.arange(days), n)
+    relative_day = np.tile(np.arange(days), n)
+    day_index = relative_day + first_day
     account_index = np.repeat(np.arange(n), days)
     following = accounts["following_base"].to_numpy()[account_index] + (day_index // 9)
     posts_so_far = np.repeat(np.arange(n) % 50 + 20, days) + day_index // 2
@@ -208,7 +264,7 @@ def _follower_frame(
             "day_index": day_index,
             "snapshot_date": pl.date_range(
                 start, start + timedelta(days=days - 1), eager=True
-            ).to_numpy()[day_index],
+            ).to_numpy()[relative_day],
             "followers": followers.ravel(),
             "following": following.astype(np.int64),
             "posts_count": posts_so_far.astype(np.int64),
@@ -217,7 +273,12 @@ def _follower_frame(
 
 
 def _posts(
-    rng: np.random.Generator, accounts: pl.DataFrame, followers: np.ndarray, days: int, start: date
+    rng: np.random.Generator,
+    accounts: pl.DataFrame,
+    followers: np.ndarray,
+    days: int,
+    start: date,
+    first_index: int = 0,
 ) -> pl.DataFrame:
     platform = accounts["platform"].to_numpy().astype(str)
     rate = np.array([POSTS_PER_DAY[p] for p in platform]) * accounts["activity"].to_numpy()
@@ -264,12 +325,13 @@ def _posts(
         ],
         "VIDEO",
     )
+    post_index = first_index + np.arange(p)
     post_ids = np.where(
         post_platform == "instagram",
-        (18000000000000000 + np.arange(p)).astype(str),
+        (18000000000000000 + post_index).astype(str),
         np.where(
             post_platform == "tiktok",
-            (7300000000000000000 + np.arange(p)).astype(str),
+            (7300000000000000000 + post_index).astype(str),
             _random_ids(rng, p, 11, ""),
         ),
     )
@@ -284,7 +346,7 @@ def _posts(
     return (
         pl.DataFrame(
             {
-                "post_index": np.arange(p),
+                "post_index": post_index,
                 "account_index": account_index,
                 "platform": post_platform,
                 "post_id": post_ids,
