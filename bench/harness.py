@@ -70,6 +70,10 @@ def _gb(megabytes: float) -> str:
     return f"{megabytes / 1024:.1f} GB"
 
 
+def _full_publish(result: dict) -> str:
+    return _seconds(result["full_publish_s"]) if "full_publish_s" in result else "-"
+
+
 def ingest_section(result: dict, command: str) -> list[str]:
     lines = [
         "## Ingest throughput per format",
@@ -103,16 +107,18 @@ def transforms_section(result: dict, command: str) -> list[str]:
         "",
         f"`{command}`: {result['accounts']:,} creators × {result['days']} days simulated and "
         f"loaded straight into staging (posts tracked {result['post_window']} days after "
-        "publication); a full rebuild of every mart over days 1..D-1, then one new day (load "
-        f"through the ingest load path, incremental transform, publish), median of {night['runs']} "
+        "publication); a full rebuild of every mart over days 1..D-1 and its first publish (a "
+        "full copy), then one new day (load through the ingest load path, incremental transform, "
+        f"incremental publish), median of {night['runs']} "
         "runs on copies; each phase in its own process (peak RSS from `getrusage`). Setup: "
         f"simulation {_seconds(result['setup']['simulate_s'])}, staging load "
         f"{_seconds(result['setup']['load_s'])}.",
         "",
-        "| follower snapshots | post snapshots | full rebuild | peak RSS | night: transform | night: publish | night peak RSS | transform night / full |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| follower snapshots | post snapshots | full rebuild | peak RSS | publish: full copy | night: transform | night: publish (incremental) | night peak RSS | transform night / full |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         f"| {result['follower_rows']:,} | {result['post_rows']:,} | {_seconds(result['full_s'])} | "
-        f"{_gb(result['full_peak_rss_mb'])} | {_seconds(night['transform_s'])} | "
+        f"{_gb(result['full_peak_rss_mb'])} | {_full_publish(result)} | "
+        f"{_seconds(night['transform_s'])} | "
         f"{_seconds(night['publish_s'])} | {_gb(night['peak_rss_mb'])} | "
         f"**{night['transform_s'] / result['full_s']:.2f}** |",
     ]
@@ -126,16 +132,18 @@ def nightly_section(
         "",
         f"`{command}`: {result['accounts']:,} creators; for each history length D, days 1..D-1 "
         "loaded and built (full rebuild, timed), then one new day: its load, the incremental "
-        "transform (every account touched) and the publish, median of the runs on copies. The "
+        "transform (every account touched) and the publish (incremental: the history's published "
+        "state, a full copy, plus the night's changes), median of the runs on copies. The "
         "transform should stay flat as D grows and be a small fraction of the rebuild.",
         "",
-        "| history (days) | follower snapshots | post snapshots | full rebuild | night: load | night: transform | night: publish | night peak RSS | transform night / full |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| history (days) | follower snapshots | post snapshots | full rebuild | publish: full copy | night: load | night: transform | night: publish (incremental) | night peak RSS | transform night / full |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for days, r in result["histories"].items():
         night = r["night"]
         lines.append(
             f"| {days} | {r['follower_rows']:,} | {r['post_rows']:,} | {_seconds(r['full_s'])} | "
+            f"{_full_publish(r)} | "
             f"{_seconds(night['load_s'])} | {_seconds(night['transform_s'])} | "
             f"{_seconds(night['publish_s'])} | {_gb(night['peak_rss_mb'])} | "
             f"**{night['transform_s'] / r['full_s']:.2f}** |"

@@ -34,6 +34,7 @@ def run(accounts: int, history_days: list[int], post_window: int, repeat: int) -
             "follower_rows": rows["followers"],
             "post_rows": rows["posts"],
             "full_s": history["full"]["seconds"],
+            "full_publish_s": history["full"]["publish_s"],
             "full_peak_rss_mb": history["full"]["peak_rss_mb"],
             "night": night,
         }

@@ -13,6 +13,7 @@ transforms, not ingest), then in separate processes, each with its own peak RSS:
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import tempfile
 import time
@@ -100,7 +101,23 @@ def full(warehouse: Path) -> dict:
     seconds = time.perf_counter() - began
     con.execute("checkpoint")
     con.close()
-    return {"seconds": round(seconds, 1), "rows": summary.rows}
+    from warehouse.publish import publish
+
+    # The history's published state, as readers had it before the night (a full copy).
+    began = time.perf_counter()
+    publish(warehouse, warehouse.parent / "published", keep=1)
+    published = time.perf_counter() - began
+    return {"seconds": round(seconds, 1), "rows": summary.rows, "publish_s": round(published, 2)}
+
+
+def _copy_published(source: Path, target: Path) -> None:
+    """The published folder with its hard link intact (that is how the current state is found)."""
+    from warehouse.publish import PUBLISHED_NAME, STATES, current_state
+
+    state = current_state(source)
+    (target / STATES).mkdir(parents=True)
+    shutil.copy(state, target / STATES / state.name)
+    os.link(target / STATES / state.name, target / PUBLISHED_NAME)
 
 
 def night(warehouse: Path) -> dict:
@@ -190,6 +207,7 @@ def nights(history: dict, repeat: int) -> dict:
         copy = history["warehouse"].parent / f"night-{number}" / "w.duckdb"
         copy.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(history["warehouse"], copy)
+        _copy_published(history["warehouse"].parent / "published", copy.parent / "published")
         for table in ("follower_snapshots", "post_snapshots"):
             shutil.copy(
                 history["warehouse"].with_suffix(f".{table}.parquet"),
@@ -225,6 +243,7 @@ def run(accounts: int, days: int, post_window: int, repeat: int) -> dict:
             "post_rows": rows["posts"] + night["new_post_rows"],
             "setup": history["setup"],
             "full_s": history["full"]["seconds"],
+            "full_publish_s": history["full"]["publish_s"],
             "full_peak_rss_mb": history["full"]["peak_rss_mb"],
             "night": night,
         }
