@@ -227,7 +227,15 @@ NOT_YET_MEASURED = """## Not measured yet
   rebuild (account partitions, then weeks in blocks and months one at a time, so memory stays
   bounded); at the rates above that rebuild alone takes about 2.5 hours on 2 cores, and the
   whole run several, which did not fit the session that built it.
-- **Transforms at 100M follower snapshots**: the same command with `--accounts 300000`.
+- **Transforms at 100M follower snapshots**: `python -m bench.nightly --accounts 300000
+  --history-days 365 --repeat 1` (110M follower snapshots; also hours).
+
+Reading the figures: the night's transform grew 1.5× while the history grew 12× (30 to 365
+days), and not at all from 180 to 365; what grows is reading the windows out of larger tables.
+Its peak memory stays near 1.4 GB at 20,000 accounts; accounts are processed in partitions of
+5,000, so a million accounts means 200 partitions of the same size, one after the other (or
+spread over Dask workers), not more memory. The incremental publish grew 0.5 to 1.3 s where
+a full copy grows 1.0 to 5.9 s: what still grows is the file copy of the previous state.
 """
 
 
