@@ -21,6 +21,7 @@ from pathlib import Path
 
 from schemas.marts import MARTS
 from warehouse.connect import connect
+from warehouse.schema import sql_literal
 
 # Mart -> the date column its `year` partition comes from.
 PARTITIONED_BY_YEAR = {
@@ -67,7 +68,7 @@ def _copy_mart(con, name: str, target: Path) -> int:
     if column is None:
         target.mkdir()
         con.execute(
-            f"copy marts.{name} to {_sql_path(target / 'data.parquet')} "
+            f"copy marts.{name} to {sql_literal((target / 'data.parquet').as_posix())} "
             "(format parquet, compression zstd)"
         )
     else:
@@ -75,14 +76,10 @@ def _copy_mart(con, name: str, target: Path) -> int:
         con.execute(
             f"copy (select *, year({column}) as year from marts.{name} "
             f"order by platform, year, account_id, {column}) "
-            f"to {_sql_path(target)} "
+            f"to {sql_literal(target.as_posix())} "
             "(format parquet, compression zstd, partition_by (platform, year))"
         )
     return con.execute(f"select count(*) from marts.{name}").fetchall()[0][0]
-
-
-def _sql_path(path: Path) -> str:
-    return "'" + path.as_posix().replace("'", "''") + "'"
 
 
 def _swap_in(new: Path, current: Path) -> None:

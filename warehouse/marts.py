@@ -8,7 +8,7 @@ import duckdb
 import polars as pl
 
 from schemas.marts import MARTS, Mart
-from warehouse.schema import run_script, sql_text
+from warehouse.schema import run_script, sql_literal, sql_text
 
 FAR_PAST = date(1900, 1, 1)
 # Which date column bounds each account-grain mart's rows from a scope's emit_from.
@@ -20,18 +20,14 @@ ACCOUNT_MART_DATES = {
 }
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def mart_ddl(mart: Mart) -> str:
     columns = ",\n    ".join(f"{c.name} {c.sql_type}" for c in mart.columns)
     lines = [f"create table if not exists marts.{mart.name} (\n    {columns}\n);"]
     lines.append(
-        f"comment on table marts.{mart.name} is {_quote(mart.description + ' Grain: ' + mart.grain + '.')};"
+        f"comment on table marts.{mart.name} is {sql_literal(mart.description + ' Grain: ' + mart.grain + '.')};"
     )
     lines += [
-        f"comment on column marts.{mart.name}.{c.name} is {_quote(c.description)};"
+        f"comment on column marts.{mart.name}.{c.name} is {sql_literal(c.description)};"
         for c in mart.columns
     ]
     return "\n".join(lines)

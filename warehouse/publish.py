@@ -29,7 +29,7 @@ import duckdb
 from schemas.marts import MARTS
 from warehouse.connect import connect
 from warehouse.marts import ACCOUNT_MART_DATES, PERIOD_MARTS, apply_mart_ddl
-from warehouse.schema import apply_ddl
+from warehouse.schema import apply_ddl, sql_literal
 
 PUBLISHED_NAME = "inflow.duckdb"
 STATES = "states"
@@ -156,7 +156,7 @@ def build_state(working: Path, state: Path) -> None:
     try:
         con.execute("create schema if not exists meta")
         apply_mart_ddl(con)  # tables and their COMMENT ON descriptions
-        con.execute(f"attach '{working.resolve().as_posix()}' as working (read_only)")
+        con.execute(f"attach {sql_literal(working.resolve().as_posix())} as working (read_only)")
         con.execute("begin transaction")
         for mart in MARTS:
             con.execute(f"insert into marts.{mart.name} select * from working.marts.{mart.name}")
@@ -179,7 +179,7 @@ def build_state_from(current: Path, watermark: int, working: Path, state: Path) 
     shutil.copyfile(current, building)
     con = connect(building)
     try:
-        con.execute(f"attach '{working.resolve().as_posix()}' as working (read_only)")
+        con.execute(f"attach {sql_literal(working.resolve().as_posix())} as working (read_only)")
         con.execute("begin transaction")
         ((first_day,),) = con.execute(
             "select min(first_day) from working.meta.mart_changes where sequence > $1",
@@ -291,7 +291,7 @@ def _write_state_info(
         "incremental) and the last mart change it includes.'"
     )
     for column, text in STATE_INFO_COLUMNS.items():
-        con.execute(f"comment on column meta.state_info.{column} is {_literal(text)}")
+        con.execute(f"comment on column meta.state_info.{column} is {sql_literal(text)}")
 
 
 def _copy_comments(con: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -302,17 +302,13 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, table: str) -> None:
         "and schema_name = $1 and table_name = $2 and comment is not null",
         [schema, name],
     ).fetchall():
-        con.execute(f"comment on table {table} is {_literal(comment)}")
+        con.execute(f"comment on table {table} is {sql_literal(comment)}")
     for column, comment in con.execute(
         "select column_name, comment from duckdb_columns() where database_name = 'working' "
         "and schema_name = $1 and table_name = $2 and comment is not null",
         [schema, name],
     ).fetchall():
-        con.execute(f'comment on column {table}."{column}" is {_literal(comment)}')
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+        con.execute(f'comment on column {table}."{column}" is {sql_literal(comment)}')
 
 
 def _point_published_at(state: Path, published_dir: Path) -> None:

@@ -31,6 +31,12 @@ def apply_ddl(con: duckdb.DuckDBPyConnection) -> None:
     apply_mart_ddl(con)
 
 
+def sql_literal(text: str) -> str:
+    """A SQL string literal (quotes doubled), for text DuckDB takes no parameters for:
+    COMMENT ON, ATTACH and COPY paths."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def run_script(con: duckdb.DuckDBPyConnection, script: str, params: list | None = None) -> None:
     """Run a multi-statement .sql text; statements that use $n placeholders get `params`."""
     code = "\n".join(line for line in script.splitlines() if not line.strip().startswith("--"))
