@@ -365,18 +365,10 @@ def sql(
     import duckdb
 
     from warehouse.connect import connect_for_readers
-    from warehouse.publish import PUBLISHED_NAME
 
     if output_format not in {"table", "csv", "json"}:
         raise typer.BadParameter("--format must be table, csv or json")
-    settings = load_settings()
-    published = settings.published / PUBLISHED_NAME
-    if not published.exists():
-        console.print(
-            f"[red]error[/red]: nothing published at {published}; run `inflow publish` (or `make demo`)"
-        )
-        raise typer.Exit(EXIT_USAGE)
-    con = connect_for_readers(published)
+    con = connect_for_readers(_published_or_exit(load_settings()))
     try:
         result = pl.from_arrow(con.sql(query).to_arrow_table()) if query.strip() else None
     except duckdb.Error as error:
@@ -409,7 +401,8 @@ def _published_or_exit(settings: Settings) -> Path:
     published = settings.published / PUBLISHED_NAME
     if not published.exists():
         console.print(
-            f"[red]error[/red]: nothing published at {published}; run `inflow run` (or `make demo`)"
+            f"[red]error[/red]: nothing published at {published}; run `inflow run` or "
+            "`inflow publish` (or `make demo`)"
         )
         raise typer.Exit(EXIT_USAGE)
     return published

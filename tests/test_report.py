@@ -250,9 +250,10 @@ def test_an_empty_chart_says_so_instead_of_drawing_nothing(published_marts):
     assert drawn["tier-distribution"][1] is not None
 
 
-def test_cli_report_without_a_published_state_exits_2(tmp_path):
+@pytest.mark.parametrize("command", [["report"], ["export", "--out", "x"], ["sql", "select 1"]])
+def test_reader_commands_without_a_published_state_exit_2(tmp_path, command):
     result = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "report"],
+        [sys.executable, "-m", "flows.cli", *command],
         capture_output=True,
         text=True,
         cwd=tmp_path,
