@@ -120,23 +120,27 @@ def _insert(con: duckdb.DuckDBPyConnection, mart: str, rows: pl.DataFrame) -> No
     con.unregister("new_rows")
 
 
+# Account-grain marts whose rows a rebuild of an account replaces (see rebuilt_rows).
+ACCOUNT_MARTS = (*ACCOUNT_MART_DATES, "fct_tier_history", "dim_account")
+
+
+def rebuilt_rows(mart: str) -> str:
+    """SQL condition on `m` (a mart row) and `s` (a scope row: platform, account_id, emit_from):
+    the rows a rebuild of `s` from emit_from replaces. The incremental publish uses the same."""
+    same_account = "m.platform = s.platform and m.account_id = s.account_id"
+    if mart == "dim_account":
+        return same_account
+    if mart == "fct_tier_history":  # the spell still open on emit_from - 1 is rebuilt too
+        return f"{same_account} and (m.valid_to is null or m.valid_to >= s.emit_from)"
+    if mart == "fct_engagement_weekly":
+        return f"{same_account} and m.week_start >= date_trunc('week', s.emit_from)"
+    return f"{same_account} and m.{ACCOUNT_MART_DATES[mart]} >= s.emit_from"
+
+
 def replace_account_rows(con: duckdb.DuckDBPyConnection, outputs: dict[str, pl.DataFrame]) -> None:
     """Swap the scope's rows from emit_from on for the rebuilt ones (inside the caller's transaction)."""
-    for mart, column in ACCOUNT_MART_DATES.items():
-        bound = "s.emit_week" if mart == "fct_engagement_weekly" else "s.emit_from"
-        con.execute(
-            f"delete from marts.{mart} as m using scope as s "
-            f"where m.platform = s.platform and m.account_id = s.account_id and m.{column} >= {bound}"
-        )
-    con.execute(
-        "delete from marts.fct_tier_history as m using scope as s "
-        "where m.platform = s.platform and m.account_id = s.account_id "
-        "and (m.valid_to is null or m.valid_to >= s.emit_from)"
-    )
-    con.execute(
-        "delete from marts.dim_account as m using scope as s "
-        "where m.platform = s.platform and m.account_id = s.account_id"
-    )
+    for mart in ACCOUNT_MARTS:
+        con.execute(f"delete from marts.{mart} as m using scope as s where {rebuilt_rows(mart)}")
     for mart, rows in outputs.items():
         _insert(con, mart, rows)
 

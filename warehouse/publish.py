@@ -28,7 +28,13 @@ import duckdb
 
 from schemas.marts import MARTS
 from warehouse.connect import connect
-from warehouse.marts import ACCOUNT_MART_DATES, PERIOD_MARTS, apply_mart_ddl
+from warehouse.marts import (
+    ACCOUNT_MART_DATES,
+    ACCOUNT_MARTS,
+    PERIOD_MARTS,
+    apply_mart_ddl,
+    rebuilt_rows,
+)
 from warehouse.schema import apply_ddl, sql_literal
 
 PUBLISHED_NAME = "inflow.duckdb"
@@ -219,36 +225,20 @@ def build_state_from(current: Path, watermark: int, working: Path, state: Path) 
 
 def _apply_account_changes(con: duckdb.DuckDBPyConnection, first_day) -> None:
     # The same rows the rebuilds replaced: each changed account's from its earliest rebuilt day.
-    # `first_day` bounds the scans so DuckDB skips the older row groups.
     # (Weekly rows are replaced whole from the earliest changed week: _apply_period_changes.)
-    for mart, column in ACCOUNT_MART_DATES.items():
+    for mart in ACCOUNT_MARTS:
         if mart == "fct_engagement_weekly":
             continue
-        changed = (
-            f"m.platform = s.platform and m.account_id = s.account_id "
-            f"and m.{column} >= s.emit_from and m.{column} >= $1::date"
-        )
-        con.execute(f"delete from marts.{mart} as m using scope as s where {changed}", [first_day])
+        changed = rebuilt_rows(mart)
+        if mart in ACCOUNT_MART_DATES:  # bounds the scans so DuckDB skips older row groups
+            changed += f" and m.{ACCOUNT_MART_DATES[mart]} >= $1::date"
+        params = [first_day] if "$1" in changed else None
+        con.execute(f"delete from marts.{mart} as m using scope as s where {changed}", params)
         con.execute(
             f"insert into marts.{mart} select m.* from working.marts.{mart} as m "
-            f"join scope as s on {changed}",
-            [first_day],
+            f"semi join scope as s on {changed}",
+            params,
         )
-    spells = (
-        "m.platform = s.platform and m.account_id = s.account_id "
-        "and (m.valid_to is null or m.valid_to >= s.emit_from)"
-    )
-    con.execute(f"delete from marts.fct_tier_history as m using scope as s where {spells}")
-    con.execute(
-        f"insert into marts.fct_tier_history select m.* from working.marts.fct_tier_history as m "
-        f"join scope as s on {spells}"
-    )
-    accounts = "m.platform = s.platform and m.account_id = s.account_id"
-    con.execute(f"delete from marts.dim_account as m using scope as s where {accounts}")
-    con.execute(
-        f"insert into marts.dim_account select m.* from working.marts.dim_account as m "
-        f"semi join scope as s on {accounts}"
-    )
 
 
 def _apply_period_changes(con: duckdb.DuckDBPyConnection, first_day) -> None:
