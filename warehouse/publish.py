@@ -70,8 +70,11 @@ def publish(working: Path, published_dir: Path, keep: int = 3) -> Path:
         if failures:
             named = ", ".join(f"{suite}.{check}" for suite, check in failures)
             raise PublishRefused(f"critical quality failures block publishing: {named}")
-        base = _incremental_base(con, current)
-        _prune_change_log(con, published_states(published_dir))
+        # Each kept state's watermark, read once: the current one may be brought up to date,
+        # and the change log is kept back to the oldest (a rollback target).
+        watermarks = {kept: state_watermark(kept) for kept in published_states(published_dir)}
+        base = None if current is None else _incremental_base(con, watermarks[current])
+        _prune_change_log(con, list(watermarks.values()))
         con.execute("checkpoint")
     finally:
         con.close()
@@ -108,11 +111,10 @@ def state_watermark(state: Path) -> tuple[int, str | None] | None:
         con.close()
 
 
-def _incremental_base(con: duckdb.DuckDBPyConnection, current: Path | None) -> int | None:
+def _incremental_base(
+    con: duckdb.DuckDBPyConnection, recorded: tuple[int, str | None] | None
+) -> int | None:
     """The current state's watermark when the change log can bring it up to date, else None."""
-    if current is None:
-        return None
-    recorded = state_watermark(current)
     if recorded is None:
         return None
     watermark, run_id = recorded
@@ -136,9 +138,10 @@ def _incremental_base(con: duckdb.DuckDBPyConnection, current: Path | None) -> i
     return watermark if complete and not everything else None
 
 
-def _prune_change_log(con: duckdb.DuckDBPyConnection, states: list[Path]) -> None:
+def _prune_change_log(
+    con: duckdb.DuckDBPyConnection, recorded: list[tuple[int, str | None] | None]
+) -> None:
     # Keep what any kept state (a rollback target) still needs to be brought up to date.
-    recorded = [state_watermark(s) for s in states]
     if not recorded or None in recorded:
         return
     oldest = min(sequence for sequence, _ in recorded)
