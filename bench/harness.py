@@ -54,11 +54,6 @@ ALL_SUITES = (*SUITES, "scale")
 
 
 def run_suite(module: str, args: list[str], repeat: int) -> dict:
-    if module == "bench.transforms":
-        from bench.transforms import run
-
-        values = dict(zip(args[::2], args[1::2], strict=True))
-        return run(int(values["--accounts"]), int(values["--days"]), 3, repeat)
     return run_phase(module, *args, "--repeat", str(repeat))
 
 

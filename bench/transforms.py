@@ -256,9 +256,17 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=50_000)
     parser.add_argument("--days", type=int, default=200)
     parser.add_argument("--post-window", type=int, default=3)
-    parser.add_argument("--phase", choices=["setup", "full", "night"], required=True)
-    parser.add_argument("--warehouse", type=Path, required=True)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--phase", choices=["setup", "full", "night"], help="one phase (default: the whole suite)"
+    )
+    parser.add_argument("--warehouse", type=Path, help="the phase's warehouse")
     args = parser.parse_args()
+    if args.phase is None:
+        print_result(run(args.accounts, args.days, args.post_window, args.repeat))
+        return
+    if args.warehouse is None:
+        parser.error("--phase needs --warehouse")
     result = {
         "setup": lambda: setup(args.warehouse, args.accounts, args.days, args.post_window),
         "full": lambda: full(args.warehouse),
