@@ -45,17 +45,12 @@ def read_table(warehouse: Path, sql: str) -> pl.DataFrame:
         con.close()
 
 
-def built_warehouse(
+def generated_landing(
     factory, *, accounts: int, days: int, seed: int, faults: bool = False
-) -> tuple[Path, Path]:
-    """A generated landing folder ingested and transformed by the real flows: (landing, warehouse).
-
-    Needs the `prefect_api` fixture active.
-    """
+) -> Path:
+    """A landing folder written by the generator, on every platform from START."""
     from flows.generator import simulate as sim
     from flows.generator.landing import generate_landing
-    from flows.ingest import ingest
-    from flows.transform import transform
 
     landing = factory.mktemp("landing")
     generate_landing(
@@ -67,6 +62,20 @@ def built_warehouse(
         platforms=sim.PLATFORMS_ALL,
         faults=faults,
     )
+    return landing
+
+
+def built_warehouse(
+    factory, *, accounts: int, days: int, seed: int, faults: bool = False
+) -> tuple[Path, Path]:
+    """A generated landing folder ingested and transformed by the real flows: (landing, warehouse).
+
+    Needs the `prefect_api` fixture active.
+    """
+    from flows.ingest import ingest
+    from flows.transform import transform
+
+    landing = generated_landing(factory, accounts=accounts, days=days, seed=seed, faults=faults)
     warehouse = factory.mktemp("wh") / "w.duckdb"
     ingest(landing=landing, warehouse=warehouse)
     transform(warehouse=warehouse)
@@ -78,15 +87,10 @@ def published_warehouse(factory, *, accounts: int, days: int, seed: int) -> Path
 
     Needs the `prefect_api` fixture active.
     """
-    from flows.generator import simulate as sim
-    from flows.generator.landing import generate_landing
     from flows.nightly import nightly
     from warehouse.publish import PUBLISHED_NAME
 
-    landing = factory.mktemp("landing")
-    generate_landing(
-        landing, accounts=accounts, days=days, seed=seed, start=START, platforms=sim.PLATFORMS_ALL
-    )
+    landing = generated_landing(factory, accounts=accounts, days=days, seed=seed)
     root = factory.mktemp("published_wh")
     nightly(landing=landing, warehouse=root / "w.duckdb", published_dir=root / "published")
     return root / "published" / PUBLISHED_NAME

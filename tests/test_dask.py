@@ -9,23 +9,18 @@ import pytest
 from distributed import Client, LocalCluster, get_task_stream
 from polars.testing import assert_frame_equal
 
-from flows.generator import simulate as sim
-from flows.generator.landing import generate_landing
 from flows.ingest import ingest
 from flows.runners import configured_transform, transform_task_runner
 from flows.transform import transform
 from schemas.marts import MARTS
-from tests.conftest import START, read_table
+from tests.conftest import generated_landing, read_table
 
 PARTITION_ACCOUNTS = 15  # several partitions for 70 accounts: work for both workers
 
 
 @pytest.fixture(scope="module")
 def ingested(tmp_path_factory, prefect_api):
-    landing = tmp_path_factory.mktemp("landing")
-    generate_landing(
-        landing, accounts=70, days=35, seed=31, start=START, platforms=sim.PLATFORMS_ALL
-    )
+    landing = generated_landing(tmp_path_factory, accounts=70, days=35, seed=31)
     warehouse = tmp_path_factory.mktemp("wh") / "w.duckdb"
     ingest(landing=landing, warehouse=warehouse)
     return warehouse

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from flows.validate import quality_frames, record, run_suites
-from tests.conftest import START, built_warehouse, read_table
+from tests.conftest import START, built_warehouse, generated_landing, read_table
 from warehouse import publish as pub
 from warehouse.connect import connect
 
@@ -231,15 +231,10 @@ def _assert_published_equals_working(published: Path, working: Path) -> None:
 def test_incremental_publish_night_after_night_equals_the_working_marts(
     tmp_path_factory, prefect_api
 ):
-    from flows.generator import simulate as sim
-    from flows.generator.landing import generate_landing
     from flows.ingest import ingest
     from flows.transform import transform
 
-    generated = tmp_path_factory.mktemp("generated")
-    generate_landing(
-        generated, accounts=50, days=12, seed=9, start=START, platforms=sim.PLATFORMS_ALL
-    )
+    generated = generated_landing(tmp_path_factory, accounts=50, days=12, seed=9)
     root = tmp_path_factory.mktemp("nights")
     landing, working, published_dir = root / "landing", root / "w.duckdb", root / "published"
     landing.mkdir()
