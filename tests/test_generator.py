@@ -319,3 +319,20 @@ def test_a_streamed_landing_reads_through_its_contracts_and_is_deterministic(tmp
             faults=True,
             stream=True,
         )
+
+
+def test_cli_generate_stream_and_its_refusal_with_faults(tmp_path):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "streamed"
+    result = runner.invoke(
+        app, ["generate", "--out", str(out), "--accounts", "10", "--days", "9", "--stream"]
+    )
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / MANIFEST_DIR / "manifest.json").read_text())
+    assert manifest["parameters"]["stream"] is True
+    refused = runner.invoke(app, ["generate", "--out", str(tmp_path / "x"), "--stream", "--faults"])
+    assert refused.exit_code == 2
