@@ -13,6 +13,7 @@ transforms, not ingest), then in separate processes, each with its own peak RSS:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import tempfile
@@ -23,6 +24,8 @@ from pathlib import Path
 from bench.common import median, print_result, run_phase
 
 START = date(2025, 1, 1)
+# Accounts simulated together for a week: about 2 GB; a million at once outgrew 18 GB.
+SIMULATED_ACCOUNTS_AT_ONCE = 100_000
 
 
 def setup(warehouse: Path, accounts: int, days: int, post_window: int) -> dict:
@@ -49,7 +52,14 @@ def setup(warehouse: Path, accounts: int, days: int, post_window: int) -> dict:
     apply_ddl(con)
     simulated = loaded = 0.0
     began = time.perf_counter()
-    chunks = simulate_chunks(accounts, days, seed=3, start=START, post_window_days=post_window)
+    chunks = simulate_chunks(
+        accounts,
+        days,
+        seed=3,
+        start=START,
+        post_window_days=post_window,
+        account_block=SIMULATED_ACCOUNTS_AT_ONCE,
+    )
     for world in chunks:
         followers = world.followers.with_columns(
             capture.alias("captured_at"),
@@ -191,13 +201,46 @@ def _args(accounts: int, days: int, post_window: int, warehouse: Path) -> list[s
     ]
 
 
-def prepared_history(accounts: int, days: int, post_window: int, workdir: Path) -> dict:
-    """Days 1..D-1 in staging and their marts built (a full rebuild, timed): the night's start."""
+def prepared_history(
+    accounts: int, days: int, post_window: int, workdir: Path, keep_setup: Path | None = None
+) -> dict:
+    """Days 1..D-1 in staging and their marts built (a full rebuild, timed): the night's start.
+
+    `keep_setup`: a folder keeping the staged history between runs (a million accounts take a
+    quarter of an hour to simulate): reused when its parameters match, else written there.
+    """
     warehouse = workdir / "history.duckdb"
     extra = _args(accounts, days, post_window, warehouse)
-    setup_result = run_phase("bench.transforms", "--phase", "setup", *extra)
+    if keep_setup is None:
+        setup_result = run_phase("bench.transforms", "--phase", "setup", *extra)
+    else:
+        setup_result = _kept_setup(keep_setup, accounts, days, post_window)
+        for kept in keep_setup.glob("staged.*"):
+            shutil.copy(kept, warehouse.with_name(kept.name.replace("staged", "history", 1)))
     full_result = run_phase("bench.transforms", "--phase", "full", *extra)
+    full_result["warehouse_mb"] = round(warehouse.stat().st_size / 2**20)
+    full_result["published_mb"] = round(
+        sum(f.stat().st_size for f in (workdir / "published" / "states").iterdir()) / 2**20
+    )
     return {"warehouse": warehouse, "setup": setup_result, "full": full_result, "args": extra}
+
+
+def _kept_setup(folder: Path, accounts: int, days: int, post_window: int) -> dict:
+    """The staged history kept in `folder` for these parameters, set up there if it is not."""
+    record = folder / "setup.json"
+    parameters = {"accounts": accounts, "days": days, "post_window": post_window}
+    if record.exists():
+        kept = json.loads(record.read_text())
+        if kept["parameters"] == parameters:
+            return kept["result"]
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    staged = folder / "staged.duckdb"
+    result = run_phase(
+        "bench.transforms", "--phase", "setup", *_args(accounts, days, post_window, staged)
+    )
+    record.write_text(json.dumps({"parameters": parameters, "result": result}))
+    return result
 
 
 def nights(history: dict, repeat: int) -> dict:

@@ -279,6 +279,41 @@ def test_streamed_chunks_are_deterministic_and_start_like_the_whole_simulation()
     assert change["ratio"].is_between(0.7, 1.6).all()
 
 
+def test_account_blocks_simulate_the_same_accounts_in_date_order_with_consistent_indexes():
+    blocks = _chunked(7, account_block=70)  # 300 accounts: blocks of 70, 70, 70, 70 and 20
+    whole = _chunked(7)
+    assert len(blocks) == 5 * len(whole)
+    starts = [world.start for world in blocks]
+    assert starts == sorted(starts)  # every block of a week before the next week
+    assert [w.accounts.height for w in blocks[:5]] == [70, 70, 70, 70, 20]
+    accounts = pl.concat([w.accounts for w in blocks[:5]])
+    assert accounts.equals(whole[0].accounts)
+    followers = pl.concat([w.followers for w in blocks])
+    assert followers.height == 300 * 30
+    assert followers.select("account_id", "snapshot_date").is_duplicated().sum() == 0
+    # Each row's account_index is its account's in the whole simulation, not in its block.
+    for frame in (followers, pl.concat([w.post_snapshots for w in blocks])):
+        named = frame.join(accounts.select("account_index", "account_id"), on="account_index")
+        assert named.height == frame.height
+        assert (named["account_id"] == named["account_id_right"]).all()
+    posts = pl.concat([w.posts for w in blocks])
+    assert posts["post_index"].to_list() == list(range(posts.height))
+    assert posts["post_id"].is_duplicated().sum() == 0
+    # Day one is the accounts' starting followers, whatever the blocks.
+    first_day = pl.col("day_index") == 0
+    assert (
+        followers.filter(first_day)
+        .select("account_id", "followers")
+        .sort("account_id")
+        .equals(
+            pl.concat([w.followers for w in whole])
+            .filter(first_day)
+            .select("account_id", "followers")
+            .sort("account_id")
+        )
+    )
+
+
 def test_a_streamed_landing_reads_through_its_contracts_and_is_deterministic(tmp_path):
     def streamed(out: Path) -> dict:
         generate_landing(

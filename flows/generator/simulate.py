@@ -100,6 +100,7 @@ def simulate_chunks(
     platforms: tuple[str, ...] = tuple(PLATFORM_WEIGHTS),
     post_window_days: int = 14,
     chunk_days: int = 7,
+    account_block: int | None = None,
 ) -> Iterator[World]:
     """The same model `chunk_days` at a time, so memory follows a chunk, not the whole period.
 
@@ -108,28 +109,70 @@ def simulate_chunks(
     levels carry over between chunks. Each chunk draws from its own random stream (seeded by
     `seed` and its number): deterministic for the same arguments, with the same accounts and
     day-one followers as `simulate`, but not draw for draw equal to it after that.
+
+    `account_block`: simulate at most this many accounts together, so memory follows
+    block x chunk rather than accounts x chunk (a week of a million accounts outgrew 18 GB).
+    Each chunk then comes as one World per block, in date order; a consumer that writes one
+    file per day (the landing writer) needs the whole chunk at once and passes None.
     """
     rng = np.random.default_rng(seed)
     account_frame = _accounts(rng, accounts, platforms)
-    level = account_frame["start_followers"].to_numpy().astype(np.float64)
-    tracked = None  # posts still young enough to be captured again
+    size = account_block or max(accounts, 1)
+    blocks = [
+        _AccountBlock(account_frame.slice(first, size), first) for first in range(0, accounts, size)
+    ]
     posts_so_far = 0
     for number, first in enumerate(range(0, days, chunk_days)):
         count = min(chunk_days, days - first)
-        chunk_rng = np.random.default_rng([seed, number])
         chunk_start = start + timedelta(days=first)
-        followers, level = _follower_path(chunk_rng, account_frame, count, level, first == 0)
-        posts = _posts(
-            chunk_rng, account_frame, followers, count, chunk_start, first_index=posts_so_far
-        ).with_columns(pl.col("day_index") + first)
-        posts_so_far += posts.height
-        candidates = posts if tracked is None else pl.concat([tracked, posts])
-        snapshots = _post_snapshots(candidates, first + count, start, post_window_days).filter(
-            pl.col("snapshot_day_index") >= first
+        for block_number, block in enumerate(blocks):
+            stream = [seed, number] if len(blocks) == 1 else [seed, number, block_number]
+            chunk_rng = np.random.default_rng(stream)
+            followers, block.level = _follower_path(
+                chunk_rng, block.accounts, count, block.level, first == 0
+            )
+            posts = _posts(
+                chunk_rng, block.accounts, followers, count, chunk_start, first_index=posts_so_far
+            ).with_columns(pl.col("day_index") + first)
+            posts_so_far += posts.height
+            candidates = posts if block.tracked is None else pl.concat([block.tracked, posts])
+            snapshots = _post_snapshots(candidates, first + count, start, post_window_days).filter(
+                pl.col("snapshot_day_index") >= first
+            )
+            block.tracked = candidates.filter(
+                pl.col("day_index") >= first + count - post_window_days
+            )
+            follower_frame = _follower_frame(block.accounts, followers, count, chunk_start, first)
+            yield block.world(follower_frame, posts, snapshots, chunk_start, count)
+
+
+class _AccountBlock:
+    """Accounts simulated together: their follower levels and their posts still tracked.
+
+    Inside a block accounts are indexed from 0 (the simulation indexes arrays with it); the
+    Worlds it yields carry the accounts' index in the whole simulation.
+    """
+
+    def __init__(self, accounts: pl.DataFrame, offset: int) -> None:
+        self.offset = offset
+        self.accounts = accounts.with_columns(pl.col("account_index") - offset)
+        self.level = accounts["start_followers"].to_numpy().astype(np.float64)
+        self.tracked: pl.DataFrame | None = None  # posts still young enough to be captured again
+
+    def world(
+        self,
+        followers: pl.DataFrame,
+        posts: pl.DataFrame,
+        snapshots: pl.DataFrame,
+        start: date,
+        days: int,
+    ) -> World:
+        index = pl.col("account_index") + self.offset
+        return World(
+            *(frame.with_columns(index) for frame in (self.accounts, followers, posts, snapshots)),
+            start,
+            days,
         )
-        tracked = candidates.filter(pl.col("day_index") >= first + count - post_window_days)
-        follower_frame = _follower_frame(account_frame, followers, count, chunk_start, first)
-        yield World(account_frame, follower_frame, posts, snapshots, chunk_start, count)
 
 
 _ADJECTIVES = np.array(
