@@ -12,6 +12,7 @@ a fresh process with its own peak RSS.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -20,12 +21,24 @@ from bench.common import print_result
 from bench.transforms import nights, prepared_history
 
 
-def run(accounts: int, history_days: list[int], post_window: int, repeat: int) -> dict:
+def run(
+    accounts: int,
+    history_days: list[int],
+    post_window: int,
+    repeat: int,
+    duckdb_memory_limit: str | None = None,
+    keep_setup: Path | None = None,
+) -> dict:
     results: dict = {"accounts": accounts, "post_window": post_window, "histories": {}}
+    if duckdb_memory_limit:
+        # Every phase's connections (warehouse.connect reads it), as a deployment would set it.
+        os.environ["INFLOW_DUCKDB_MEMORY_LIMIT"] = duckdb_memory_limit
+        results["duckdb_memory_limit"] = duckdb_memory_limit
     for days in history_days:
         workdir = Path(tempfile.mkdtemp(prefix=f"inflow-nightly-bench-{days}-"))
         try:
-            history = prepared_history(accounts, days, post_window, workdir)
+            kept = keep_setup / f"{accounts}-{days}" if keep_setup else None
+            history = prepared_history(accounts, days, post_window, workdir, kept)
             night = nights(history, repeat)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -36,6 +49,9 @@ def run(accounts: int, history_days: list[int], post_window: int, repeat: int) -
             "full_s": history["full"]["seconds"],
             "full_publish_s": history["full"]["publish_s"],
             "full_peak_rss_mb": history["full"]["peak_rss_mb"],
+            "setup": history["setup"],
+            "warehouse_mb": history["full"]["warehouse_mb"],
+            "published_mb": history["full"]["published_mb"],
             "night": night,
         }
     return results
@@ -47,9 +63,27 @@ def main() -> None:
     parser.add_argument("--history-days", default="30,90,180,365")
     parser.add_argument("--post-window", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--duckdb-memory-limit",
+        help="DuckDB memory_limit of every phase, e.g. 4GB (default: DuckDB's)",
+    )
+    parser.add_argument(
+        "--keep-setup",
+        type=Path,
+        help="folder keeping the simulated staging between runs (reused when parameters match)",
+    )
     args = parser.parse_args()
     days = [int(d) for d in args.history_days.split(",")]
-    print_result(run(args.accounts, days, args.post_window, args.repeat))
+    print_result(
+        run(
+            args.accounts,
+            days,
+            args.post_window,
+            args.repeat,
+            args.duckdb_memory_limit,
+            args.keep_setup,
+        )
+    )
 
 
 if __name__ == "__main__":
