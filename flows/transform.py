@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import tempfile
 import time
 import uuid
 from collections import deque
@@ -162,6 +163,7 @@ def rebuild(
                 confirmation_days,
                 compute,
                 partition_accounts or PARTITION_ACCOUNTS,
+                marts_emptied=mode == "full",
             )
             first_day = scope["emit_from"].min()
             summary.first_day = None if first_day == wm.FAR_PAST else first_day
@@ -188,25 +190,35 @@ def _rebuild_scope(
     confirmation_days: int,
     compute: ComputePartitions,
     partition_accounts: int,
+    *,
+    marts_emptied: bool,
 ) -> dict[str, int]:
     rows: dict[str, int] = {}
+    # Account partitions bound memory whatever the scope (a full rebuild, or a night that
+    # touches every account); they are independent, which is what lets them run apart. Their
+    # inputs are read in one pass for all of them and split by partition on disk.
+    parts = partitions(scope, partition_accounts)
+    numbered = pl.concat(
+        part.with_columns(pl.lit(number, pl.Int32).alias("partition_number"))
+        for number, part in enumerate(parts)
+    )
 
     def register(part: pl.DataFrame) -> None:
         wm.register_scope(con, part, recent_days=RECENT_DAYS, posts_days=POSTS_DAYS)
 
-    def jobs() -> Iterator[PartitionJob]:
-        # Account partitions bound memory whatever the scope (a full rebuild, or a night that
-        # touches every account); they are independent, which is what lets them run apart.
-        for part in partitions(scope, partition_accounts):
-            register(part)
-            inputs = wm.read_account_inputs(con, as_of_windows())
-            yield {name: lazy.collect() for name, lazy in inputs.items()}, part
-
-    for part, collected in compute(jobs(), scheme.name, confirmation_days):
-        register(part)  # the writes delete by the registered scope: this part's accounts
-        wm.replace_account_rows(con, collected)
-        for name, frame in collected.items():
-            rows[name] = rows.get(name, 0) + frame.height
+    with tempfile.TemporaryDirectory(prefix="inflow-inputs-", dir=wm.spill_folder(con)) as spill:
+        folder = Path(spill)
+        register(numbered)
+        empty = wm.spill_account_inputs(con, as_of_windows(), folder)
+        jobs = (
+            (wm.read_spilled_inputs(con, folder, number, empty), part)
+            for number, part in enumerate(parts)
+        )
+        for part, collected in compute(jobs, scheme.name, confirmation_days):
+            register(part)  # the deletes go by the registered scope: this part's accounts
+            wm.replace_account_rows(con, collected, delete=not marts_emptied)
+            for name, frame in collected.items():
+                rows[name] = rows.get(name, 0) + frame.height
     first_day = scope["emit_from"].min()
     # er_vs_tier_median compares accounts: every account of the affected weeks is updated,
     # a block of weeks at a time (medians are per week) so that memory stays bounded.

@@ -179,3 +179,85 @@ def test_monthly_marts_built_month_by_month_equal_one_pass_over_all_months(built
             check_exact=False,
             rel_tol=1e-9,
         )
+
+
+def test_inputs_read_in_one_pass_equal_each_partitions_own_reads(built, tmp_path):
+    """The spilled inputs of every partition are exactly what reading per partition returns."""
+    from datetime import date
+
+    from flows.transform import partitions
+    from transforms.growth import RECENT_DAYS, as_of_windows
+    from transforms.pipeline import POSTS_DAYS
+    from warehouse import marts as wm
+    from warehouse.connect import connect
+
+    _, warehouse = built
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(warehouse, copy)
+    con = connect(copy)
+    try:
+        # Accounts from different days, as a night after late files has them.
+        scope = wm.table(con, "select platform, account_id from marts.dim_account").with_columns(
+            pl.when(pl.col("account_id").hash(seed=1) % 3 == 0)
+            .then(pl.lit(date(2026, 2, 1)))
+            .otherwise(pl.lit(date(2026, 2, 10)))
+            .alias("emit_from")
+        )
+        parts = partitions(scope, 90)
+        numbered = pl.concat(
+            p.with_columns(pl.lit(n, pl.Int32).alias("partition_number"))
+            for n, p in enumerate(parts)
+        )
+        register = {"recent_days": RECENT_DAYS, "posts_days": POSTS_DAYS}
+        wm.register_scope(con, numbered, **register)
+        empty = wm.spill_account_inputs(con, as_of_windows(), tmp_path / "spill")
+        queries = wm.account_input_queries(as_of_windows())
+        assert len(parts) == 5
+        checked = 0
+        for number, part in enumerate(parts):
+            spilled = wm.read_spilled_inputs(con, tmp_path / "spill", number, empty)
+            wm.register_scope(con, part, **register)
+            for name, sql in queries.items():
+                own = wm.table(con, sql)
+                assert_frame_equal(spilled[name], own, check_row_order=False)
+                checked += own.height
+        assert checked > 10_000
+        assert {name for name, frame in empty.items() if frame.height == 0} == set(queries)
+    finally:
+        con.close()
+
+
+def test_a_failed_rebuild_removes_its_spilled_inputs_and_keeps_the_marts(built, tmp_path):
+    from flows.transform import rebuild
+    from warehouse.connect import connect
+
+    _, warehouse = built
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(warehouse, copy)
+    before = content(copy, "marts.fct_account_daily")
+
+    def fails_on_the_third_partition(jobs, tier_scheme, confirmation_days):
+        from flows.transform import compute_in_process
+
+        for number, done in enumerate(compute_in_process(jobs, tier_scheme, confirmation_days)):
+            if number == 2:
+                raise RuntimeError("worker lost")
+            yield done
+
+    con = connect(copy)
+    try:
+        with pytest.raises(RuntimeError, match="worker lost"):
+            rebuild(
+                con,
+                "full",
+                None,
+                "default",
+                7,
+                "failing",
+                compute=fails_on_the_third_partition,
+                partition_accounts=100,
+            )
+    finally:
+        con.close()
+    assert not list(tmp_path.glob("inflow-inputs-*"))
+    assert content(copy, "marts.fct_account_daily").equals(before)

@@ -29,7 +29,6 @@ import duckdb
 from schemas.marts import MARTS
 from warehouse.connect import connect
 from warehouse.marts import (
-    ACCOUNT_MART_DATES,
     ACCOUNT_MARTS,
     PERIOD_MARTS,
     apply_mart_ddl,
@@ -232,9 +231,7 @@ def _apply_account_changes(con: duckdb.DuckDBPyConnection, first_day) -> None:
     for mart in ACCOUNT_MARTS:
         if mart == "fct_engagement_weekly":
             continue
-        changed = rebuilt_rows(mart)
-        if mart in ACCOUNT_MART_DATES:  # bounds the scans so DuckDB skips older row groups
-            changed += f" and m.{ACCOUNT_MART_DATES[mart]} >= $1::date"
+        changed = rebuilt_rows(mart, first_day="$1::date")
         params = [first_day] if "$1" in changed else None
         con.execute(f"delete from marts.{mart} as m using scope as s where {changed}", params)
         con.execute(
