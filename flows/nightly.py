@@ -22,6 +22,7 @@ from flows.ingest import ingest
 from flows.publish import publish
 from flows.runners import configured_transform
 from flows.validate import validate
+from warehouse.connect import limits_applied
 
 
 class RunLocked(Exception):
@@ -83,13 +84,24 @@ def nightly(
     dask_address: str | None = None,
     dask_workers: int = 2,
     partition_accounts: int = 5_000,
+    duckdb_memory_limit: str | None = None,
+    duckdb_threads: int | None = None,
+    duckdb_temp_directory: Path | None = None,
 ) -> NightlySummary:
     """Ingest what landed, validate it, rebuild what it touched, validate, publish.
 
     task_runner, dask_address, dask_workers: where the transform's partitions run
-    (`flows.runners`); partition_accounts bounds the memory of each.
+    (`flows.runners`); partition_accounts bounds the memory of each. duckdb_*: DuckDB's limits
+    for this run's connections (none given: the process's, e.g. from INFLOW_DUCKDB_*); a
+    deployment sets them here, having no CLI settings.
     """
-    with run_lock(warehouse):
+    limits = {
+        "memory_limit": duckdb_memory_limit,
+        "threads": duckdb_threads,
+        "temp_directory": duckdb_temp_directory,
+    }
+    given = {name: value for name, value in limits.items() if value is not None}
+    with limits_applied(**given), run_lock(warehouse):
         loaded = ingest(landing=landing, warehouse=warehouse)
         batch = validate(
             warehouse=warehouse,

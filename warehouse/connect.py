@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -28,6 +30,18 @@ def configure(**limits: str | int | None) -> None:
     if unknown:
         raise ValueError(f"unknown DuckDB limits: {sorted(unknown)}")
     LIMITS.update({k: None if v is None else str(v) for k, v in limits.items()})
+
+
+@contextmanager
+def limits_applied(**limits: str | int | Path | None) -> Iterator[None]:
+    """`configure` for the length of a run (a flow's parameters), then the limits before it."""
+    saved = dict(LIMITS)
+    configure(**limits)
+    try:
+        yield
+    finally:
+        LIMITS.clear()
+        LIMITS.update(saved)
 
 
 def connect(
