@@ -266,21 +266,29 @@ SECTIONS = {
 
 NOT_YET_MEASURED = """## Not measured yet
 
-- **The 365-day run of 1M accounts** (365M follower snapshots plus posts):
-  `python -m bench.harness --only scale --repeat 1` (not part of `make bench`). Its setup streams
-  the simulation a week at a time into staging and builds the history's marts with a full
-  rebuild (account partitions, then weeks in blocks and months one at a time, so memory stays
-  bounded); at the rates above that rebuild alone takes about 2.5 hours on 2 cores, and the
-  whole run several, which did not fit the session that built it.
-- **Transforms at 100M follower snapshots**: `python -m bench.nightly --accounts 300000
-  --history-days 365 --repeat 1` (110M follower snapshots; also hours).
+- **A million accounts** (`python -m bench.harness --only scale --repeat 1`: 1,000,000 creators
+  × 100 days, DuckDB capped at 4GB) has not completed. Observed on 2026-11-22 (peak RSS sampled
+  with `ps`, not recorded by the harness): the setup simulated 99M follower and 233M post
+  snapshots in 452 s and loaded them in 258 s at 7.3 GB peak (11 GB of staging, 33 bytes per
+  snapshot); the full rebuild wrote every partition's inputs in one pass in 6 min (7.1 GB of
+  Parquet) and built the 200 account partitions in 35 min at under 6 GB; then the cross-account
+  step (weekly tier medians and monthly marts over every account of a period) passed 17 GB
+  within 20 s and was killed at 24 GB. Those marts read a whole period of all accounts into
+  Polars at once; at a million accounts they need the same partial-aggregate treatment the
+  account marts have (per partition, then combined) before this run can finish, and before the
+  night at a million accounts can be measured (its current month goes through the same step).
+- **A year of a million accounts** (365M follower snapshots) needs, scaling the 100-day sizes
+  above (11 GB of staging, 8.3 GB of marts), about 40 GB of staging and 30 GB of marts in the
+  working file plus a 30 GB published state: about 100 GB, where the machine has 66 GB free.
+  Fitting it takes staging kept as compressed Parquet outside the DuckDB file (or a bigger disk).
 
 Reading the figures: the night's transform grew 1.5× while the history grew 12× (30 to 365
 days), and not at all from 180 to 365; what grows is reading the windows out of larger tables.
-Its peak memory stays near 1.4 GB at 20,000 accounts; accounts are processed in partitions of
-5,000, so a million accounts means 200 partitions of the same size, one after the other (or
-spread over Dask workers), not more memory. The incremental publish grew 0.5 to 1.3 s where
-a full copy grows 1.0 to 5.9 s: what still grows is the file copy of the previous state.
+Its peak memory stays near 1.4 GB at 20,000 accounts. The incremental publish grew 0.5 to 1.3 s
+where a full copy grows 1.0 to 5.9 s: what still grows is the file copy of the previous state.
+These nightly and transform figures were measured before two later changes (every partition's
+inputs read in one pass; rebuilt rows inserted without a registered view, which had kept every
+partition's rows in memory until the commit) and are to be measured again.
 """
 
 
