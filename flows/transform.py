@@ -215,8 +215,11 @@ def _rebuild_scope(
             for number, part in enumerate(parts)
         )
         for part, collected in compute(jobs, scheme.name, confirmation_days):
-            register(part)  # the deletes go by the registered scope: this part's accounts
-            wm.replace_account_rows(con, collected, delete=not marts_emptied)
+            if marts_emptied:
+                wm.insert_account_rows(con, collected)
+            else:
+                register(part)  # the deletes go by the registered scope: this part's accounts
+                wm.replace_account_rows(con, collected)
             for name, frame in collected.items():
                 rows[name] = rows.get(name, 0) + frame.height
     first_day = scope["emit_from"].min()

@@ -202,16 +202,18 @@ def rebuilt_rows(mart: str, first_day: str | None = None) -> str:
     return f"{condition} and m.{ACCOUNT_MART_DATES[mart]} >= {bound}"
 
 
-def replace_account_rows(
-    con: duckdb.DuckDBPyConnection, outputs: dict[str, pl.DataFrame], *, delete: bool = True
-) -> None:
-    """Swap the scope's rows from emit_from on for the rebuilt ones (inside the caller's
-    transaction). `delete=False`: the marts were emptied first (a full rebuild), only insert."""
+def replace_account_rows(con: duckdb.DuckDBPyConnection, outputs: dict[str, pl.DataFrame]) -> None:
+    """Swap the scope's rows from emit_from on for the rebuilt ones (inside the caller's transaction)."""
     ((first_day,),) = con.execute("select min(emit_from) from scope").fetchall()
-    for mart in ACCOUNT_MARTS if delete else ():
+    for mart in ACCOUNT_MARTS:
         condition = rebuilt_rows(mart, first_day="$1::date")
         params = [first_day] if "$1" in condition else None
         con.execute(f"delete from marts.{mart} as m using scope as s where {condition}", params)
+    insert_account_rows(con, outputs)
+
+
+def insert_account_rows(con: duckdb.DuckDBPyConnection, outputs: dict[str, pl.DataFrame]) -> None:
+    """Add rebuilt rows to marts that hold none of their accounts' (a full rebuild emptied them)."""
     for mart, rows in outputs.items():
         _insert(con, mart, rows)
 
