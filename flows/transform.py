@@ -23,6 +23,7 @@ from transforms.growth import AS_OF_TOLERANCE_DAYS, RECENT_DAYS, as_of_windows
 from transforms.pipeline import (
     POSTS_DAYS,
     AccountInputs,
+    account_period_rows,
     build_account_marts,
     build_period_marts,
     with_tier_medians,
@@ -239,17 +240,39 @@ def _rebuild_scope(
         con, last_month or first_day.replace(day=1), inclusive=last_month is None
     )
     for month_start, month_end in _months(first_month, last_month):
-        daily, posts = wm.period_inputs(con, month_start, month_end, AS_OF_TOLERANCE_DAYS)
-        periods = build_period_marts(daily, posts, month_start)
-        period_rows = dict(zip(periods, pl.collect_all(list(periods.values())), strict=True))
+        period_rows = _month_marts(con, month_start, month_end, partition_accounts)
         wm.replace_months(con, month_start, month_end, period_rows)
         for name, frame in period_rows.items():
             rows[name] = rows.get(name, 0) + frame.height
     return rows
 
 
-# Weeks whose tier medians are recomputed together (bounds the memory of a full rebuild).
-WEEKS_PER_BLOCK = 8
+def _month_marts(
+    con: duckdb.DuckDBPyConnection, start: date, end: date, partition_accounts: int
+) -> dict[str, pl.DataFrame]:
+    """The monthly marts of [start, end): per-account rows one account partition at a time,
+    then the medians and shares over all of them. A month of every account's days is never in
+    memory at once (a million accounts' month was OOM-killed at 24 GB), only one row per
+    account and one per post."""
+    with tempfile.TemporaryDirectory(prefix="inflow-month-", dir=wm.spill_folder(con)) as spill:
+        folder = Path(spill)
+        count, empty = wm.spill_period_inputs(
+            con, start, end, AS_OF_TOLERANCE_DAYS, partition_accounts, folder
+        )
+        pieces = []
+        for number in range(count):
+            inputs = wm.read_spilled_inputs(con, folder, number, empty)
+            piece = account_period_rows(inputs["daily"].lazy(), inputs["posts"].lazy(), start)
+            pieces.append(dict(zip(piece, pl.collect_all(list(piece.values())), strict=True)))
+    whole = {name: pl.concat([piece[name] for piece in pieces]).lazy() for name in pieces[0]}
+    periods = build_period_marts(**whole)
+    return dict(zip(periods, pl.collect_all(list(periods.values())), strict=True))
+
+
+# Weeks whose tier medians are recomputed together. A median needs every account of its week,
+# so this bounds memory by accounts per week: a week of a million accounts is a million rows,
+# where 8 weeks at once (with the monthly step) outgrew 17 GB.
+WEEKS_PER_BLOCK = 1
 
 
 def _blocks(first: date, last: date | None, days: int) -> Iterator[tuple[date, date]]:

@@ -6,10 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
-from transforms.benchmarks import dim_account, tier_benchmarks
+from transforms.benchmarks import dim_account, posts_in_tier, tier_benchmarks
 from transforms.engagement import post_metrics, relative_to_tier, weekly_engagement
-from transforms.migrations import tier_migrations, tier_spells, transitions_monthly
+from transforms.migrations import account_months, tier_migrations, tier_spells, transitions_monthly
 from transforms.tiers import DEFAULT
 
 PUBLISHED = datetime(2026, 3, 2, 12, tzinfo=UTC)  # a Monday
@@ -206,11 +207,82 @@ def test_spells_and_migrations_are_consistent():
 def test_monthly_transition_shares_add_up_per_from_tier():
     one = daily_rows(["nano"] * 3 + ["micro"] * 3).collect()
     two = one.with_columns(pl.lit("b").alias("account_id"), pl.lit("nano").alias("tier"))
-    out = transitions_monthly(pl.concat([one, two]).lazy()).collect()
+    out = transitions_monthly(account_months(pl.concat([one, two]).lazy())).collect()
     assert out.select("from_tier", "to_tier", "accounts", "share_of_from_tier").rows() == [
         ("nano", "micro", 1, 0.5),
         ("nano", "nano", 1, 0.5),
     ]
+
+
+def test_account_months_take_the_first_and_last_snapshot_day_of_each_month():
+    days = [date(2026, 1, 30), date(2026, 1, 31), date(2026, 2, 1), date(2026, 2, 5)]
+    daily = pl.LazyFrame(
+        {
+            "platform": "instagram",
+            "account_id": "a",
+            # Out of order on purpose: first and last go by date, not by row.
+            "date": [days[1], days[0], days[3], days[2]],
+            "tier": ["micro", "nano", "micro", "micro"],
+            "growth_rate_30d": [0.2, 0.1, 0.4, 0.3],
+        }
+    )
+    months = account_months(daily).sort("month").collect()
+    assert months.select("month", "from_tier", "to_tier", "growth_rate_30d").rows() == [
+        (date(2026, 1, 1), "nano", "micro", 0.2),
+        (date(2026, 2, 1), "micro", "micro", 0.4),
+    ]
+
+
+def test_monthly_marts_from_account_partitions_equal_the_whole():
+    """Per-account pieces of two halves of the accounts add up to the marts of all of them."""
+    from transforms.pipeline import account_period_rows, build_period_marts
+
+    tiers = {"a": ["nano"] * 3, "b": ["nano", "micro", "micro"], "c": ["micro"] * 3}
+    daily = pl.concat(
+        daily_rows(t, [1_000 * (i + 1)] * 3).with_columns(
+            pl.lit(account).alias("account_id"), pl.lit(0.1 * (i + 1)).alias("growth_rate_30d")
+        )
+        for i, (account, t) in enumerate(tiers.items())
+    )
+    posts = pl.LazyFrame(
+        {
+            "platform": "instagram",
+            "account_id": ["a", "b", "b", "c"],
+            "published_date": [
+                date(2026, 1, 2),
+                date(2026, 1, 1),
+                date(2026, 1, 3),
+                date(2026, 1, 2),
+            ],
+            "er_followers": [0.01, 0.02, 0.05, 0.04],
+        }
+    )
+    first = date(2026, 1, 1)
+    whole = {
+        n: f.collect()
+        for n, f in build_period_marts(**account_period_rows(daily, posts, first)).items()
+    }
+    halves = [
+        account_period_rows(daily.filter(keep), posts.filter(keep), first)
+        for keep in (pl.col("account_id") == "b", pl.col("account_id") != "b")
+    ]
+    combined = build_period_marts(
+        **{name: pl.concat([half[name] for half in halves]) for name in halves[0]}
+    )
+    for name, frame in combined.items():
+        assert_frame_equal(frame.collect(), whole[name])
+    # By hand: b starts nano and ends micro; its first post is nano, its last micro.
+    assert whole["agg_tier_transitions_monthly"].select(
+        "from_tier", "to_tier", "accounts"
+    ).rows() == [
+        ("micro", "micro", 1),
+        ("nano", "micro", 1),
+        ("nano", "nano", 1),
+    ]
+    micro = whole["agg_tier_benchmarks"].filter(pl.col("tier") == "micro").row(0, named=True)
+    assert (micro["accounts"], micro["posts"]) == (2, 2)
+    assert micro["er_median"] == pytest.approx(0.045)  # posts 0.05 (b) and 0.04 (c)
+    assert micro["growth_median"] == pytest.approx(0.25)  # b 0.2, c 0.3
 
 
 def test_benchmarks_and_dimension():
@@ -223,7 +295,11 @@ def test_benchmarks_and_dimension():
             "er_followers": [0.01, 0.02, 0.03, 0.04],
         }
     )
-    bench = tier_benchmarks(posts, daily).collect().row(0, named=True)
+    bench = (
+        tier_benchmarks(posts_in_tier(posts, daily), account_months(daily))
+        .collect()
+        .row(0, named=True)
+    )
     assert (bench["tier"], bench["accounts"], bench["posts"]) == ("micro", 1, 4)
     assert bench["er_median"] == pytest.approx(0.025)
     assert bench["er_p25"] == pytest.approx(0.0175) and bench["er_p75"] == pytest.approx(0.0325)

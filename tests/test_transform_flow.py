@@ -153,11 +153,21 @@ def test_cli_transform_and_backfill(built, tmp_path):
     assert full.exit_code == 0 and "transform (full)" in full.output
 
 
-def test_monthly_marts_built_month_by_month_equal_one_pass_over_all_months(built):
-    """The rebuild computes the monthly marts a month at a time to bound memory."""
-    from transforms.pipeline import build_period_marts
+@pytest.mark.parametrize("partition_accounts", [None, 37])
+def test_monthly_marts_built_month_by_month_equal_one_pass_over_all_months(
+    built, tmp_path, partition_accounts
+):
+    """The rebuild computes the monthly marts a month at a time, and within a month one account
+    partition at a time, to bound memory: the medians and shares still cover every account."""
+    from transforms.pipeline import account_period_rows, build_period_marts
 
     _, warehouse = built
+    if partition_accounts is not None:
+        warehouse = tmp_path / "w.duckdb"
+        shutil.copy(built[1], warehouse)
+        transform(warehouse=warehouse, full_refresh=True, partition_accounts=partition_accounts)
+        accounts = read_table(warehouse, "select count(*) as n from marts.dim_account")["n"][0]
+        assert accounts > 3 * partition_accounts, "several partitions per month"
     daily = read_table(
         warehouse,
         "select platform, account_id, date, followers, tier, growth_rate_30d from marts.fct_account_daily",
@@ -167,7 +177,7 @@ def test_monthly_marts_built_month_by_month_equal_one_pass_over_all_months(built
         "select platform, account_id, published_date, er_followers from marts.fct_post_metrics",
     )
     first_month = daily["date"].min().replace(day=1)
-    one_pass = build_period_marts(daily.lazy(), posts.lazy(), first_month)
+    one_pass = build_period_marts(**account_period_rows(daily.lazy(), posts.lazy(), first_month))
     for name, expected in one_pass.items():
         stored = read_table(warehouse, f"select * from marts.{name}")
         assert stored["month"].n_unique() >= 2, "the fixture must span several months"

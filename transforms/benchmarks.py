@@ -8,37 +8,42 @@ from transforms.growth import as_of
 from transforms.tiers import ACCOUNT_KEY
 
 
-def tier_benchmarks(posts: pl.LazyFrame, daily: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per platform, tier and month: ER percentiles of posts and median 30-day growth.
+def posts_in_tier(posts: pl.LazyFrame, daily: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per post: platform, the tier its account was confirmed in on its publication day
+    (as of the latest snapshot day on or before it), month and er_followers.
 
-    A post counts in the tier its account was confirmed in on its publication day (as of the
-    latest snapshot day on or before it); growth is each account's growth_rate_30d on its last
-    snapshot day of the month.
+    Per account, like `account_months`: a partition of accounts gives its own posts' rows.
     """
     key = list(ACCOUNT_KEY)
-    tier_at_publish = (
+    return (
         posts.select(*key, "published_date", "er_followers")
         .pipe(as_of, daily.select(*key, "date", "tier"), "published_date", "date")
         .filter(pl.col("tier").is_not_null())
-        .with_columns(pl.col("published_date").dt.truncate("1mo").alias("month"))
-        .group_by("platform", "tier", "month")
-        .agg(
-            pl.col("er_followers").quantile(0.25, interpolation="linear").alias("er_p25"),
-            pl.col("er_followers").median().alias("er_median"),
-            pl.col("er_followers").quantile(0.75, interpolation="linear").alias("er_p75"),
-            pl.col("er_followers").count().cast(pl.Int64).alias("posts"),
+        .select(
+            "platform",
+            "tier",
+            pl.col("published_date").dt.truncate("1mo").alias("month"),
+            "er_followers",
         )
     )
-    month_end = (
-        daily.with_columns(pl.col("date").dt.truncate("1mo").alias("month"))
-        .sort(*key, "date")
-        .group_by(*key, "month")
-        .agg(pl.col("tier").last(), pl.col("growth_rate_30d").last())
-        .group_by("platform", "tier", "month")
-        .agg(
-            pl.len().cast(pl.Int64).alias("accounts"),
-            pl.col("growth_rate_30d").median().alias("growth_median"),
-        )
+
+
+def tier_benchmarks(post_tiers: pl.LazyFrame, months: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per platform, tier and month: ER percentiles of posts and median 30-day growth.
+
+    Inputs: `posts_in_tier` rows (a post counts in its account's tier on its publication day)
+    and `account_months` rows (an account counts in its tier on its last snapshot day of the
+    month, with its growth_rate_30d on that day).
+    """
+    tier_at_publish = post_tiers.group_by("platform", "tier", "month").agg(
+        pl.col("er_followers").quantile(0.25, interpolation="linear").alias("er_p25"),
+        pl.col("er_followers").median().alias("er_median"),
+        pl.col("er_followers").quantile(0.75, interpolation="linear").alias("er_p75"),
+        pl.col("er_followers").count().cast(pl.Int64).alias("posts"),
+    )
+    month_end = months.group_by("platform", pl.col("to_tier").alias("tier"), "month").agg(
+        pl.len().cast(pl.Int64).alias("accounts"),
+        pl.col("growth_rate_30d").median().alias("growth_median"),
     )
     return (
         month_end.join(tier_at_publish, on=["platform", "tier", "month"], how="full", coalesce=True)

@@ -76,19 +76,32 @@ def tier_migrations(spells: pl.LazyFrame, daily: pl.LazyFrame, scheme: TierSchem
     )
 
 
-def transitions_monthly(daily: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per platform, month, from-tier and to-tier: accounts and their share of the from-tier.
+def account_months(daily: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per account and month: its confirmed tier on its first snapshot day of the month
+    (from_tier) and on its last (to_tier), and its growth_rate_30d on that last day.
 
-    From-tier is the confirmed tier on an account's first snapshot day of the month, to-tier on
-    its last; staying in a tier is a transition to itself, so each from-tier's shares add to 1.
+    The per-account half of the monthly marts: any subset of accounts (a partition) gives that
+    subset's rows, so a month of every account's days never has to be in memory at once.
     """
-    per_account = (
+    return (
         daily.with_columns(pl.col("date").dt.truncate("1mo").alias("month"))
         .sort(*ACCOUNT_KEY, "date")
         .group_by(*ACCOUNT_KEY, "month")
-        .agg(pl.col("tier").first().alias("from_tier"), pl.col("tier").last().alias("to_tier"))
+        .agg(
+            pl.col("tier").first().alias("from_tier"),
+            pl.col("tier").last().alias("to_tier"),
+            pl.col("growth_rate_30d").last(),
+        )
     )
-    counts = per_account.group_by("platform", "month", "from_tier", "to_tier").agg(
+
+
+def transitions_monthly(months: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per platform, month, from-tier and to-tier: accounts and their share of the from-tier.
+
+    Input: `account_months` rows. Staying in a tier is a transition to itself, so each
+    from-tier's shares add to 1.
+    """
+    counts = months.group_by("platform", "month", "from_tier", "to_tier").agg(
         pl.len().cast(pl.Int64).alias("accounts")
     )
     return counts.with_columns(

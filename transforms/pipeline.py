@@ -16,10 +16,15 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from transforms.benchmarks import dim_account, tier_benchmarks
+from transforms.benchmarks import dim_account, posts_in_tier, tier_benchmarks
 from transforms.engagement import ROLLING_WEEKS, post_metrics, relative_to_tier, weekly_engagement
 from transforms.growth import account_daily
-from transforms.migrations import tier_migrations, tier_spells, transitions_monthly
+from transforms.migrations import (
+    account_months,
+    tier_migrations,
+    tier_spells,
+    transitions_monthly,
+)
 from transforms.tiers import ACCOUNT_KEY, TierScheme, emitted_rows
 
 KEY = list(ACCOUNT_KEY)
@@ -136,15 +141,28 @@ def _spells(daily: pl.LazyFrame, current_spells: pl.LazyFrame) -> pl.LazyFrame:
     return tier_spells(rows)
 
 
-def build_period_marts(
+def account_period_rows(
     daily: pl.LazyFrame, posts: pl.LazyFrame, first_month
 ) -> dict[str, pl.LazyFrame]:
-    """Cross-account monthly marts from `first_month` on (every account of those months)."""
-    months = {
-        "agg_tier_transitions_monthly": transitions_monthly(daily),
-        "agg_tier_benchmarks": tier_benchmarks(posts, daily),
+    """The per-account pieces of the monthly marts from `first_month` on, for the accounts at
+    hand: one row per account and month, one per post. `daily` starts AS_OF_TOLERANCE_DAYS
+    before `first_month` so that early posts find their tier."""
+    in_period = pl.col("month") >= first_month
+    return {
+        "account_months": account_months(daily).filter(in_period),
+        "post_tiers": posts_in_tier(posts, daily).filter(in_period),
     }
-    return {name: frame.filter(pl.col("month") >= first_month) for name, frame in months.items()}
+
+
+def build_period_marts(
+    account_months: pl.LazyFrame, post_tiers: pl.LazyFrame
+) -> dict[str, pl.LazyFrame]:
+    """Cross-account monthly marts from the `account_period_rows` of every account (concatenated
+    over partitions: they are per account, so the partitions add up to the whole)."""
+    return {
+        "agg_tier_transitions_monthly": transitions_monthly(account_months),
+        "agg_tier_benchmarks": tier_benchmarks(post_tiers, account_months),
+    }
 
 
 def with_tier_medians(weekly: pl.LazyFrame) -> pl.LazyFrame:

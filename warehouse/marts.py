@@ -121,16 +121,31 @@ def spill_account_inputs(
 
     Returns each input's empty frame (its columns and types), for partitions without rows.
     """
+    return spill_partitions(
+        con,
+        {
+            name: f"select q.*, s.partition_number from ({sql}) as q join scope as s "
+            "on q.platform = s.platform and q.account_id = s.account_id"
+            for name, sql in account_input_queries(as_of_windows).items()
+        },
+        folder,
+    )
+
+
+def spill_partitions(
+    con: duckdb.DuckDBPyConnection, queries: dict[str, str], folder: Path
+) -> dict[str, pl.DataFrame]:
+    """Write each query's rows (with a `partition_number` column) to folder/<name>/, one Parquet
+    folder per partition, in one pass; read them back with read_spilled_inputs.
+
+    Returns each query's empty frame (its columns and types), for partitions without rows.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     empty = {}
-    for name, sql in account_input_queries(as_of_windows).items():
-        empty[name] = table(con, f"select * from ({sql}) limit 0")
+    for name, sql in queries.items():
+        empty[name] = table(con, f"select * exclude (partition_number) from ({sql}) limit 0")
         target = sql_literal((folder / name).as_posix())
-        con.execute(
-            f"copy (select q.*, s.partition_number from ({sql}) as q join scope as s "
-            "on q.platform = s.platform and q.account_id = s.account_id) "
-            f"to {target} (format parquet, partition_by (partition_number))"
-        )
+        con.execute(f"copy ({sql}) to {target} (format parquet, partition_by (partition_number))")
     return empty
 
 
@@ -299,23 +314,34 @@ def delete_months_after(con: duckdb.DuckDBPyConnection, month: date, *, inclusiv
         con.execute(f"delete from marts.{mart} where month {operator} $1", [month])
 
 
-def period_inputs(
-    con: duckdb.DuckDBPyConnection, start: date, end: date, as_of_days: int
-) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Daily rows of [start, end) and a little before (for as-of lookups), and their posts."""
-    daily = frame(
-        con,
-        "select platform, account_id, date, followers, tier, growth_rate_30d from marts.fct_account_daily "
-        "where date >= $1::date - to_days($2::integer) and date < $3",
-        [start, as_of_days, end],
-    )
-    posts = frame(
-        con,
-        "select platform, account_id, published_date, er_followers from marts.fct_post_metrics "
-        "where published_date >= $1 and published_date < $2",
-        [start, end],
-    )
-    return daily, posts
+def spill_period_inputs(
+    con: duckdb.DuckDBPyConnection,
+    start: date,
+    end: date,
+    as_of_days: int,
+    partition_accounts: int,
+    folder: Path,
+) -> tuple[int, dict[str, pl.DataFrame]]:
+    """Daily rows of [start, end) and a little before (for as-of lookups), and their posts,
+    split into account partitions by hash in one pass (see spill_partitions).
+
+    Returns the number of partitions (about `partition_accounts` accounts each) and each
+    input's empty frame.
+    """
+    ((accounts,),) = con.execute("select count(*) from marts.dim_account").fetchall()
+    count = max(1, -(-accounts // partition_accounts))
+    partition = f"(hash(platform, account_id) % {count})::integer as partition_number"
+    # Literals, not parameters: COPY takes none. Dates and integers only.
+    first, last = sql_literal(start.isoformat()), sql_literal(end.isoformat())
+    queries = {
+        "daily": "select platform, account_id, date, followers, tier, growth_rate_30d, "
+        f"{partition} from marts.fct_account_daily "
+        f"where date >= {first}::date - to_days({int(as_of_days)}) and date < {last}::date",
+        "posts": f"select platform, account_id, published_date, er_followers, {partition} "
+        "from marts.fct_post_metrics "
+        f"where published_date >= {first}::date and published_date < {last}::date",
+    }
+    return count, spill_partitions(con, queries, folder)
 
 
 PERIOD_MARTS = ("agg_tier_transitions_monthly", "agg_tier_benchmarks")
