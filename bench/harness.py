@@ -149,15 +149,25 @@ def nightly_section(result: dict, command: str) -> list[str]:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for days, r in result["histories"].items():
-        night = r["night"]
         lines.append(
             f"| {days} | {r['follower_rows']:,} | {r['post_rows']:,} | {_seconds(r['full_s'])} | "
-            f"{_full_publish(r)} | "
-            f"{_seconds(night['load_s'])} | {_seconds(night['transform_s'])} | "
-            f"{_seconds(night['publish_s'])} | {_gb(night['peak_rss_mb'])} | "
-            f"**{night['transform_s'] / r['full_s']:.2f}** |"
+            f"{_full_publish(r)} | {_night_cells(r, bold='ratio')} |"
         )
     return lines
+
+
+def _night_cells(history: dict, bold: str) -> str:
+    """The night's load, transform, publish, peak RSS and transform night / full cells."""
+    night = history["night"]
+    cells = {
+        "load": _seconds(night["load_s"]),
+        "transform": _seconds(night["transform_s"]),
+        "publish": _seconds(night["publish_s"]),
+        "peak": _gb(night["peak_rss_mb"]),
+        "ratio": f"{night['transform_s'] / history['full_s']:.2f}",
+    }
+    cells[bold] = f"**{cells[bold]}**"
+    return " | ".join(cells.values())
 
 
 def scale_section(result: dict, command: str) -> list[str]:
@@ -191,9 +201,7 @@ def scale_section(result: dict, command: str) -> list[str]:
         night = r["night"]
         lines.append(
             f"| {days} | {night['new_follower_rows']:,} / {night['new_post_rows']:,} | "
-            f"{_seconds(night['load_s'])} | {_seconds(night['transform_s'])} | "
-            f"{_seconds(night['publish_s'])} | **{_gb(night['peak_rss_mb'])}** | "
-            f"{night['transform_s'] / r['full_s']:.2f} |"
+            f"{_night_cells(r, bold='peak')} |"
         )
     return lines
 

@@ -193,36 +193,36 @@ def _insert(con: duckdb.DuckDBPyConnection, mart: str, rows: pl.DataFrame) -> No
 ACCOUNT_MARTS = (*ACCOUNT_MART_DATES, "fct_tier_history", "dim_account")
 
 
-def rebuilt_rows(mart: str, first_day: str | None = None) -> str:
+def rebuilt_rows(mart: str, first_day: date | None = None) -> tuple[str, list | None]:
     """SQL condition on `m` (a mart row) and `s` (a scope row: platform, account_id, emit_from):
-    the rows a rebuild of `s` from emit_from replaces. The incremental publish uses the same.
+    the rows a rebuild of `s` from emit_from replaces, and the condition's parameters. The
+    incremental publish uses the same.
 
-    `first_day`: an SQL expression no later than any scope row's emit_from. It selects the same
-    rows, but bounds a dated mart's scan so DuckDB skips the row groups before it: without it
-    every partition of a night would scan the marts' whole history.
+    `first_day`: a day no later than any scope row's emit_from. It selects the same rows, but
+    bounds a dated mart's scan so DuckDB skips the row groups before it: without it every
+    partition of a night would scan the marts' whole history.
     """
     same_account = "m.platform = s.platform and m.account_id = s.account_id"
     if mart == "dim_account":
-        return same_account
+        return same_account, None
     if mart == "fct_tier_history":  # the spell still open on emit_from - 1 is rebuilt too
-        return f"{same_account} and (m.valid_to is null or m.valid_to >= s.emit_from)"
+        return f"{same_account} and (m.valid_to is null or m.valid_to >= s.emit_from)", None
     if mart == "fct_engagement_weekly":
         condition = f"{same_account} and m.week_start >= date_trunc('week', s.emit_from)"
-        bound = f"date_trunc('week', {first_day})"
+        bound = "date_trunc('week', $1::date)"
     else:
         condition = f"{same_account} and m.{ACCOUNT_MART_DATES[mart]} >= s.emit_from"
-        bound = first_day
+        bound = "$1::date"
     if first_day is None:
-        return condition
-    return f"{condition} and m.{ACCOUNT_MART_DATES[mart]} >= {bound}"
+        return condition, None
+    return f"{condition} and m.{ACCOUNT_MART_DATES[mart]} >= {bound}", [first_day]
 
 
 def replace_account_rows(con: duckdb.DuckDBPyConnection, outputs: dict[str, pl.DataFrame]) -> None:
     """Swap the scope's rows from emit_from on for the rebuilt ones (inside the caller's transaction)."""
     ((first_day,),) = con.execute("select min(emit_from) from scope").fetchall()
     for mart in ACCOUNT_MARTS:
-        condition = rebuilt_rows(mart, first_day="$1::date")
-        params = [first_day] if "$1" in condition else None
+        condition, params = rebuilt_rows(mart, first_day)
         con.execute(f"delete from marts.{mart} as m using scope as s where {condition}", params)
     insert_account_rows(con, outputs)
 

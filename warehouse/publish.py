@@ -231,8 +231,7 @@ def _apply_account_changes(con: duckdb.DuckDBPyConnection, first_day) -> None:
     for mart in ACCOUNT_MARTS:
         if mart == "fct_engagement_weekly":
             continue
-        changed = rebuilt_rows(mart, first_day="$1::date")
-        params = [first_day] if "$1" in changed else None
+        changed, params = rebuilt_rows(mart, first_day)
         con.execute(f"delete from marts.{mart} as m using scope as s where {changed}", params)
         con.execute(
             f"insert into marts.{mart} select m.* from working.marts.{mart} as m "
