@@ -12,3 +12,28 @@ def test_docs_benchmarks_is_rendered_from_the_recorded_results():
     results = json.loads((DOCS / "benchmarks.json").read_text())
     assert set(SUITES) <= set(results["suites"])
     assert (DOCS / "benchmarks.md").read_text() == render(results) + "\n"
+
+
+def test_a_kept_setup_is_reused_only_for_the_same_parameters(tmp_path):
+    """--keep-setup: the staged history is simulated once, then reused while the parameters match."""
+    from bench.transforms import _kept_setup, nights, prepared_history
+
+    kept = tmp_path / "kept"
+    first = _kept_setup(kept, 40, 4, 3)
+    staged = kept / "staged.duckdb"
+    written = staged.stat().st_mtime_ns
+    assert first["rows"]["followers"] == 40 * 3  # days 1..D-1; day D is the night's
+    assert _kept_setup(kept, 40, 4, 3) == first
+    assert staged.stat().st_mtime_ns == written, "the same parameters must not simulate again"
+    other = _kept_setup(kept, 50, 4, 3)
+    assert other["rows"]["followers"] == 50 * 3
+    assert staged.stat().st_mtime_ns != written
+
+    # A history from the kept setup: its full rebuild and a night on copies, the last in place.
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    history = prepared_history(50, 4, 3, workdir, keep_setup=kept)
+    assert history["setup"] == other
+    night = nights(history, repeat=2)
+    assert (night["runs"], night["accounts"], night["new_follower_rows"]) == (2, 50, 50)
+    assert staged.exists(), "the kept setup is copied, never used in place"
