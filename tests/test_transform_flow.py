@@ -191,6 +191,28 @@ def test_monthly_marts_built_month_by_month_equal_one_pass_over_all_months(
         )
 
 
+def test_a_rebuild_writes_each_partitions_rows_in_date_order(built, tmp_path):
+    """Nights read the marts by date: a full rebuild must not lay them out by account, or every
+    row group spans the whole history and no read can skip any."""
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(built[1], warehouse)
+    transform(warehouse=warehouse, full_refresh=True, partition_accounts=37)
+    partitions = -(
+        -read_table(warehouse, "select count(*) as n from marts.dim_account")["n"][0] // 37
+    )
+    for mart, day in (("fct_account_daily", "date"), ("fct_post_metrics", "published_date")):
+        # Going back in time along the stored order happens once per partition at most.
+        backwards = read_table(
+            warehouse,
+            f"select count(*) as n from (select {day} < lag({day}) over (order by rowid) as back "
+            f"from marts.{mart}) where back",
+        )["n"][0]
+        accounts = read_table(
+            warehouse, f"select count(distinct account_id) as n from marts.{mart}"
+        )
+        assert backwards < partitions < accounts["n"][0] / 10, mart
+
+
 def test_inputs_read_in_one_pass_equal_each_partitions_own_reads(built, tmp_path):
     """The spilled inputs of every partition are exactly what reading per partition returns."""
     from datetime import date
