@@ -28,6 +28,11 @@ START = date(2025, 1, 1)
 SIMULATED_ACCOUNTS_AT_ONCE = 100_000
 
 
+# Published states kept by the bench's publishes (the deployment keeps 3): with two, every
+# night's publish brings the older one up to date in place, as a deployment's does.
+KEPT_STATES = 2
+
+
 def setup(warehouse: Path, accounts: int, days: int, post_window: int) -> dict:
     """Days 1..D-1 straight into staging, a week at a time (the simulation is streamed, so
     memory follows a week, not the history); day D kept in Parquet files for the night."""
@@ -115,19 +120,23 @@ def full(warehouse: Path) -> dict:
 
     # The history's published state, as readers had it before the night (a full copy).
     began = time.perf_counter()
-    publish(warehouse, warehouse.parent / "published", keep=1)
+    publish(warehouse, warehouse.parent / "published", keep=KEPT_STATES)
     published = time.perf_counter() - began
+    # A second state (nothing changed: a copy of the first), so that the night's publish runs
+    # as every night after the first few does: it brings the state due for deletion up to date.
+    publish(warehouse, warehouse.parent / "published", keep=KEPT_STATES)
     return {"seconds": round(seconds, 1), "rows": summary.rows, "publish_s": round(published, 2)}
 
 
 def _copy_published(source: Path, target: Path) -> None:
-    """The published folder with its hard link intact (that is how the current state is found)."""
-    from warehouse.publish import PUBLISHED_NAME, STATES, current_state
+    """The published folder's states, with the hard link that says which is current."""
+    from warehouse.publish import PUBLISHED_NAME, STATES, current_state, published_states
 
-    state = current_state(source)
+    current = current_state(source)
     (target / STATES).mkdir(parents=True)
-    shutil.copy(state, target / STATES / state.name)
-    os.link(target / STATES / state.name, target / PUBLISHED_NAME)
+    for state in published_states(source):
+        shutil.copy(state, target / STATES / state.name)
+    os.link(target / STATES / current.name, target / PUBLISHED_NAME)
 
 
 def night(warehouse: Path) -> dict:
@@ -173,12 +182,15 @@ def night(warehouse: Path) -> dict:
     summary = rebuild(con, "incremental", None, "default", 7, "bench-night")
     seconds = time.perf_counter() - began
     con.close()
-    from warehouse.publish import publish
+    from warehouse.publish import PUBLISHED_NAME, publish, published_states
 
+    oldest = published_states(warehouse.parent / "published")[0].stat().st_ino
     began = time.perf_counter()
-    publish(warehouse, warehouse.parent / "published", keep=1)
+    publish(warehouse, warehouse.parent / "published", keep=KEPT_STATES)
     published = time.perf_counter() - began
+    in_place = (warehouse.parent / "published" / PUBLISHED_NAME).stat().st_ino == oldest
     return {
+        "publish_in_place": in_place,
         "load_s": round(loaded, 2),
         "seconds": round(seconds, 2),
         "publish_s": round(published, 2),
@@ -220,7 +232,7 @@ def prepared_history(
     full_result = run_phase("bench.transforms", "--phase", "full", *extra)
     full_result["warehouse_mb"] = round(warehouse.stat().st_size / 2**20)
     full_result["published_mb"] = round(
-        sum(f.stat().st_size for f in (workdir / "published" / "states").iterdir()) / 2**20
+        (workdir / "published" / "inflow.duckdb").stat().st_size / 2**20
     )
     return {"warehouse": warehouse, "setup": setup_result, "full": full_result, "args": extra}
 
@@ -266,6 +278,7 @@ def nights(history: dict, repeat: int) -> dict:
         "load_s": median([r["load_s"] for r in runs]),
         "transform_s": median([r["seconds"] for r in runs]),
         "publish_s": median([r["publish_s"] for r in runs]),
+        "publish_in_place": all(r["publish_in_place"] for r in runs),
         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
         "accounts": runs[0]["accounts"],
         "new_follower_rows": runs[0]["new_follower_rows"],

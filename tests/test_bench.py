@@ -36,4 +36,5 @@ def test_a_kept_setup_is_reused_only_for_the_same_parameters(tmp_path):
     assert history["setup"] == other
     night = nights(history, repeat=2)
     assert (night["runs"], night["accounts"], night["new_follower_rows"]) == (2, 50, 50)
+    assert night["publish_in_place"], "the night's publish must be the steady state's"
     assert staged.exists(), "the kept setup is copied, never used in place"

@@ -228,6 +228,25 @@ def _assert_published_equals_working(published: Path, working: Path) -> None:
         )
 
 
+def _hold_open(state: Path) -> subprocess.Popen:
+    """Another process holding `state` open read-only (a BI tool still on an old state)."""
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys\n"
+            f"con = duckdb.connect({str(state)!r}, read_only=True)\n"
+            "print('open', flush=True)\n"
+            "for query in sys.stdin: print(con.execute(query).fetchall()[0][0], flush=True)\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert reader.stdout is not None and reader.stdout.readline().strip() == "open"
+    return reader
+
+
 def test_incremental_publish_night_after_night_equals_the_working_marts(
     tmp_path_factory, prefect_api
 ):
@@ -253,9 +272,27 @@ def test_incremental_publish_night_after_night_equals_the_working_marts(
         land(night)
         ingest(landing=landing, warehouse=working)
         transform(warehouse=working)
+        kept = pub.published_states(published_dir)
+        oldest = kept[0].stat().st_ino if kept else None
+        if night == 11:
+            # A reader still holds the oldest state: it cannot be written, the current is copied.
+            held_rows = _rows(kept[0])
+            held = _hold_open(kept[0])
         pub.publish(working, published_dir, keep=3)
         assert _state_built(readers_path) == ("full" if night == 1 else "incremental")
         _assert_published_equals_working(readers_path, working)
+        # From the fourth night the state due for deletion is brought up to date in place,
+        # not the current one copied: the new state is the oldest one's file.
+        recycled = readers_path.stat().st_ino == oldest
+        assert recycled == (night >= 4 and night != 11), night
+        assert len(pub.published_states(published_dir)) == min(night, 3)
+        if night == 11:
+            # The reader's state was deleted, not written: it still reads what it read.
+            assert held.stdin is not None
+            held.stdin.write("select count(*) from marts.fct_account_daily\n")
+            held.stdin.close()
+            assert int(held.stdout.read().split()[-1]) == held_rows
+            assert held.wait(timeout=30) == 0
 
     # The change log is pruned behind the kept states: it does not grow with the nights.
     assert read_table(working, "select count(*) as n from meta.mart_changes")["n"].item() <= 4

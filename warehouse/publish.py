@@ -15,6 +15,12 @@ those changes applied: the changed accounts' rows from their rebuilt day on, and
 months from the earliest changed day. A full refresh or backfill, a first publish or a missing
 log falls back to copying every mart. Either way the result equals the working marts (a test
 checks it night after night).
+
+Once `keep` states exist, the oldest would be deleted by this publish. Instead of copying the
+current state (a file as big as the marts: tens of GB at a million accounts, a cost that grows
+with history every night) the publish brings that oldest state up to date in place, with the
+changes logged since its own watermark, and swaps it in. A reader still holding it (its lock
+stops the writer) makes the publish copy the current state as before.
 """
 
 from __future__ import annotations
@@ -46,6 +52,10 @@ class StateDiverged(Exception):
     """An incremental state did not come out equal in size to the working marts."""
 
 
+class StateInUse(Exception):
+    """A reader holds the state this publish meant to bring up to date in place."""
+
+
 class PublishRefused(Exception):
     """The latest validation found critical failures: the published state stays as it was."""
 
@@ -73,6 +83,8 @@ def publish(working: Path, published_dir: Path, keep: int = 3) -> Path:
         # and the change log is kept back to the oldest (a rollback target).
         watermarks = {kept: state_watermark(kept) for kept in published_states(published_dir)}
         base = None if current is None else _incremental_base(con, watermarks[current])
+        spare = _spare_state(list(watermarks), current, keep)
+        spare_base = None if spare is None else _incremental_base(con, watermarks[spare])
         _prune_change_log(con, list(watermarks.values()))
         con.execute("checkpoint")
     finally:
@@ -80,16 +92,31 @@ def publish(working: Path, published_dir: Path, keep: int = 3) -> Path:
     states = published_dir / STATES
     states.mkdir(parents=True, exist_ok=True)
     state = states / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}.duckdb"
-    if base is not None:
+    built = False
+    if spare_base is not None:
+        try:
+            recycle_state(spare, spare_base, working, state)
+            built = True
+        except (StateInUse, StateDiverged):
+            pass  # copy the current state instead
+    if not built and base is not None:
         try:
             build_state_from(current, base, working, state)
+            built = True
         except StateDiverged:
-            base = None  # e.g. marts edited by hand: copy everything instead
-    if base is None:
+            pass  # e.g. marts edited by hand: copy everything instead
+    if not built:
         build_state(working, state)
     _point_published_at(state, published_dir)
     _prune(states, keep)
     return state
+
+
+def _spare_state(states: list[Path], current: Path | None, keep: int) -> Path | None:
+    """The oldest kept state when this publish would delete it (never the current one)."""
+    if len(states) < keep or not states or states[0] == current:
+        return None
+    return states[0]
 
 
 def state_watermark(state: Path) -> tuple[int, str | None] | None:
@@ -185,7 +212,42 @@ def build_state_from(current: Path, watermark: int, working: Path, state: Path) 
     building = state.with_suffix(".building")
     building.unlink(missing_ok=True)
     shutil.copyfile(current, building)
-    con = connect(building)
+    try:
+        _catch_up(connect(building), watermark, working)
+    except BaseException:
+        building.unlink(missing_ok=True)
+        raise
+    os.replace(building, state)
+
+
+def recycle_state(old: Path, watermark: int, working: Path, state: Path) -> None:
+    """`old` (a state no reader should need: the publish would delete it) brought up to date in
+    place with the changes logged after its `watermark`, and renamed to `state`.
+
+    Raises StateInUse, leaving `old` as it was, when a reader holds it open.
+    """
+    building = state.with_suffix(".building")
+    building.unlink(missing_ok=True)
+    os.replace(old, building)  # a reader that holds it open keeps reading it
+    try:
+        con = connect(building)
+    except duckdb.IOException as error:
+        os.replace(building, old)
+        if "lock" in str(error).lower():
+            raise StateInUse(f"{old.name} is open in another process") from error
+        raise
+    try:
+        _catch_up(con, watermark, working)
+    except BaseException:
+        # Its transaction rolled back: it is the old state still, but it was due for deletion.
+        building.unlink(missing_ok=True)
+        raise
+    os.replace(building, state)
+
+
+def _catch_up(con: duckdb.DuckDBPyConnection, watermark: int, working: Path) -> None:
+    """Apply the mart changes logged after `watermark` to the state open on `con` (one
+    transaction, checked against the working marts' sizes), checkpoint and close it."""
     try:
         con.execute(f"attach {sql_literal(working.resolve().as_posix())} as working (read_only)")
         con.execute("begin transaction")
@@ -205,7 +267,7 @@ def build_state_from(current: Path, watermark: int, working: Path, state: Path) 
             con.execute(f"delete from {table}")
             con.execute(f"insert into {table} select * from working.{table}")
         _write_state_info(con, _latest_change(con, "working"), "incremental")
-        # A cheap check that the copy plus the logged changes is the working marts: row counts
+        # A cheap check that the state plus the logged changes is the working marts: row counts
         # of every mart (a change made outside a transform run would not be in the log).
         for mart in MARTS:
             ((new, old),) = con.execute(
@@ -217,12 +279,8 @@ def build_state_from(current: Path, watermark: int, working: Path, state: Path) 
         con.execute("commit")
         con.execute("detach working")
         con.execute("checkpoint")
-    except BaseException:
+    finally:
         con.close()
-        building.unlink(missing_ok=True)
-        raise
-    con.close()
-    os.replace(building, state)
 
 
 def _apply_account_changes(con: duckdb.DuckDBPyConnection, first_day) -> None:
