@@ -174,6 +174,7 @@ def rebuild(
             con.execute(
                 "insert into meta.transformed_runs values ($1, $2, $3)", [ingest_run, run_id, now]
             )
+        con.execute(sql_text("sql", "prune_touched_accounts.sql"))
         con.execute("commit")
     except BaseException:
         # Nothing of a failed rebuild is kept.

@@ -224,6 +224,7 @@ def record(con, summary: QualitySummary, frames: dict[str, pl.DataFrame]) -> Non
             "insert into meta.mart_row_counts values ($1, $2, $3, $4)",
             [summary.run_id, mart, rows, now],
         )
+    con.execute(sql_text("sql", "prune_touched_accounts.sql"))
     con.execute("commit")
 
 

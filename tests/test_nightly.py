@@ -149,7 +149,13 @@ def test_a_critical_quality_failure_stops_the_night_and_keeps_the_published_stat
     first = _start_run(tmp_path, "first")
     assert first.wait(timeout=600) == 0, first.stderr.read()[-2000:]
     published = tmp_path / "data" / "published" / "inflow.duckdb"
+    working = tmp_path / "data" / "inflow.duckdb"
     before = read_table(published, "select count(*) as n from marts.fct_account_daily")["n"].item()
+    # A night transformed and validated leaves nothing in the touched log (it would grow by
+    # every account every night).
+    touched = "select count(*) as n from meta.touched_accounts"
+    assert read_table(working, touched)["n"].item() == 0
+    assert read_table(working, "select count(*) as n from meta.transformed_runs")["n"].item() > 0
     # A file that passes its contract but describes a day that has not happened yet.
     (landing / "future_2099-01-01.csv").write_text(
         "platform,account_id,snapshot_date,captured_at,followers\n"
@@ -159,6 +165,13 @@ def test_a_critical_quality_failure_stops_the_night_and_keeps_the_published_stat
     out, err = second.communicate(timeout=600)
     assert second.returncode == 1
     assert "staging_follower_snapshots.snapshot_date_not_in_future" in out + err
+    # The failing run stays pending (validated again next night): its touched rows stay.
+    assert (
+        read_table(
+            working, touched + " where run_id not in (select run_id from meta.validated_runs)"
+        )["n"].item()
+        > 0
+    )
     assert (
         read_table(published, "select count(*) as n from marts.fct_account_daily")["n"].item()
         == before
