@@ -120,7 +120,7 @@ def transforms_section(result: dict, command: str) -> list[str]:
         f"loaded straight into staging (posts tracked {result['post_window']} days after "
         "publication); a full rebuild of every mart over days 1..D-1 and its first publish (a "
         "full copy), then one new day (load through the ingest load path, incremental transform, "
-        f"incremental publish, in place), median of {night['runs']} "
+        f"publish ({_night_publish(night)})), median of {night['runs']} "
         "runs on copies; each phase in its own process (peak RSS from `getrusage`). Setup: "
         f"simulation {_seconds(result['setup']['simulate_s'])}, staging load "
         f"{_seconds(result['setup']['load_s'])}.",
@@ -141,9 +141,8 @@ def nightly_section(result: dict, command: str) -> list[str]:
         "",
         f"`{command}`: {result['accounts']:,} creators; for each history length D, days 1..D-1 "
         "loaded and built (full rebuild, timed), then one new day: its load, the incremental "
-        "transform (every account touched) and the publish (incremental, in place: the older of "
-        "two kept states brought up to date with the changes since it, as every night after the "
-        "first few; the history's first publish is the full copy), median of the runs. The "
+        f"transform (every account touched) and the publish ({_night_publish(_first_night(result))}; "
+        "the history's first publish is the full copy), median of the runs. The "
         "transform should stay flat as D grows and be a small fraction of the rebuild.",
         "",
         "| history (days) | follower snapshots | post snapshots | full rebuild | publish: full copy | night: load | night: transform | night: publish (incremental) | night peak RSS | transform night / full |",
@@ -155,6 +154,21 @@ def nightly_section(result: dict, command: str) -> list[str]:
             f"{_full_publish(r)} | {_night_cells(r, bold='ratio')} |"
         )
     return lines
+
+
+def _night_publish(night: dict) -> str:
+    """How the recorded night published: results measured before the in-place publish existed
+    carry no `publish_in_place`, and the text must describe what was measured."""
+    if night.get("publish_in_place"):
+        return (
+            "incremental, in place: the older of two kept states brought up to date with the "
+            "changes since it, as every night after the first few"
+        )
+    return "incremental: a copy of the current state plus the night's changes"
+
+
+def _first_night(result: dict) -> dict:
+    return next(iter(result["histories"].values()))["night"]
 
 
 def _night_cells(history: dict, bold: str) -> str:
@@ -179,7 +193,8 @@ def scale_section(result: dict, command: str) -> list[str]:
         f"`{command}`: the nightly suite's phases at scale. Setup streams the simulation a week at "
         "a time into staging; the history's marts are built by a full rebuild; then one new day "
         "(every account touched) is loaded, transformed incrementally and published "
-        f"incrementally, in place. DuckDB memory_limit of every phase: {limit or 'DuckDB default (80% of RAM)'}. "
+        f"({_night_publish(_first_night(result))}). DuckDB memory_limit of every phase: "
+        f"{limit or 'DuckDB default (80% of RAM)'}. "
         "Peak RSS per phase, from `getrusage` of its own process.",
         "",
         "| history (days) | follower snapshots | post snapshots | generate + load | generator peak RSS | full rebuild | rebuild peak RSS | warehouse file | published state |",

@@ -38,3 +38,12 @@ def test_a_kept_setup_is_reused_only_for_the_same_parameters(tmp_path):
     assert (night["runs"], night["accounts"], night["new_follower_rows"]) == (2, 50, 50)
     assert night["publish_in_place"], "the night's publish must be the steady state's"
     assert staged.exists(), "the kept setup is copied, never used in place"
+
+
+def test_the_night_publish_is_described_as_it_was_measured():
+    """A result recorded before the in-place publish existed must not be described as in place."""
+    from bench.harness import _night_publish
+
+    assert "in place" in _night_publish({"publish_in_place": True})
+    assert "in place" not in _night_publish({"publish_in_place": False})
+    assert "copy of the current state" in _night_publish({})  # recorded before the flag
