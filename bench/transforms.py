@@ -28,6 +28,9 @@ START = date(2025, 1, 1)
 SIMULATED_ACCOUNTS_AT_ONCE = 100_000
 
 
+# What setup writes, for kept setups (see _kept_setup).
+SETUP_VERSION = 2
+
 # Published states kept by the bench's publishes (the deployment keeps 3): with two, every
 # night's publish brings the older one up to date in place, as a deployment's does.
 KEPT_STATES = 2
@@ -65,6 +68,7 @@ def setup(warehouse: Path, accounts: int, days: int, post_window: int) -> dict:
         post_window_days=post_window,
         account_block=SIMULATED_ACCOUNTS_AT_ONCE,
     )
+    night_rows: dict[str, list[pl.DataFrame]] = {"follower_snapshots": [], "post_snapshots": []}
     for world in chunks:
         followers = world.followers.with_columns(
             capture.alias("captured_at"),
@@ -90,12 +94,15 @@ def setup(warehouse: Path, accounts: int, days: int, post_window: int) -> dict:
             con.register("history", history.to_arrow())
             con.execute(f"insert into staging.{table} by name select * from history")
             con.unregister("history")
-            if (last_day - world.start).days < world.days:  # the chunk holding day D
-                frame.filter(pl.col("snapshot_date") == last_day).select(columns).write_parquet(
-                    warehouse.with_suffix(f".{table}.parquet")
+            if (last_day - world.start).days < world.days:  # a chunk holding day D
+                # One such chunk per block of accounts: the night is all of them.
+                night_rows[table].append(
+                    frame.filter(pl.col("snapshot_date") == last_day).select(columns)
                 )
         loaded += time.perf_counter() - began
         began = time.perf_counter()
+    for table, frames in night_rows.items():
+        pl.concat(frames).write_parquet(warehouse.with_suffix(f".{table}.parquet"))
     counts = dict(
         con.execute(
             "select 'followers', count(*) from staging.follower_snapshots union all select 'posts', count(*) from staging.post_snapshots"
@@ -240,7 +247,14 @@ def prepared_history(
 def _kept_setup(folder: Path, accounts: int, days: int, post_window: int) -> dict:
     """The staged history kept in `folder` for these parameters, set up there if it is not."""
     record = folder / "setup.json"
-    parameters = {"accounts": accounts, "days": days, "post_window": post_window}
+    parameters = {
+        "accounts": accounts,
+        "days": days,
+        "post_window": post_window,
+        # Raised when what setup writes changes, so a kept setup of an older one is redone
+        # (2: day D of every block of accounts, where 1 kept only the last block's).
+        "setup_version": SETUP_VERSION,
+    }
     if record.exists():
         kept = json.loads(record.read_text())
         if kept["parameters"] == parameters:

@@ -47,3 +47,21 @@ def test_the_night_publish_is_described_as_it_was_measured():
     assert "in place" in _night_publish({"publish_in_place": True})
     assert "in place" not in _night_publish({"publish_in_place": False})
     assert "copy of the current state" in _night_publish({})  # recorded before the flag
+
+
+def test_the_nights_day_holds_every_block_of_accounts(tmp_path, monkeypatch):
+    """Setup simulates accounts in blocks: day D (the night's input) must hold every block's
+    accounts, not only the last block's."""
+    import polars as pl
+
+    import bench.transforms as bench_transforms
+
+    monkeypatch.setattr(bench_transforms, "SIMULATED_ACCOUNTS_AT_ONCE", 16)
+    warehouse = tmp_path / "w.duckdb"
+    result = bench_transforms.setup(warehouse, accounts=40, days=4, post_window=3)
+    assert result["rows"]["followers"] == 40 * 3  # days 1..D-1 of all 40 accounts
+    night = pl.read_parquet(warehouse.with_suffix(".follower_snapshots.parquet"))
+    assert night["account_id"].n_unique() == 40  # three blocks: 16 + 16 + 8
+    assert night["snapshot_date"].n_unique() == 1
+    posts = pl.read_parquet(warehouse.with_suffix(".post_snapshots.parquet"))
+    assert posts["snapshot_date"].unique().to_list() == night["snapshot_date"].unique().to_list()

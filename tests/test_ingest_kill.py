@@ -31,9 +31,24 @@ STAGING = (
 def _inflow(args: list[str], tmp_path: Path, **env: str) -> subprocess.Popen:
     environment = os.environ | {"PREFECT_HOME": str(tmp_path / "prefect-home"), **env}
     command = [str(Path(sys.executable).parent / "inflow"), *args]
+    # A session of its own: the killed process's children (its temporary Prefect server) are
+    # reaped with its group afterwards instead of outliving the test.
     return subprocess.Popen(
-        command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=environment
+        command,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=environment,
+        start_new_session=True,
     )
+
+
+def _reap_group(process: subprocess.Popen) -> None:
+    """Kill what is left of the process's group (a SIGKILL leaves its server child running)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def test_sigkill_mid_batch_leaves_no_partial_batch(tmp_path, prefect_api):
@@ -66,6 +81,7 @@ def test_sigkill_mid_batch_leaves_no_partial_batch(tmp_path, prefect_api):
             break
         assert time.monotonic() < deadline
     process.wait(timeout=60)
+    _reap_group(process)
     assert process.returncode == -signal.SIGKILL
 
     # The file opens and holds whole batches only: batch 1, and batch 2 only if it committed
