@@ -84,3 +84,21 @@ def test_environment_overrides_toml(tmp_path, monkeypatch):
     assert str(settings.landing) == "from_env"
     assert str(settings.warehouse) == "toml.duckdb"
     assert str(Settings(landing="from_flag").landing) == "from_flag"
+
+
+def test_prefect_waits_longer_for_its_temporary_server_unless_told_otherwise():
+    """Prefect's 20 s default failed nights on a busy machine; a user's own setting still wins."""
+    import os
+
+    probe = (
+        "import flows\n"
+        "from prefect.settings import get_current_settings\n"
+        "print(get_current_settings().server.ephemeral.startup_timeout_seconds)\n"
+    )
+    setting = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+    unset = {k: v for k, v in os.environ.items() if k != setting}
+    for environment, expected in ((unset, "120"), (unset | {setting: "45"}, "45")):
+        done = subprocess.run(
+            [sys.executable, "-c", probe], env=environment, capture_output=True, text=True
+        )
+        assert done.stdout.strip() == expected, done.stderr[-500:]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -63,6 +64,7 @@ def test_inflow_serve_starts_the_nightly_schedule_without_setup(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its group is reaped below
     )
     try:
         deadline = time.monotonic() + 180
@@ -75,6 +77,12 @@ def test_inflow_serve_starts_the_nightly_schedule_without_setup(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=60)
+        # Its temporary Prefect server was seen outliving it here (not when run by hand):
+        # whatever is left of its process group goes with it.
+        try:
+            os.killpg(server.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 READER = """
