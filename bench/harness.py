@@ -288,30 +288,32 @@ SECTIONS = {
 }
 
 
-NOT_YET_MEASURED = """## Not measured yet
+NOT_YET_MEASURED = """## Not measured yet, and what the scale run showed beyond its tables
 
-- **A million accounts** (`python -m bench.harness --only scale --repeat 1`: 1,000,000 creators
-  × 100 days, DuckDB capped at 4GB) has not completed. Observed on 2026-11-22 (peak RSS sampled
-  with `ps`, not recorded by the harness): the setup simulated 99M follower and 233M post
-  snapshots in 452 s and loaded them in 258 s at 7.3 GB peak (11 GB of staging, 33 bytes per
-  snapshot); the full rebuild wrote every partition's inputs in one pass in 6 min (7.1 GB of
-  Parquet) and built the 200 account partitions in 35 min at under 6 GB; then the cross-account
-  step (weekly tier medians and monthly marts over every account of a period) passed 17 GB
-  within 20 s and was killed at 24 GB. Those marts read a whole period of all accounts into
-  Polars at once; at a million accounts they need the same partial-aggregate treatment the
-  account marts have (per partition, then combined) before this run can finish, and before the
-  night at a million accounts can be measured (its current month goes through the same step).
-- **A year of a million accounts** (365M follower snapshots) needs, scaling the 100-day sizes
-  above (11 GB of staging, 8.3 GB of marts), about 40 GB of staging and 30 GB of marts in the
-  working file plus a 30 GB published state: about 100 GB, where the machine has 66 GB free.
-  Fitting it takes staging kept as compressed Parquet outside the DuckDB file (or a bigger disk).
+- **A million accounts × 100 days** (the Scale section above) completes: setup, full rebuild
+  and a night in which every one of the million accounts is touched. Beyond the tables: the
+  full rebuild's one-pass read of every partition's inputs (7.1 GB of Parquet) made DuckDB
+  spill up to 28 GB into its temporary directory under the 4GB memory limit (sampled with
+  `du`), so the run needed about 55 GB of free disk at its peak for 11 GB of staging. A first
+  run the same day (2026-12-01) measured the same setup and rebuild (simulation 443 s, load
+  246 s at 7.4 GB; full rebuild 3,062 s at 6.2 GB) but its night covered only the last block
+  of 100,000 accounts (a bench bug, since fixed and tested), so its night is not recorded.
+- **A year of a million accounts** (365M follower snapshots) has not been run. Scaling the
+  100-day run: about 40 GB of staging, 28 GB of marts and two 28 GB published states (130 GB
+  on disk), plus about 100 GB of DuckDB temporary space during a full rebuild's input spill,
+  where this machine has 80 GB free; and the rebuild alone would take about 3 hours, longer
+  than a working session here. Fitting it takes staging older than the metrics' windows moved
+  to compressed, month-partitioned Parquet outside the DuckDB file, and the rebuild's inputs
+  read a range of months at a time rather than in one pass.
 
 Reading the figures: the night's transform grew 1.5× (10.5 to 16.1 s) while the history grew
-12× (30 to 365 days): what still grows is reading the windows and the monthly step out of
-larger tables. Its peak memory stays near 1.5 GB at 20,000 accounts. The incremental publish
-grew 0.5 to 1.4 s where a full copy grows 1.0 to 5.9 s: the file copy of the previous state.
-Full rebuilds now peak lower (10M follower snapshots: 4.8 GB, 7.6 GB before rebuilt rows
-stopped going through a registered view, which kept them all in memory until the commit).
+12× (30 to 365 days), measured before the rebuild wrote the dated marts in date order (which
+lets a night's date-bounded reads skip the history's row groups). Its peak memory stays near
+1.5 GB at 20,000 accounts. The incremental publish grew 0.5 to 1.4 s where a full copy grows
+1.0 to 5.9 s: those nights still copied the previous state; nights now bring the older kept
+state up to date in place. Full rebuilds now peak lower (10M follower snapshots: 4.8 GB,
+7.6 GB before rebuilt rows stopped going through a registered view, which kept them all in
+memory until the commit).
 """
 
 

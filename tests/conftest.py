@@ -94,3 +94,15 @@ def published_warehouse(factory, *, accounts: int, days: int, seed: int) -> Path
     root = factory.mktemp("published_wh")
     nightly(landing=landing, warehouse=root / "w.duckdb", published_dir=root / "published")
     return root / "published" / PUBLISHED_NAME
+
+
+def reap_process_group(pid: int) -> None:
+    """Kill what is left of the process group `pid` leads (a process started with
+    start_new_session=True): a killed or stopped `inflow` can leave its temporary Prefect
+    server running."""
+    import contextlib
+    import os
+    import signal
+
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)

@@ -16,7 +16,7 @@ import pytest
 from flows.generator import simulate as sim
 from flows.generator.landing import generate_landing
 from flows.ingest import ingest
-from tests.conftest import START, read_table
+from tests.conftest import START, read_table, reap_process_group
 from tests.test_ingest import content
 
 pytestmark = pytest.mark.slow
@@ -41,14 +41,6 @@ def _inflow(args: list[str], tmp_path: Path, **env: str) -> subprocess.Popen:
         env=environment,
         start_new_session=True,
     )
-
-
-def _reap_group(process: subprocess.Popen) -> None:
-    """Kill what is left of the process's group (a SIGKILL leaves its server child running)."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def test_sigkill_mid_batch_leaves_no_partial_batch(tmp_path, prefect_api):
@@ -81,7 +73,7 @@ def test_sigkill_mid_batch_leaves_no_partial_batch(tmp_path, prefect_api):
             break
         assert time.monotonic() < deadline
     process.wait(timeout=60)
-    _reap_group(process)
+    reap_process_group(process.pid)
     assert process.returncode == -signal.SIGKILL
 
     # The file opens and holds whole batches only: batch 1, and batch 2 only if it committed

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 
 from flows.generator import simulate as sim
 from flows.generator.landing import generate_landing
-from tests.conftest import START, read_table
+from tests.conftest import START, read_table, reap_process_group
 
 pytestmark = pytest.mark.slow
 
@@ -79,10 +78,7 @@ def test_inflow_serve_starts_the_nightly_schedule_without_setup(tmp_path):
         server.wait(timeout=60)
         # Its temporary Prefect server was seen outliving it here (not when run by hand):
         # whatever is left of its process group goes with it.
-        try:
-            os.killpg(server.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        reap_process_group(server.pid)
 
 
 READER = """
