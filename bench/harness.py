@@ -290,14 +290,18 @@ SECTIONS = {
 
 NOT_YET_MEASURED = """## Not measured yet, and what the scale run showed beyond its tables
 
-- **A million accounts × 100 days** (the Scale section above) completes: setup, full rebuild
-  and a night in which every one of the million accounts is touched. Beyond the tables: the
-  full rebuild's one-pass read of every partition's inputs (7.1 GB of Parquet) made DuckDB
-  spill up to 28 GB into its temporary directory under the 4GB memory limit (sampled with
-  `du`), so the run needed about 55 GB of free disk at its peak for 11 GB of staging. A first
-  run the same day (2026-12-01) measured the same setup and rebuild (simulation 443 s, load
-  246 s at 7.4 GB; full rebuild 3,062 s at 6.2 GB) but its night covered only the last block
-  of 100,000 accounts (a bench bug, since fixed and tested), so its night is not recorded.
+- **A million accounts × 100 days** (`python -m bench.harness --only scale --repeat 1`): setup
+  and full rebuild complete; the night touching every account has not been recorded. Observed on
+  2026-12-01 (the harness's figures of a run whose night was wrong, so not kept): simulation 443 s and load
+  246 s at 7.4 GB; full rebuild (200 account partitions, then the cross-account weekly and
+  monthly marts from per-partition rows) 3,062 s at 6.2 GB peak; its first publish 94 s
+  (a 7.5 GB state; warehouse file 18.7 GB). The full rebuild's one-pass read of every
+  partition's inputs made DuckDB spill up to 28 GB into its temporary directory under the 4GB
+  memory limit, so the run needed about 55 GB of free disk at its peak. A night touching the
+  last block of 100,000 accounts (a bench bug, since fixed and tested, kept day D of that block
+  only) transformed in 107 s at 4.8 GB peak and published in place in 14 s. The rerun with all
+  million accounts in the night was stopped after 10 min of its night (at most 5.3 GB
+  sampled, under the 8 GB target) when the session's time ran out.
 - **A year of a million accounts** (365M follower snapshots) has not been run. Scaling the
   100-day run: about 40 GB of staging, 28 GB of marts and two 28 GB published states (130 GB
   on disk), plus about 100 GB of DuckDB temporary space during a full rebuild's input spill,
