@@ -291,9 +291,9 @@ SECTIONS = {
 NOT_YET_MEASURED = """## Not measured yet, and what the scale run showed beyond its tables
 
 - **A million accounts × 100 days** (`python -m bench.harness --only scale --repeat 1`): setup
-  and full rebuild complete; the night touching every account has not been recorded. Observed on
-  2026-12-01 (the harness's figures of a run whose night was wrong, so not kept): simulation 443 s and load
-  246 s at 7.4 GB; full rebuild (200 account partitions, then the cross-account weekly and
+  and full rebuild complete; the night touching every account has not been recorded. Observed
+  on 2026-12-01 (the harness's figures of a run whose night was wrong, so not kept): simulation
+  443 s and load 246 s at 7.4 GB; full rebuild (200 account partitions, then the cross-account weekly and
   monthly marts from per-partition rows) 3,062 s at 6.2 GB peak; its first publish 94 s
   (a 7.5 GB state; warehouse file 18.7 GB). The full rebuild's one-pass read of every
   partition's inputs made DuckDB spill up to 28 GB into its temporary directory under the 4GB
