@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -9,6 +10,8 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -44,6 +47,41 @@ def machine_facts() -> dict:
 def peak_rss_mb() -> float:
     """This process's peak resident memory (Linux reports kilobytes)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+class PeakDiskUse:
+    """The largest total size of the files under `paths()` seen while the block runs, polled
+    every `interval` seconds (a spill lives and dies inside a phase: nothing else sees it)."""
+
+    def __init__(self, paths: Callable[[], list[Path]], interval: float = 0.5) -> None:
+        self.paths, self.interval, self.peak_bytes = paths, interval, 0
+        self._done = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, daemon=True)
+
+    def _size(self) -> int:
+        total = 0
+        for path in self.paths():
+            for file in [path, *path.rglob("*")] if path.is_dir() else [path]:
+                with contextlib.suppress(FileNotFoundError):  # removed by its owner meanwhile
+                    total += file.stat().st_size if file.is_file() else 0
+        return total
+
+    def _watch(self) -> None:
+        while not self._done.is_set():
+            self.peak_bytes = max(self.peak_bytes, self._size())
+            self._done.wait(self.interval)
+
+    def __enter__(self) -> PeakDiskUse:
+        self._watcher.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._watcher.join()
+
+    @property
+    def peak_mb(self) -> int:
+        return round(self.peak_bytes / 2**20)
 
 
 def median(values: list[float]) -> float:

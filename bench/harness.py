@@ -81,6 +81,11 @@ def _gb(megabytes: float) -> str:
     return f"{megabytes / 1024:.1f} GB" if megabytes >= 1024 else f"{megabytes:,.0f} MB"
 
 
+def _spill(megabytes: float | None) -> str:
+    """A phase's peak spill on disk; results recorded before it was measured have none."""
+    return "-" if megabytes is None else _gb(megabytes)
+
+
 def _full_publish(result: dict) -> str:
     return _seconds(result["full_publish_s"]) if "full_publish_s" in result else "-"
 
@@ -195,10 +200,12 @@ def scale_section(result: dict, command: str) -> list[str]:
         "(every account touched) is loaded, transformed incrementally and published "
         f"({_night_publish(_first_night(result))}). DuckDB memory_limit of every phase: "
         f"{limit or 'DuckDB default (80% of RAM)'}. "
-        "Peak RSS per phase, from `getrusage` of its own process.",
+        "Peak RSS per phase, from `getrusage` of its own process; spill: the largest disk use "
+        "seen (polled every 0.5 s) of DuckDB's temporary directory and the rebuild's spilled "
+        "inputs, the free disk a phase needs beyond the warehouse.",
         "",
-        "| history (days) | follower snapshots | post snapshots | generate + load | generator peak RSS | full rebuild | rebuild peak RSS | warehouse file | published state |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| history (days) | follower snapshots | post snapshots | generate + load | generator peak RSS | full rebuild | rebuild peak RSS | rebuild spill | warehouse file | published state |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for days, r in result["histories"].items():
         setup = r["setup"]
@@ -206,18 +213,18 @@ def scale_section(result: dict, command: str) -> list[str]:
             f"| {days} | {r['follower_rows']:,} | {r['post_rows']:,} | "
             f"{_seconds(setup['simulate_s'])} + {_seconds(setup['load_s'])} | "
             f"{_gb(setup['peak_rss_mb'])} | {_seconds(r['full_s'])} | {_gb(r['full_peak_rss_mb'])} | "
-            f"{_gb(r['warehouse_mb'])} | {_gb(r['published_mb'])} |"
+            f"{_spill(r.get('full_spill_mb'))} | {_gb(r['warehouse_mb'])} | {_gb(r['published_mb'])} |"
         )
     lines += [
         "",
-        "| history (days) | night: new follower / post snapshots | night: load | night: transform | night: publish (incremental) | night peak RSS | transform night / full |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| history (days) | night: new follower / post snapshots | night: load | night: transform | night: publish (incremental) | night peak RSS | transform night / full | night spill |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for days, r in result["histories"].items():
         night = r["night"]
         lines.append(
             f"| {days} | {night['new_follower_rows']:,} / {night['new_post_rows']:,} | "
-            f"{_night_cells(r, bold='peak')} |"
+            f"{_night_cells(r, bold='peak')} | {_spill(night.get('spill_mb'))} |"
         )
     return lines
 

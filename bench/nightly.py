@@ -49,6 +49,7 @@ def run(
             "full_s": history["full"]["seconds"],
             "full_publish_s": history["full"]["publish_s"],
             "full_peak_rss_mb": history["full"]["peak_rss_mb"],
+            "full_spill_mb": history["full"]["spill_mb"],
             "setup": history["setup"],
             "warehouse_mb": history["full"]["warehouse_mb"],
             "published_mb": history["full"]["published_mb"],

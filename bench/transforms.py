@@ -21,7 +21,7 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from bench.common import median, print_result, run_phase
+from bench.common import PeakDiskUse, median, print_result, run_phase
 
 START = date(2025, 1, 1)
 # Accounts simulated together for a week: about 2 GB; a million at once outgrew 18 GB.
@@ -113,13 +113,26 @@ def setup(warehouse: Path, accounts: int, days: int, post_window: int) -> dict:
     return {"simulate_s": round(simulated, 1), "load_s": round(loaded, 1), "rows": counts}
 
 
+def spill_paths(warehouse: Path) -> list[Path]:
+    """Where a phase's spill goes: DuckDB's temporary directory (`<file>.tmp` unless set) and
+    the rebuild's spilled inputs (inflow-* folders in the same place, else next to the file)."""
+    from warehouse.connect import LIMITS
+
+    folder = Path(LIMITS["temp_directory"]) if LIMITS["temp_directory"] else warehouse.parent
+    duckdb_temp = (
+        folder if LIMITS["temp_directory"] else warehouse.with_name(warehouse.name + ".tmp")
+    )
+    return [duckdb_temp, *folder.glob("inflow-*")]
+
+
 def full(warehouse: Path) -> dict:
     from flows.transform import rebuild
     from warehouse.connect import connect
 
     con = connect(warehouse)
     began = time.perf_counter()
-    summary = rebuild(con, "full", None, "default", 7, "bench-full")
+    with PeakDiskUse(lambda: spill_paths(warehouse)) as spill:
+        summary = rebuild(con, "full", None, "default", 7, "bench-full")
     seconds = time.perf_counter() - began
     con.execute("checkpoint")
     con.close()
@@ -132,7 +145,12 @@ def full(warehouse: Path) -> dict:
     # A second state (nothing changed: a copy of the first), so that the night's publish runs
     # as every night after the first few does: it brings the state due for deletion up to date.
     publish(warehouse, warehouse.parent / "published", keep=KEPT_STATES)
-    return {"seconds": round(seconds, 1), "rows": summary.rows, "publish_s": round(published, 2)}
+    return {
+        "seconds": round(seconds, 1),
+        "rows": summary.rows,
+        "publish_s": round(published, 2),
+        "spill_mb": spill.peak_mb,
+    }
 
 
 def _copy_published(source: Path, target: Path) -> None:
@@ -186,7 +204,8 @@ def night(warehouse: Path) -> dict:
     load_batch(con, batch, datetime.now(UTC))
     loaded = time.perf_counter() - began
     began = time.perf_counter()
-    summary = rebuild(con, "incremental", None, "default", 7, "bench-night")
+    with PeakDiskUse(lambda: spill_paths(warehouse)) as spill:
+        summary = rebuild(con, "incremental", None, "default", 7, "bench-night")
     seconds = time.perf_counter() - began
     con.close()
     from warehouse.publish import PUBLISHED_NAME, publish, published_states
@@ -201,6 +220,7 @@ def night(warehouse: Path) -> dict:
         "load_s": round(loaded, 2),
         "seconds": round(seconds, 2),
         "publish_s": round(published, 2),
+        "spill_mb": spill.peak_mb,
         "accounts": summary.accounts,
         "new_follower_rows": followers.height,
         "new_post_rows": posts.height,
@@ -293,6 +313,7 @@ def nights(history: dict, repeat: int) -> dict:
         "transform_s": median([r["seconds"] for r in runs]),
         "publish_s": median([r["publish_s"] for r in runs]),
         "publish_in_place": all(r["publish_in_place"] for r in runs),
+        "spill_mb": max(r["spill_mb"] for r in runs),
         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
         "accounts": runs[0]["accounts"],
         "new_follower_rows": runs[0]["new_follower_rows"],
@@ -317,6 +338,7 @@ def run(accounts: int, days: int, post_window: int, repeat: int) -> dict:
             "full_s": history["full"]["seconds"],
             "full_publish_s": history["full"]["publish_s"],
             "full_peak_rss_mb": history["full"]["peak_rss_mb"],
+            "full_spill_mb": history["full"]["spill_mb"],
             "night": night,
         }
     finally:

@@ -211,7 +211,7 @@ def _rebuild_scope(
     with tempfile.TemporaryDirectory(prefix="inflow-inputs-", dir=wm.spill_folder(con)) as spill:
         folder = Path(spill)
         register(numbered)
-        empty = wm.spill_account_inputs(con, as_of_windows(), folder)
+        empty = wm.spill_account_inputs(con, as_of_windows(), folder, len(parts))
         jobs = (
             (wm.read_spilled_inputs(con, folder, number, empty), part)
             for number, part in enumerate(parts)

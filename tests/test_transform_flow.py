@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from bench.common import PeakDiskUse
 from flows.ingest import ingest
 from flows.transform import transform
 from schemas.marts import MARTS
@@ -242,7 +243,7 @@ def test_inputs_read_in_one_pass_equal_each_partitions_own_reads(built, tmp_path
         )
         register = {"recent_days": RECENT_DAYS, "posts_days": POSTS_DAYS}
         wm.register_scope(con, numbered, **register)
-        empty = wm.spill_account_inputs(con, as_of_windows(), tmp_path / "spill")
+        empty = wm.spill_account_inputs(con, as_of_windows(), tmp_path / "spill", len(parts))
         queries = wm.account_input_queries(as_of_windows())
         assert len(parts) == 5
         checked = 0
@@ -293,3 +294,42 @@ def test_a_failed_rebuild_removes_its_spilled_inputs_and_keeps_the_marts(built, 
         con.close()
     assert not list(tmp_path.glob("inflow-inputs-*"))
     assert content(copy, "marts.fct_account_daily").equals(before)
+
+
+def test_a_partitioned_spill_buffers_a_bounded_number_of_rows(tmp_path, monkeypatch):
+    """DuckDB's per-partition flush threshold made a spill over many partitions hold every row
+    and spill them to its temp directory; a budget over all partitions keeps that bounded, and
+    the spilled rows are the same."""
+    import warehouse.marts as wm
+    from warehouse.connect import connect
+
+    def spill(budget_rows: int, name: str) -> tuple[int, pl.DataFrame]:
+        monkeypatch.setattr(wm, "PARTITIONED_WRITE_BUFFER_ROWS", budget_rows)
+        con = connect(tmp_path / f"{name}.duckdb", memory_limit="64MB", threads=2)
+        try:
+            con.execute(
+                "create table t as select i % 100000 as account_id, i as likes, "
+                "'post-' || i as post_id, (hash(i % 100000) % 100)::integer as partition_number "
+                "from range(3000000) r(i)"
+            )
+            con.execute("set partitioned_write_flush_threshold = 123456")
+            with PeakDiskUse(lambda: [tmp_path / f"{name}.duckdb.tmp"], interval=0.005) as temp:
+                wm.spill_partitions(con, {"t": "select * from t"}, tmp_path / name, 100)
+            peak = temp.peak_bytes
+            # The connection's own setting is back after the spill.
+            restored = con.execute(
+                "select current_setting('partitioned_write_flush_threshold')"
+            ).fetchall()
+            assert restored == [(123456,)]
+            part = wm.read_spilled_inputs(con, tmp_path / name, 7, {"t": pl.DataFrame()})["t"]
+        finally:
+            con.close()
+        return peak, part.sort("likes")
+
+    # A budget of 10**9 rows is DuckDB's default here: 100 partitions x 524,288 > 3M rows.
+    unbounded, unbounded_part = spill(10**9, "unbounded")
+    bounded, bounded_part = spill(100_000, "bounded")
+    assert unbounded > 20 * 2**20  # the fault is real: held rows went to the temp directory
+    assert bounded < unbounded / 4
+    assert bounded_part.height > 20_000
+    assert_frame_equal(bounded_part, unbounded_part)

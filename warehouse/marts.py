@@ -113,7 +113,10 @@ def account_input_queries(as_of_windows: list[tuple[int, int]]) -> dict[str, str
 
 
 def spill_account_inputs(
-    con: duckdb.DuckDBPyConnection, as_of_windows: list[tuple[int, int]], folder: Path
+    con: duckdb.DuckDBPyConnection,
+    as_of_windows: list[tuple[int, int]],
+    folder: Path,
+    partitions: int,
 ) -> dict[str, pl.DataFrame]:
     """Write the registered scope's inputs to `folder` split by its `partition_number` column:
     one pass over each input's window for every partition, where reading them per partition
@@ -129,23 +132,49 @@ def spill_account_inputs(
             for name, sql in account_input_queries(as_of_windows).items()
         },
         folder,
+        partitions,
     )
 
 
+# Rows a partitioned COPY buffers per thread, over all its partitions, before writing them out.
+# DuckDB's own threshold is per partition (524,288 rows): over 200 partitions that is more than
+# a million accounts' inputs, so it held them all and spilled them to its temp directory (28 GB
+# for a million accounts x 100 days, growing with history). 4M rows of inputs: about 300 MB.
+PARTITIONED_WRITE_BUFFER_ROWS = 4_000_000
+
+
+def partitioned_write_flush_threshold(partitions: int) -> int:
+    """DuckDB's per-partition flush threshold that keeps a COPY's buffer to the rows above."""
+    return max(1_000, PARTITIONED_WRITE_BUFFER_ROWS // max(1, partitions))
+
+
 def spill_partitions(
-    con: duckdb.DuckDBPyConnection, queries: dict[str, str], folder: Path
+    con: duckdb.DuckDBPyConnection, queries: dict[str, str], folder: Path, partitions: int
 ) -> dict[str, pl.DataFrame]:
-    """Write each query's rows (with a `partition_number` column) to folder/<name>/, one Parquet
-    folder per partition, in one pass; read them back with read_spilled_inputs.
+    """Write each query's rows (with a `partition_number` column, 0..partitions-1) to
+    folder/<name>/, one Parquet folder per partition, in one pass; read them back with
+    read_spilled_inputs.
 
     Returns each query's empty frame (its columns and types), for partitions without rows.
     """
     folder.mkdir(parents=True, exist_ok=True)
     empty = {}
-    for name, sql in queries.items():
-        empty[name] = table(con, f"select * exclude (partition_number) from ({sql}) limit 0")
-        target = sql_literal((folder / name).as_posix())
-        con.execute(f"copy ({sql}) to {target} (format parquet, partition_by (partition_number))")
+    ((saved,),) = con.execute(
+        "select current_setting('partitioned_write_flush_threshold')"
+    ).fetchall()
+    con.execute(
+        "set partitioned_write_flush_threshold = "
+        f"{int(partitioned_write_flush_threshold(partitions))}"
+    )
+    try:
+        for name, sql in queries.items():
+            empty[name] = table(con, f"select * exclude (partition_number) from ({sql}) limit 0")
+            target = sql_literal((folder / name).as_posix())
+            con.execute(
+                f"copy ({sql}) to {target} (format parquet, partition_by (partition_number))"
+            )
+    finally:
+        con.execute(f"set partitioned_write_flush_threshold = {int(saved)}")
     return empty
 
 
@@ -348,7 +377,7 @@ def spill_period_inputs(
         "from marts.fct_post_metrics "
         f"where published_date >= {first}::date and published_date < {last}::date",
     }
-    return count, spill_partitions(con, queries, folder)
+    return count, spill_partitions(con, queries, folder, count)
 
 
 PERIOD_MARTS = ("agg_tier_transitions_monthly", "agg_tier_benchmarks")
