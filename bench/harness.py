@@ -2,7 +2,7 @@
 
     python -m bench.harness                 # the recorded sizes -> docs/benchmarks.md (make bench)
     python -m bench.harness --quick         # small sizes, a few minutes -> data/bench/ (make bench-quick, CI)
-    python -m bench.harness --only nightly  # one suite (ingest, transforms, nightly, validation, overhead, report)
+    python -m bench.harness --only nightly  # one suite (ingest, transforms, nightly, validation, overhead, report, storage; scale on request)
 
 Benchmarks measure; tests assert behaviour: nothing here fails on a timing. Each suite runs in
 its own process (and its heavy phases in their own, for peak RSS), takes the median of
@@ -34,6 +34,7 @@ SIZES = {
         "validation": ("bench.validation", ["--accounts", "20000", "--days", "30"]),
         "overhead": ("bench.overhead", ["--accounts", "20", "--days", "3"]),
         "report": ("bench.report", ["--accounts", "1000", "--days", "180"]),
+        "storage": ("bench.storage", ["--accounts", "20000", "--days", "61"]),
     },
     "quick": {
         "ingest": ("bench.ingest", ["--accounts", "300", "--days", "10", "--naive-rows", "20000"]),
@@ -42,6 +43,7 @@ SIZES = {
         "validation": ("bench.validation", ["--accounts", "300", "--days", "12"]),
         "overhead": ("bench.overhead", ["--accounts", "20", "--days", "3"]),
         "report": ("bench.report", ["--accounts", "100", "--days", "30"]),
+        "storage": ("bench.storage", ["--accounts", "300", "--days", "12"]),
     },
 }
 SUITES = tuple(SIZES["full"])  # what `make bench` runs
@@ -284,6 +286,46 @@ def report_section(result: dict, command: str) -> list[str]:
     ]
 
 
+def storage_section(result: dict, command: str) -> list[str]:
+    lines = [
+        "## Storage: bytes per row, and the disk a bigger history needs",
+        "",
+        f"`{command}`: {result['accounts']:,} creators × {result['days']} days staged and built "
+        "(as the transforms suite does), then each table stored alone: in a DuckDB file of its "
+        "own (the warehouse's format) and as one zstd Parquet file. Warehouse file "
+        f"{_gb(result['warehouse_bytes'] / 2**20)}, published state "
+        f"{_gb(result['published_bytes'] / 2**20)}.",
+        "",
+        "| table | rows | DuckDB bytes / row | zstd Parquet bytes / row |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, t in result["tables"].items():
+        if t["rows"] >= 1000:  # smaller tables are a few blocks whatever their rows
+            lines.append(
+                f"| {name} | {t['rows']:,} | {t['duckdb_bytes'] / t['rows']:.1f} | "
+                f"{t['parquet_bytes'] / t['rows']:.1f} |"
+            )
+    lines += [
+        "",
+        "Projected from those bytes per row (snapshots and facts grow with creators × days): "
+        f"the disk a history needs is its warehouse file, {result['kept_states']} published "
+        "states (the bench's; a deployment keeps `keep_published`, 3 by default) and the full "
+        "rebuild's peak spill.",
+        "",
+        "| history | follower snapshots | post snapshots | staging (zstd Parquet) | marts | warehouse file | published state | rebuild spill | disk needed |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for p in result["projections"]:
+        lines.append(
+            f"| {p['accounts']:,} × {p['days']} days | {p['follower_rows']:,} | "
+            f"{p['post_rows']:,} | {p['staging_gb']:.1f} GB ({p['staging_parquet_gb']:.1f} GB) | "
+            f"{p['marts_gb']:.1f} GB | {p['warehouse_gb']:.1f} GB | "
+            f"{p['published_state_gb']:.1f} GB | {p['full_spill_gb']:.1f} GB | "
+            f"**{p['disk_gb']:.0f} GB** |"
+        )
+    return lines
+
+
 SECTIONS = {
     "ingest": ingest_section,
     "transforms": transforms_section,
@@ -291,6 +333,7 @@ SECTIONS = {
     "validation": validation_section,
     "overhead": overhead_section,
     "report": report_section,
+    "storage": storage_section,
     "scale": scale_section,
 }
 

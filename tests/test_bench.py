@@ -65,3 +65,56 @@ def test_the_nights_day_holds_every_block_of_accounts(tmp_path, monkeypatch):
     assert night["snapshot_date"].n_unique() == 1
     posts = pl.read_parquet(warehouse.with_suffix(".post_snapshots.parquet"))
     assert posts["snapshot_date"].unique().to_list() == night["snapshot_date"].unique().to_list()
+
+
+def test_storage_projection_scales_history_tables_by_accounts_times_days():
+    """Snapshot and fact tables grow with accounts x days, dim_account with accounts, the rest
+    stays; the disk is the warehouse, the kept states and the spill (values by hand)."""
+    from bench.storage import projection
+
+    gb = 2**30
+    measured = {
+        "tables": {
+            "staging.follower_snapshots": {
+                "rows": 100,
+                "duckdb_bytes": gb,
+                "parquet_bytes": gb // 4,
+            },
+            "staging.post_snapshots": {"rows": 300, "duckdb_bytes": 2 * gb, "parquet_bytes": gb},
+            "marts.fct_account_daily": {"rows": 100, "duckdb_bytes": gb, "parquet_bytes": gb},
+            "marts.dim_account": {"rows": 10, "duckdb_bytes": gb, "parquet_bytes": gb},
+            "marts.agg_tier_benchmarks": {"rows": 5, "duckdb_bytes": gb, "parquet_bytes": gb},
+        },
+        "warehouse_bytes": 10 * gb,  # its 6 GB of tables, and 4 GB more
+        "published_bytes": 4 * gb,  # its 3 GB of marts, and 1 GB more
+        "full_spill_bytes": gb,
+    }
+    # 10 accounts x 10 days -> 20 x 30: history tables x6, account tables x2.
+    p = projection(measured, 10, 10, 20, 30)
+    assert (p["follower_rows"], p["post_rows"]) == (600, 1800)
+    assert p["staging_gb"] == 18.0  # (1 + 2) x 6
+    assert p["staging_parquet_gb"] == 7.5  # (0.25 + 1) x 6
+    assert p["marts_gb"] == 9.0  # 1 x 6 + 1 x 2 + 1
+    assert p["warehouse_gb"] == 45.0  # 10 x (18 + 9) / 6
+    assert p["published_state_gb"] == 12.0  # 4 x 9 / 3
+    assert p["full_spill_gb"] == 6.0
+    assert p["disk_gb"] == 45.0 + 2 * 12.0 + 6.0  # two kept states in the bench
+
+
+def test_storage_measures_a_table_by_its_own_bytes(tmp_path):
+    """A million random 64-bit integers hardly compress: their table is about 8 MB alone."""
+    from bench.storage import table_sizes
+    from warehouse.connect import connect
+
+    con = connect(tmp_path / "w.duckdb")
+    con.execute("create schema staging")
+    con.execute("create table staging.numbers as select hash(i) as n from range(1000000) r(i)")
+    con.execute("create table staging.nothing (n bigint)")
+    con.close()
+    (tmp_path / "scratch").mkdir()
+    sizes = table_sizes(tmp_path / "w.duckdb", tmp_path / "scratch")
+    assert set(sizes) == {"staging.numbers"}  # empty tables are left out
+    numbers = sizes["staging.numbers"]
+    assert numbers["rows"] == 1_000_000
+    assert 7.0 * 2**20 <= numbers["duckdb_bytes"] <= 9.5 * 2**20
+    assert 7.0 * 2**20 <= numbers["parquet_bytes"] <= 9.5 * 2**20
