@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import date
 from pathlib import Path
@@ -100,9 +101,50 @@ def reap_process_group(pid: int) -> None:
     """Kill what is left of the process group `pid` leads (a process started with
     start_new_session=True): a killed or stopped `inflow` can leave its temporary Prefect
     server running."""
-    import contextlib
-    import os
     import signal
 
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
+
+
+def leftover_servers(root: Path) -> list[int]:
+    """Processes that run uvicorn (a Prefect server) from a folder under `root`: what a test's
+    `inflow` process left behind when it was killed or stopped without stopping its server."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
+            cwd = Path(os.readlink(proc / "cwd"))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if b"uvicorn" in command and cwd.is_relative_to(root):
+            found.append(int(proc.name))
+    return found
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run when a test left a Prefect server running under the tests' temp folders
+    (and stop it): after an xdist run, in the controller, once every worker has ended."""
+    if hasattr(session.config, "workerinput"):
+        return
+    import signal
+
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    root = factory.getbasetemp()
+    left = leftover_servers(root)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    if left:
+        writer = session.config.get_terminal_writer()
+        writer.line()
+        writer.line(
+            f"tests left {len(left)} Prefect server(s) running under {root} "
+            f"(pids {', '.join(map(str, left))}): stopped, and the run fails",
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -102,3 +102,24 @@ def test_prefect_waits_longer_for_its_temporary_server_unless_told_otherwise():
             [sys.executable, "-c", probe], env=environment, capture_output=True, text=True
         )
         assert done.stdout.strip() == expected, done.stderr[-500:]
+
+
+def test_a_prefect_server_left_under_the_tests_temp_folders_is_found(tmp_path):
+    """The session-end check (conftest.pytest_sessionfinish) finds a uvicorn process running
+    from under the tests' temp folders, and not one running elsewhere."""
+    from tests.conftest import leftover_servers
+
+    sleeper = [sys.executable, "-c", "import time; time.sleep(120)", "uvicorn", "prefect"]
+    inside = subprocess.Popen(sleeper, cwd=tmp_path)
+    outside = subprocess.Popen(sleeper, cwd="/")
+    plain = subprocess.Popen(sleeper[:3], cwd=tmp_path)  # not a server
+    try:
+        found = leftover_servers(tmp_path)
+        assert inside.pid in found
+        assert outside.pid not in found
+        assert plain.pid not in found
+    finally:
+        for process in (inside, outside, plain):
+            process.kill()
+            process.wait()
+    assert inside.pid not in leftover_servers(tmp_path)
