@@ -381,8 +381,9 @@ def render(results: dict) -> str:
         + "`; every figure has its command (`--only SUITE` reruns one suite and keeps the "
         "others) and a baseline measured in the same run.",
         "",
-        f"Machine: {machine['cpu']}, {machine['memory']} RAM; Python {machine['python']}; "
-        f"{machine['packages']}.",
+        f"Machine of the last run: {machine['cpu']}, {machine['memory']} RAM; Python "
+        f"{machine['python']}; {machine['packages']}. Each suite names the processor it was "
+        "measured on (the machines here are lent, one kind but not always one model).",
         "",
     ]
     for suite, result in results["suites"].items():
@@ -394,7 +395,9 @@ def render(results: dict) -> str:
         lines += [
             *SECTIONS[suite](result, command),
             "",
-            f"_Measured {result['measured_at']} in {result['minutes']} min._",
+            f"_Measured {result['measured_at']} in {result['minutes']} min"
+            + (f" on {result['machine']}" if "machine" in result else "")
+            + "._",
             "",
         ]
     if results["mode"] == "full":
@@ -430,6 +433,7 @@ def main(argv: list[str] | None = None) -> None:
         results["suites"][suite] = run_suite(module, suite_args, args.repeat)
         results["suites"][suite]["measured_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         results["suites"][suite]["minutes"] = round((time.perf_counter() - started) / 60, 1)
+        results["suites"][suite]["machine"] = results["machine"]["cpu"]
         print(f"{suite}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     results["suites"] = {
         name: results["suites"][name] for name in ALL_SUITES if name in results["suites"]

@@ -118,3 +118,14 @@ def test_storage_measures_a_table_by_its_own_bytes(tmp_path):
     assert numbers["rows"] == 1_000_000
     assert 7.0 * 2**20 <= numbers["duckdb_bytes"] <= 9.5 * 2**20
     assert 7.0 * 2**20 <= numbers["parquet_bytes"] <= 9.5 * 2**20
+
+
+def test_each_suite_names_the_processor_it_was_measured_on():
+    """Suites are rerun one at a time on lent machines: the header's processor is only the
+    last run's, so each suite's own must be shown with it."""
+    results = json.loads((DOCS / "benchmarks.json").read_text())
+    text = render(results)
+    for suite in results["suites"].values():
+        assert f"min on {suite['machine']}._" in text
+    del results["suites"]["storage"]["machine"]  # recorded before suites carried it
+    assert "min._" in render(results)
