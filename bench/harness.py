@@ -213,7 +213,8 @@ def scale_section(result: dict, command: str) -> list[str]:
         setup = r["setup"]
         lines.append(
             f"| {days} | {r['follower_rows']:,} | {r['post_rows']:,} | "
-            f"{_seconds(setup['simulate_s'])} + {_seconds(setup['load_s'])} | "
+            f"{_seconds(setup['simulate_s'])} + {_seconds(setup['load_s'])}"
+            f"{' (a kept setup: measured when written)' if setup.get('reused') else ''} | "
             f"{_gb(setup['peak_rss_mb'])} | {_seconds(r['full_s'])} | {_gb(r['full_peak_rss_mb'])} | "
             f"{_spill(r.get('full_spill_mb'))} | {_gb(r['warehouse_mb'])} | {_gb(r['published_mb'])} |"
         )
@@ -338,27 +339,31 @@ SECTIONS = {
 }
 
 
-NOT_YET_MEASURED = """## Not measured yet, and what the scale run showed beyond its tables
+NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond its tables
 
-- **A million accounts × 100 days** (`python -m bench.harness --only scale --repeat 1`): setup
-  and full rebuild complete; the night touching every account has not been recorded. Observed
-  on 2026-12-01 (the harness's figures of a run whose night was wrong, so not kept): simulation
-  443 s and load 246 s at 7.4 GB; full rebuild (200 account partitions, then the cross-account weekly and
-  monthly marts from per-partition rows) 3,062 s at 6.2 GB peak; its first publish 94 s
-  (a 7.5 GB state; warehouse file 18.7 GB). The full rebuild's one-pass read of every
-  partition's inputs made DuckDB spill up to 28 GB into its temporary directory under the 4GB
-  memory limit, so the run needed about 55 GB of free disk at its peak. A night touching the
-  last block of 100,000 accounts (a bench bug, since fixed and tested, kept day D of that block
-  only) transformed in 107 s at 4.8 GB peak and published in place in 14 s. The rerun with all
-  million accounts in the night was stopped after 10 min of its night (at most 5.3 GB
-  sampled, under the 8 GB target) when the session's time ran out.
-- **A year of a million accounts** (365M follower snapshots) has not been run. Scaling the
-  100-day run: about 40 GB of staging, 28 GB of marts and two 28 GB published states (130 GB
-  on disk), plus about 100 GB of DuckDB temporary space during a full rebuild's input spill,
-  where this machine has 80 GB free; and the rebuild alone would take about 3 hours, longer
-  than a working session here. Fitting it takes staging older than the metrics' windows moved
-  to compressed, month-partitioned Parquet outside the DuckDB file, and the rebuild's inputs
-  read a range of months at a time rather than in one pass.
+- **A year of a million creators** (365M follower and about 845M post snapshots) has not been
+  run: it does not fit this machine's disk. The storage suite's bytes per row put it at a
+  65.1 GB warehouse file and 26.9 GB per published state: 144 GB with the two kept states and
+  a full rebuild's spill, where this machine has had 45 to 80 GB free. The same projection for
+  a million creators × 100 days (17.9 GB warehouse, 7.4 GB state, 7.0 GB spill) is within 5%
+  of what the scale run measured (18.3, 7.5 and 7.3 GB), so the year's figure is not a guess.
+  Projected, not measured: its full rebuild grows with rows, about 3.65× the 100-day one
+  (3.4 hours here); its night's memory follows the account partitions and the metrics'
+  windows, not the history (at 20,000 creators the night grew 1.5× from 30 to 365 days). It
+  needs a machine with about 150 GB of free disk, not a code change; keeping staging as zstd
+  Parquet would nearly halve staging (19 rather than 36 GB) but not make the year fit here.
+- **The million-creator run, beyond its tables.** Its setup is the kept one, written by an
+  earlier run while other work shared the machine (an unloaded one took 443 s + 246 s). The
+  full rebuild's one-pass spill of every partition's inputs took 4.5 min and used no DuckDB
+  temporary space (sampled with `du` every 30 s): before the partitioned writes were bounded,
+  DuckDB buffered the inputs of all 200 partitions and spilled 28 GB to its temporary
+  directory, and the same step took 17 min. The
+  night touched every account and took 0.31 of the rebuild: it recomputes each account's
+  windows, and at 20,000 creators a 90-day history gives the same fraction (0.34), which falls
+  as history grows (0.09 at 365 days). The rebuild's 8.4 GB peak RSS is above the night's and
+  the previous run's 6.2 GB; RSS sampled every 15 s never passed 5.6 GB, so the peak is brief
+  and not yet located (the weekly tier medians and the publish, in the same process, are the
+  candidates).
 
 Reading the figures: the night's transform grew 1.5× (10.5 to 16.1 s) while the history grew
 12× (30 to 365 days), measured before the rebuild wrote the dated marts in date order (which

@@ -23,7 +23,9 @@ def test_a_kept_setup_is_reused_only_for_the_same_parameters(tmp_path):
     staged = kept / "staged.duckdb"
     written = staged.stat().st_mtime_ns
     assert first["rows"]["followers"] == 40 * 3  # days 1..D-1; day D is the night's
-    assert _kept_setup(kept, 40, 4, 3) == first
+    again = _kept_setup(kept, 40, 4, 3)
+    assert again.pop("reused") and "reused" not in first, "a reused setup says it was"
+    assert again == first
     assert staged.stat().st_mtime_ns == written, "the same parameters must not simulate again"
     other = _kept_setup(kept, 50, 4, 3)
     assert other["rows"]["followers"] == 50 * 3
@@ -33,7 +35,7 @@ def test_a_kept_setup_is_reused_only_for_the_same_parameters(tmp_path):
     workdir = tmp_path / "work"
     workdir.mkdir()
     history = prepared_history(50, 4, 3, workdir, keep_setup=kept)
-    assert history["setup"] == other
+    assert history["setup"] == {**other, "reused": True}
     night = nights(history, repeat=2)
     assert (night["runs"], night["accounts"], night["new_follower_rows"]) == (2, 50, 50)
     assert night["publish_in_place"], "the night's publish must be the steady state's"
