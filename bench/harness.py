@@ -349,7 +349,7 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   of what the scale run measured (18.3, 7.5 and 7.3 GB), so the year's figure is not a guess.
   Projected, not measured: its full rebuild grows with rows, about 3.65× the 100-day one
   (3.4 hours here); its night's memory follows the account partitions and the metrics'
-  windows, not the history (at 20,000 creators the night grew 1.5× from 30 to 365 days). It
+  windows, not the history (at 20,000 creators the night grew 1.2× from 30 to 365 days). It
   needs a machine with about 150 GB of free disk, not a code change; keeping staging as zstd
   Parquet would nearly halve staging (19 rather than 36 GB) but not make the year fit here.
 - **The million-creator run, beyond its tables.** Its setup is the kept one, written by an
@@ -359,20 +359,21 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   DuckDB buffered the inputs of all 200 partitions and spilled 28 GB to its temporary
   directory, and the same step took 17 min. The
   night touched every account and took 0.31 of the rebuild: it recomputes each account's
-  windows, and at 20,000 creators a 90-day history gives the same fraction (0.34), which falls
-  as history grows (0.09 at 365 days). The rebuild's 8.4 GB peak RSS is above the night's and
+  windows, and at 20,000 creators a 90-day history gives the same fraction (0.31), which falls
+  as history grows (0.08 at 365 days). The rebuild's 8.4 GB peak RSS is above the night's and
   the previous run's 6.2 GB; RSS sampled every 15 s never passed 5.6 GB, so the peak is brief
   and not yet located (the weekly tier medians and the publish, in the same process, are the
-  candidates).
+  candidates). Its partition step took 45 min, as in the previous session's second run; the
+  first run's took 34 min on the same data, which is not explained yet.
 
-Reading the figures: the night's transform grew 1.5× (10.5 to 16.1 s) while the history grew
-12× (30 to 365 days), measured before the rebuild wrote the dated marts in date order (which
-lets a night's date-bounded reads skip the history's row groups). Its peak memory stays near
-1.5 GB at 20,000 accounts. The incremental publish grew 0.5 to 1.4 s where a full copy grows
-1.0 to 5.9 s: those nights still copied the previous state; nights now bring the older kept
-state up to date in place. Full rebuilds now peak lower (10M follower snapshots: 4.8 GB,
-7.6 GB before rebuilt rows stopped going through a registered view, which kept them all in
-memory until the commit).
+Reading the figures: the night's transform grew 1.2× (13.8 to 16.6 s) while the history grew
+12× (30 to 365 days), and its incremental publish, in place, stayed near 0.8 s where the full
+copy grows 1.4 to 7.7 s; its peak memory stays near 1 GB at 20,000 accounts. Those are the
+dated marts in date order (a night's date-bounded reads skip the history's row groups) and the
+in-place publish; the record before both (on an Intel machine, whose full rebuilds ran 1.2 to
+1.4× faster than this one's) had the night grow 1.5× and its publish, a copy, 0.5 to 1.4 s.
+Full rebuilds peak lower than they did (10M follower snapshots: 4.7 GB, 7.6 GB before rebuilt
+rows stopped going through a registered view, which kept them all in memory until the commit).
 """
 
 
