@@ -359,10 +359,10 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   DuckDB buffered the inputs of all 200 partitions and spilled 28 GB to its temporary
   directory, and the same step took 17 min. The night touched every account and took 0.31 of
   the rebuild: it recomputes each account's windows, and at 20,000 creators a 90-day history
-  gives the same fraction (0.31), which falls as history grows (0.08 at 365 days). The rebuild's 8.4 GB peak RSS is above the night's and
-  the previous run's 6.2 GB; RSS sampled every 15 s never passed 5.6 GB, so the peak is brief
-  and not yet located (the weekly tier medians and the publish, in the same process, are the
-  candidates). Its partition step took 45 min, as in the previous session's second run; the
+  gives the same fraction (0.31), which falls as history grows (0.08 at 365 days). The
+  rebuild's 8.4 GB peak RSS is above the night's and the previous run's 6.2 GB; RSS sampled
+  every 15 s never passed 5.6 GB, so the peak is brief and not yet located (the weekly tier
+  medians and the publish, in the same process, are the candidates). Its partition step took 45 min, as in the previous session's second run; the
   first run's took 34 min on the same data, which is not explained yet.
 
 Reading the figures: the night's transform grew 1.2× (13.8 to 16.6 s) while the history grew

@@ -117,8 +117,9 @@ def spill_paths(warehouse: Path) -> list[Path]:
     """Where a phase's spill goes: DuckDB's temporary directory (`<file>.tmp` unless set) and
     the rebuild's spilled inputs (inflow-* folders in the same place, else next to the file)."""
     from warehouse.connect import LIMITS
+    from warehouse.marts import spill_folder_of
 
-    folder = Path(LIMITS["temp_directory"]) if LIMITS["temp_directory"] else warehouse.parent
+    folder = spill_folder_of(warehouse)
     duckdb_temp = (
         folder if LIMITS["temp_directory"] else warehouse.with_name(warehouse.name + ".tmp")
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 from datetime import date
 from pathlib import Path
 
@@ -101,8 +102,6 @@ def reap_process_group(pid: int) -> None:
     """Kill what is left of the process group `pid` leads (a process started with
     start_new_session=True): a killed or stopped `inflow` can leave its temporary Prefect
     server running."""
-    import signal
-
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
 
@@ -129,8 +128,6 @@ def pytest_sessionfinish(session, exitstatus):
     (and stop it): after an xdist run, in the controller, once every worker has ended."""
     if hasattr(session.config, "workerinput"):
         return
-    import signal
-
     factory = getattr(session.config, "_tmp_path_factory", None)
     if factory is None:
         return

@@ -201,12 +201,17 @@ def read_spilled_inputs(
 def spill_folder(con: duckdb.DuckDBPyConnection) -> Path:
     """Where a run's spilled inputs go: the configured DuckDB temp directory, else the warehouse
     file's folder (they can be large, so not necessarily /tmp)."""
-    if LIMITS["temp_directory"]:
-        return Path(LIMITS["temp_directory"])
     ((database,),) = con.execute(
         "select path from duckdb_databases() where database_name = current_database()"
     ).fetchall()
-    return Path(database).parent if database else Path(tempfile.gettempdir())
+    return spill_folder_of(Path(database) if database else None)
+
+
+def spill_folder_of(database: Path | None) -> Path:
+    """spill_folder for the warehouse file `database` (None: an in-memory database)."""
+    if LIMITS["temp_directory"]:
+        return Path(LIMITS["temp_directory"])
+    return database.parent if database else Path(tempfile.gettempdir())
 
 
 def _insert(con: duckdb.DuckDBPyConnection, mart: str, rows: pl.DataFrame) -> None:
