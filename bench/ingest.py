@@ -98,9 +98,9 @@ def naive_pandas_load(files: list[Path], target: Path, max_rows: int) -> tuple[f
 def run(accounts: int, days: int, repeat: int, naive_rows: int, formats: list[str]) -> dict:
     from prefect.testing.utilities import prefect_test_harness
 
-    from flows.generator.landing import generate_landing
-    from flows.generator.simulate import PLATFORMS_ALL
     from flows.ingest import ingest
+    from sample.landing import generate_landing
+    from sample.simulate import PLATFORMS_ALL
 
     workdir = Path(tempfile.mkdtemp(prefix="inflow-ingest-bench-"))
     results: dict = {"accounts": accounts, "days": days, "runs": repeat, "formats": {}}

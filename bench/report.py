@@ -48,10 +48,10 @@ def draw_seconds(page: Path) -> float | None:
 def run(accounts: int, days: int, repeat: int) -> dict:
     from prefect.testing.utilities import prefect_test_harness
 
-    from flows.generator.landing import generate_landing
-    from flows.generator.simulate import PLATFORMS_ALL
     from flows.nightly import nightly
-    from flows.report import write_report
+    from report.render import write_report
+    from sample.landing import generate_landing
+    from sample.simulate import PLATFORMS_ALL
     from warehouse.publish import PUBLISHED_NAME
 
     workdir = Path(tempfile.mkdtemp(prefix="inflow-report-bench-"))

@@ -41,7 +41,7 @@ def setup(warehouse: Path, accounts: int, days: int, post_window: int) -> dict:
     memory follows a week, not the history); day D kept in Parquet files for the night."""
     import polars as pl
 
-    from flows.generator.simulate import simulate_chunks
+    from sample.simulate import simulate_chunks
     from schemas.tables import FOLLOWER_SNAPSHOT, POST_SNAPSHOT
     from warehouse.connect import connect
     from warehouse.schema import apply_ddl
@@ -169,8 +169,8 @@ def night(warehouse: Path) -> dict:
     import polars as pl
     import pyarrow as pa
 
-    from flows.batch import REJECTED_SCHEMA
     from flows.transform import rebuild
+    from ingestion.batch import REJECTED_SCHEMA
     from schemas.tables import ACCOUNT
     from warehouse.connect import connect
     from warehouse.load import Batch, load_batch

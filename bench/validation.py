@@ -23,11 +23,11 @@ from bench.common import median, print_result
 def run(accounts: int, days: int, repeat: int) -> dict:
     from prefect.testing.utilities import prefect_test_harness
 
-    from flows.generator.landing import generate_landing
-    from flows.generator.simulate import PLATFORMS_ALL
     from flows.ingest import ingest
     from flows.transform import transform
     from flows.validate import validate
+    from sample.landing import generate_landing
+    from sample.simulate import PLATFORMS_ALL
 
     workdir = Path(tempfile.mkdtemp(prefix="inflow-validation-bench-"))
     try:

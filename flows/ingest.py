@@ -13,8 +13,8 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows import progress
-from flows.batch import FileOutcome, failed, prepare_batch, safe_message
-from flows.discover import LandedFile, discover
+from ingestion.batch import FileOutcome, failed, prepare_batch, safe_message
+from ingestion.discover import LandedFile, discover
 from warehouse import meta
 from warehouse.connect import connect
 from warehouse.load import load_batch

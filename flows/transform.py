@@ -19,7 +19,8 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from transforms.growth import AS_OF_TOLERANCE_DAYS, RECENT_DAYS, as_of_windows
+from transforms.frames import AS_OF_TOLERANCE_DAYS
+from transforms.growth import RECENT_DAYS, as_of_windows
 from transforms.pipeline import (
     POSTS_DAYS,
     AccountInputs,

@@ -21,7 +21,7 @@ from prefect.cache_policies import NO_CACHE
 
 from schemas import quality
 from schemas.marts import MARTS
-from transforms.engagement import interactions
+from transforms.expressions import interactions
 from transforms.growth import ANOMALY_WINDOW_DAYS
 from transforms.tiers import SCHEMES, tier_of
 from warehouse import marts as wm

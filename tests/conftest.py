@@ -51,8 +51,8 @@ def generated_landing(
     factory, *, accounts: int, days: int, seed: int, faults: bool = False
 ) -> Path:
     """A landing folder written by the generator, on every platform from START."""
-    from flows.generator import simulate as sim
-    from flows.generator.landing import generate_landing
+    from sample import simulate as sim
+    from sample.landing import generate_landing
 
     landing = factory.mktemp("landing")
     generate_landing(

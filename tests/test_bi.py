@@ -137,7 +137,7 @@ def test_export_again_replaces_the_previous_export(published, tmp_path):
 
 def test_cli_export_refuses_other_formats(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "export", "--format", "csv", "--out", str(tmp_path)],
+        [sys.executable, "-m", "cli.app", "export", "--format", "csv", "--out", str(tmp_path)],
         capture_output=True,
         text=True,
         cwd=tmp_path,

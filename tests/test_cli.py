@@ -8,7 +8,7 @@ import sys
 
 from typer.testing import CliRunner
 
-from flows.cli import app
+from cli.app import app
 
 runner = CliRunner()
 
@@ -64,7 +64,7 @@ def test_generate_one_platform(tmp_path):
 def test_bad_configuration_exits_2_naming_the_setting(tmp_path):
     (tmp_path / "inflow.toml").write_text('tier_scheme = "seven"\n')
     result = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "demo"],
+        [sys.executable, "-m", "cli.app", "demo"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

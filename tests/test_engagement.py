@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from transforms.benchmarks import dim_account, posts_in_tier, tier_benchmarks
+from transforms.accounts import dim_account
+from transforms.benchmarks import posts_in_tier, tier_benchmarks
 from transforms.engagement import post_metrics, relative_to_tier, weekly_engagement
 from transforms.migrations import account_months, tier_migrations, tier_spells, transitions_monthly
 from transforms.tiers import DEFAULT

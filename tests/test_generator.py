@@ -10,9 +10,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from flows.generator import simulate as sim
-from flows.generator.landing import FAULT_KINDS, MANIFEST_DIR, generate_landing
-from flows.readers import FileRejected, read_export
+from ingestion.readers import FileRejected, read_export
+from sample import simulate as sim
+from sample.landing import FAULT_KINDS, MANIFEST_DIR, generate_landing
 from schemas import registry
 from schemas.contract import ROW_NUMBER, RULE, normalise
 
@@ -359,7 +359,7 @@ def test_a_streamed_landing_reads_through_its_contracts_and_is_deterministic(tmp
 def test_cli_generate_stream_and_its_refusal_with_faults(tmp_path):
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from cli.app import app
 
     runner = CliRunner()
     out = tmp_path / "streamed"

@@ -10,10 +10,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.generator import exports
-from flows.generator import simulate as sim
-from flows.generator.landing import MANIFEST_DIR, generate_landing
 from flows.ingest import ingest
+from sample import exports
+from sample import simulate as sim
+from sample.landing import MANIFEST_DIR, generate_landing
 from tests.conftest import START, read_table
 
 ACCOUNTS, DAYS, SEED = 40, 16, 5
@@ -225,7 +225,7 @@ def test_the_run_leaves_a_markdown_summary_artifact(ingested):
 def test_cli_ingest_exits_1_naming_unreadable_files_and_status_shows_the_run(tmp_path, prefect_api):
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from cli.app import app
 
     landing = tmp_path / "landing"
     landing.mkdir()
@@ -255,7 +255,7 @@ def test_cli_ingest_exits_1_naming_unreadable_files_and_status_shows_the_run(tmp
 def test_cli_ingest_applies_the_configured_file_size_limit(tmp_path, prefect_api):
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from cli.app import app
 
     landing = tmp_path / "landing"
     landing.mkdir()

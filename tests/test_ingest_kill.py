@@ -13,9 +13,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.generator import simulate as sim
-from flows.generator.landing import generate_landing
 from flows.ingest import ingest
+from sample import simulate as sim
+from sample.landing import generate_landing
 from tests.conftest import START, read_table, reap_process_group
 from tests.test_ingest import content
 

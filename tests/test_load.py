@@ -8,7 +8,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from flows.batch import REJECTED_SCHEMA
+from ingestion.batch import REJECTED_SCHEMA
 from schemas.tables import ACCOUNT, FOLLOWER_SNAPSHOT, POST_SNAPSHOT
 from tests.conftest import read_table
 from warehouse.connect import connect

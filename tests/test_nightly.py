@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.generator import simulate as sim
-from flows.generator.landing import generate_landing
+from sample import simulate as sim
+from sample.landing import generate_landing
 from tests.conftest import START, read_table, reap_process_group
 
 pytestmark = pytest.mark.slow

@@ -121,7 +121,7 @@ def test_only_the_last_states_are_kept(built, tmp_path):
 def test_cli_publish_and_rollback(built, tmp_path):
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from cli.app import app
 
     working = tmp_path / "w.duckdb"
     shutil.copy(built, working)
@@ -145,7 +145,7 @@ def test_inflow_sql_reads_the_published_marts_and_refuses_everything_else(built,
 
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from cli.app import app
 
     working = tmp_path / "w.duckdb"
     shutil.copy(built, working)
@@ -183,7 +183,7 @@ def test_status_during_a_run_falls_back_to_the_published_state(built, tmp_path):
 
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from cli.app import app
 
     working = tmp_path / "w.duckdb"
     shutil.copy(built, working)

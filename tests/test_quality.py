@@ -179,7 +179,7 @@ def test_row_counts_that_collapse_since_the_last_validation_warn(clean, tmp_path
 def test_cli_validate_names_the_critical_failure_and_exits_1(clean, tmp_path):
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from cli.app import app
 
     warehouse = tmp_path / "w.duckdb"
     shutil.copy(clean, warehouse)

@@ -9,9 +9,9 @@ import os
 import polars as pl
 import pytest
 
-from flows.batch import safe_message
-from flows.discover import discover
-from flows.readers import FileRejected, read_bytes, read_export
+from ingestion.batch import safe_message
+from ingestion.discover import discover
+from ingestion.readers import FileRejected, read_bytes, read_export
 from schemas import instagram
 from schemas.contract import RAW_RECORD, ROW_NUMBER, raw_from_json_lines
 from tests.test_contracts import IG_MEDIA

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.report import REFERENCE_ER_BANDS, charts, er_by_tier_frame, write_report
+from report.render import REFERENCE_ER_BANDS, charts, er_by_tier_frame, write_report
 from schemas.marts import DIM_ACCOUNT, FCT_TIER_HISTORY
 from warehouse.connect import connect
 from warehouse.marts import apply_mart_ddl, table
@@ -253,7 +253,7 @@ def test_an_empty_chart_says_so_instead_of_drawing_nothing(published_marts):
 @pytest.mark.parametrize("command", [["report"], ["export", "--out", "x"], ["sql", "select 1"]])
 def test_reader_commands_without_a_published_state_exit_2(tmp_path, command):
     result = subprocess.run(
-        [sys.executable, "-m", "flows.cli", *command],
+        [sys.executable, "-m", "cli.app", *command],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -270,7 +270,7 @@ def test_cli_report_writes_the_page(published_marts, tmp_path):
     out = tmp_path / "out" / "r.html"
     environment = os.environ | {"INFLOW_PUBLISHED": str(published_dir)}
     result = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "report", "--out", str(out), "--from", "2026-02-01"],
+        [sys.executable, "-m", "cli.app", "report", "--out", str(out), "--from", "2026-02-01"],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -280,7 +280,7 @@ def test_cli_report_writes_the_page(published_marts, tmp_path):
     assert out.exists() and "report: " in result.stdout
     assert "Tier migrations 2026-02-01 to" in out.read_text()
     bad = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "report", "--from", "yesterday"],
+        [sys.executable, "-m", "cli.app", "report", "--from", "yesterday"],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -121,7 +121,7 @@ def test_late_files_then_incremental_equals_full_refresh(built, tmp_path, monkey
 def test_cli_transform_and_backfill(built, tmp_path):
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from cli.app import app
 
     _, warehouse = built
     copy = tmp_path / "w.duckdb"

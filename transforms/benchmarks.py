@@ -1,11 +1,11 @@
-"""Tier benchmarks and the account dimension."""
+"""Tier benchmarks: where a creator stands against its peers, per platform, tier and month."""
 
 from __future__ import annotations
 
 import polars as pl
 
-from transforms.growth import as_of
-from transforms.tiers import ACCOUNT_KEY
+from schemas.tables import ACCOUNT_KEY
+from transforms.frames import as_of
 
 
 def posts_in_tier(posts: pl.LazyFrame, daily: pl.LazyFrame) -> pl.LazyFrame:
@@ -60,41 +60,4 @@ def tier_benchmarks(post_tiers: pl.LazyFrame, months: pl.LazyFrame) -> pl.LazyFr
             "growth_median",
         )
         .sort("platform", "tier", "month")
-    )
-
-
-def dim_account(
-    accounts: pl.LazyFrame, daily: pl.LazyFrame, keys: pl.LazyFrame | None = None
-) -> pl.LazyFrame:
-    """One row per account: attributes, first and last snapshot day, latest followers and tier.
-
-    `keys` lists the accounts to describe (default: those in `daily`); an account known only
-    from its posts (a YouTube channel hiding its count) still gets a row, without followers.
-    """
-    key = list(ACCOUNT_KEY)
-    latest = (
-        daily.sort(*key, "date")
-        .group_by(key)
-        .agg(
-            pl.col("date").first().alias("first_seen"),
-            pl.col("date").last().alias("last_seen"),
-            pl.col("followers").last().alias("followers_latest"),
-            pl.col("tier").last().alias("tier_latest"),
-        )
-    )
-    if keys is not None:
-        latest = keys.select(key).unique().join(latest, on=key, how="left")
-    return (
-        latest.join(accounts.select(*key, "handle", "display_name", "category"), on=key, how="left")
-        .select(
-            *key,
-            "handle",
-            "display_name",
-            "category",
-            "first_seen",
-            "last_seen",
-            "followers_latest",
-            "tier_latest",
-        )
-        .sort(*key)
     )

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.growth import as_of
-from transforms.tiers import ACCOUNT_KEY
+from schemas.tables import ACCOUNT_KEY
+from transforms.expressions import interactions, ratio
+from transforms.frames import as_of
 
-INTERACTION_COMPONENTS: tuple[str, ...] = ("likes", "comments", "shares", "saves")
 FIXED_AGE_DAYS = 7
 # The snapshot nearest 7 days after publication counts as the day-7 value only if it was
 # captured within this many hours of that moment.
 FIXED_AGE_TOLERANCE_HOURS = 36
 ROLLING_WEEKS = 4
-
-
-def interactions(prefix: str = "") -> pl.Expr:
-    """likes + comments + shares + saves over the components reported; null if none is."""
-    parts = [pl.col(f"{prefix}{c}") for c in INTERACTION_COMPONENTS]
-    return pl.when(pl.any_horizontal(p.is_not_null() for p in parts)).then(pl.sum_horizontal(parts))
-
-
-def ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
-    """numerator / denominator, null when the denominator is null or not positive."""
-    return pl.when(denominator > 0).then(numerator / denominator)
 
 
 def post_metrics(post_snapshots: pl.LazyFrame, follower_snapshots: pl.LazyFrame) -> pl.LazyFrame:

@@ -7,12 +7,11 @@ from datetime import date
 
 import polars as pl
 
-from transforms.tiers import ACCOUNT_KEY, TierScheme, confirm_tiers, tier_of
+from schemas.tables import ACCOUNT_KEY
+from transforms.frames import AS_OF_TOLERANCE_DAYS, as_of
+from transforms.tiers import TierScheme, confirm_tiers, tier_of
 
 GROWTH_WINDOWS: tuple[int, ...] = (7, 30, 90)
-# The as-of snapshot for t-N may be at most this many days older than t-N; beyond that the
-# growth rate is null: a gap in the snapshots is shown, never bridged silently.
-AS_OF_TOLERANCE_DAYS = 7
 # Anomaly rules (each flagged row names the rule that fired first).
 ANOMALY_WINDOW_DAYS = 28  # trailing window of the account's own daily changes
 ANOMALY_MIN_HISTORY = 14  # changes needed in the window before the z-score rule speaks
@@ -25,20 +24,6 @@ ROUND_JUMP_UNIT = 1_000  # a gain that is an exact multiple of 1,000 (bought pac
 # window and the day before it (its first change). The previous snapshot and the tier state come
 # from the seed (the last mart row), the growth windows' as-of values from `as_of_windows`.
 RECENT_DAYS = ANOMALY_WINDOW_DAYS + 1
-
-
-def as_of(left: pl.LazyFrame, right: pl.LazyFrame, left_on: str, right_on: str) -> pl.LazyFrame:
-    """`left` with the account's latest `right` row on or before `left_on`, at most
-    AS_OF_TOLERANCE_DAYS older (else nulls): the one as-of rule every metric uses."""
-    return left.sort(left_on).join_asof(
-        right.sort(right_on),
-        left_on=left_on,
-        right_on=right_on,
-        by=list(ACCOUNT_KEY),
-        strategy="backward",
-        tolerance=f"{AS_OF_TOLERANCE_DAYS}d",
-        check_sortedness=False,  # sorted within each account by the sorts above
-    )
 
 
 def as_of_windows(windows: Sequence[int] = GROWTH_WINDOWS) -> list[tuple[int, int]]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.growth import as_of
-from transforms.tiers import ACCOUNT_KEY, TierScheme, tier_rank
+from schemas.tables import ACCOUNT_KEY
+from transforms.frames import as_of
+from transforms.tiers import TierScheme, tier_rank
 
 
 def tier_spells(daily: pl.LazyFrame) -> pl.LazyFrame:

@@ -16,8 +16,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from transforms.benchmarks import dim_account, posts_in_tier, tier_benchmarks
+from schemas.tables import ACCOUNT_KEY
+from transforms.accounts import dim_account
+from transforms.benchmarks import posts_in_tier, tier_benchmarks
 from transforms.engagement import ROLLING_WEEKS, post_metrics, relative_to_tier, weekly_engagement
+from transforms.frames import emitted_rows
 from transforms.growth import account_daily
 from transforms.migrations import (
     account_months,
@@ -25,7 +28,7 @@ from transforms.migrations import (
     tier_spells,
     transitions_monthly,
 )
-from transforms.tiers import ACCOUNT_KEY, TierScheme, emitted_rows
+from transforms.tiers import TierScheme
 
 KEY = list(ACCOUNT_KEY)
 

@@ -7,6 +7,9 @@ from datetime import date
 
 import polars as pl
 
+from schemas.tables import ACCOUNT_KEY
+from transforms.frames import emitted_rows
+
 
 @dataclass(frozen=True)
 class TierScheme:
@@ -41,8 +44,6 @@ FIVE_TIER = TierScheme(
     ),
 )
 SCHEMES: dict[str, TierScheme] = {s.name: s for s in (DEFAULT, FIVE_TIER)}
-
-ACCOUNT_KEY = ("platform", "account_id")
 
 
 def tier_of(followers: pl.Expr, scheme: TierScheme) -> pl.Expr:
@@ -122,18 +123,3 @@ def confirm_tiers(
         .filter(~pl.col("_is_seed"))
         .drop("_run", "_is_seed", "_seed_tier", "_seed_entered")
     )
-
-
-def emitted_rows(
-    frame: pl.LazyFrame, emit_from: date | pl.LazyFrame, date_column: str
-) -> pl.LazyFrame:
-    """Rows on or after `emit_from`: one date for all accounts, or a per-account frame."""
-    if isinstance(emit_from, pl.LazyFrame):
-        return (
-            frame.join(
-                emit_from.select(*ACCOUNT_KEY, "emit_from"), on=list(ACCOUNT_KEY), how="inner"
-            )
-            .filter(pl.col(date_column) >= pl.col("emit_from"))
-            .drop("emit_from")
-        )
-    return frame.filter(pl.col(date_column) >= emit_from)

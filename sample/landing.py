@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from flows.generator import exports
-from flows.generator.simulate import (
+from sample import exports
+from sample.simulate import (
     ER_BY_TIER,
     World,
     capture_instant,

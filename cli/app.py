@@ -13,8 +13,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from flows.batch import safe_message
 from flows.settings import Settings
+from ingestion.batch import safe_message
 from schemas.tables import PLATFORMS
 
 app = typer.Typer(
@@ -89,7 +89,7 @@ def generate(
     ] = False,
 ) -> None:
     """Write realistic export files in every supported format (deterministic from --seed)."""
-    from flows.generator.landing import generate_landing
+    from sample.landing import generate_landing
 
     try:
         first_day = date.fromisoformat(start)
@@ -422,7 +422,7 @@ def report(
     ] = None,
 ) -> None:
     """A self-contained HTML dashboard (works offline) from the published marts."""
-    from flows.report import write_report
+    from report.render import write_report
     from warehouse.report import NothingToReport
 
     settings = load_settings(report=out)
@@ -617,7 +617,7 @@ def demo(
 
     typer.echo(f"published for readers: {(settings.published / PUBLISHED_NAME).resolve()}")
     _print_sections(headlines(settings.warehouse))
-    from flows.report import write_report
+    from report.render import write_report
 
     report_file = write_report(
         settings.published / PUBLISHED_NAME,

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import polars as pl
 import pyarrow as pa
 
-from flows.discover import LandedFile
-from flows.readers import DEFAULT_MAX_BYTES, FileRejected, RawExport, read_export
+from ingestion.discover import LandedFile
+from ingestion.readers import DEFAULT_MAX_BYTES, FileRejected, RawExport, read_export
 from schemas import registry
 from schemas.contract import FILE_CAPTURED_AT, RAW_RECORD, REASON, ROW_NUMBER, RULE, normalise
 from schemas.tables import ACCOUNT, FOLLOWER_SNAPSHOT, POST_SNAPSHOT

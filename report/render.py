@@ -275,7 +275,7 @@ def render_html(
         chart_id: chart.to_dict() for chart_id, (_, chart) in drawn.items() if chart is not None
     }
     environment = Environment(
-        loader=PackageLoader("flows", "templates"), autoescape=select_autoescape()
+        loader=PackageLoader("report", "templates"), autoescape=select_autoescape()
     )
     return environment.get_template("report.html").render(
         data=data,

@@ -1,0 +1,1 @@
+"""The `inflow` command line: parses flags, reads settings, runs flows, prints results."""

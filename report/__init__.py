@@ -1,0 +1,1 @@
+"""The HTML report: charts and tables drawn from what `warehouse.report` reads of the published marts."""

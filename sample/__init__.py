@@ -1,0 +1,1 @@
+"""Realistic sample exports: a simulated creator population written in every supported format."""

@@ -1,0 +1,45 @@
+"""Frame helpers every transform shares: the as-of rule and the incremental cut.
+
+An account is identified everywhere by `schemas.tables.ACCOUNT_KEY` (platform, account_id).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from schemas.tables import ACCOUNT_KEY
+
+# The as-of snapshot for t-N may be at most this many days older than t-N; beyond that the
+# value is null: a gap in the snapshots is shown, never bridged silently.
+AS_OF_TOLERANCE_DAYS = 7
+
+
+def as_of(left: pl.LazyFrame, right: pl.LazyFrame, left_on: str, right_on: str) -> pl.LazyFrame:
+    """`left` with the account's latest `right` row on or before `left_on`, at most
+    AS_OF_TOLERANCE_DAYS older (else nulls): the one as-of rule every metric uses."""
+    return left.sort(left_on).join_asof(
+        right.sort(right_on),
+        left_on=left_on,
+        right_on=right_on,
+        by=list(ACCOUNT_KEY),
+        strategy="backward",
+        tolerance=f"{AS_OF_TOLERANCE_DAYS}d",
+        check_sortedness=False,  # sorted within each account by the sorts above
+    )
+
+
+def emitted_rows(
+    frame: pl.LazyFrame, emit_from: date | pl.LazyFrame, date_column: str
+) -> pl.LazyFrame:
+    """Rows on or after `emit_from`: one date for all accounts, or a per-account frame."""
+    if isinstance(emit_from, pl.LazyFrame):
+        return (
+            frame.join(
+                emit_from.select(*ACCOUNT_KEY, "emit_from"), on=list(ACCOUNT_KEY), how="inner"
+            )
+            .filter(pl.col(date_column) >= pl.col("emit_from"))
+            .drop("emit_from")
+        )
+    return frame.filter(pl.col(date_column) >= emit_from)
