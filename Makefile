@@ -3,10 +3,6 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Nothing phones home, in tests or demos.
-export GX_ANALYTICS_ENABLED := false
-export PREFECT_SERVER_ANALYTICS_ENABLED := false
-export DO_NOT_TRACK := 1
 
 .PHONY: install browser demo test test-fast lint format lock bench bench-quick clean
 

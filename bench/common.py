@@ -15,9 +15,7 @@ from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DO_NOT_TRACK", "1")
+import flows  # noqa: F401  (first: it sets the environment in which nothing phones home)
 
 PACKAGES = ("duckdb", "polars", "pyarrow", "prefect", "great_expectations", "pandas")
 

@@ -31,7 +31,8 @@ def run(
 ) -> dict:
     results: dict = {"accounts": accounts, "post_window": post_window, "histories": {}}
     if duckdb_memory_limit:
-        # Every phase's connections (warehouse.connect reads it), as a deployment would set it.
+        # Every phase's connections (bench.transforms.phase_limits reads it from the settings),
+        # as a deployment would set it.
         os.environ["INFLOW_DUCKDB_MEMORY_LIMIT"] = duckdb_memory_limit
         results["duckdb_memory_limit"] = duckdb_memory_limit
     for days in history_days:

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bench.common import PeakDiskUse, median, print_result, run_phase
+from warehouse.connect import DuckDBLimits
 
 START = date(2025, 1, 1)
 # Accounts simulated together for a week: about 2 GB; a million at once outgrew 18 GB.
@@ -56,7 +57,7 @@ def setup(warehouse: Path, accounts: int, days: int, post_window: int) -> dict:
         pl.lit("bench").alias("ingest_run_id"),
     ]
     last_day = START.fromordinal(START.toordinal() + days - 1)
-    con = connect(warehouse)
+    con = connect(warehouse, limits=phase_limits())
     apply_ddl(con)
     simulated = loaded = 0.0
     began = time.perf_counter()
@@ -113,16 +114,21 @@ def setup(warehouse: Path, accounts: int, days: int, post_window: int) -> dict:
     return {"simulate_s": round(simulated, 1), "load_s": round(loaded, 1), "rows": counts}
 
 
-def spill_paths(warehouse: Path) -> list[Path]:
+def phase_limits() -> DuckDBLimits:
+    """DuckDB's limits for a phase's connections: the settings' (INFLOW_DUCKDB_* in the
+    environment the harness passes to the phase's process), as a deployment would set them."""
+    from flows.settings import Settings
+
+    return Settings().duckdb_limits()
+
+
+def spill_paths(warehouse: Path, limits: DuckDBLimits) -> list[Path]:
     """Where a phase's spill goes: DuckDB's temporary directory (`<file>.tmp` unless set) and
     the rebuild's spilled inputs (inflow-* folders in the same place, else next to the file)."""
-    from warehouse.connect import LIMITS
     from warehouse.marts import spill_folder_of
 
-    folder = spill_folder_of(warehouse)
-    duckdb_temp = (
-        folder if LIMITS["temp_directory"] else warehouse.with_name(warehouse.name + ".tmp")
-    )
+    folder = spill_folder_of(warehouse, limits.temp_directory)
+    duckdb_temp = folder if limits.temp_directory else warehouse.with_name(warehouse.name + ".tmp")
     return [duckdb_temp, *folder.glob("inflow-*")]
 
 
@@ -130,9 +136,10 @@ def full(warehouse: Path) -> dict:
     from flows.transform import rebuild
     from warehouse.connect import connect
 
-    con = connect(warehouse)
+    limits = phase_limits()
+    con = connect(warehouse, limits=limits)
     began = time.perf_counter()
-    with PeakDiskUse(lambda: spill_paths(warehouse)) as spill:
+    with PeakDiskUse(lambda: spill_paths(warehouse, limits)) as spill:
         summary = rebuild(con, "full", None, "default", 7, "bench-full")
     seconds = time.perf_counter() - began
     con.execute("checkpoint")
@@ -141,11 +148,11 @@ def full(warehouse: Path) -> dict:
 
     # The history's published state, as readers had it before the night (a full copy).
     began = time.perf_counter()
-    publish(warehouse, warehouse.parent / "published", keep=KEPT_STATES)
+    publish(warehouse, warehouse.parent / "published", keep=KEPT_STATES, limits=limits)
     published = time.perf_counter() - began
     # A second state (nothing changed: a copy of the first), so that the night's publish runs
     # as every night after the first few does: it brings the state due for deletion up to date.
-    publish(warehouse, warehouse.parent / "published", keep=KEPT_STATES)
+    publish(warehouse, warehouse.parent / "published", keep=KEPT_STATES, limits=limits)
     return {
         "seconds": round(seconds, 1),
         "rows": summary.rows,
@@ -200,12 +207,13 @@ def night(warehouse: Path) -> dict:
         REJECTED_SCHEMA.empty_table(),
         files,
     )
-    con = connect(warehouse)
+    limits = phase_limits()
+    con = connect(warehouse, limits=limits)
     began = time.perf_counter()
     load_batch(con, batch, datetime.now(UTC))
     loaded = time.perf_counter() - began
     began = time.perf_counter()
-    with PeakDiskUse(lambda: spill_paths(warehouse)) as spill:
+    with PeakDiskUse(lambda: spill_paths(warehouse, limits)) as spill:
         summary = rebuild(con, "incremental", None, "default", 7, "bench-night")
     seconds = time.perf_counter() - began
     con.close()
@@ -213,7 +221,7 @@ def night(warehouse: Path) -> dict:
 
     oldest = published_states(warehouse.parent / "published")[0].stat().st_ino
     began = time.perf_counter()
-    publish(warehouse, warehouse.parent / "published", keep=KEPT_STATES)
+    publish(warehouse, warehouse.parent / "published", keep=KEPT_STATES, limits=limits)
     published = time.perf_counter() - began
     in_place = (warehouse.parent / "published" / PUBLISHED_NAME).stat().st_ino == oldest
     return {

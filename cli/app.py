@@ -38,13 +38,6 @@ def load_settings(**overrides: object) -> Settings:
             field = ".".join(str(p) for p in problem["loc"])
             console.print(f"[red]configuration error[/red]: {field}: {problem['msg']}")
         raise typer.Exit(EXIT_USAGE) from None
-    from warehouse.connect import configure
-
-    configure(
-        memory_limit=settings.duckdb_memory_limit,
-        threads=settings.duckdb_threads,
-        temp_directory=settings.duckdb_temp_directory,
-    )
     return settings
 
 
@@ -145,6 +138,7 @@ def _run_ingest(settings: Settings):
             warehouse=settings.warehouse,
             batch_megabytes=settings.batch_megabytes,
             max_file_megabytes=settings.max_file_megabytes,
+            duckdb_limits=settings.duckdb_limits(),
         )
 
 
@@ -194,12 +188,9 @@ def transform(
     _require_warehouse(settings.warehouse)
     transform_flow, in_flight = _transform_flow(settings)
     summary = transform_flow(
-        warehouse=settings.warehouse,
         full_refresh=full_refresh,
-        tier_scheme=settings.tier_scheme,
-        confirmation_days=settings.confirmation_days,
-        partition_accounts=settings.partition_accounts,
         partitions_in_flight=in_flight,
+        **settings.transform_parameters(),
     )
     typer.echo(_transform_line(summary))
 
@@ -234,12 +225,7 @@ def backfill(
         raise typer.BadParameter("--to is before --from")
     transform_flow, in_flight = _transform_flow(settings)
     summary = transform_flow(
-        warehouse=settings.warehouse,
-        backfill_from=first,
-        tier_scheme=settings.tier_scheme,
-        confirmation_days=settings.confirmation_days,
-        partition_accounts=settings.partition_accounts,
-        partitions_in_flight=in_flight,
+        backfill_from=first, partitions_in_flight=in_flight, **settings.transform_parameters()
     )
     typer.echo(_transform_line(summary))
 
@@ -293,6 +279,7 @@ def validate(
         tier_scheme=settings.tier_scheme,
         freshness_days=settings.freshness_days,
         whole_marts=all_marts,
+        duckdb_limits=settings.duckdb_limits(),
     )
     typer.echo(
         f"quality: {len(summary.results)} checks, {len(summary.critical_failures)} critical failures, "
@@ -300,14 +287,14 @@ def validate(
     )
     for failure in summary.warnings:
         typer.echo(
-            f"  warning: {failure['suite']}.{failure['check_name']}: {failure['unexpected_count'] or 0} unexpected"
+            f"  warning: {failure.suite}.{failure.check_name}: {failure.unexpected_count or 0} unexpected"
         )
     typer.echo(f"data docs: {summary.data_docs}")
     if summary.critical_failures:
         for failure in summary.critical_failures:
             console.print(
-                f"[red]critical[/red]: {failure['suite']}.{failure['check_name']} "
-                f"({failure['expectation']}): {failure['unexpected_count'] or 0} unexpected"
+                f"[red]critical[/red]: {failure.suite}.{failure.check_name} "
+                f"({failure.expectation}): {failure.unexpected_count or 0} unexpected"
             )
         raise typer.Exit(EXIT_FAILED)
 
@@ -329,6 +316,7 @@ def publish(
             warehouse=settings.warehouse,
             published_dir=settings.published,
             keep=settings.keep_published,
+            duckdb_limits=settings.duckdb_limits(),
         )
     except PublishRefused as refused:
         console.print(
@@ -464,19 +452,7 @@ def _run_nightly(settings: Settings):
     from flows.nightly import QualityBlocked, RunLocked, nightly
 
     try:
-        return nightly(
-            landing=settings.landing,
-            warehouse=settings.warehouse,
-            published_dir=settings.published,
-            tier_scheme=settings.tier_scheme,
-            confirmation_days=settings.confirmation_days,
-            freshness_days=settings.freshness_days,
-            keep_published=settings.keep_published,
-            task_runner=settings.task_runner,
-            dask_address=settings.dask_address,
-            dask_workers=settings.dask_workers,
-            partition_accounts=settings.partition_accounts,
-        )
+        return nightly(**settings.nightly_parameters())
     except RunLocked as locked:
         console.print(f"[yellow]not started[/yellow]: {locked}")
         raise typer.Exit(EXIT_FAILED) from None
@@ -523,18 +499,10 @@ def serve(
     nightly.serve(
         name="inflow-nightly",
         cron=cron,
+        # Stored by Prefect as JSON: paths as text.
         parameters={
-            "landing": str(settings.landing),
-            "warehouse": str(settings.warehouse),
-            "published_dir": str(settings.published),
-            "tier_scheme": settings.tier_scheme,
-            "confirmation_days": settings.confirmation_days,
-            "freshness_days": settings.freshness_days,
-            "keep_published": settings.keep_published,
-            "task_runner": settings.task_runner,
-            "dask_address": settings.dask_address,
-            "dask_workers": settings.dask_workers,
-            "partition_accounts": settings.partition_accounts,
+            name: str(value) if isinstance(value, Path) else value
+            for name, value in settings.nightly_parameters().items()
         },
     )
 

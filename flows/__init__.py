@@ -2,7 +2,9 @@
 
 import os
 
-# Nothing phones home, whoever starts inflow (the Makefile sets these too).
+# Nothing phones home, whoever starts inflow: the one place these are set. Everything that
+# imports Prefect or great-expectations imports this package first (the CLI, tests, bench),
+# and a Prefect or GX subprocess started from there inherits the environment.
 for _name, _value in (
     ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
     ("GX_ANALYTICS_ENABLED", "false"),

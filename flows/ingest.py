@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,11 +12,13 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows import progress
+from flows.runs import current_run_id
 from ingestion.batch import FileOutcome, failed, prepare_batch, safe_message
 from ingestion.discover import LandedFile, discover
 from warehouse import meta
-from warehouse.connect import connect
+from warehouse.connect import NO_LIMITS, DuckDBLimits, connect
 from warehouse.load import load_batch
+from warehouse.meta import RunCounts, RunStatus
 from warehouse.schema import apply_ddl
 
 # A batch is one transaction: bounded so that memory stays flat however much has landed.
@@ -56,19 +57,19 @@ class IngestSummary:
                 self.failures.append((o.path, o.error or ""))
 
     @property
-    def status(self) -> str:
+    def status(self) -> RunStatus:
         return "completed_with_errors" if self.files_failed else "succeeded"
 
-    def counts(self) -> dict:
-        return {
-            "files_seen": self.files_seen,
-            "files_loaded": self.files_loaded,
-            "files_failed": self.files_failed,
-            "files_skipped": self.files_skipped + self.files_duplicate,
-            "rows_read": self.rows_read,
-            "rows_loaded": self.rows_loaded,
-            "rows_quarantined": self.rows_quarantined,
-        }
+    def counts(self) -> RunCounts:
+        return RunCounts(
+            files_seen=self.files_seen,
+            files_loaded=self.files_loaded,
+            files_failed=self.files_failed,
+            files_skipped=self.files_skipped + self.files_duplicate,
+            rows_read=self.rows_read,
+            rows_loaded=self.rows_loaded,
+            rows_quarantined=self.rows_quarantined,
+        )
 
     def markdown(self) -> str:
         lines = [
@@ -101,15 +102,14 @@ class IngestPlan:
     files_skipped: int
 
 
-def plan_ingest(landing: Path, warehouse: Path, batch_megabytes: int) -> IngestPlan:
+def plan_ingest(
+    landing: Path, warehouse: Path, batch_megabytes: int, limits: DuckDBLimits = NO_LIMITS
+) -> IngestPlan:
     """Which files are new (by path and content hash), grouped into batches."""
     files, refused = discover(landing)
-    con = connect(warehouse)
-    try:
+    with connect(warehouse, limits=limits) as con:
         apply_ddl(con)
         handled, loaded_paths = meta.known_files(con)
-    finally:
-        con.close()
     outcomes = [
         FileOutcome(r.relative, "", 0, "failed", error=r.reason)
         for r in refused
@@ -159,6 +159,7 @@ def load_files(
     number: int,
     total: int,
     max_file_bytes: int,
+    limits: DuckDBLimits = NO_LIMITS,
 ) -> list[FileOutcome]:
     """Read, normalise and load one batch of files in one transaction."""
     logger = get_run_logger()
@@ -170,11 +171,8 @@ def load_files(
             file=sys.stderr,
             flush=True,
         )
-    con = connect(warehouse)
-    try:
+    with connect(warehouse, limits=limits) as con:
         load_batch(con, batch, datetime.now(UTC))
-    finally:
-        con.close()
     for o in outcomes:
         if o.status == "failed":
             logger.warning("file failed: %s: %s", o.path, safe_message(o.error or ""))
@@ -187,16 +185,14 @@ def ingest(
     warehouse: Path = Path("data/inflow.duckdb"),
     batch_megabytes: int = DEFAULT_BATCH_MEGABYTES,
     max_file_megabytes: int = DEFAULT_MAX_FILE_MEGABYTES,
+    duckdb_limits: DuckDBLimits = NO_LIMITS,
 ) -> IngestSummary:
     """Load every new or changed export file under `landing` into the warehouse."""
-    run_id = _run_id()
-    con = connect(warehouse)
-    try:
+    run_id = current_run_id()
+    with connect(warehouse, limits=duckdb_limits) as con:
         apply_ddl(con)
         meta.start_run(con, run_id, "ingest", datetime.now(UTC))
-    finally:
-        con.close()
-    plan = plan_ingest(landing, warehouse, batch_megabytes)
+    plan = plan_ingest(landing, warehouse, batch_megabytes, duckdb_limits)
     summary = IngestSummary(run_id, files_seen=plan.files_seen, files_skipped=plan.files_skipped)
     known = plan.known_outcomes
     total_files = sum(len(b) for b in plan.batches)
@@ -204,7 +200,14 @@ def ingest(
     progress.report("files", 0, total_files)
     for number, files in enumerate(plan.batches, start=1):
         outcomes = load_files(
-            warehouse, files, run_id, known, number, len(plan.batches), max_file_megabytes * 1024**2
+            warehouse,
+            files,
+            run_id,
+            known,
+            number,
+            len(plan.batches),
+            max_file_megabytes * 1024**2,
+            duckdb_limits,
         )
         known = []
         summary.add(outcomes)
@@ -213,23 +216,12 @@ def ingest(
         progress.report("files", done, total_files)
         progress.report("rows read", summary.rows_read, None)
     if known:  # nothing new to read, but duplicates or refusals to record
-        load_files(warehouse, [], run_id, known, 0, 0, 0)
+        load_files(warehouse, [], run_id, known, 0, 0, 0, duckdb_limits)
         summary.add(known)
-    con = connect(warehouse)
-    try:
-        message = (
-            f"{summary.files_failed} file(s) could not be read" if summary.files_failed else ""
-        )
+    message = f"{summary.files_failed} file(s) could not be read" if summary.files_failed else ""
+    with connect(warehouse, limits=duckdb_limits) as con:
         meta.finish_run(con, run_id, summary.status, summary.counts(), message, datetime.now(UTC))
-    finally:
-        con.close()
     create_markdown_artifact(
         key="ingest-summary", markdown=summary.markdown(), description="inflow ingest run"
     )
     return summary
-
-
-def _run_id() -> str:
-    from prefect.runtime import flow_run
-
-    return str(flow_run.id or uuid.uuid4())

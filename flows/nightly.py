@@ -18,11 +18,11 @@ from pathlib import Path
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
-from flows.ingest import ingest
+from flows.ingest import DEFAULT_BATCH_MEGABYTES, DEFAULT_MAX_FILE_MEGABYTES, ingest
 from flows.publish import publish
 from flows.runners import configured_transform
-from flows.validate import validate
-from warehouse.connect import limits_applied
+from flows.validate import QualitySummary, validate
+from warehouse.connect import DuckDBLimits
 
 
 class RunLocked(Exception):
@@ -79,6 +79,8 @@ def nightly(
     confirmation_days: int = 7,
     freshness_days: int = 3,
     keep_published: int = 3,
+    batch_megabytes: int = DEFAULT_BATCH_MEGABYTES,
+    max_file_megabytes: int = DEFAULT_MAX_FILE_MEGABYTES,
     today: date | None = None,
     task_runner: str = "local",
     dask_address: str | None = None,
@@ -92,23 +94,25 @@ def nightly(
 
     task_runner, dask_address, dask_workers: where the transform's partitions run
     (`flows.runners`); partition_accounts bounds the memory of each. duckdb_*: DuckDB's limits
-    for this run's connections (none given: the process's, e.g. from INFLOW_DUCKDB_*); a
-    deployment sets them here, having no CLI settings.
+    for this run's connections (none given: DuckDB's defaults). They are flat parameters, not
+    a DuckDBLimits, so that a deployment states them as plain values.
     """
-    limits = {
-        "memory_limit": duckdb_memory_limit,
-        "threads": duckdb_threads,
-        "temp_directory": duckdb_temp_directory,
-    }
-    given = {name: value for name, value in limits.items() if value is not None}
-    with limits_applied(**given), run_lock(warehouse):
-        loaded = ingest(landing=landing, warehouse=warehouse)
+    limits = DuckDBLimits(duckdb_memory_limit, duckdb_threads, duckdb_temp_directory)
+    with run_lock(warehouse):
+        loaded = ingest(
+            landing=landing,
+            warehouse=warehouse,
+            batch_megabytes=batch_megabytes,
+            max_file_megabytes=max_file_megabytes,
+            duckdb_limits=limits,
+        )
         batch = validate(
             warehouse=warehouse,
             tier_scheme=tier_scheme,
             freshness_days=freshness_days,
             today=today,
             stage="staging",
+            duckdb_limits=limits,
         )
         _stop_on_critical(batch)
         transform_flow, in_flight = configured_transform(task_runner, dask_address, dask_workers)
@@ -118,6 +122,7 @@ def nightly(
             confirmation_days=confirmation_days,
             partition_accounts=partition_accounts,
             partitions_in_flight=in_flight,
+            duckdb_limits=limits,
         )
         marts = validate(
             warehouse=warehouse,
@@ -125,9 +130,15 @@ def nightly(
             freshness_days=freshness_days,
             today=today,
             stage="marts",
+            duckdb_limits=limits,
         )
         _stop_on_critical(marts)
-        state = publish(warehouse=warehouse, published_dir=published_dir, keep=keep_published)
+        state = publish(
+            warehouse=warehouse,
+            published_dir=published_dir,
+            keep=keep_published,
+            duckdb_limits=limits,
+        )
     summary = NightlySummary(
         files_loaded=loaded.files_loaded,
         files_failed=loaded.files_failed,
@@ -149,7 +160,7 @@ def nightly(
     return summary
 
 
-def _stop_on_critical(summary) -> None:
+def _stop_on_critical(summary: QualitySummary) -> None:
     if summary.critical_failures:
-        named = ", ".join(f"{r['suite']}.{r['check_name']}" for r in summary.critical_failures)
+        named = ", ".join(f"{r.suite}.{r.check_name}" for r in summary.critical_failures)
         raise QualityBlocked(f"critical quality failures, nothing published: {named}")

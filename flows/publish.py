@@ -8,6 +8,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from warehouse import publish as published
+from warehouse.connect import NO_LIMITS, DuckDBLimits
 
 
 # Publishing only touches the file system: a retry helps with a transient error (disk, a
@@ -19,8 +20,8 @@ from warehouse import publish as published
     retry_delay_seconds=5,
     retry_condition_fn=None,
 )
-def publish_marts(warehouse: Path, published_dir: Path, keep: int) -> Path:
-    return published.publish(warehouse, published_dir, keep)
+def publish_marts(warehouse: Path, published_dir: Path, keep: int, limits: DuckDBLimits) -> Path:
+    return published.publish(warehouse, published_dir, keep, limits)
 
 
 @flow(name="publish", log_prints=True)
@@ -28,8 +29,9 @@ def publish(
     warehouse: Path = Path("data/inflow.duckdb"),
     published_dir: Path = Path("data/published"),
     keep: int = 3,
+    duckdb_limits: DuckDBLimits = NO_LIMITS,
 ) -> Path:
     """Publish the marts; raises PublishRefused while the latest validation failed critically."""
-    state = publish_marts(warehouse, published_dir, keep)
+    state = publish_marts(warehouse, published_dir, keep, duckdb_limits)
     print(f"published {state.name}: readers open {published_dir / published.PUBLISHED_NAME}")
     return state

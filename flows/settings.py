@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
@@ -11,6 +12,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from warehouse.connect import DuckDBLimits
 
 CONFIG_FILE = "inflow.toml"
 
@@ -65,6 +68,47 @@ class Settings(BaseSettings):
         if value not in {"local", "dask"}:
             raise ValueError("task_runner must be 'local' or 'dask'")
         return value
+
+    def duckdb_limits(self) -> DuckDBLimits:
+        """DuckDB's limits for the pipeline's connections."""
+        return DuckDBLimits(
+            memory_limit=self.duckdb_memory_limit,
+            threads=self.duckdb_threads,
+            temp_directory=self.duckdb_temp_directory,
+        )
+
+    def nightly_parameters(self) -> dict[str, Any]:
+        """The nightly flow's parameters from these settings: the one mapping `inflow run`,
+        `inflow demo` and `inflow serve` use (prefect.yaml's deployment states its own)."""
+        return {
+            "landing": self.landing,
+            "warehouse": self.warehouse,
+            "published_dir": self.published,
+            "tier_scheme": self.tier_scheme,
+            "confirmation_days": self.confirmation_days,
+            "freshness_days": self.freshness_days,
+            "keep_published": self.keep_published,
+            "batch_megabytes": self.batch_megabytes,
+            "max_file_megabytes": self.max_file_megabytes,
+            "task_runner": self.task_runner,
+            "dask_address": self.dask_address,
+            "dask_workers": self.dask_workers,
+            "partition_accounts": self.partition_accounts,
+            "duckdb_memory_limit": self.duckdb_memory_limit,
+            "duckdb_threads": self.duckdb_threads,
+            "duckdb_temp_directory": self.duckdb_temp_directory,
+        }
+
+    def transform_parameters(self) -> dict[str, Any]:
+        """The transform flow's parameters from these settings (but its mode and the partitions
+        in flight, which come from the command and the task runner)."""
+        return {
+            "warehouse": self.warehouse,
+            "tier_scheme": self.tier_scheme,
+            "confirmation_days": self.confirmation_days,
+            "partition_accounts": self.partition_accounts,
+            "duckdb_limits": self.duckdb_limits(),
+        }
 
     @classmethod
     def settings_customise_sources(

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 import polars as pl
@@ -19,6 +18,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.runs import current_run_id
 from transforms.frames import AS_OF_TOLERANCE_DAYS
 from transforms.growth import RECENT_DAYS, as_of_windows
 from transforms.pipeline import (
@@ -31,8 +31,14 @@ from transforms.pipeline import (
 )
 from transforms.tiers import SCHEMES
 from warehouse import marts as wm
-from warehouse.connect import connect
-from warehouse.schema import apply_ddl, sql_text
+from warehouse import meta
+from warehouse.connect import NO_LIMITS, DuckDBLimits, connect, transaction
+from warehouse.schema import apply_ddl
+from warehouse.sql import sql_text, table
+
+# What a transform run rebuilds: the accounts new ingest runs touched, from the first day they
+# changed; every account from a day on; or every mart from scratch.
+RebuildMode = Literal["incremental", "backfill", "full"]
 
 
 @dataclass
@@ -40,7 +46,7 @@ class TransformSummary:
     """What one transform run rebuilt."""
 
     run_id: str
-    mode: str
+    mode: RebuildMode
     accounts: int = 0
     first_day: date | None = None
     rows: dict[str, int] = field(default_factory=dict)
@@ -59,11 +65,13 @@ class TransformSummary:
         return "\n".join(lines) + "\n"
 
 
-def _scope(con, mode: str, backfill_from: date | None) -> pl.DataFrame:
+def _scope(
+    con: duckdb.DuckDBPyConnection, mode: RebuildMode, backfill_from: date | None
+) -> pl.DataFrame:
     if mode == "incremental":
-        return wm.table(con, sql_text("sql", "pending_scope.sql"))
+        return table(con, sql_text("sql", "pending_scope.sql"))
     first = backfill_from if mode == "backfill" else wm.FAR_PAST
-    return wm.table(con, sql_text("sql", "all_accounts_scope.sql"), [first])
+    return table(con, sql_text("sql", "all_accounts_scope.sql"), [first])
 
 
 # One partition's work: (inputs, scope part) -> rows of each account-grain mart.
@@ -129,7 +137,7 @@ def compute_as_tasks(in_flight: int) -> ComputePartitions:
 
 def rebuild(
     con: duckdb.DuckDBPyConnection,
-    mode: str,
+    mode: RebuildMode,
     backfill_from: date | None,
     tier_scheme: str,
     confirmation_days: int,
@@ -143,20 +151,12 @@ def rebuild(
     scheme = SCHEMES[tier_scheme]
     summary = TransformSummary(run_id, mode)
     apply_ddl(con)
-    pending = [
-        r[0]
-        for r in con.execute(
-            "select distinct run_id from meta.touched_accounts "
-            "where run_id not in (select run_id from meta.transformed_runs)"
-        ).fetchall()
-    ]
     scope = _scope(con, mode, backfill_from)
     summary.accounts = scope.height
-    con.execute("begin transaction")
-    try:
+    # Nothing of a failed rebuild is kept.
+    with transaction(con):
         if mode == "full":
-            for mart in wm.MARTS:
-                con.execute(f"delete from marts.{mart.name}")
+            wm.empty_marts(con)
         if scope.height:
             summary.rows = _rebuild_scope(
                 con,
@@ -170,18 +170,7 @@ def rebuild(
             first_day = scope["emit_from"].min()
             summary.first_day = None if first_day == wm.FAR_PAST else first_day
             wm.record_changes(con, run_id, None if mode == "incremental" else "all", scope)
-        now = datetime.now(UTC)
-        for ingest_run in pending:
-            con.execute(
-                "insert into meta.transformed_runs values ($1, $2, $3)", [ingest_run, run_id, now]
-            )
-        con.execute(sql_text("sql", "prune_touched_accounts.sql"))
-        con.execute("commit")
-    except BaseException:
-        # Nothing of a failed rebuild is kept.
-        with contextlib.suppress(duckdb.Error):
-            con.execute("rollback")
-        raise
+        meta.mark_transformed(con, run_id, datetime.now(UTC))
     summary.seconds = round(time.perf_counter() - began, 2)
     return summary
 
@@ -297,17 +286,17 @@ def _months(first: date, last: date | None) -> Iterator[tuple[date, date]]:
 
 def rebuild_marts(
     warehouse: Path,
-    mode: str,
+    mode: RebuildMode,
     backfill_from: date | None,
     tier_scheme: str,
     confirmation_days: int,
     run_id: str,
     compute: ComputePartitions,
     partition_accounts: int,
+    limits: DuckDBLimits = NO_LIMITS,
 ) -> TransformSummary:
     """Rebuild the marts in the warehouse file (one transaction)."""
-    con = connect(warehouse)
-    try:
+    with connect(warehouse, limits=limits) as con:
         return rebuild(
             con,
             mode,
@@ -318,8 +307,6 @@ def rebuild_marts(
             compute=compute,
             partition_accounts=partition_accounts,
         )
-    finally:
-        con.close()
 
 
 # Accounts per partition: about 2 GB of Polars memory per 5,000 accounts x 200 days (measured).
@@ -351,22 +338,24 @@ def transform(
     confirmation_days: int = 7,
     partition_accounts: int = PARTITION_ACCOUNTS,
     partitions_in_flight: int = 1,
+    duckdb_limits: DuckDBLimits = NO_LIMITS,
 ) -> TransformSummary:
     """Rebuild the marts: what new ingest runs touched, everything (full refresh) or from a day.
 
     Account partitions run as `build-partition` tasks on the flow's task runner, at most
     `partitions_in_flight` at once (see `flows.runners` for Dask).
     """
-    mode = "full" if full_refresh else "backfill" if backfill_from else "incremental"
+    mode: RebuildMode = "full" if full_refresh else "backfill" if backfill_from else "incremental"
     summary = rebuild_marts(
         warehouse,
         mode,
         backfill_from,
         tier_scheme,
         confirmation_days,
-        _run_id(),
+        current_run_id(),
         compute_as_tasks(partitions_in_flight),
         partition_accounts,
+        duckdb_limits,
     )
     create_markdown_artifact(
         key="transform-summary", markdown=summary.markdown(), description="inflow transform run"
@@ -375,9 +364,3 @@ def transform(
         f"transform ({mode}): {summary.accounts:,} accounts, {sum(summary.rows.values()):,} rows in {summary.seconds} s"
     )
     return summary
-
-
-def _run_id() -> str:
-    from prefect.runtime import flow_run
-
-    return str(flow_run.id or uuid.uuid4())

@@ -8,30 +8,50 @@ and great-expectations' own stores; the Data Docs site is rebuilt after each run
 
 from __future__ import annotations
 
-import os
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
+import duckdb
 import polars as pl
+import pyarrow as pa
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows.runs import current_run_id
 from schemas import quality
-from schemas.marts import MARTS
 from transforms.expressions import interactions
 from transforms.growth import ANOMALY_WINDOW_DAYS
 from transforms.tiers import SCHEMES, tier_of
 from warehouse import marts as wm
-from warehouse.connect import connect
-from warehouse.schema import apply_ddl, sql_text
-
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+from warehouse import quality as wq
+from warehouse.connect import NO_LIMITS, DuckDBLimits, connect
+from warehouse.schema import apply_ddl
 
 # Marts are validated from this many days before their latest day (what recent runs changed).
 MART_WINDOW_DAYS = ANOMALY_WINDOW_DAYS + 7
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's outcome in one validation run: a row of meta.quality_results."""
+
+    run_id: str
+    suite: str
+    check_name: str
+    expectation: str
+    severity: quality.Severity
+    success: bool
+    unexpected_count: int | None
+    observed: str | None
+    checked_at: datetime
+
+
+# Which batches a validation run checks: the new staged rows (and freshness), the marts built
+# from them, or both.
+Stage = Literal["staging", "marts", "all"]
 
 
 @dataclass
@@ -39,16 +59,16 @@ class QualitySummary:
     """What one validation run found."""
 
     run_id: str
-    results: list[dict] = field(default_factory=list)
+    results: list[CheckResult] = field(default_factory=list)
     data_docs: str | None = None
 
     @property
-    def critical_failures(self) -> list[dict]:
-        return [r for r in self.results if not r["success"] and r["severity"] == quality.CRITICAL]
+    def critical_failures(self) -> list[CheckResult]:
+        return [r for r in self.results if not r.success and r.severity == quality.CRITICAL]
 
     @property
-    def warnings(self) -> list[dict]:
-        return [r for r in self.results if not r["success"] and r["severity"] == quality.WARNING]
+    def warnings(self) -> list[CheckResult]:
+        return [r for r in self.results if not r.success and r.severity == quality.WARNING]
 
     def markdown(self) -> str:
         lines = [
@@ -58,10 +78,14 @@ class QualitySummary:
             "| --- | --- | --- | --- | --- |",
         ]
         lines += [
-            f"| {r['suite']} | {r['check_name']} | {r['severity']} | {'yes' if r['success'] else '**no**'} | {r['unexpected_count'] or 0} |"
+            f"| {r.suite} | {r.check_name} | {r.severity} | {'yes' if r.success else '**no**'} | {r.unexpected_count or 0} |"
             for r in self.results
         ]
         return "\n".join(lines) + "\n"
+
+    def as_arrow(self) -> pa.Table:
+        """The results as rows of meta.quality_results."""
+        return pa.Table.from_pylist([asdict(r) for r in self.results])
 
 
 def _launch_dates() -> pl.Expr:
@@ -71,23 +95,22 @@ def _launch_dates() -> pl.Expr:
 
 
 def quality_frames(
-    con, today: date, tier_scheme: str, *, whole_marts: bool = False
+    con: duckdb.DuckDBPyConnection, today: date, tier_scheme: str, *, whole_marts: bool = False
 ) -> dict[str, pl.DataFrame]:
     """The batch each suite validates, with the derived columns its checks compare."""
-    ((latest,),) = con.execute("select max(date) from marts.fct_account_daily").fetchall()
+    latest = wq.latest_mart_day(con)
     since = (
         wm.FAR_PAST if whole_marts or latest is None else latest - timedelta(days=MART_WINDOW_DAYS)
     )
     frames: dict[str, pl.DataFrame] = {}
     for suite in ("follower_snapshots", "post_snapshots"):
-        frame = wm.table(con, sql_text("sql", f"quality_{suite}.sql"))
-        frames[f"staging_{suite}"] = frame.with_columns(
+        frames[f"staging_{suite}"] = wq.suite_rows(con, suite).with_columns(
             pl.lit(today).alias("_today"), _launch_dates().alias("_platform_launch")
         )
     frames["staging_post_snapshots"] = frames["staging_post_snapshots"].with_columns(
         interactions().alias("_interactions")
     )
-    daily = wm.table(con, sql_text("sql", "quality_fct_account_daily.sql"), [since])
+    daily = wq.suite_rows(con, "fct_account_daily", [since])
     previous = pl.col("followers") - pl.col("followers_change")
     frames["fct_account_daily"] = daily.with_columns(
         tier_of(pl.col("followers"), SCHEMES[tier_scheme]).alias("_expected_raw_tier"),
@@ -95,14 +118,12 @@ def quality_frames(
         .then(pl.col("followers_change").abs() / previous)
         .alias("_change_share"),
     )
-    frames["fct_post_metrics"] = wm.table(
-        con, sql_text("sql", "quality_fct_post_metrics.sql"), [since]
-    ).rename({"interactions": "_interactions"})
-    frames["fct_tier_migrations"] = wm.table(
-        con, sql_text("sql", "quality_fct_tier_migrations.sql"), [since]
+    frames["fct_post_metrics"] = wq.suite_rows(con, "fct_post_metrics", [since]).rename(
+        {"interactions": "_interactions"}
     )
-    frames["freshness"] = wm.table(con, sql_text("sql", "quality_freshness.sql"), [today])
-    frames["mart_row_counts"] = _row_counts(con)
+    frames["fct_tier_migrations"] = wq.suite_rows(con, "fct_tier_migrations", [since])
+    frames["freshness"] = wq.suite_rows(con, "freshness", [today])
+    frames["mart_row_counts"] = _row_count_checks(wq.mart_row_counts(con))
     return frames
 
 
@@ -116,35 +137,20 @@ ALWAYS_FILLED_MARTS = (
 )
 
 
-def _row_counts(con) -> pl.DataFrame:
-    current = pl.DataFrame(
-        [
-            (m.name, con.execute(f"select count(*) from marts.{m.name}").fetchall()[0][0])
-            for m in MARTS
-        ],
-        schema={"mart": pl.String, "rows": pl.Int64},
-        orient="row",
-    )
-    previous = wm.table(
-        con,
-        'select mart, "rows" as previous_rows from meta.mart_row_counts '
-        "qualify row_number() over (partition by mart order by counted_at desc) = 1",
-    )
-    ((has_followers,),) = con.execute(
-        "select exists (select 1 from staging.follower_snapshots)"
-    ).fetchall()
+def _row_count_checks(counts: pl.DataFrame) -> pl.DataFrame:
+    """Each mart's rows against the previous validation's: the ratio and the rows required."""
     # Rows are required where the mart had rows before, or where any follower snapshot must
     # produce some; migrations, posts and weekly ER can legitimately be empty (few accounts,
     # no moves, no posts yet), so an empty one is an error only once it has had rows.
     required = (pl.col("previous_rows") > 0) | (
-        pl.col("mart").is_in(ALWAYS_FILLED_MARTS) & pl.lit(has_followers)
+        pl.col("mart").is_in(ALWAYS_FILLED_MARTS) & pl.col("has_followers")
     )
-    return current.join(previous, on="mart", how="left").with_columns(
+    return counts.with_columns(
         pl.when(pl.col("previous_rows") > 0)
         .then(pl.col("rows") / pl.col("previous_rows"))
         .alias("ratio"),
         pl.when(required).then(pl.col("rows")).alias("required_rows"),
-    )
+    ).drop("has_followers")
 
 
 def run_suites(
@@ -183,17 +189,17 @@ def run_suites(
             meta = outcome.expectation_config.meta or {}
             observed = outcome.result.get("observed_value")
             summary.results.append(
-                {
-                    "run_id": run_id,
-                    "suite": name,
-                    "check_name": meta.get("check", outcome.expectation_config.type),
-                    "expectation": outcome.expectation_config.type,
-                    "severity": meta.get("severity", quality.WARNING),
-                    "success": bool(outcome.success),
-                    "unexpected_count": outcome.result.get("unexpected_count"),
-                    "observed": None if observed is None else str(observed)[:200],
-                    "checked_at": now,
-                }
+                CheckResult(
+                    run_id=run_id,
+                    suite=name,
+                    check_name=meta.get("check", outcome.expectation_config.type),
+                    expectation=outcome.expectation_config.type,
+                    severity=meta.get("severity", quality.WARNING),
+                    success=bool(outcome.success),
+                    unexpected_count=outcome.result.get("unexpected_count"),
+                    observed=None if observed is None else str(observed)[:200],
+                    checked_at=now,
+                )
             )
     context.build_data_docs()
     sites = context.get_docs_sites_urls()
@@ -201,31 +207,19 @@ def run_suites(
     return summary
 
 
-def record(con, summary: QualitySummary, frames: dict[str, pl.DataFrame]) -> None:
+def record(
+    con: duckdb.DuckDBPyConnection, summary: QualitySummary, frames: dict[str, pl.DataFrame]
+) -> None:
     """Results, the ingest runs now validated, and this run's mart row counts: one transaction."""
-    con.execute("begin transaction")
-    if summary.results:
-        con.register("results", pl.DataFrame(summary.results).to_arrow())
-        con.execute("insert into meta.quality_results by name select * from results")
-        con.unregister("results")
-    staging_failed = any(r["suite"].startswith("staging_") for r in summary.critical_failures)
-    if any(name.startswith("staging_") for name in frames) and not staging_failed:
-        # Runs with critical failures stay pending: they are validated again (and keep
-        # blocking publication) until fixed.
-        con.execute(
-            "insert into meta.validated_runs select distinct run_id, $1 from meta.touched_accounts "
-            "where run_id not in (select run_id from meta.validated_runs)",
-            [summary.run_id],
-        )
-    now = datetime.now(UTC)
-    counts = frames.get("mart_row_counts")
-    for mart, rows in [] if counts is None else counts.select("mart", "rows").iter_rows():
-        con.execute(
-            "insert into meta.mart_row_counts values ($1, $2, $3, $4)",
-            [summary.run_id, mart, rows, now],
-        )
-    con.execute(sql_text("sql", "prune_touched_accounts.sql"))
-    con.execute("commit")
+    staging_failed = any(r.suite.startswith("staging_") for r in summary.critical_failures)
+    wq.record_validation(
+        con,
+        summary.run_id,
+        summary.as_arrow(),
+        mark_validated=any(name.startswith("staging_") for name in frames) and not staging_failed,
+        row_counts=frames.get("mart_row_counts"),
+        now=datetime.now(UTC),
+    )
 
 
 @task(name="validate-warehouse", cache_policy=NO_CACHE)
@@ -236,10 +230,10 @@ def validate_warehouse(
     today: date,
     whole_marts: bool,
     run_id: str,
-    stage: str = "all",
+    stage: Stage = "all",
+    limits: DuckDBLimits = NO_LIMITS,
 ) -> QualitySummary:
-    con = connect(warehouse)
-    try:
+    with connect(warehouse, limits=limits) as con:
         apply_ddl(con)
         frames = quality_frames(con, today, tier_scheme, whole_marts=whole_marts)
         if stage != "all":
@@ -250,8 +244,6 @@ def validate_warehouse(
             frames = {n: f for n, f in frames.items() if (n in on_staging) == (stage == "staging")}
         summary = run_suites(frames, warehouse.parent, freshness_days, run_id)
         record(con, summary, frames)
-    finally:
-        con.close()
     return summary
 
 
@@ -262,7 +254,8 @@ def validate(
     freshness_days: int = quality.DEFAULT_FRESHNESS_DAYS,
     today: date | None = None,
     whole_marts: bool = False,
-    stage: str = "all",
+    stage: Stage = "all",
+    duckdb_limits: DuckDBLimits = NO_LIMITS,
 ) -> QualitySummary:
     """Validate the new staged rows and the recent marts; critical failures block publishing.
 
@@ -274,8 +267,9 @@ def validate(
         freshness_days,
         today or datetime.now(UTC).date(),
         whole_marts,
-        _run_id(),
+        current_run_id(),
         stage,
+        duckdb_limits,
     )
     create_markdown_artifact(
         key="quality-summary", markdown=summary.markdown(), description="inflow validation run"
@@ -285,9 +279,3 @@ def validate(
         f"{len(summary.warnings)} warnings; data docs: {summary.data_docs}"
     )
     return summary
-
-
-def _run_id() -> str:
-    from prefect.runtime import flow_run
-
-    return str(flow_run.id or uuid.uuid4())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
 import pyarrow as pa
@@ -46,6 +47,11 @@ FILE_SCHEMA = {
 }
 
 
+# What became of a file: its rows loaded (bad ones quarantined), the file refused as a whole
+# (unreadable, no contract, a required column missing), or a copy of a file already loaded.
+FileStatus = Literal["loaded", "failed", "duplicate"]
+
+
 @dataclass
 class FileOutcome:
     """What became of one file: a row of meta.ingested_files."""
@@ -53,7 +59,7 @@ class FileOutcome:
     path: str
     sha256: str
     bytes: int
-    status: str
+    status: FileStatus
     format: str | None = None
     contract: str | None = None
     platform: str | None = None
@@ -64,7 +70,7 @@ class FileOutcome:
     error: str | None = None
     ignored_columns: tuple[str, ...] = ()
 
-    def as_row(self) -> dict:
+    def as_row(self) -> dict[str, object]:
         row = dict(self.__dict__)
         row["ignored_columns"] = list(self.ignored_columns)
         return row
@@ -76,7 +82,7 @@ def safe_message(text: str) -> str:
     return line if len(line) <= ERROR_MAX_CHARS else line[: ERROR_MAX_CHARS - 1] + "…"
 
 
-def failed(file: LandedFile, reason: str, status: str = "failed") -> FileOutcome:
+def failed(file: LandedFile, reason: str, status: FileStatus = "failed") -> FileOutcome:
     return FileOutcome(file.relative, file.sha256, file.bytes, status, error=safe_message(reason))
 
 

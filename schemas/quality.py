@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Final, Literal
 
-CRITICAL = "critical"
-WARNING = "warning"
+# A check's severity: a failed critical check blocks publishing, a failed warning is shown.
+Severity = Literal["critical", "warning"]
+CRITICAL: Final = "critical"
+WARNING: Final = "warning"
 
 # No snapshot can predate the platform: Instagram launched 2010-10-06, TikTok (as musical.ly's
 # successor, internationally) 2017-09-01, YouTube 2005-02-14.
@@ -41,7 +43,7 @@ class Check:
     name: str
     expectation: str
     kwargs: dict[str, Any]
-    severity: str
+    severity: Severity
     why: str
 
 
@@ -75,7 +77,7 @@ def _unique(columns: list[str]) -> Check:
     )
 
 
-def _non_negative(columns: list[str], severity: str = CRITICAL) -> list[Check]:
+def _non_negative(columns: list[str], severity: Severity = CRITICAL) -> list[Check]:
     return [
         Check(
             f"{c}_not_negative",
@@ -107,7 +109,7 @@ def _dates(column: str) -> list[Check]:
     ]
 
 
-def _at_least_views(severity: str = WARNING) -> Check:
+def _at_least_views(severity: Severity = WARNING) -> Check:
     return Check(
         "interactions_at_most_views",
         "ExpectColumnPairValuesAToBeGreaterThanB",

@@ -11,9 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DO_NOT_TRACK", "1")
+import flows  # noqa: F401  (first: it sets the environment in which nothing phones home)
 
 START = date(2026, 1, 1)
 

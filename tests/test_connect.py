@@ -1,58 +1,66 @@
-"""DuckDB limits: configured once, applied to every pipeline connection."""
+"""DuckDB connections: limits passed in (never read from the environment), one transaction idiom."""
 
 import os
 
+import duckdb
 import pytest
 
 from warehouse import connect as wc
-
-
-@pytest.fixture
-def limits():
-    saved = dict(wc.LIMITS)
-    yield
-    wc.LIMITS.clear()
-    wc.LIMITS.update(saved)
+from warehouse.marts import spill_folder
 
 
 def _setting(con, name: str) -> str:
     return con.execute("select current_setting($1)::varchar", [name]).fetchall()[0][0]
 
 
-def test_configured_limits_apply_to_every_connection(tmp_path, limits):
-    wc.configure(memory_limit="512MB", threads=1, temp_directory=str(tmp_path / "spill"))
-    con = wc.connect(tmp_path / "w.duckdb")
-    try:
+def test_limits_passed_in_apply_to_the_connection(tmp_path):
+    limits = wc.DuckDBLimits(memory_limit="512MB", threads=1, temp_directory=tmp_path / "spill")
+    with wc.connect(tmp_path / "w.duckdb", limits=limits) as con:
         assert _setting(con, "threads") == "1"
         assert _setting(con, "memory_limit") in {"488.2 MiB", "512.0 MB", "488.2MiB"}
         assert _setting(con, "temp_directory").endswith("spill")
-    finally:
-        con.close()
-    wc.configure(memory_limit=None, threads=None, temp_directory=None)
-    con = wc.connect(tmp_path / "w.duckdb")
-    try:
+    with wc.connect(tmp_path / "w.duckdb") as con:
         assert _setting(con, "threads") == str(os.cpu_count())
-    finally:
-        con.close()
 
 
-def test_unknown_limits_are_refused(limits):
-    with pytest.raises(ValueError, match="unknown DuckDB limits"):
-        wc.configure(cache_size="1GB")
+def test_the_environment_sets_no_limit_by_itself(tmp_path, monkeypatch):
+    """Settings read INFLOW_DUCKDB_*; the connection takes only what it is given."""
+    monkeypatch.setenv("INFLOW_DUCKDB_THREADS", "1")
+    with wc.connect(tmp_path / "w.duckdb") as con:
+        assert _setting(con, "threads") == str(os.cpu_count())
+    from flows.settings import Settings
+
+    assert Settings().duckdb_limits() == wc.DuckDBLimits(threads=1)
 
 
-def test_limits_applied_last_as_long_as_the_run(tmp_path, limits):
-    wc.configure(memory_limit="1GB", threads=None, temp_directory=None)
-    with wc.limits_applied(threads=1):
-        assert wc.LIMITS == {"memory_limit": "1GB", "threads": "1", "temp_directory": None}
-    assert wc.LIMITS == {"memory_limit": "1GB", "threads": None, "temp_directory": None}
-    with pytest.raises(RuntimeError), wc.limits_applied(memory_limit="300MB"):
-        raise RuntimeError("a failed run")
-    assert wc.LIMITS["memory_limit"] == "1GB"
+def test_the_spill_folder_follows_the_connections_temp_directory(tmp_path):
+    with wc.connect(tmp_path / "w.duckdb") as con:
+        assert spill_folder(con) == tmp_path
+    limits = wc.DuckDBLimits(temp_directory=tmp_path / "elsewhere")
+    with wc.connect(tmp_path / "w.duckdb", limits=limits) as con:
+        assert spill_folder(con) == tmp_path / "elsewhere"
+
+
+def test_a_transaction_commits_its_block_or_nothing(tmp_path):
+    with wc.connect(tmp_path / "w.duckdb") as con:
+        con.execute("create table t (x integer)")
+        with wc.transaction(con):
+            con.execute("insert into t values (1)")
+        with pytest.raises(RuntimeError), wc.transaction(con):
+            con.execute("insert into t values (2)")
+            raise RuntimeError("a failed step")
+        with pytest.raises(duckdb.Error), wc.transaction(con):
+            con.execute("insert into t values (3)")
+            con.execute("insert into t values ('not a number')")
+        assert con.execute("select list(x) from t").fetchall() == [([1],)]
+        # The connection is usable after a rollback.
+        with wc.transaction(con):
+            con.execute("insert into t values (4)")
+        assert con.execute("select list(x order by x) from t").fetchall() == [([1, 4],)]
 
 
 def test_the_nightly_flow_opens_every_connection_with_its_duckdb_limits(
-    tmp_path_factory, prefect_api, limits, monkeypatch
+    tmp_path_factory, prefect_api, monkeypatch
 ):
     """What a deployment's parameters do: prefect.yaml sets duckdb_memory_limit for the night."""
     from flows.nightly import nightly
@@ -66,7 +74,6 @@ def test_the_nightly_flow_opens_every_connection_with_its_duckdb_limits(
         return real_connect(database, *args, config=config, **kwargs)
 
     monkeypatch.setattr(wc.duckdb, "connect", recording_connect)
-    before = dict(wc.LIMITS)
     landing = generated_landing(tmp_path_factory, accounts=40, days=10, seed=8)
     root = tmp_path_factory.mktemp("limited")
     nightly(
@@ -79,4 +86,3 @@ def test_the_nightly_flow_opens_every_connection_with_its_duckdb_limits(
     pipeline = [config for config in opened if "preserve_insertion_order" in config]
     assert len(pipeline) >= 4  # ingest, validate, transform, publish at least
     assert all(c["memory_limit"] == "300MB" and c["threads"] == "1" for c in pipeline)
-    assert before == wc.LIMITS

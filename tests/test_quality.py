@@ -45,12 +45,12 @@ def validate_copy(
         summary = run_suites(quality_frames(con, today, "default"), tmp_path, 3, "r")
     finally:
         con.close()
-    return {(r["suite"], r["check_name"]): r for r in summary.results}, summary
+    return {(r.suite, r.check_name): r for r in summary.results}, summary
 
 
 def test_a_clean_warehouse_passes_every_check_and_builds_data_docs(clean, tmp_path):
     results, summary = validate_copy(clean, tmp_path)
-    assert [key for key, r in results.items() if not r["success"]] == []
+    assert [key for key, r in results.items() if not r.success] == []
     suites = {suite for suite, _ in results}
     assert suites == {
         "staging_follower_snapshots",
@@ -154,9 +154,9 @@ def test_each_planted_violation_fails_its_check_with_its_severity(
     clean, tmp_path, suite, check, severity, plant
 ):
     results, summary = validate_copy(clean, tmp_path, plant)
-    failed = {key for key, r in results.items() if not r["success"]}
+    failed = {key for key, r in results.items() if not r.success}
     assert (suite, check) in failed
-    assert results[(suite, check)]["severity"] == severity
+    assert results[(suite, check)].severity == severity
     if severity == CRITICAL:
         assert summary.critical_failures
     else:
@@ -165,15 +165,15 @@ def test_each_planted_violation_fails_its_check_with_its_severity(
 
 def test_stale_data_is_a_freshness_warning(clean, tmp_path):
     results, summary = validate_copy(clean, tmp_path, today=LAST_DAY + timedelta(days=10))
-    assert not results[("freshness", "latest_snapshot_recent")]["success"]
+    assert not results[("freshness", "latest_snapshot_recent")].success
     assert not summary.critical_failures
 
 
 def test_row_counts_that_collapse_since_the_last_validation_warn(clean, tmp_path):
     plant = "delete from marts.fct_account_daily where hash(account_id) % 4 <> 0"
     results, _ = validate_copy(clean, tmp_path, plant, record_first=True)
-    assert not results[("mart_row_counts", "row_counts_move_plausibly")]["success"]
-    assert results[("mart_row_counts", "row_counts_move_plausibly")]["severity"] == WARNING
+    assert not results[("mart_row_counts", "row_counts_move_plausibly")].success
+    assert results[("mart_row_counts", "row_counts_move_plausibly")].severity == WARNING
 
 
 def test_cli_validate_names_the_critical_failure_and_exits_1(clean, tmp_path):
@@ -203,8 +203,8 @@ def test_a_mart_that_may_be_empty_fails_only_once_it_had_rows(clean, tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     never_filled, _ = validate_copy(clean, tmp_path / "a", plant)
-    assert never_filled[check]["success"]
+    assert never_filled[check].success
     # ...but a run that empties it after a validation saw rows is.
     emptied, summary = validate_copy(clean, tmp_path / "b", plant, record_first=True)
-    assert not emptied[check]["success"]
-    assert check in {(r["suite"], r["check_name"]) for r in summary.critical_failures}
+    assert not emptied[check].success
+    assert check in {(r.suite, r.check_name) for r in summary.critical_failures}

@@ -16,9 +16,9 @@ import pytest
 from report.render import REFERENCE_ER_BANDS, charts, er_by_tier_frame, write_report
 from schemas.marts import DIM_ACCOUNT, FCT_TIER_HISTORY
 from warehouse.connect import connect
-from warehouse.marts import apply_mart_ddl, table
 from warehouse.report import NothingToReport, read_report_data, report_period
-from warehouse.schema import sql_text
+from warehouse.schema import apply_mart_ddl
+from warehouse.sql import sql_text, table
 
 pytestmark = pytest.mark.xdist_group("published_marts")
 

@@ -223,6 +223,7 @@ def test_inputs_read_in_one_pass_equal_each_partitions_own_reads(built, tmp_path
     from transforms.pipeline import POSTS_DAYS
     from warehouse import marts as wm
     from warehouse.connect import connect
+    from warehouse.sql import table
 
     _, warehouse = built
     copy = tmp_path / "w.duckdb"
@@ -230,7 +231,7 @@ def test_inputs_read_in_one_pass_equal_each_partitions_own_reads(built, tmp_path
     con = connect(copy)
     try:
         # Accounts from different days, as a night after late files has them.
-        scope = wm.table(con, "select platform, account_id from marts.dim_account").with_columns(
+        scope = table(con, "select platform, account_id from marts.dim_account").with_columns(
             pl.when(pl.col("account_id").hash(seed=1) % 3 == 0)
             .then(pl.lit(date(2026, 2, 1)))
             .otherwise(pl.lit(date(2026, 2, 10)))
@@ -251,7 +252,7 @@ def test_inputs_read_in_one_pass_equal_each_partitions_own_reads(built, tmp_path
             spilled = wm.read_spilled_inputs(con, tmp_path / "spill", number, empty)
             wm.register_scope(con, part, **register)
             for name, sql in queries.items():
-                own = wm.table(con, sql)
+                own = table(con, sql)
                 assert_frame_equal(spilled[name], own, check_row_order=False)
                 checked += own.height
         assert checked > 10_000
@@ -301,11 +302,13 @@ def test_a_partitioned_spill_buffers_a_bounded_number_of_rows(tmp_path, monkeypa
     and spill them to its temp directory; a budget over all partitions keeps that bounded, and
     the spilled rows are the same."""
     import warehouse.marts as wm
-    from warehouse.connect import connect
+    from warehouse.connect import DuckDBLimits, connect
 
     def spill(budget_rows: int, name: str) -> tuple[int, pl.DataFrame]:
         monkeypatch.setattr(wm, "PARTITIONED_WRITE_BUFFER_ROWS", budget_rows)
-        con = connect(tmp_path / f"{name}.duckdb", memory_limit="64MB", threads=2)
+        con = connect(
+            tmp_path / f"{name}.duckdb", limits=DuckDBLimits(memory_limit="64MB", threads=2)
+        )
         try:
             con.execute(
                 "create table t as select i % 100000 as account_id, i as likes, "

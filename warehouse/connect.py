@@ -1,10 +1,11 @@
-"""The one place that opens the DuckDB warehouse, with the settings every connection needs."""
+"""The one place that opens the DuckDB warehouse, and the one way to write in a transaction."""
 
 from __future__ import annotations
 
-import os
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -13,51 +14,44 @@ import duckdb
 # otherwise writes a storage format 1.x cannot read.
 STORAGE_COMPATIBILITY = "v1.4.0"
 
-# DuckDB's own limits for the pipeline's connections: by default it may take 80% of RAM and
-# every core. Settings (`duckdb_memory_limit`, `duckdb_threads`, `duckdb_temp_directory`) or
-# the INFLOW_DUCKDB_* variables cap them, e.g. to keep a nightly run under a memory budget
-# next to the Polars partitions; beyond the limit DuckDB spills to the temp directory.
-LIMITS: dict[str, str | None] = {
-    "memory_limit": os.environ.get("INFLOW_DUCKDB_MEMORY_LIMIT"),
-    "threads": os.environ.get("INFLOW_DUCKDB_THREADS"),
-    "temp_directory": os.environ.get("INFLOW_DUCKDB_TEMP_DIRECTORY"),
-}
+
+@dataclass(frozen=True)
+class DuckDBLimits:
+    """DuckDB's own limits for the pipeline's connections (None: DuckDB's default).
+
+    By default DuckDB may take 80% of RAM and every core. The settings `duckdb_memory_limit`,
+    `duckdb_threads` and `duckdb_temp_directory` (or a deployment's flow parameters) cap them,
+    e.g. to keep a nightly run under a memory budget next to the Polars partitions; beyond the
+    limit DuckDB spills to the temp directory. Passed in by whoever opens the warehouse: nothing
+    here reads the environment.
+    """
+
+    memory_limit: str | None = None
+    threads: int | None = None
+    temp_directory: Path | None = None
+
+    def config(self) -> dict[str, str]:
+        """The limits that are set, as DuckDB configuration values."""
+        values = {
+            "memory_limit": self.memory_limit,
+            "threads": self.threads,
+            "temp_directory": self.temp_directory,
+        }
+        return {name: str(value) for name, value in values.items() if value is not None}
 
 
-def configure(**limits: str | int | None) -> None:
-    """Set the DuckDB limits every later connection of this process gets (None: DuckDB's)."""
-    unknown = set(limits) - set(LIMITS)
-    if unknown:
-        raise ValueError(f"unknown DuckDB limits: {sorted(unknown)}")
-    LIMITS.update({k: None if v is None else str(v) for k, v in limits.items()})
-
-
-@contextmanager
-def limits_applied(**limits: str | int | Path | None) -> Iterator[None]:
-    """`configure` for the length of a run (a flow's parameters), then the limits before it."""
-    saved = dict(LIMITS)
-    configure(**limits)
-    try:
-        yield
-    finally:
-        LIMITS.clear()
-        LIMITS.update(saved)
+NO_LIMITS = DuckDBLimits()
 
 
 def connect(
-    path: Path | str,
-    *,
-    read_only: bool = False,
-    memory_limit: str | None = None,
-    threads: int | None = None,
+    path: Path | str, *, read_only: bool = False, limits: DuckDBLimits = NO_LIMITS
 ) -> duckdb.DuckDBPyConnection:
-    """A connection in UTC; writers create the file in the 1.x-compatible storage format."""
+    """A connection in UTC; writers create the file in the 1.x-compatible storage format.
+
+    Use it as a context manager (`with connect(path) as con:`): leaving the block closes it.
+    """
     config: dict[str, str | bool | int] = {"preserve_insertion_order": False}
-    config |= {name: value for name, value in LIMITS.items() if value}
-    if memory_limit:
-        config["memory_limit"] = memory_limit
-    if threads:
-        config["threads"] = threads
+    config |= limits.config()
     if read_only:
         config["access_mode"] = "READ_ONLY"
     else:
@@ -67,6 +61,24 @@ def connect(
     # TimeZone needs the ICU extension, which loads after connect: set it here, not in config.
     con.execute("SET TimeZone = 'UTC'")
     return con
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All of the block's writes or none: commit at the end, roll back on any error or interrupt.
+
+    A kill -9 needs nothing from here: DuckDB never makes an uncommitted transaction durable.
+    """
+    con.execute("begin transaction")
+    try:
+        yield con
+    except BaseException:
+        # The connection may already be unusable (the error that got us here); the original
+        # error is the one to report.
+        with contextlib.suppress(duckdb.Error):
+            con.execute("rollback")
+        raise
+    con.execute("commit")
 
 
 def connect_for_readers(path: Path | str) -> duckdb.DuckDBPyConnection:

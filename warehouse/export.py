@@ -21,7 +21,7 @@ from pathlib import Path
 
 from schemas.marts import MARTS
 from warehouse.connect import connect
-from warehouse.schema import sql_literal
+from warehouse.sql import sql_literal
 
 # Mart -> the date column its `year` partition comes from.
 PARTITIONED_BY_YEAR = {

@@ -9,7 +9,8 @@ import duckdb
 import pyarrow as pa
 
 from schemas.tables import FOLLOWER_SNAPSHOT_KEY, POST_SNAPSHOT_KEY
-from warehouse.schema import run_script, sql_text
+from warehouse.connect import transaction
+from warehouse.sql import run_script, sql_text
 
 SNAPSHOT_TABLES = {
     "followers": ("staging.follower_snapshots", FOLLOWER_SNAPSHOT_KEY),
@@ -32,13 +33,6 @@ class Batch:
     files: pa.Table
 
 
-@dataclass(frozen=True)
-class LoadCounts:
-    follower_rows_written: int
-    post_rows_written: int
-    rows_quarantined: int
-
-
 def _upsert_sql(kind: str) -> str:
     table, key = SNAPSHOT_TABLES[kind]
     return sql_text("sql", "upsert_snapshots.sql").format(
@@ -50,31 +44,28 @@ def _upsert_sql(kind: str) -> str:
 
 def _upsert_snapshots(
     con: duckdb.DuckDBPyConnection, kind: str, rows: pa.Table, run_id: str
-) -> int:
+) -> None:
     if rows.num_rows == 0:
-        return 0
+        return
     con.register("incoming_snapshots", rows)
     # fetchall, not fetchone: duckdb 2.0 keeps a half-read result open and refuses the next call.
     ((first, last),) = con.execute(
         "select min(snapshot_date), max(snapshot_date) from incoming_snapshots"
     ).fetchall()
     run_script(con, _upsert_sql(kind), [first, last])
-    ((written,),) = con.execute("select count(*) from winners").fetchall()
     con.execute(
         "insert into meta.touched_accounts "
         f"select $1, platform, account_id, min({FIRST_AFFECTED_DAY[kind]}) from winners group by all",
         [run_id],
     )
     con.unregister("incoming_snapshots")
-    return written
 
 
-def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime) -> LoadCounts:
+def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime) -> None:
     """Write a batch in one transaction: all of it, or (on any error or kill) none of it."""
-    con.execute("begin transaction")
-    try:
-        followers = _upsert_snapshots(con, "followers", batch.followers, batch.run_id)
-        posts = _upsert_snapshots(con, "posts", batch.posts, batch.run_id)
+    with transaction(con):
+        _upsert_snapshots(con, "followers", batch.followers, batch.run_id)
+        _upsert_snapshots(con, "posts", batch.posts, batch.run_id)
         if batch.accounts.num_rows:
             con.register("incoming_accounts", batch.accounts)
             run_script(con, sql_text("sql", "upsert_accounts.sql"), [batch.run_id])
@@ -94,8 +85,3 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime) -> L
             [batch.run_id, now],
         )
         con.unregister("incoming_files")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    return LoadCounts(followers, posts, batch.rejected.num_rows)

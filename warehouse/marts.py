@@ -1,4 +1,4 @@
-"""Mart DDL (with COMMENT ON) from the mart contracts, and the reads and writes of a rebuild."""
+"""The reads and writes of a mart rebuild: scopes, spilled partition inputs, row swaps."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from schemas.marts import MARTS, Mart
-from warehouse.connect import LIMITS
-from warehouse.schema import run_script, sql_literal, sql_text
+from schemas.marts import MARTS
+from warehouse.sql import frame, sql_literal, sql_text, table
 
 FAR_PAST = date(1900, 1, 1)
 # Which date column bounds each account-grain mart's rows from a scope's emit_from.
@@ -21,36 +20,6 @@ ACCOUNT_MART_DATES = {
     "fct_tier_migrations": "migrated_on",
     "fct_engagement_weekly": "week_start",
 }
-
-
-def mart_ddl(mart: Mart) -> str:
-    columns = ",\n    ".join(f"{c.name} {c.sql_type}" for c in mart.columns)
-    lines = [f"create table if not exists marts.{mart.name} (\n    {columns}\n);"]
-    lines.append(
-        f"comment on table marts.{mart.name} is {sql_literal(mart.description + ' Grain: ' + mart.grain + '.')};"
-    )
-    lines += [
-        f"comment on column marts.{mart.name}.{c.name} is {sql_literal(c.description)};"
-        for c in mart.columns
-    ]
-    return "\n".join(lines)
-
-
-def apply_mart_ddl(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the marts with their descriptions (table and column comments)."""
-    con.execute("create schema if not exists marts")
-    for mart in MARTS:
-        run_script(con, mart_ddl(mart) + "\n")
-
-
-def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.LazyFrame:
-    """A query's result as a Polars LazyFrame (materialised: the connection moves on)."""
-    return table(con, sql, params).lazy()
-
-
-def table(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
-    """A query's result as a Polars DataFrame (via Arrow; duckdb 2.0 has no .pl() on execute)."""
-    return pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
 
 
 def register_scope(
@@ -199,19 +168,32 @@ def read_spilled_inputs(
 
 
 def spill_folder(con: duckdb.DuckDBPyConnection) -> Path:
-    """Where a run's spilled inputs go: the configured DuckDB temp directory, else the warehouse
-    file's folder (they can be large, so not necessarily /tmp)."""
-    ((database,),) = con.execute(
-        "select path from duckdb_databases() where database_name = current_database()"
+    """Where a run's spilled inputs go: the connection's DuckDB temp directory when one was set,
+    else the warehouse file's folder (they can be large, so not necessarily /tmp)."""
+    ((database, temp),) = con.execute(
+        "select path, current_setting('temp_directory') from duckdb_databases() "
+        "where database_name = current_database()"
     ).fetchall()
-    return spill_folder_of(Path(database) if database else None)
+    return spill_folder_of(Path(database) if database else None, temp_directory_set(temp, database))
 
 
-def spill_folder_of(database: Path | None) -> Path:
+def temp_directory_set(temp: str, database: str | None) -> Path | None:
+    """The configured temp directory, or None where DuckDB shows its default (`<file>.tmp`)."""
+    default = f"{database}.tmp" if database else ".tmp"
+    return Path(temp) if temp and temp != default else None
+
+
+def spill_folder_of(database: Path | None, temp_directory: Path | None) -> Path:
     """spill_folder for the warehouse file `database` (None: an in-memory database)."""
-    if LIMITS["temp_directory"]:
-        return Path(LIMITS["temp_directory"])
+    if temp_directory is not None:
+        return temp_directory
     return database.parent if database else Path(tempfile.gettempdir())
+
+
+def empty_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """Delete every mart's rows (a full rebuild, inside its transaction)."""
+    for mart in MARTS:
+        con.execute(f"delete from marts.{mart.name}")
 
 
 def _insert(con: duckdb.DuckDBPyConnection, mart: str, rows: pl.DataFrame) -> None:
@@ -273,12 +255,6 @@ def insert_account_rows(con: duckdb.DuckDBPyConnection, outputs: dict[str, pl.Da
     for mart, rows in outputs.items():
         day = ACCOUNT_MART_DATES.get(mart)
         _insert(con, mart, rows.sort(day) if day else rows)
-
-
-def weekly_from(con: duckdb.DuckDBPyConnection, first_week: date) -> pl.LazyFrame:
-    return frame(
-        con, "select * from marts.fct_engagement_weekly where week_start >= $1", [first_week]
-    )
 
 
 def record_changes(

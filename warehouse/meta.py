@@ -3,8 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, TypedDict
 
 import duckdb
+
+from warehouse.sql import sql_text
+
+# A run in meta.runs: running until it finishes; abandoned when its process ended first.
+RunStatus = Literal["running", "succeeded", "completed_with_errors", "abandoned"]
+
+
+class RunCounts(TypedDict):
+    """The counts an ingest run records in meta.runs."""
+
+    files_seen: int
+    files_loaded: int
+    files_failed: int
+    files_skipped: int
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, now: datetime) -> None:
@@ -23,24 +41,16 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, now: datet
 def finish_run(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
-    status: str,
-    counts: dict,
+    status: RunStatus,
+    counts: RunCounts,
     message: str,
     now: datetime,
 ) -> None:
-    columns = (
-        "files_seen",
-        "files_loaded",
-        "files_failed",
-        "files_skipped",
-        "rows_read",
-        "rows_loaded",
-        "rows_quarantined",
-    )
-    assignments = ", ".join(f"{c} = ${i}" for i, c in enumerate(columns, start=5))
+    """Record a run's end: its status, message and counts."""
+    assignments = ", ".join(f"{c} = ${i}" for i, c in enumerate(counts, start=5))
     con.execute(
         f"update meta.runs set status = $2, message = $3, finished_at = $4, {assignments} where run_id = $1",
-        [run_id, status, message, now, *(counts.get(c, 0) for c in columns)],
+        [run_id, status, message, now, *counts.values()],
     )
 
 
@@ -53,3 +63,14 @@ def known_files(con: duckdb.DuckDBPyConnection) -> tuple[set[tuple[str, str]], d
         ).fetchall()
     )
     return handled, loaded
+
+
+def mark_transformed(con: duckdb.DuckDBPyConnection, transform_run_id: str, now: datetime) -> None:
+    """Record every ingest run not transformed yet as transformed by this run, and prune the
+    touched accounts no step needs any more (inside the rebuild's transaction)."""
+    con.execute(
+        "insert into meta.transformed_runs select distinct run_id, $1, $2 from meta.touched_accounts "
+        "where run_id not in (select run_id from meta.transformed_runs)",
+        [transform_run_id, now],
+    )
+    con.execute(sql_text("sql", "prune_touched_accounts.sql"))

@@ -33,14 +33,14 @@ from pathlib import Path
 import duckdb
 
 from schemas.marts import MARTS
-from warehouse.connect import connect
+from warehouse.connect import NO_LIMITS, DuckDBLimits, connect, transaction
 from warehouse.marts import (
     ACCOUNT_MARTS,
     PERIOD_MARTS,
-    apply_mart_ddl,
     rebuilt_rows,
 )
-from warehouse.schema import apply_ddl, sql_literal
+from warehouse.schema import apply_ddl, apply_mart_ddl
+from warehouse.sql import sql_literal
 
 PUBLISHED_NAME = "inflow.duckdb"
 STATES = "states"
@@ -69,11 +69,12 @@ def critical_failures(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     ).fetchall()
 
 
-def publish(working: Path, published_dir: Path, keep: int = 3) -> Path:
+def publish(
+    working: Path, published_dir: Path, keep: int = 3, limits: DuckDBLimits = NO_LIMITS
+) -> Path:
     """Publish the working warehouse's marts; refuses while the latest validation failed critically."""
     current = current_state(published_dir)
-    con = connect(working)
-    try:
+    with connect(working, limits=limits) as con:
         apply_ddl(con)  # a warehouse from an older version gets the change log tables
         failures = critical_failures(con)
         if failures:
@@ -81,32 +82,32 @@ def publish(working: Path, published_dir: Path, keep: int = 3) -> Path:
             raise PublishRefused(f"critical quality failures block publishing: {named}")
         # Each kept state's watermark, read once: the current one may be brought up to date,
         # and the change log is kept back to the oldest (a rollback target).
-        watermarks = {kept: state_watermark(kept) for kept in published_states(published_dir)}
+        watermarks = {
+            kept: state_watermark(kept, limits) for kept in published_states(published_dir)
+        }
         base = None if current is None else _incremental_base(con, watermarks[current])
         spare = _spare_state(list(watermarks), current, keep)
         spare_base = None if spare is None else _incremental_base(con, watermarks[spare])
         _prune_change_log(con, list(watermarks.values()))
         con.execute("checkpoint")
-    finally:
-        con.close()
     states = published_dir / STATES
     states.mkdir(parents=True, exist_ok=True)
     state = states / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}.duckdb"
     built = False
     if spare_base is not None:
         try:
-            recycle_state(spare, spare_base, working, state)
+            recycle_state(spare, spare_base, working, state, limits)
             built = True
         except (StateInUse, StateDiverged):
             pass  # copy the current state instead
     if not built and base is not None:
         try:
-            build_state_from(current, base, working, state)
+            build_state_from(current, base, working, state, limits)
             built = True
         except StateDiverged:
             pass  # e.g. marts edited by hand: copy everything instead
     if not built:
-        build_state(working, state)
+        build_state(working, state, limits)
     _point_published_at(state, published_dir)
     _prune(states, keep)
     return state
@@ -119,22 +120,22 @@ def _spare_state(states: list[Path], current: Path | None, keep: int) -> Path | 
     return states[0]
 
 
-def state_watermark(state: Path) -> tuple[int, str | None] | None:
+def state_watermark(state: Path, limits: DuckDBLimits = NO_LIMITS) -> tuple[int, str | None] | None:
     """(sequence, transform run) of the last mart change a published state includes.
 
     None when the state does not say (a state published before change logs existed).
     """
-    con = connect(state, read_only=True)
-    try:
+    with connect(state, read_only=True, limits=limits) as con:
         found = con.execute(
             "select count(*) from duckdb_tables() where schema_name = 'meta' "
             "and table_name = 'state_info'"
         ).fetchall()[0][0]
         if not found:
             return None
-        return con.execute("select watermark, watermark_run_id from meta.state_info").fetchall()[0]
-    finally:
-        con.close()
+        row: tuple[int, str | None] = con.execute(
+            "select watermark, watermark_run_id from meta.state_info"
+        ).fetchall()[0]
+        return row
 
 
 def _incremental_base(
@@ -183,44 +184,46 @@ def _latest_change(con: duckdb.DuckDBPyConnection, database: str) -> tuple[int, 
     return latest[0] if latest else (0, None)
 
 
-def build_state(working: Path, state: Path) -> None:
+def build_state(working: Path, state: Path, limits: DuckDBLimits = NO_LIMITS) -> None:
     """A new file with the working warehouse's marts and reader tables, descriptions included."""
     building = state.with_suffix(".building")
     building.unlink(missing_ok=True)
-    con = connect(building)
-    try:
+    with connect(building, limits=limits) as con:
         con.execute("create schema if not exists meta")
         apply_mart_ddl(con)  # tables and their COMMENT ON descriptions
         con.execute(f"attach {sql_literal(working.resolve().as_posix())} as working (read_only)")
-        con.execute("begin transaction")
-        for mart in MARTS:
-            con.execute(f"insert into marts.{mart.name} select * from working.marts.{mart.name}")
-        for table in READER_META:
-            con.execute(f"create table {table} as select * from working.{table}")
-            _copy_comments(con, table)
-        _write_state_info(con, _latest_change(con, "working"), "full")
-        con.execute("commit")
+        with transaction(con):
+            for mart in MARTS:
+                con.execute(
+                    f"insert into marts.{mart.name} select * from working.marts.{mart.name}"
+                )
+            for table in READER_META:
+                con.execute(f"create table {table} as select * from working.{table}")
+                _copy_comments(con, table)
+            _write_state_info(con, _latest_change(con, "working"), "full")
         con.execute("detach working")
         con.execute("checkpoint")
-    finally:
-        con.close()
     os.replace(building, state)
 
 
-def build_state_from(current: Path, watermark: int, working: Path, state: Path) -> None:
+def build_state_from(
+    current: Path, watermark: int, working: Path, state: Path, limits: DuckDBLimits = NO_LIMITS
+) -> None:
     """A copy of the current state with the mart changes logged after `watermark` applied."""
     building = state.with_suffix(".building")
     building.unlink(missing_ok=True)
     shutil.copyfile(current, building)
     try:
-        _catch_up(connect(building), watermark, working)
+        _catch_up(connect(building, limits=limits), watermark, working)
     except BaseException:
         building.unlink(missing_ok=True)
         raise
     os.replace(building, state)
 
 
-def recycle_state(old: Path, watermark: int, working: Path, state: Path) -> None:
+def recycle_state(
+    old: Path, watermark: int, working: Path, state: Path, limits: DuckDBLimits = NO_LIMITS
+) -> None:
     """`old` (a state no reader should need: the publish would delete it) brought up to date in
     place with the changes logged after its `watermark`, and renamed to `state`.
 
@@ -230,7 +233,7 @@ def recycle_state(old: Path, watermark: int, working: Path, state: Path) -> None
     building.unlink(missing_ok=True)
     os.replace(old, building)  # a reader that holds it open keeps reading it
     try:
-        con = connect(building)
+        con = connect(building, limits=limits)
     except duckdb.IOException as error:
         os.replace(building, old)
         if "lock" in str(error).lower():
@@ -248,39 +251,36 @@ def recycle_state(old: Path, watermark: int, working: Path, state: Path) -> None
 def _catch_up(con: duckdb.DuckDBPyConnection, watermark: int, working: Path) -> None:
     """Apply the mart changes logged after `watermark` to the state open on `con` (one
     transaction, checked against the working marts' sizes), checkpoint and close it."""
-    try:
+    with con:
         con.execute(f"attach {sql_literal(working.resolve().as_posix())} as working (read_only)")
-        con.execute("begin transaction")
-        ((first_day,),) = con.execute(
-            "select min(first_day) from working.meta.mart_changes where sequence > $1",
-            [watermark],
-        ).fetchall()
-        con.execute(
-            "create temp table scope as select platform, account_id, min(emit_from) as emit_from "
-            "from working.meta.mart_changed_accounts where sequence > $1 group by all",
-            [watermark],
-        )
-        if first_day is not None:
-            _apply_account_changes(con, first_day)
-            _apply_period_changes(con, first_day)
-        for table in READER_META:
-            con.execute(f"delete from {table}")
-            con.execute(f"insert into {table} select * from working.{table}")
-        _write_state_info(con, _latest_change(con, "working"), "incremental")
-        # A cheap check that the state plus the logged changes is the working marts: row counts
-        # of every mart (a change made outside a transform run would not be in the log).
-        for mart in MARTS:
-            ((new, old),) = con.execute(
-                f"select (select count(*) from marts.{mart.name}), "
-                f"(select count(*) from working.marts.{mart.name})"
+        with transaction(con):
+            ((first_day,),) = con.execute(
+                "select min(first_day) from working.meta.mart_changes where sequence > $1",
+                [watermark],
             ).fetchall()
-            if new != old:
-                raise StateDiverged(f"marts.{mart.name}: {new} rows, working has {old}")
-        con.execute("commit")
+            con.execute(
+                "create temp table scope as select platform, account_id, min(emit_from) as emit_from "
+                "from working.meta.mart_changed_accounts where sequence > $1 group by all",
+                [watermark],
+            )
+            if first_day is not None:
+                _apply_account_changes(con, first_day)
+                _apply_period_changes(con, first_day)
+            for table in READER_META:
+                con.execute(f"delete from {table}")
+                con.execute(f"insert into {table} select * from working.{table}")
+            _write_state_info(con, _latest_change(con, "working"), "incremental")
+            # A cheap check that the state plus the logged changes is the working marts: row
+            # counts of every mart (a change made outside a transform run would not be in the log).
+            for mart in MARTS:
+                ((new, old),) = con.execute(
+                    f"select (select count(*) from marts.{mart.name}), "
+                    f"(select count(*) from working.marts.{mart.name})"
+                ).fetchall()
+                if new != old:
+                    raise StateDiverged(f"marts.{mart.name}: {new} rows, working has {old}")
         con.execute("detach working")
         con.execute("checkpoint")
-    finally:
-        con.close()
 
 
 def _apply_account_changes(con: duckdb.DuckDBPyConnection, first_day) -> None:

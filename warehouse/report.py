@@ -13,8 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from warehouse.connect import connect_for_readers
-from warehouse.marts import table
-from warehouse.schema import sql_text
+from warehouse.sql import sql_text, table
 
 DEFAULT_PERIOD_DAYS = 90
 ANOMALIES_LISTED = 50

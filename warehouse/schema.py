@@ -1,10 +1,15 @@
-"""Warehouse DDL, applied in the order listed: this list is the warehouse's build graph."""
+"""Warehouse DDL, applied in the order listed: this list is the warehouse's build graph.
+
+The marts' tables and their descriptions (`COMMENT ON`) are generated from their contracts in
+`schemas/marts.py`, after the hand-written DDL files.
+"""
 
 from __future__ import annotations
 
-from importlib import resources
-
 import duckdb
+
+from schemas.marts import MARTS, Mart
+from warehouse.sql import run_script, sql_literal, sql_text
 
 DDL_FILES: tuple[str, ...] = (
     "001_schemas.sql",
@@ -16,30 +21,29 @@ DDL_FILES: tuple[str, ...] = (
 )
 
 
-def sql_text(folder: str, name: str) -> str:
-    """The text of a packaged .sql file."""
-    return resources.files("warehouse").joinpath(folder, name).read_text()
-
-
 def apply_ddl(con: duckdb.DuckDBPyConnection) -> None:
     """Create every schema and table that does not exist yet (idempotent)."""
     for name in DDL_FILES:
         run_script(con, sql_text("ddl", name))
     # The marts' DDL is generated from their contracts (schemas/marts.py), comments included.
-    from warehouse.marts import apply_mart_ddl
-
     apply_mart_ddl(con)
 
 
-def sql_literal(text: str) -> str:
-    """A SQL string literal (quotes doubled), for text DuckDB takes no parameters for:
-    COMMENT ON, ATTACH and COPY paths."""
-    return "'" + text.replace("'", "''") + "'"
+def mart_ddl(mart: Mart) -> str:
+    columns = ",\n    ".join(f"{c.name} {c.sql_type}" for c in mart.columns)
+    lines = [f"create table if not exists marts.{mart.name} (\n    {columns}\n);"]
+    lines.append(
+        f"comment on table marts.{mart.name} is {sql_literal(mart.description + ' Grain: ' + mart.grain + '.')};"
+    )
+    lines += [
+        f"comment on column marts.{mart.name}.{c.name} is {sql_literal(c.description)};"
+        for c in mart.columns
+    ]
+    return "\n".join(lines)
 
 
-def run_script(con: duckdb.DuckDBPyConnection, script: str, params: list | None = None) -> None:
-    """Run a multi-statement .sql text; statements that use $n placeholders get `params`."""
-    code = "\n".join(line for line in script.splitlines() if not line.strip().startswith("--"))
-    for statement in (s.strip() for s in code.split(";\n")):
-        if statement:
-            con.execute(statement, params if params and "$" in statement else None)
+def apply_mart_ddl(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the marts with their descriptions (table and column comments)."""
+    con.execute("create schema if not exists marts")
+    for mart in MARTS:
+        run_script(con, mart_ddl(mart) + "\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from warehouse.connect import connect
-from warehouse.schema import sql_text
+from warehouse.sql import sql_text
 
 Section = tuple[list[str], list[tuple]]
 
