@@ -23,7 +23,7 @@ from transforms.frames import AS_OF_TOLERANCE_DAYS
 from transforms.growth import RECENT_DAYS, as_of_windows
 from transforms.pipeline import (
     POSTS_DAYS,
-    AccountInputs,
+    PartitionInputs,
     account_period_rows,
     build_account_marts,
     build_period_marts,
@@ -75,7 +75,7 @@ def _scope(
 
 
 # One partition's work: (inputs, scope part) -> rows of each account-grain mart.
-PartitionJob = tuple[dict[str, pl.DataFrame], pl.DataFrame]
+PartitionJob = tuple[PartitionInputs, pl.DataFrame]
 # Runs the jobs somewhere (in process, or as tasks on the flow's task runner) and yields each
 # part with its rows; the order does not matter, partitions are disjoint sets of accounts.
 ComputePartitions = Callable[
@@ -84,11 +84,11 @@ ComputePartitions = Callable[
 
 
 def build_partition_rows(
-    inputs: dict[str, pl.DataFrame], part: pl.DataFrame, tier_scheme: str, confirmation_days: int
+    inputs: PartitionInputs, part: pl.DataFrame, tier_scheme: str, confirmation_days: int
 ) -> dict[str, pl.DataFrame]:
     """One account partition's mart rows: pure Polars on data in memory, no warehouse access."""
     outputs = build_account_marts(
-        AccountInputs(**{name: rows.lazy() for name, rows in inputs.items()}),
+        inputs.lazy(),
         pl.LazyFrame(part),
         SCHEMES[tier_scheme],
         confirmation_days,
@@ -106,7 +106,7 @@ def compute_in_process(
 
 @task(name="build-partition", cache_policy=NO_CACHE)
 def build_partition(
-    inputs: dict[str, pl.DataFrame], part: pl.DataFrame, tier_scheme: str, confirmation_days: int
+    inputs: PartitionInputs, part: pl.DataFrame, tier_scheme: str, confirmation_days: int
 ) -> dict[str, pl.DataFrame]:
     """build_partition_rows as a task, so the flow's task runner (e.g. Dask) decides where."""
     return build_partition_rows(inputs, part, tier_scheme, confirmation_days)
@@ -203,7 +203,7 @@ def _rebuild_scope(
         register(numbered)
         empty = wm.spill_account_inputs(con, as_of_windows(), folder, len(parts))
         jobs = (
-            (wm.read_spilled_inputs(con, folder, number, empty), part)
+            (PartitionInputs(**wm.read_spilled_inputs(con, folder, number, empty)), part)
             for number, part in enumerate(parts)
         )
         for part, collected in compute(jobs, scheme.name, confirmation_days):

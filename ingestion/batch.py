@@ -13,12 +13,11 @@ from ingestion.discover import LandedFile
 from ingestion.readers import DEFAULT_MAX_BYTES, FileRejected, RawExport, read_export
 from schemas import registry
 from schemas.contract import FILE_CAPTURED_AT, RAW_RECORD, REASON, ROW_NUMBER, RULE, normalise
-from schemas.tables import ACCOUNT, FOLLOWER_SNAPSHOT, POST_SNAPSHOT
+from schemas.tables import ACCOUNT, STAGED_FOLLOWER_SNAPSHOT, STAGED_POST_SNAPSHOT
 from warehouse.load import Batch
 
 RAW_RECORD_MAX_CHARS = 65_536
 ERROR_MAX_CHARS = 300
-LINEAGE = ("source_file", "source_sha256", "source_row", "ingest_run_id")
 REJECTED_SCHEMA = pa.schema(
     [
         ("source_file", pa.string()),
@@ -185,15 +184,11 @@ def _rejected_rows(rows: pl.DataFrame, file: LandedFile, raw: RawExport) -> pl.D
     )
 
 
-def _to_arrow(frames: list[pl.DataFrame], schema: pa.Schema, columns: list[str]) -> pa.Table:
+def _to_arrow(frames: list[pl.DataFrame], schema: pa.Schema) -> pa.Table:
+    """The frames' rows as one Arrow table of the contract's columns and types (none: empty)."""
     template = pl.from_arrow(schema.empty_table())
-    template = template.with_columns(
-        pl.lit(None, pl.Int64 if c == "source_row" else pl.String).alias(c)
-        for c in columns
-        if c not in template.columns
-    )
     return pl.concat(
-        [template.select(columns), *(f.select(columns) for f in frames)], how="vertical_relaxed"
+        [template, *(f.select(schema.names) for f in frames)], how="vertical_relaxed"
     ).to_arrow()
 
 
@@ -220,16 +215,12 @@ def prepare_batch(
         outcomes += normalised.outcomes
         good[group[0][1].contract.kind].append(normalised.rows)
         rejected.append(normalised.rejected)
-    snapshot_columns = {
-        "followers": [*FOLLOWER_SNAPSHOT.names, *LINEAGE],
-        "posts": [*POST_SNAPSHOT.names, *LINEAGE],
-    }
     batch = Batch(
         run_id=run_id,
-        followers=_to_arrow(good["followers"], FOLLOWER_SNAPSHOT, snapshot_columns["followers"]),
-        posts=_to_arrow(good["posts"], POST_SNAPSHOT, snapshot_columns["posts"]),
-        accounts=_to_arrow(good["followers"], ACCOUNT, list(ACCOUNT.names)),
-        rejected=_to_arrow(rejected, REJECTED_SCHEMA, list(REJECTED_SCHEMA.names)),
+        followers=_to_arrow(good["followers"], STAGED_FOLLOWER_SNAPSHOT),
+        posts=_to_arrow(good["posts"], STAGED_POST_SNAPSHOT),
+        accounts=_to_arrow(good["followers"], ACCOUNT),
+        rejected=_to_arrow(rejected, REJECTED_SCHEMA),
         files=pl.DataFrame([o.as_row() for o in outcomes], schema=FILE_SCHEMA).to_arrow(),
     )
     return batch, outcomes

@@ -8,12 +8,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import polars as pl
+
+# The Polars type of each SQL type the marts use: what a transform's output column must be, and
+# what DuckDB gives back through Arrow when a mart is read.
+POLARS_TYPES: dict[str, pl.DataType] = {
+    "varchar": pl.String(),
+    "bigint": pl.Int64(),
+    "integer": pl.Int32(),
+    "double": pl.Float64(),
+    "date": pl.Date(),
+    "boolean": pl.Boolean(),
+    "timestamptz": pl.Datetime("us", "UTC"),
+}
+
 
 @dataclass(frozen=True)
 class Column:
     name: str
     sql_type: str
     description: str
+
+    @property
+    def dtype(self) -> pl.DataType:
+        return POLARS_TYPES[self.sql_type]
 
 
 @dataclass(frozen=True)
@@ -26,6 +44,21 @@ class Mart:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    def schema(self, *, without: tuple[str, ...] = ()) -> pl.Schema:
+        """The mart's columns and Polars types, in order (less the columns in `without`)."""
+        return pl.Schema((c.name, c.dtype) for c in self.columns if c.name not in without)
+
+    def conform(self, frame: pl.LazyFrame, *, without: tuple[str, ...] = ()) -> pl.LazyFrame:
+        """`frame` as the mart's rows: exactly its columns, in order, with its types.
+
+        `without`: columns a later step fills (e.g. er_vs_tier_median, which needs every account
+        of the week). Every transform that produces a mart ends here, so the contract is the one
+        list of the mart's columns.
+        """
+        return frame.select(
+            pl.col(name).cast(dtype) for name, dtype in self.schema(without=without).items()
+        )
 
 
 def _c(name: str, sql_type: str, description: str) -> Column:

@@ -63,6 +63,20 @@ ACCOUNT = pa.schema(
     metadata={"grain": "one row per (platform, account_id): the latest known attributes"},
 )
 
+# Where every staged row came from: the file, its content hash, the row in it, the ingest run.
+LINEAGE = pa.schema(
+    [
+        pa.field("source_file", pa.string()),
+        pa.field("source_sha256", pa.string()),
+        pa.field("source_row", pa.int64()),
+        pa.field("ingest_run_id", pa.string()),
+    ]
+)
+
+# The staging tables' rows: a snapshot and its lineage.
+STAGED_FOLLOWER_SNAPSHOT = pa.unify_schemas([FOLLOWER_SNAPSHOT, LINEAGE])
+STAGED_POST_SNAPSHOT = pa.unify_schemas([POST_SNAPSHOT, LINEAGE])
+
 # Natural keys: when a key arrives twice the latest capture wins (see warehouse/).
 FOLLOWER_SNAPSHOT_KEY: tuple[str, ...] = ("platform", "account_id", "snapshot_date")
 POST_SNAPSHOT_KEY: tuple[str, ...] = ("platform", "post_id", "snapshot_date")

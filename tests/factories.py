@@ -1,4 +1,5 @@
-"""Tiny literal inputs for contract tests: records in, normalised frame out."""
+"""Tiny literal inputs built from the contracts: export records in, normalised frames out;
+canonical and mart rows typed by their contract, never retyped by hand."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import json
 from datetime import UTC, datetime
 
 import polars as pl
+import pyarrow as pa
 
 from schemas import contract as c
+from schemas.marts import Mart
 
 FILE_TIME = datetime(2026, 3, 2, 3, 15, tzinfo=UTC)
 
@@ -35,3 +38,21 @@ def normalise_table(
 
 def rules(frame: pl.DataFrame) -> list[str | None]:
     return frame[c.RULE].to_list()
+
+
+def contract_schema(contract: pa.Schema | Mart, columns: list[str] | None = None) -> pl.Schema:
+    """The Polars schema of a canonical table (an Arrow schema) or a mart, or of some of its
+    columns in the order given."""
+    whole = (
+        contract.schema()
+        if isinstance(contract, Mart)
+        else pl.Schema(pl.from_arrow(contract.empty_table()).schema)
+    )
+    return whole if columns is None else pl.Schema((name, whole[name]) for name in columns)
+
+
+def contract_frame(
+    contract: pa.Schema | Mart, rows: list[dict], columns: list[str] | None = None
+) -> pl.DataFrame:
+    """Literal rows typed by their contract (all its columns, or `columns`)."""
+    return pl.DataFrame(rows, schema=contract_schema(contract, columns), orient="row")

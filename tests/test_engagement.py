@@ -8,6 +8,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from schemas.tables import POST_SNAPSHOT
+from tests.factories import contract_frame
 from transforms.accounts import dim_account
 from transforms.benchmarks import posts_in_tier, tier_benchmarks
 from transforms.engagement import post_metrics, relative_to_tier, weekly_engagement
@@ -15,22 +17,6 @@ from transforms.migrations import account_months, tier_migrations, tier_spells, 
 from transforms.tiers import DEFAULT
 
 PUBLISHED = datetime(2026, 3, 2, 12, tzinfo=UTC)  # a Monday
-POST_SCHEMA = {
-    "platform": pl.String,
-    "post_id": pl.String,
-    "account_id": pl.String,
-    "snapshot_date": pl.Date,
-    "captured_at": pl.Datetime("us", "UTC"),
-    "published_at": pl.Datetime("us", "UTC"),
-    "media_type": pl.String,
-    "likes": pl.Int64,
-    "comments": pl.Int64,
-    "shares": pl.Int64,
-    "saves": pl.Int64,
-    "views": pl.Int64,
-    "reach": pl.Int64,
-    "is_sponsored": pl.Boolean,
-}
 
 
 def post_snaps(*rows: dict) -> pl.LazyFrame:
@@ -57,7 +43,7 @@ def post_snaps(*rows: dict) -> pl.LazyFrame:
             + timedelta(hours=3),
         )
         full.append(row)
-    return pl.LazyFrame(full, schema=POST_SCHEMA)
+    return contract_frame(POST_SNAPSHOT, full).lazy()
 
 
 def followers(*pairs: tuple[date, int], account: str = "a") -> pl.LazyFrame:

@@ -11,8 +11,9 @@ from polars.testing import assert_frame_equal
 
 from flows.transform import rebuild
 from schemas.marts import MARTS
-from schemas.tables import ACCOUNT, FOLLOWER_SNAPSHOT, POST_SNAPSHOT
-from tests.test_load import FILES, LINEAGE, REJECTED
+from schemas.tables import ACCOUNT, STAGED_FOLLOWER_SNAPSHOT, STAGED_POST_SNAPSHOT
+from tests.factories import contract_frame
+from tests.test_load import FILES, REJECTED
 from warehouse.connect import connect
 from warehouse.load import Batch, load_batch
 from warehouse.schema import apply_ddl
@@ -94,15 +95,11 @@ def _export(day: int, world, revision: int) -> Batch:
                         "ingest_run_id": f"run{day}r{revision}",
                     }
                 )
-    schema_f = pl.Schema(pl.from_arrow(FOLLOWER_SNAPSHOT.empty_table()).schema) | LINEAGE
-    schema_p = pl.Schema(pl.from_arrow(POST_SNAPSHOT.empty_table()).schema) | LINEAGE
     return Batch(
         run_id=f"run{day}r{revision}",
-        followers=pl.DataFrame(f_rows, schema=schema_f).to_arrow(),
-        posts=pl.DataFrame(p_rows, schema=schema_p).to_arrow(),
-        accounts=pl.DataFrame(
-            a_rows, schema=pl.from_arrow(ACCOUNT.empty_table()).schema
-        ).to_arrow(),
+        followers=contract_frame(STAGED_FOLLOWER_SNAPSHOT, f_rows).to_arrow(),
+        posts=contract_frame(STAGED_POST_SNAPSHOT, p_rows).to_arrow(),
+        accounts=contract_frame(ACCOUNT, a_rows).to_arrow(),
         rejected=REJECTED,
         files=FILES,
     )

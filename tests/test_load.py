@@ -8,21 +8,16 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from ingestion.batch import REJECTED_SCHEMA
-from schemas.tables import ACCOUNT, FOLLOWER_SNAPSHOT, POST_SNAPSHOT
+from ingestion.batch import FILE_SCHEMA, REJECTED_SCHEMA
+from schemas.tables import ACCOUNT, STAGED_FOLLOWER_SNAPSHOT, STAGED_POST_SNAPSHOT
 from tests.conftest import read_table
+from tests.factories import contract_frame
 from warehouse.connect import connect
 from warehouse.load import Batch, load_batch
 from warehouse.schema import apply_ddl
 
 NOW = datetime(2026, 3, 3, tzinfo=UTC)
 DAY = date(2026, 3, 2)
-LINEAGE = {
-    "source_file": pl.String,
-    "source_sha256": pl.String,
-    "source_row": pl.Int64,
-    "ingest_run_id": pl.String,
-}
 
 
 def follower_rows(*rows: dict) -> pa.Table:
@@ -40,29 +35,11 @@ def follower_rows(*rows: dict) -> pa.Table:
         "source_row": 1,
         "ingest_run_id": "r1",
     }
-    schema = pl.Schema(pl.from_arrow(FOLLOWER_SNAPSHOT.empty_table()).schema) | LINEAGE
-    return pl.DataFrame([base | r for r in rows], schema=schema).to_arrow()
-
-
-def empty(schema: pa.Schema, lineage: bool = True) -> pa.Table:
-    frame = pl.from_arrow(schema.empty_table())
-    if lineage:
-        frame = frame.with_columns(pl.lit(None, t).alias(n) for n, t in LINEAGE.items())
-    return frame.to_arrow()
+    return contract_frame(STAGED_FOLLOWER_SNAPSHOT, [base | r for r in rows]).to_arrow()
 
 
 REJECTED = REJECTED_SCHEMA.empty_table()
-FILES = pl.DataFrame(
-    schema={
-        "path": pl.String,
-        "sha256": pl.String,
-        "bytes": pl.Int64,
-        "status": pl.String,
-        "rows_read": pl.Int64,
-        "rows_loaded": pl.Int64,
-        "rows_quarantined": pl.Int64,
-    }
-).to_arrow()
+FILES = pl.DataFrame(schema=FILE_SCHEMA).to_arrow()
 
 
 def batch(
@@ -70,8 +47,8 @@ def batch(
 ) -> Batch:
     return Batch(
         run_id=run_id,
-        followers=followers if followers is not None else empty(FOLLOWER_SNAPSHOT),
-        posts=empty(POST_SNAPSHOT),
+        followers=followers if followers is not None else STAGED_FOLLOWER_SNAPSHOT.empty_table(),
+        posts=STAGED_POST_SNAPSHOT.empty_table(),
         accounts=accounts if accounts is not None else ACCOUNT.empty_table(),
         rejected=REJECTED,
         files=FILES,
@@ -171,9 +148,7 @@ def test_accounts_keep_the_latest_non_null_attributes(warehouse):
             "display_name": None,
             "category": None,
         }
-        return pl.DataFrame(
-            [base | values], schema=pl.from_arrow(ACCOUNT.empty_table()).schema
-        ).to_arrow()
+        return contract_frame(ACCOUNT, [base | values]).to_arrow()
 
     load_batch(
         con,

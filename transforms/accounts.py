@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from schemas.marts import DIM_ACCOUNT
 from schemas.tables import ACCOUNT_KEY
 
 
@@ -30,15 +31,6 @@ def dim_account(
         latest = keys.select(key).unique().join(latest, on=key, how="left")
     return (
         latest.join(accounts.select(*key, "handle", "display_name", "category"), on=key, how="left")
-        .select(
-            *key,
-            "handle",
-            "display_name",
-            "category",
-            "first_seen",
-            "last_seen",
-            "followers_latest",
-            "tier_latest",
-        )
         .sort(*key)
+        .pipe(DIM_ACCOUNT.conform)
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from schemas.marts import AGG_TIER_BENCHMARKS
 from schemas.tables import ACCOUNT_KEY
 from transforms.frames import as_of
 
@@ -48,16 +49,6 @@ def tier_benchmarks(post_tiers: pl.LazyFrame, months: pl.LazyFrame) -> pl.LazyFr
     return (
         month_end.join(tier_at_publish, on=["platform", "tier", "month"], how="full", coalesce=True)
         .with_columns(pl.col("accounts").fill_null(0), pl.col("posts").fill_null(0))
-        .select(
-            "platform",
-            "tier",
-            "month",
-            "accounts",
-            "posts",
-            "er_p25",
-            "er_median",
-            "er_p75",
-            "growth_median",
-        )
         .sort("platform", "tier", "month")
+        .pipe(AGG_TIER_BENCHMARKS.conform)
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from schemas.marts import FCT_ENGAGEMENT_WEEKLY, FCT_POST_METRICS
 from schemas.tables import ACCOUNT_KEY
 from transforms.expressions import interactions, ratio
 from transforms.frames import as_of
@@ -13,6 +14,9 @@ FIXED_AGE_DAYS = 7
 # captured within this many hours of that moment.
 FIXED_AGE_TOLERANCE_HOURS = 36
 ROLLING_WEEKS = 4
+# Weekly columns that compare an account with every account of its tier that week: added by
+# `relative_to_tier` once the week's accounts are together.
+RELATIVE_TO_TIER = ("er_vs_tier_median",)
 
 
 def post_metrics(post_snapshots: pl.LazyFrame, follower_snapshots: pl.LazyFrame) -> pl.LazyFrame:
@@ -63,31 +67,8 @@ def post_metrics(post_snapshots: pl.LazyFrame, follower_snapshots: pl.LazyFrame)
                 "er_followers_d7"
             ),
         )
-        .select(
-            "platform",
-            "post_id",
-            "account_id",
-            "published_at",
-            "published_date",
-            "media_type",
-            "is_sponsored",
-            "latest_snapshot_date",
-            "likes",
-            "comments",
-            "shares",
-            "saves",
-            "views",
-            "reach",
-            "interactions",
-            "followers_at_publish",
-            "er_followers",
-            "er_reach",
-            "er_views",
-            "age_hours_d7",
-            "interactions_d7",
-            "er_followers_d7",
-        )
         .sort(*key)
+        .pipe(FCT_POST_METRICS.conform)
     )
 
 
@@ -130,29 +111,21 @@ def weekly_engagement(posts: pl.LazyFrame, daily_tiers: pl.LazyFrame) -> pl.Lazy
         .group_by(*key, "week_start")
         .agg(pl.col("tier").last())
     )
-    return (
+    return FCT_ENGAGEMENT_WEEKLY.conform(
         rolling.join(earlier, on=[*key, "week_start"], how="left")
         .with_columns(
             ratio(pl.col("er_rolling_4w"), pl.col("_er_previous_4w")).sub(1).alias("er_trend")
         )
-        .join(tiers, on=[*key, "week_start"], how="left")
-        .select(
-            *key,
-            "week_start",
-            "posts",
-            "interactions",
-            "er_followers_mean",
-            "er_followers_median",
-            "er_rolling_4w",
-            "er_trend",
-            "tier",
-        )
+        .join(tiers, on=[*key, "week_start"], how="left"),
+        without=RELATIVE_TO_TIER,
     )
 
 
 def relative_to_tier(weekly: pl.LazyFrame) -> pl.LazyFrame:
     """Adds er_vs_tier_median: the account's median ER over its tier's median that week, minus 1."""
     tier_median = pl.col("er_followers_median").median().over("platform", "tier", "week_start")
-    return weekly.with_columns(
-        ratio(pl.col("er_followers_median"), tier_median).sub(1).alias("er_vs_tier_median")
+    return FCT_ENGAGEMENT_WEEKLY.conform(
+        weekly.with_columns(
+            ratio(pl.col("er_followers_median"), tier_median).sub(1).alias("er_vs_tier_median")
+        )
     )

@@ -7,6 +7,7 @@ from datetime import date
 
 import polars as pl
 
+from schemas.marts import FCT_ACCOUNT_DAILY
 from schemas.tables import ACCOUNT_KEY
 from transforms.frames import AS_OF_TOLERANCE_DAYS, as_of
 from transforms.tiers import TierScheme, confirm_tiers, tier_of
@@ -37,7 +38,6 @@ def account_daily(
     scheme: TierScheme,
     confirmation_days: int,
     *,
-    windows: Sequence[int] = GROWTH_WINDOWS,
     emit_from: date | pl.LazyFrame | None = None,
     seed: pl.LazyFrame | None = None,
     history: pl.LazyFrame | None = None,
@@ -85,7 +85,7 @@ def account_daily(
             pl.col("followers").shift().over(key).alias("_previous_followers"),
             pl.col("is_followers_rounded").shift().over(key).alias("_previous_rounded"),
         )
-        .pipe(_growth_windows, lookups, windows)
+        .pipe(_growth_windows, lookups, GROWTH_WINDOWS)
         .pipe(_anomalies)
         .with_columns(tier_of(pl.col("followers"), scheme).alias("raw_tier"))
         # Before the emit_from cut, so that posts between the previous snapshot and the first
@@ -93,22 +93,7 @@ def account_daily(
         .pipe(_posts_published, posts_published)
     )
     daily = confirm_tiers(daily, confirmation_days, seed=seed, emit_from=emit_from)
-    return daily.rename({"snapshot_date": "date"}).select(
-        *key,
-        "date",
-        "followers",
-        "following",
-        "followers_change",
-        "days_since_previous_snapshot",
-        *(f"growth_rate_{n}d" for n in windows),
-        "posts_published",
-        "raw_tier",
-        "tier",
-        "entered_tier_on",
-        "is_growth_anomaly",
-        "anomaly_rule",
-        "is_followers_rounded",
-    )
+    return FCT_ACCOUNT_DAILY.conform(daily.rename({"snapshot_date": "date"}))
 
 
 def _growth_windows(

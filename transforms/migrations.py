@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from schemas.marts import AGG_TIER_TRANSITIONS_MONTHLY, FCT_TIER_HISTORY, FCT_TIER_MIGRATIONS
 from schemas.tables import ACCOUNT_KEY
 from transforms.frames import as_of
 from transforms.tiers import TierScheme, tier_rank
@@ -34,7 +35,7 @@ def tier_spells(daily: pl.LazyFrame) -> pl.LazyFrame:
         )
         .sort(*key, "valid_from")
         .with_columns(pl.col("valid_from").shift(-1).over(key).alias("valid_to"))
-        .select(*key, "tier", "valid_from", "valid_to", "entered_tier_on", "followers_first")
+        .pipe(FCT_TIER_HISTORY.conform)
     )
 
 
@@ -63,17 +64,8 @@ def tier_migrations(spells: pl.LazyFrame, daily: pl.LazyFrame, scheme: TierSchem
         events.with_columns(
             pl.when(up).then(pl.lit("up")).otherwise(pl.lit("down")).alias("direction")
         )
-        .select(
-            *key,
-            "migrated_on",
-            "from_tier",
-            "to_tier",
-            "direction",
-            "followers_before",
-            "followers_after",
-            "entered_tier_on",
-        )
         .sort(*key, "migrated_on")
+        .pipe(FCT_TIER_MIGRATIONS.conform)
     )
 
 
@@ -105,8 +97,12 @@ def transitions_monthly(months: pl.LazyFrame) -> pl.LazyFrame:
     counts = months.group_by("platform", "month", "from_tier", "to_tier").agg(
         pl.len().cast(pl.Int64).alias("accounts")
     )
-    return counts.with_columns(
-        (
-            pl.col("accounts") / pl.col("accounts").sum().over("platform", "month", "from_tier")
-        ).alias("share_of_from_tier")
-    ).sort("platform", "month", "from_tier", "to_tier")
+    return (
+        counts.with_columns(
+            (
+                pl.col("accounts") / pl.col("accounts").sum().over("platform", "month", "from_tier")
+            ).alias("share_of_from_tier")
+        )
+        .sort("platform", "month", "from_tier", "to_tier")
+        .pipe(AGG_TIER_TRANSITIONS_MONTHLY.conform)
+    )

@@ -12,10 +12,11 @@ full" testable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import polars as pl
 
+from schemas.marts import DIM_ACCOUNT
 from schemas.tables import ACCOUNT_KEY
 from transforms.accounts import dim_account
 from transforms.benchmarks import posts_in_tier, tier_benchmarks
@@ -62,13 +63,33 @@ class AccountInputs:
     earlier_dim: pl.LazyFrame
 
 
+@dataclass(frozen=True)
+class PartitionInputs:
+    """One account partition's AccountInputs as read: what travels to the worker that builds it."""
+
+    follower_snapshots: pl.DataFrame
+    as_of_snapshots: pl.DataFrame
+    seed: pl.DataFrame
+    post_snapshots: pl.DataFrame
+    earlier_posts: pl.DataFrame
+    earlier_daily: pl.DataFrame
+    current_spells: pl.DataFrame
+    accounts: pl.DataFrame
+    earlier_dim: pl.DataFrame
+
+    def lazy(self) -> AccountInputs:
+        return AccountInputs(
+            **{field.name: getattr(self, field.name).lazy() for field in fields(self)}
+        )
+
+
 def build_account_marts(
     inputs: AccountInputs, scope: pl.LazyFrame, scheme: TierScheme, confirmation_days: int
 ) -> dict[str, pl.LazyFrame]:
     """The rows of each account-grain mart from emit_from on, for the accounts of `scope`."""
     posts = emitted_rows(
         post_metrics(inputs.post_snapshots, inputs.follower_snapshots), scope, "published_date"
-    ).pipe(_align, inputs.earlier_posts)
+    )
     all_posts = pl.concat([inputs.earlier_posts, posts], how="vertical_relaxed")
     daily = account_daily(
         inputs.follower_snapshots,
@@ -78,7 +99,7 @@ def build_account_marts(
         emit_from=scope,
         seed=inputs.seed,
         history=inputs.as_of_snapshots,
-    ).pipe(_align, inputs.earlier_daily)
+    )
     all_daily = pl.concat([inputs.earlier_daily, daily], how="vertical_relaxed")
     spells = _spells(daily, inputs.current_spells)
     migrations = emitted_rows(
@@ -110,7 +131,7 @@ def build_account_marts(
             pl.coalesce("followers_latest", "_earlier_followers_latest").alias("followers_latest"),
             pl.coalesce("tier_latest", "_earlier_tier_latest").alias("tier_latest"),
         )
-        .drop(pl.selectors.starts_with("_earlier_"))
+        .pipe(DIM_ACCOUNT.conform)
     )
     return {
         "fct_post_metrics": posts,
@@ -120,12 +141,6 @@ def build_account_marts(
         "fct_engagement_weekly": weekly,
         "dim_account": dim,
     }
-
-
-def _align(frame: pl.LazyFrame, like: pl.LazyFrame) -> pl.LazyFrame:
-    """`frame` with the columns and types of `like` (the mart as stored)."""
-    schema = like.collect_schema()
-    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
 
 
 def _spells(daily: pl.LazyFrame, current_spells: pl.LazyFrame) -> pl.LazyFrame:

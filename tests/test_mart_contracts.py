@@ -1,0 +1,96 @@
+"""Every transform's output is its mart's contract: the same columns, in order, with its types.
+
+Checked on the graph the flows run (`transforms.pipeline`), from empty inputs typed by the
+contracts they are read from: no data is needed to compare schemas.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from schemas import marts
+from schemas.tables import FOLLOWER_SNAPSHOT, POST_SNAPSHOT
+from tests.factories import contract_schema
+from transforms.engagement import RELATIVE_TO_TIER, weekly_engagement
+from transforms.pipeline import (
+    AccountInputs,
+    account_period_rows,
+    build_account_marts,
+    build_period_marts,
+    with_tier_medians,
+)
+from transforms.tiers import DEFAULT
+
+
+def _empty(contract, columns=None) -> pl.LazyFrame:
+    return pl.LazyFrame(schema=contract_schema(contract, columns))
+
+
+def _account_outputs() -> dict[str, pl.LazyFrame]:
+    snapshot_columns = ["platform", "account_id", "snapshot_date", "followers", "following"]
+    followers = _empty(FOLLOWER_SNAPSHOT, [*snapshot_columns, "is_followers_rounded"])
+    inputs = AccountInputs(
+        follower_snapshots=followers,
+        as_of_snapshots=followers,
+        seed=_empty(marts.FCT_ACCOUNT_DAILY),
+        post_snapshots=_empty(POST_SNAPSHOT),
+        earlier_posts=_empty(marts.FCT_POST_METRICS),
+        earlier_daily=_empty(marts.FCT_ACCOUNT_DAILY),
+        current_spells=_empty(marts.FCT_TIER_HISTORY),
+        accounts=_empty(
+            marts.DIM_ACCOUNT, ["platform", "account_id", "handle", "display_name", "category"]
+        ),
+        earlier_dim=_empty(marts.DIM_ACCOUNT),
+    )
+    scope = pl.LazyFrame(
+        schema={"platform": pl.String, "account_id": pl.String, "emit_from": pl.Date}
+    )
+    return build_account_marts(inputs, scope, DEFAULT, 7)
+
+
+def _period_outputs() -> dict[str, pl.LazyFrame]:
+    pieces = account_period_rows(
+        _empty(marts.FCT_ACCOUNT_DAILY), _empty(marts.FCT_POST_METRICS), date(2026, 1, 1)
+    )
+    return build_period_marts(**pieces)
+
+
+def test_every_mart_has_a_transform_checked_here():
+    produced = set(_account_outputs()) | set(_period_outputs())
+    assert produced == set(marts.BY_NAME)
+
+
+@pytest.mark.parametrize("mart", sorted(marts.BY_NAME))
+def test_the_transform_output_is_the_contract(mart):
+    outputs = _account_outputs() | _period_outputs()
+    expected = marts.BY_NAME[mart].schema(
+        without=RELATIVE_TO_TIER if mart == "fct_engagement_weekly" else ()
+    )
+    assert outputs[mart].collect_schema() == expected
+
+
+def test_weekly_rows_with_tier_medians_are_the_whole_contract():
+    weekly = weekly_engagement(_empty(marts.FCT_POST_METRICS), _empty(marts.FCT_ACCOUNT_DAILY))
+    assert with_tier_medians(weekly).collect_schema() == marts.FCT_ENGAGEMENT_WEEKLY.schema()
+
+
+def test_a_transform_missing_a_contract_column_fails():
+    """What the contract check catches: a transform that forgot a column."""
+    frame = pl.LazyFrame(schema=marts.FCT_TIER_HISTORY.schema(without=("followers_first",)))
+    with pytest.raises(pl.exceptions.ColumnNotFoundError):
+        marts.FCT_TIER_HISTORY.conform(frame).collect_schema()
+
+
+def test_mart_types_follow_their_sql_types():
+    """The Polars types the contract promises are what DuckDB returns for its SQL types."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for mart in marts.MARTS:
+        columns = ", ".join(f"null::{c.sql_type} as {c.name}" for c in mart.columns)
+        read = pl.from_arrow(con.sql(f"select {columns}").to_arrow_table())
+        assert read.schema == mart.schema(), mart.name
