@@ -27,9 +27,11 @@ test: install browser
 test-fast: install
 	$(BIN)/pytest -n 2 -m "not slow"
 
+# Style and types: ruff, then mypy (strict on schemas/ and transforms/; pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .

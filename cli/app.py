@@ -5,13 +5,20 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import polars as pl
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from flows.settings import Settings
 from ingestion.batch import safe_message
@@ -29,7 +36,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Settings with flag overrides; a bad value exits 2 with the field named."""
     try:
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -117,7 +124,7 @@ def generate(
 def _report_progress(progress: Progress):
     from flows import progress as hook
 
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
 
     def listener(step: str, done: int, total: int | None) -> None:
         if step not in tasks:
@@ -358,7 +365,7 @@ def sql(
         raise typer.BadParameter("--format must be table, csv or json")
     con = connect_for_readers(_published_or_exit(load_settings()))
     try:
-        result = pl.from_arrow(con.sql(query).to_arrow_table()) if query.strip() else None
+        result = pl.DataFrame(con.sql(query).to_arrow_table()) if query.strip() else None
     except duckdb.Error as error:
         console.print(f"[red]query refused or failed[/red]: {safe_message(str(error))}")
         raise typer.Exit(EXIT_FAILED) from None

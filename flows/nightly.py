@@ -20,7 +20,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from flows.ingest import DEFAULT_BATCH_MEGABYTES, DEFAULT_MAX_FILE_MEGABYTES, ingest
 from flows.publish import publish
-from flows.runners import configured_transform
+from flows.runners import TaskRunnerName, configured_transform
 from flows.validate import QualitySummary, validate
 from warehouse.connect import DuckDBLimits
 
@@ -82,7 +82,7 @@ def nightly(
     batch_megabytes: int = DEFAULT_BATCH_MEGABYTES,
     max_file_megabytes: int = DEFAULT_MAX_FILE_MEGABYTES,
     today: date | None = None,
-    task_runner: str = "local",
+    task_runner: TaskRunnerName = "local",
     dask_address: str | None = None,
     dask_workers: int = 2,
     partition_accounts: int = 5_000,

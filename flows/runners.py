@@ -10,20 +10,28 @@ workers need no access to the warehouse file; `dask_workers` partitions are in f
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+from prefect import Flow
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-TASK_RUNNERS = ("local", "dask")
+if TYPE_CHECKING:
+    from flows.transform import TransformSummary
+
+# Where the transform's partitions run.
+TaskRunnerName = Literal["local", "dask"]
+TASK_RUNNERS: tuple[str, ...] = get_args(TaskRunnerName)
 
 
 def transform_task_runner(
-    task_runner: str, dask_address: str | None = None, dask_workers: int = 2
-) -> tuple[TaskRunner, int]:
+    task_runner: TaskRunnerName, dask_address: str | None = None, dask_workers: int = 2
+) -> tuple[TaskRunner[Any], int]:
     """The task runner for the transform flow and how many partitions to keep in flight."""
     if task_runner == "local":
         return ThreadPoolTaskRunner(max_workers=1), 1
     if task_runner != "dask":
         raise ValueError(f"task_runner must be one of {', '.join(TASK_RUNNERS)}")
-    from prefect_dask import DaskTaskRunner
+    from prefect_dask.task_runners import DaskTaskRunner
 
     if dask_address:
         return DaskTaskRunner(address=dask_address), dask_workers
@@ -31,7 +39,9 @@ def transform_task_runner(
     return DaskTaskRunner(cluster_kwargs=cluster), dask_workers
 
 
-def configured_transform(task_runner: str, dask_address: str | None, dask_workers: int):
+def configured_transform(
+    task_runner: TaskRunnerName, dask_address: str | None, dask_workers: int
+) -> tuple[Flow[..., TransformSummary], int]:
     """The transform flow on the chosen runner, and the partitions_in_flight to pass it."""
     from flows.transform import transform
 

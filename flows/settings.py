@@ -13,6 +13,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from flows.runners import TASK_RUNNERS, TaskRunnerName
 from warehouse.connect import DuckDBLimits
 
 CONFIG_FILE = "inflow.toml"
@@ -37,7 +38,9 @@ class Settings(BaseSettings):
     freshness_days: int = Field(3, ge=0, description="age in days beyond which a platform is stale")
     tier_scheme: str = Field("default", description="tier bounds: default or five_tier")
     confirmation_days: int = Field(7, ge=0, le=90, description="days a new tier must hold to count")
-    task_runner: str = Field("local", description="where transform partitions run: local or dask")
+    task_runner: TaskRunnerName = Field(
+        "local", description="where transform partitions run: local or dask"
+    )
     dask_address: str | None = Field(
         None, description="Dask scheduler address; none starts a local cluster"
     )
@@ -62,11 +65,11 @@ class Settings(BaseSettings):
             raise ValueError("tier_scheme must be 'default' or 'five_tier'")
         return value
 
-    @field_validator("task_runner")
+    @field_validator("task_runner", mode="before")
     @classmethod
     def _known_runner(cls, value: str) -> str:
-        if value not in {"local", "dask"}:
-            raise ValueError("task_runner must be 'local' or 'dask'")
+        if value not in TASK_RUNNERS:
+            raise ValueError(f"task_runner must be one of {', '.join(TASK_RUNNERS)}")
         return value
 
     def duckdb_limits(self) -> DuckDBLimits:

@@ -167,7 +167,7 @@ def rebuild(
                 partition_accounts or PARTITION_ACCOUNTS,
                 marts_emptied=mode == "full",
             )
-            first_day = scope["emit_from"].min()
+            first_day = _first_emitted(scope)
             summary.first_day = None if first_day == wm.FAR_PAST else first_day
             wm.record_changes(con, run_id, None if mode == "incremental" else "all", scope)
         meta.mark_transformed(con, run_id, datetime.now(UTC))
@@ -214,7 +214,7 @@ def _rebuild_scope(
                 wm.replace_account_rows(con, collected)
             for name, frame in collected.items():
                 rows[name] = rows.get(name, 0) + frame.height
-    first_day = scope["emit_from"].min()
+    first_day = _first_emitted(scope)
     # er_vs_tier_median compares accounts: every account of the affected weeks is updated,
     # a block of weeks at a time (medians are per week) so that memory stays bounded.
     first_week, last_week = wm.weeks_from(con, _monday(first_day))
@@ -266,19 +266,19 @@ def _month_marts(
 WEEKS_PER_BLOCK = 1
 
 
-def _blocks(first: date, last: date | None, days: int) -> Iterator[tuple[date, date]]:
-    """[start, end) ranges of `days` days covering first..last (none when last is None)."""
+def _blocks(first: date | None, last: date | None, days: int) -> Iterator[tuple[date, date]]:
+    """[start, end) ranges of `days` days covering first..last (none when either is None)."""
     start = first
-    while last is not None and start <= last:
+    while start is not None and last is not None and start <= last:
         end = date.fromordinal(start.toordinal() + days)
         yield start, end
         start = end
 
 
-def _months(first: date, last: date | None) -> Iterator[tuple[date, date]]:
+def _months(first: date | None, last: date | None) -> Iterator[tuple[date, date]]:
     """[month start, next month start) for each month from first to last."""
     start = first
-    while last is not None and start <= last:
+    while start is not None and last is not None and start <= last:
         end = date(start.year + start.month // 12, start.month % 12 + 1, 1)
         yield start, end
         start = end
@@ -325,11 +325,19 @@ def partitions(scope: pl.DataFrame, max_accounts: int) -> list[pl.DataFrame]:
     ]
 
 
+def _first_emitted(scope: pl.DataFrame) -> date:
+    """The earliest emit_from of a (non-empty) scope."""
+    first = scope["emit_from"].min()
+    assert isinstance(first, date)
+    return first
+
+
 def _monday(day: date) -> date:
     return date.fromordinal(day.toordinal() - day.weekday())
 
 
-@flow(name="transform", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=1))
+# (Prefect's own annotations reject its ThreadPoolTaskRunner here: its generic is unsolved.)
+@flow(name="transform", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=1))  # type: ignore[arg-type]
 def transform(
     warehouse: Path = Path("data/inflow.duckdb"),
     full_refresh: bool = False,

@@ -186,14 +186,16 @@ def run_suites(
         )
         result = definition.run(batch_parameters={"dataframe": frame.to_pandas()})
         for outcome in result.results:
-            meta = outcome.expectation_config.meta or {}
+            config = outcome.expectation_config
+            assert config is not None  # every result of a suite's run has its expectation
+            meta = config.meta or {}
             observed = outcome.result.get("observed_value")
             summary.results.append(
                 CheckResult(
                     run_id=run_id,
                     suite=name,
-                    check_name=meta.get("check", outcome.expectation_config.type),
-                    expectation=outcome.expectation_config.type,
+                    check_name=meta.get("check", config.type),
+                    expectation=config.type,
                     severity=meta.get("severity", quality.WARNING),
                     success=bool(outcome.success),
                     unexpected_count=outcome.result.get("unexpected_count"),

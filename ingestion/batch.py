@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -29,21 +30,23 @@ REJECTED_SCHEMA = pa.schema(
         ("raw_record", pa.string()),
     ]
 )
-FILE_SCHEMA = {
-    "path": pl.String,
-    "sha256": pl.String,
-    "bytes": pl.Int64,
-    "status": pl.String,
-    "format": pl.String,
-    "contract": pl.String,
-    "platform": pl.String,
-    "kind": pl.String,
-    "rows_read": pl.Int64,
-    "rows_loaded": pl.Int64,
-    "rows_quarantined": pl.Int64,
-    "error": pl.String,
-    "ignored_columns": pl.List(pl.String),
-}
+FILE_SCHEMA = pl.Schema(
+    {
+        "path": pl.String(),
+        "sha256": pl.String(),
+        "bytes": pl.Int64(),
+        "status": pl.String(),
+        "format": pl.String(),
+        "contract": pl.String(),
+        "platform": pl.String(),
+        "kind": pl.String(),
+        "rows_read": pl.Int64(),
+        "rows_loaded": pl.Int64(),
+        "rows_quarantined": pl.Int64(),
+        "error": pl.String(),
+        "ignored_columns": pl.List(pl.String),
+    }
+)
 
 
 # What became of a file: its rows loaded (bad ones quarantined), the file refused as a whole
@@ -160,7 +163,7 @@ def _normalise_group(group: list[tuple[LandedFile, RawExport]], run_id: str) -> 
     return _Normalised(
         rows.filter(pl.col(RULE).is_null()),
         outcomes,
-        pl.concat(rejected) if rejected else pl.from_arrow(REJECTED_SCHEMA.empty_table()),
+        pl.concat(rejected) if rejected else pl.DataFrame(REJECTED_SCHEMA.empty_table()),
     )
 
 
@@ -186,7 +189,7 @@ def _rejected_rows(rows: pl.DataFrame, file: LandedFile, raw: RawExport) -> pl.D
 
 def _to_arrow(frames: list[pl.DataFrame], schema: pa.Schema) -> pa.Table:
     """The frames' rows as one Arrow table of the contract's columns and types (none: empty)."""
-    template = pl.from_arrow(schema.empty_table())
+    template = pl.DataFrame(schema.empty_table())
     return pl.concat(
         [template, *(f.select(schema.names) for f in frames)], how="vertical_relaxed"
     ).to_arrow()
@@ -196,7 +199,7 @@ def prepare_batch(
     files: list[LandedFile],
     run_id: str,
     *,
-    extra_outcomes: list[FileOutcome] = (),
+    extra_outcomes: Sequence[FileOutcome] = (),
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> tuple[Batch, list[FileOutcome]]:
     """Read, normalise and split a batch of files; a file that cannot be read fails alone."""

@@ -135,7 +135,7 @@ def _read_json_lines(data: bytes, max_line_bytes: int) -> RawExport:
     if first is None:
         raise FileRejected("no line of the file is a JSON object")
     contract = _detect(first.keys(), first)
-    sample_keys = set()
+    sample_keys: set[str] = set()
     for line in lines[:1000]:
         record = _parse_object(line)
         if record is not None:

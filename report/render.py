@@ -284,7 +284,8 @@ def render_html(
         charts=[(chart_id, title, chart_id in specs) for chart_id, (title, _) in drawn.items()],
         # Escaped for a <script> block: no "</" can end it early.
         specs_json=json.dumps(specs).replace("</", "<\\/"),
-        vega_bundle=vl_convert.javascript_bundle(vl_version=vl_version_for_vl_convert()),
+        # vl-convert's stub makes `snippet` required; at run time it defaults to the whole bundle.
+        vega_bundle=vl_convert.javascript_bundle(vl_version=vl_version_for_vl_convert()),  # type: ignore[call-arg]
         freshness=html_table(
             freshness_table(data.freshness, generated_at.date(), stale_after_days)
         ),

@@ -159,11 +159,26 @@ def generate_landing(
             "faults are planted from the whole simulation: generate them without stream"
         )
     began = time.perf_counter()
-    options = {"seed": seed, "start": start, "platforms": platforms}
     worlds = (
-        simulate_chunks(accounts, days, post_window_days=post_window_days, **options)
+        simulate_chunks(
+            accounts,
+            days,
+            seed=seed,
+            start=start,
+            platforms=platforms,
+            post_window_days=post_window_days,
+        )
         if stream
-        else [simulate(accounts, days, post_window_days=post_window_days, **options)]
+        else [
+            simulate(
+                accounts,
+                days,
+                seed=seed,
+                start=start,
+                platforms=platforms,
+                post_window_days=post_window_days,
+            )
+        ]
     )
     writer = _Writer(out)
     steps = len(platforms) * days
@@ -532,7 +547,7 @@ class _FaultPlan:
         # truncated_gzip: a partial upload of day 6 of p0's posts.
         day = start + timedelta(days=6)
         captured = capture_instant(self.p0, day)
-        posts = posts_by_day.get((self.p0, 6))
+        posts = posts_by_day[(self.p0, 6)]
         spec = _FileSpec(
             self.p0, "posts", "native", "jsonl", False, captured, posts, folder=f"{self.p0}/partial"
         )

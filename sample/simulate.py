@@ -169,7 +169,10 @@ class _AccountBlock:
     ) -> World:
         index = pl.col("account_index") + self.offset
         return World(
-            *(frame.with_columns(index) for frame in (self.accounts, followers, posts, snapshots)),
+            self.accounts.with_columns(index),
+            followers.with_columns(index),
+            posts.with_columns(index),
+            snapshots.with_columns(index),
             start,
             days,
         )

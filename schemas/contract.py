@@ -154,20 +154,18 @@ def normalise(
     if contract.derive is not None:
         parsed = parsed.pipe(contract.derive)
     checks = _row_checks(contract)
-    # The rule is cheap (booleans and literals) and computed for every row; the readable
-    # reason formats text, so it is computed for the rejected rows only.
-    rule = pl.when(checks[0][0]).then(pl.lit(checks[0][1]))
-    reason = pl.when(checks[0][0]).then(checks[0][2])
-    for broken, rule_name, rule_reason in checks[1:]:
-        rule = rule.when(broken).then(pl.lit(rule_name))
-        reason = reason.when(broken).then(rule_reason)
+    # The first check that fires names the row's rule and reason. The rule is cheap (booleans
+    # and literals) and computed for every row; the readable reason formats text, so it is
+    # computed for the rejected rows only.
+    rule = pl.coalesce(pl.when(broken).then(pl.lit(name)) for broken, name, _ in checks)
+    reason = pl.coalesce(pl.when(broken).then(why) for broken, _, why in checks)
     available = set(parsed.collect_schema().names())
     columns = [
         (pl.col(name) if name in available else pl.lit(None)).cast(dtype).alias(name)
         for name, dtype in canonical.items()
     ]
     kept = [pl.col(c) for c in (*carry, RAW_RECORD) if c in present]
-    checked = parsed.with_columns(rule.otherwise(None).cast(pl.String).alias(RULE))
+    checked = parsed.with_columns(rule.cast(pl.String).alias(RULE))
     valid = checked.filter(pl.col(RULE).is_null()).select(
         pl.col(ROW_NUMBER), *columns, *kept, RULE, pl.lit(None, pl.String).alias(REASON)
     )
@@ -176,7 +174,7 @@ def normalise(
         *columns,
         *kept,
         RULE,
-        reason.otherwise(None).cast(pl.String).alias(REASON),
+        reason.cast(pl.String).alias(REASON),
     )
     return pl.concat([valid, rejected])
 
@@ -329,7 +327,8 @@ def raw_from_json_lines(
 
 
 def _json_struct(paths: Iterable[str]) -> pl.Struct:
-    tree: dict = {}
+    # Nested dicts of JSON paths; a leaf (None) is read as text.
+    tree: dict[str, Any] = {}
     for path in paths:
         node = tree
         *parents, leaf = path.split(".")
@@ -337,7 +336,7 @@ def _json_struct(paths: Iterable[str]) -> pl.Struct:
             node = node.setdefault(part, {})
         node.setdefault(leaf, None)
 
-    def build(node: dict) -> pl.Struct:
+    def build(node: dict[str, Any]) -> pl.Struct:
         return pl.Struct({k: (pl.String if v is None else build(v)) for k, v in node.items()})
 
     return build(tree)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+if TYPE_CHECKING:
+    from great_expectations import ExpectationSuite
 
 # A check's severity: a failed critical check blocks publishing, a failed warning is shown.
 Severity = Literal["critical", "warning"]
@@ -285,7 +288,7 @@ def with_freshness(days: int) -> Suite:
     )
 
 
-def build_suite(suite: Suite):
+def build_suite(suite: Suite) -> ExpectationSuite:
     """The great-expectations ExpectationSuite of a suite (each check's name and severity in meta)."""
     import great_expectations as gx
 

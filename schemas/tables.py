@@ -105,4 +105,4 @@ CATEGORIES: tuple[str, ...] = (
 
 def polars_schema(schema: pa.Schema) -> pl.Schema:
     """The Polars schema of an Arrow contract (one source of truth for both)."""
-    return pl.Schema(pl.from_arrow(schema.empty_table()).schema)
+    return pl.DataFrame(schema.empty_table()).schema

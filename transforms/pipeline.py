@@ -13,6 +13,7 @@ full" testable.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import date
 
 import polars as pl
 
@@ -160,7 +161,7 @@ def _spells(daily: pl.LazyFrame, current_spells: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def account_period_rows(
-    daily: pl.LazyFrame, posts: pl.LazyFrame, first_month
+    daily: pl.LazyFrame, posts: pl.LazyFrame, first_month: date
 ) -> dict[str, pl.LazyFrame]:
     """The per-account pieces of the monthly marts from `first_month` on, for the accounts at
     hand: one row per account and month, one per post. `daily` starts AS_OF_TOLERANCE_DAYS

@@ -50,7 +50,7 @@ def connect(
 
     Use it as a context manager (`with connect(path) as con:`): leaving the block closes it.
     """
-    config: dict[str, str | bool | int] = {"preserve_insertion_order": False}
+    config: dict[str, str | bool | int | float | list[str]] = {"preserve_insertion_order": False}
     config |= limits.config()
     if read_only:
         config["access_mode"] = "READ_ONLY"

@@ -94,13 +94,13 @@ def publish(
     states.mkdir(parents=True, exist_ok=True)
     state = states / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}.duckdb"
     built = False
-    if spare_base is not None:
+    if spare is not None and spare_base is not None:
         try:
             recycle_state(spare, spare_base, working, state, limits)
             built = True
         except (StateInUse, StateDiverged):
             pass  # copy the current state instead
-    if not built and base is not None:
+    if not built and current is not None and base is not None:
         try:
             build_state_from(current, base, working, state, limits)
             built = True
@@ -169,9 +169,10 @@ def _prune_change_log(
     con: duckdb.DuckDBPyConnection, recorded: list[tuple[int, str | None] | None]
 ) -> None:
     # Keep what any kept state (a rollback target) still needs to be brought up to date.
-    if not recorded or None in recorded:
+    sequences = [watermark[0] for watermark in recorded if watermark is not None]
+    if not recorded or len(sequences) < len(recorded):
         return
-    oldest = min(sequence for sequence, _ in recorded)
+    oldest = min(sequences)
     con.execute("delete from meta.mart_changed_accounts where sequence <= $1", [oldest])
     con.execute("delete from meta.mart_changes where sequence < $1", [oldest])
 

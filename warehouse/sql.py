@@ -34,4 +34,4 @@ def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
 
 def table(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
     """A query's result as a Polars DataFrame (via Arrow; duckdb 2.0 has no .pl() on execute)."""
-    return pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
+    return pl.DataFrame(con.sql(sql, params=params or None).to_arrow_table())

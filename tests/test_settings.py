@@ -1,0 +1,44 @@
+"""Settings reach the flows through one mapping, and every setting a flow takes is mapped."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+from flows.nightly import nightly
+from flows.settings import Settings
+from flows.transform import transform
+from warehouse.connect import DuckDBLimits
+
+
+def _parameters(flow) -> set[str]:
+    return set(inspect.signature(flow.fn).parameters)
+
+
+def test_every_nightly_parameter_but_the_clock_comes_from_the_settings(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no inflow.toml
+    mapped = Settings().nightly_parameters()
+    assert set(mapped) == _parameters(nightly) - {"today"}
+
+
+def test_the_nightly_parameters_carry_the_settings_values(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("INFLOW_MAX_FILE_MEGABYTES", "7")
+    monkeypatch.setenv("INFLOW_BATCH_MEGABYTES", "9")
+    monkeypatch.setenv("INFLOW_DUCKDB_MEMORY_LIMIT", "1GB")
+    (tmp_path / "inflow.toml").write_text('published = "elsewhere"\ntask_runner = "dask"\n')
+    mapped = Settings().nightly_parameters()
+    assert mapped["max_file_megabytes"] == 7
+    assert mapped["batch_megabytes"] == 9
+    assert mapped["duckdb_memory_limit"] == "1GB"
+    assert mapped["published_dir"] == Path("elsewhere")
+    assert mapped["task_runner"] == "dask"
+
+
+def test_every_transform_parameter_but_the_mode_comes_from_the_settings(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("INFLOW_DUCKDB_THREADS", "1")
+    mapped = Settings().transform_parameters()
+    command_given = {"full_refresh", "backfill_from", "partitions_in_flight"}
+    assert set(mapped) == _parameters(transform) - command_given
+    assert mapped["duckdb_limits"] == DuckDBLimits(threads=1)
