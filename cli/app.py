@@ -363,14 +363,12 @@ def sql(
 
     if output_format not in {"table", "csv", "json"}:
         raise typer.BadParameter("--format must be table, csv or json")
-    con = connect_for_readers(_published_or_exit(load_settings()))
-    try:
-        result = pl.DataFrame(con.sql(query).to_arrow_table()) if query.strip() else None
-    except duckdb.Error as error:
-        console.print(f"[red]query refused or failed[/red]: {safe_message(str(error))}")
-        raise typer.Exit(EXIT_FAILED) from None
-    finally:
-        con.close()
+    with connect_for_readers(_published_or_exit(load_settings())) as con:
+        try:
+            result = pl.DataFrame(con.sql(query).to_arrow_table()) if query.strip() else None
+        except duckdb.Error as error:
+            console.print(f"[red]query refused or failed[/red]: {safe_message(str(error))}")
+            raise typer.Exit(EXIT_FAILED) from None
     if result is None:
         raise typer.BadParameter("empty query")
     text = (

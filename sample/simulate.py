@@ -45,7 +45,6 @@ SATURATION_HOURS = {"instagram": 30.0, "tiktok": 48.0, "youtube": 72.0}
 CAPTURE_TIME = {"instagram": (3, 15, 0), "tiktok": (3, 40, 0), "youtube": (4, 5, 0)}
 SPONSORED_SHARE = 0.08
 PLATFORMS_ALL: tuple[str, ...] = tuple(PLATFORM_WEIGHTS)
-CATEGORIES_ALL = CATEGORIES
 VIRAL_POST_SHARE = 0.03
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 
 from schemas import parsing
-from schemas.tables import CANONICAL_BY_KIND, polars_schema
+from schemas.tables import CANONICAL_BY_KIND, Kind, polars_schema
 
 ROW_NUMBER = "_row_number"
 RAW_RECORD = "_raw"
@@ -70,7 +70,7 @@ class Contract:
     """The contract of one export kind of one format."""
 
     format: str
-    kind: str
+    kind: Kind
     fields: tuple[Field, ...]
     # Keys that identify this contract in a record or header (all must be present) ...
     signature: frozenset[str]

@@ -23,7 +23,6 @@ CONTRACTS: tuple[Contract, ...] = (
     creator_csv.FOLLOWERS,
 )
 
-BY_NAME: dict[str, Contract] = {c.name: c for c in CONTRACTS}
 
 # ..._2026-01-05T031500Z.jsonl.gz or ..._2026-01-05.csv
 _NAME_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2})(\d{2})(\d{2})Z)?")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import polars as pl
 import pyarrow as pa
 
 PLATFORMS: tuple[str, ...] = ("instagram", "tiktok", "youtube")
-KINDS: tuple[str, ...] = ("followers", "posts")
+# What an export holds: follower snapshots (with the account's attributes) or post snapshots.
+Kind = Literal["followers", "posts"]
 
 # Dates are UTC everywhere; timestamps carry the zone so no reader can mistake them for local.
 UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -87,7 +90,7 @@ FOLLOWER_BATCH = pa.schema(
     list(FOLLOWER_SNAPSHOT) + [ACCOUNT.field(n) for n in ("handle", "display_name", "category")]
 )
 
-CANONICAL_BY_KIND: dict[str, pa.Schema] = {"followers": FOLLOWER_BATCH, "posts": POST_SNAPSHOT}
+CANONICAL_BY_KIND: dict[Kind, pa.Schema] = {"followers": FOLLOWER_BATCH, "posts": POST_SNAPSHOT}
 
 CATEGORIES: tuple[str, ...] = (
     "Beauty",

@@ -15,6 +15,7 @@ from sample import simulate as sim
 from sample.landing import FAULT_KINDS, MANIFEST_DIR, generate_landing
 from schemas import registry
 from schemas.contract import ROW_NUMBER, RULE, normalise
+from schemas.tables import CATEGORIES
 
 START = date(2026, 1, 1)
 
@@ -217,7 +218,7 @@ def test_engagement_rate_falls_with_tier_near_reference_figures(world):
 
 
 def test_categories_are_the_stated_ten(world):
-    assert set(world.accounts["category"].unique()) <= set(sim.CATEGORIES_ALL)
+    assert set(world.accounts["category"].unique()) <= set(CATEGORIES)
     assert world.accounts["category"].n_unique() == 10
 
 

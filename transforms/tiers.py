@@ -22,9 +22,6 @@ class TierScheme:
     def names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.tiers)
 
-    def rank(self, tier: str) -> int:
-        return self.names.index(tier)
-
 
 # Default: the scheme most brand briefs use.
 DEFAULT = TierScheme(

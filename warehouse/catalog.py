@@ -59,18 +59,12 @@ def published_catalog_markdown() -> str:
 
     with tempfile.TemporaryDirectory() as folder:
         working = Path(folder) / "working.duckdb"
-        con = connect(working)
-        try:
+        with connect(working) as con:
             apply_ddl(con)
-        finally:
-            con.close()
         state = Path(folder) / "state.duckdb"
         build_state(working, state)
-        con = connect(state, read_only=True)
-        try:
+        with connect(state, read_only=True) as con:
             return catalog_markdown(con)
-        finally:
-            con.close()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -78,11 +72,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--published", type=Path, help="document this published file")
     args = parser.parse_args(argv)
     if args.published:
-        con = connect(args.published, read_only=True)
-        try:
+        with connect(args.published, read_only=True) as con:
             sys.stdout.write(catalog_markdown(con))
-        finally:
-            con.close()
     else:
         sys.stdout.write(published_catalog_markdown())
 

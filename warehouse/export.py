@@ -39,12 +39,9 @@ def export_marts(published: Path, out: Path) -> dict[str, int]:
     staging.mkdir()
     rows: dict[str, int] = {}
     try:
-        con = connect(published, read_only=True)
-        try:
+        with connect(published, read_only=True) as con:
             for mart in MARTS:
                 rows[mart.name] = _copy_mart(con, mart.name, staging / mart.name)
-        finally:
-            con.close()
         manifest = {
             "source": str(published.resolve()),
             "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),

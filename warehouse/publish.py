@@ -29,6 +29,7 @@ import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 
@@ -43,6 +44,8 @@ from warehouse.schema import apply_ddl, apply_mart_ddl
 from warehouse.sql import sql_literal
 
 PUBLISHED_NAME = "inflow.duckdb"
+# How a published state was built: every mart copied, or the previous state plus the changes.
+StateBuild = Literal["full", "incremental"]
 STATES = "states"
 # Tables readers get besides the marts (status, freshness and quality for dashboards).
 READER_META = ("meta.runs", "meta.quality_results")
@@ -326,7 +329,7 @@ STATE_INFO_COLUMNS = {
 
 
 def _write_state_info(
-    con: duckdb.DuckDBPyConnection, watermark: tuple[int, str | None], built: str
+    con: duckdb.DuckDBPyConnection, watermark: tuple[int, str | None], built: StateBuild
 ) -> None:
     con.execute(
         "create table if not exists meta.state_info "

@@ -59,8 +59,7 @@ def report_period(
 def read_report_data(
     published: Path, *, tier: str = "micro", start: date | None = None, end: date | None = None
 ) -> ReportData:
-    con = connect_for_readers(published)
-    try:
+    with connect_for_readers(published) as con:
 
         def read(name: str, params: list | None = None) -> pl.DataFrame:
             return table(con, sql_text("sql", f"report_{name}.sql"), params)
@@ -87,5 +86,3 @@ def read_report_data(
             quality=read("quality"),
             runs=read("runs"),
         )
-    finally:
-        con.close()

@@ -23,14 +23,11 @@ PUBLISHED_SECTIONS = ("last runs", "quality")
 
 def overview(warehouse: Path, sections: tuple[str, ...] = STATUS_SECTIONS) -> dict[str, Section]:
     """Sections of `inflow status`, each (columns, rows)."""
-    con = connect(warehouse, read_only=True)
-    try:
+    with connect(warehouse, read_only=True) as con:
         return {
             name: _query(con, sql_text("sql", f"status_{name.replace(' ', '_')}.sql"))
             for name in sections
         }
-    finally:
-        con.close()
 
 
 def is_locked(error: Exception) -> bool:
@@ -39,8 +36,7 @@ def is_locked(error: Exception) -> bool:
 
 
 def quarantine(warehouse: Path, file: str | None, limit: int) -> dict[str, Section]:
-    con = connect(warehouse, read_only=True)
-    try:
+    with connect(warehouse, read_only=True) as con:
         return {
             "files that failed": _query(
                 con,
@@ -56,14 +52,11 @@ def quarantine(warehouse: Path, file: str | None, limit: int) -> dict[str, Secti
                 [file, limit],
             ),
         }
-    finally:
-        con.close()
 
 
 def headlines(warehouse: Path) -> dict[str, Section]:
     """The demo's headline numbers, from the marts."""
-    con = connect(warehouse, read_only=True)
-    try:
+    with connect(warehouse, read_only=True) as con:
         return {
             name.replace("_", " "): _query(con, sql_text("sql", f"headline_{name}.sql"))
             for name in (
@@ -73,5 +66,3 @@ def headlines(warehouse: Path) -> dict[str, Section]:
                 "top_engagement_micro",
             )
         }
-    finally:
-        con.close()
