@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bench.common import PeakDiskUse, median, print_result, run_phase
+from transforms.tiers import DEFAULT
 from warehouse.connect import DuckDBLimits
 
 START = date(2025, 1, 1)
@@ -140,7 +141,7 @@ def full(warehouse: Path) -> dict:
     con = connect(warehouse, limits=limits)
     began = time.perf_counter()
     with PeakDiskUse(lambda: spill_paths(warehouse, limits)) as spill:
-        summary = rebuild(con, "full", None, "default", 7, "bench-full")
+        summary = rebuild(con, "full", None, DEFAULT, 7, "bench-full")
     seconds = time.perf_counter() - began
     con.execute("checkpoint")
     con.close()
@@ -214,7 +215,7 @@ def night(warehouse: Path) -> dict:
     loaded = time.perf_counter() - began
     began = time.perf_counter()
     with PeakDiskUse(lambda: spill_paths(warehouse, limits)) as spill:
-        summary = rebuild(con, "incremental", None, "default", 7, "bench-night")
+        summary = rebuild(con, "incremental", None, DEFAULT, 7, "bench-night")
     seconds = time.perf_counter() - began
     con.close()
     from warehouse.publish import PUBLISHED_NAME, publish, published_states

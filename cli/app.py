@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,6 +13,7 @@ import polars as pl
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -43,7 +46,10 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as error:
         for problem in error.errors():
             field = ".".join(str(p) for p in problem["loc"])
-            console.print(f"[red]configuration error[/red]: {field}: {problem['msg']}")
+            message = str(problem["msg"]).removeprefix("Value error, ")
+            console.print(
+                f"[red]configuration error[/red]: {field + ': ' if field else ''}{escape(message)}"
+            )
         raise typer.Exit(EXIT_USAGE) from None
     return settings
 
@@ -194,12 +200,25 @@ def transform(
     settings = load_settings(warehouse=warehouse)
     _require_warehouse(settings.warehouse)
     transform_flow, in_flight = _transform_flow(settings)
-    summary = transform_flow(
-        full_refresh=full_refresh,
-        partitions_in_flight=in_flight,
-        **settings.transform_parameters(),
-    )
+    with _definitions_checked():
+        summary = transform_flow(
+            full_refresh=full_refresh,
+            partitions_in_flight=in_flight,
+            **settings.transform_parameters(),
+        )
     typer.echo(_transform_line(summary))
+
+
+@contextmanager
+def _definitions_checked() -> Iterator[None]:
+    """A rebuild refused because the marts were built under other definitions: exit 2."""
+    from flows.transform import DefinitionsChanged
+
+    try:
+        yield
+    except DefinitionsChanged as changed:
+        console.print(f"[red]not rebuilt[/red]: {escape(str(changed))}")
+        raise typer.Exit(EXIT_USAGE) from None
 
 
 def _parse_date(value: str, flag: str) -> date:
@@ -219,10 +238,11 @@ def backfill(
         Path | None, typer.Option(help="warehouse file (default: settings)")
     ] = None,
 ) -> None:
-    """Recompute every account's mart rows from --from on (e.g. after changing the tier scheme).
+    """Recompute every account's mart rows from --from on (e.g. after late or corrected data).
 
     Tiers and growth windows carry state forward, so rows after --to depend on the range too:
-    they are recomputed as well. --to only checks that the range is well formed.
+    they are recomputed as well. --to only checks that the range is well formed. A new tier
+    scheme or confirmation period needs `inflow transform --full-refresh` instead.
     """
     settings = load_settings(warehouse=warehouse)
     _require_warehouse(settings.warehouse)
@@ -231,9 +251,10 @@ def backfill(
     if last and last < first:
         raise typer.BadParameter("--to is before --from")
     transform_flow, in_flight = _transform_flow(settings)
-    summary = transform_flow(
-        backfill_from=first, partitions_in_flight=in_flight, **settings.transform_parameters()
-    )
+    with _definitions_checked():
+        summary = transform_flow(
+            backfill_from=first, partitions_in_flight=in_flight, **settings.transform_parameters()
+        )
     typer.echo(_transform_line(summary))
 
 
@@ -283,7 +304,6 @@ def validate(
 
     summary = validate_flow(
         warehouse=settings.warehouse,
-        tier_scheme=settings.tier_scheme,
         freshness_days=settings.freshness_days,
         whole_marts=all_marts,
         duckdb_limits=settings.duckdb_limits(),
@@ -457,7 +477,8 @@ def _run_nightly(settings: Settings):
     from flows.nightly import QualityBlocked, RunLocked, nightly
 
     try:
-        return nightly(**settings.nightly_parameters())
+        with _definitions_checked():
+            return nightly(**settings.nightly_parameters())
     except RunLocked as locked:
         console.print(f"[yellow]not started[/yellow]: {locked}")
         raise typer.Exit(EXIT_FAILED) from None

@@ -76,6 +76,7 @@ def nightly(
     warehouse: Path = Path("data/inflow.duckdb"),
     published_dir: Path = Path("data/published"),
     tier_scheme: str = "default",
+    tier_schemes: dict[str, dict[str, int]] | None = None,
     confirmation_days: int = 7,
     freshness_days: int = 3,
     keep_published: int = 3,
@@ -108,7 +109,6 @@ def nightly(
         )
         batch = validate(
             warehouse=warehouse,
-            tier_scheme=tier_scheme,
             freshness_days=freshness_days,
             today=today,
             stage="staging",
@@ -119,6 +119,7 @@ def nightly(
         built = transform_flow(
             warehouse=warehouse,
             tier_scheme=tier_scheme,
+            tier_schemes=tier_schemes,
             confirmation_days=confirmation_days,
             partition_accounts=partition_accounts,
             partitions_in_flight=in_flight,
@@ -126,7 +127,6 @@ def nightly(
         )
         marts = validate(
             warehouse=warehouse,
-            tier_scheme=tier_scheme,
             freshness_days=freshness_days,
             today=today,
             stage="marts",

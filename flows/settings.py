@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -14,6 +14,7 @@ from pydantic_settings import (
 )
 
 from flows.runners import TASK_RUNNERS, TaskRunnerName
+from transforms.tiers import TierScheme, resolve_scheme
 from warehouse.connect import DuckDBLimits
 
 CONFIG_FILE = "inflow.toml"
@@ -36,7 +37,14 @@ class Settings(BaseSettings):
         1024, ge=1, description="largest file (uncompressed) ingest reads"
     )
     freshness_days: int = Field(3, ge=0, description="age in days beyond which a platform is stale")
-    tier_scheme: str = Field("default", description="tier bounds: default or five_tier")
+    tier_scheme: str = Field(
+        "default",
+        description="the tier scheme: default, five_tier, industry or one of tier_schemes",
+    )
+    tier_schemes: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description="schemes users define: {name: {tier: inclusive lower bound, smallest first}}",
+    )
     confirmation_days: int = Field(7, ge=0, le=90, description="days a new tier must hold to count")
     task_runner: TaskRunnerName = Field(
         "local", description="where transform partitions run: local or dask"
@@ -58,12 +66,20 @@ class Settings(BaseSettings):
         5_000, ge=1, description="accounts per transform partition (memory per partition)"
     )
 
-    @field_validator("tier_scheme")
-    @classmethod
-    def _known_scheme(cls, value: str) -> str:
-        if value not in {"default", "five_tier"}:
-            raise ValueError("tier_scheme must be 'default' or 'five_tier'")
-        return value
+    @model_validator(mode="after")
+    def _valid_schemes(self) -> Settings:
+        # Every user scheme is checked (a broken one is a mistake even when unused), then the
+        # chosen name must exist; each raises one line naming the problem.
+        for name, bounds in self.tier_schemes.items():
+            try:
+                TierScheme.from_bounds(name, bounds)
+            except ValueError as error:
+                raise ValueError(f"tier_schemes.{name}: {error}") from None
+        try:
+            resolve_scheme(self.tier_scheme, self.tier_schemes)
+        except ValueError as error:
+            raise ValueError(f"tier_scheme: {error}") from None
+        return self
 
     @field_validator("task_runner", mode="before")
     @classmethod
@@ -88,6 +104,7 @@ class Settings(BaseSettings):
             "warehouse": self.warehouse,
             "published_dir": self.published,
             "tier_scheme": self.tier_scheme,
+            "tier_schemes": self.tier_schemes,
             "confirmation_days": self.confirmation_days,
             "freshness_days": self.freshness_days,
             "keep_published": self.keep_published,
@@ -108,6 +125,7 @@ class Settings(BaseSettings):
         return {
             "warehouse": self.warehouse,
             "tier_scheme": self.tier_scheme,
+            "tier_schemes": self.tier_schemes,
             "confirmation_days": self.confirmation_days,
             "partition_accounts": self.partition_accounts,
             "duckdb_limits": self.duckdb_limits(),

@@ -19,7 +19,6 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.runs import current_run_id
-from transforms.frames import AS_OF_TOLERANCE_DAYS
 from transforms.growth import RECENT_DAYS, as_of_windows
 from transforms.pipeline import (
     POSTS_DAYS,
@@ -29,11 +28,10 @@ from transforms.pipeline import (
     build_period_marts,
     with_tier_medians,
 )
-from transforms.tiers import SCHEMES
+from transforms.tiers import TierScheme, resolve_scheme, tier_dimension
 from warehouse import marts as wm
-from warehouse import meta
+from warehouse import meta, schema
 from warehouse.connect import NO_LIMITS, DuckDBLimits, connect, transaction
-from warehouse.schema import apply_ddl
 from warehouse.sql import sql_text, table
 
 # What a transform run rebuilds: the accounts new ingest runs touched, from the first day they
@@ -79,37 +77,33 @@ PartitionJob = tuple[PartitionInputs, pl.DataFrame]
 # Runs the jobs somewhere (in process, or as tasks on the flow's task runner) and yields each
 # part with its rows; the order does not matter, partitions are disjoint sets of accounts.
 ComputePartitions = Callable[
-    [Iterable[PartitionJob], str, int], Iterator[tuple[pl.DataFrame, dict[str, pl.DataFrame]]]
+    [Iterable[PartitionJob], TierScheme, int],
+    Iterator[tuple[pl.DataFrame, dict[str, pl.DataFrame]]],
 ]
 
 
 def build_partition_rows(
-    inputs: PartitionInputs, part: pl.DataFrame, tier_scheme: str, confirmation_days: int
+    inputs: PartitionInputs, part: pl.DataFrame, scheme: TierScheme, confirmation_days: int
 ) -> dict[str, pl.DataFrame]:
     """One account partition's mart rows: pure Polars on data in memory, no warehouse access."""
-    outputs = build_account_marts(
-        inputs.lazy(),
-        pl.LazyFrame(part),
-        SCHEMES[tier_scheme],
-        confirmation_days,
-    )
+    outputs = build_account_marts(inputs.lazy(), pl.LazyFrame(part), scheme, confirmation_days)
     return dict(zip(outputs, pl.collect_all(list(outputs.values())), strict=True))
 
 
 def compute_in_process(
-    jobs: Iterable[PartitionJob], tier_scheme: str, confirmation_days: int
+    jobs: Iterable[PartitionJob], scheme: TierScheme, confirmation_days: int
 ) -> Iterator[tuple[pl.DataFrame, dict[str, pl.DataFrame]]]:
     """One partition after the other in this process: memory bounded by one partition."""
     for inputs, part in jobs:
-        yield part, build_partition_rows(inputs, part, tier_scheme, confirmation_days)
+        yield part, build_partition_rows(inputs, part, scheme, confirmation_days)
 
 
 @task(name="build-partition", cache_policy=NO_CACHE)
 def build_partition(
-    inputs: PartitionInputs, part: pl.DataFrame, tier_scheme: str, confirmation_days: int
+    inputs: PartitionInputs, part: pl.DataFrame, scheme: TierScheme, confirmation_days: int
 ) -> dict[str, pl.DataFrame]:
     """build_partition_rows as a task, so the flow's task runner (e.g. Dask) decides where."""
-    return build_partition_rows(inputs, part, tier_scheme, confirmation_days)
+    return build_partition_rows(inputs, part, scheme, confirmation_days)
 
 
 def compute_as_tasks(in_flight: int) -> ComputePartitions:
@@ -119,12 +113,10 @@ def compute_as_tasks(in_flight: int) -> ComputePartitions:
     the warehouse is read and written only here, in the flow's process (one DuckDB writer).
     """
 
-    def compute(jobs, tier_scheme, confirmation_days):
+    def compute(jobs, scheme, confirmation_days):
         running: deque = deque()
         for inputs, part in jobs:
-            running.append(
-                (part, build_partition.submit(inputs, part, tier_scheme, confirmation_days))
-            )
+            running.append((part, build_partition.submit(inputs, part, scheme, confirmation_days)))
             if len(running) >= in_flight:
                 done_part, future = running.popleft()
                 yield done_part, future.result()
@@ -135,28 +127,53 @@ def compute_as_tasks(in_flight: int) -> ComputePartitions:
     return compute
 
 
+class DefinitionsChanged(Exception):
+    """The marts were built under another tier scheme or confirmation period: a rebuild from a
+    day would mix two; a full refresh is needed."""
+
+
 def rebuild(
     con: duckdb.DuckDBPyConnection,
     mode: RebuildMode,
     backfill_from: date | None,
-    tier_scheme: str,
+    scheme: TierScheme,
     confirmation_days: int,
     run_id: str,
     *,
     compute: ComputePartitions = compute_in_process,
     partition_accounts: int | None = None,
 ) -> TransformSummary:
-    """Read the scope's inputs, run the transforms, swap the rows: one transaction."""
+    """Read the scope's inputs, run the transforms, swap the rows: one transaction.
+
+    The marts are built under one tier scheme and confirmation period (meta.mart_build): an
+    incremental run or a backfill under others raises DefinitionsChanged; marts built under an
+    older version of the mart contracts (or before it was recorded) are rebuilt in full.
+    """
     began = time.perf_counter()
-    scheme = SCHEMES[tier_scheme]
+    schema.apply_ddl(con)
+    wanted = meta.MartBuild(
+        scheme.name, scheme.bounds(), confirmation_days, schema.contract_version()
+    )
+    built = meta.recorded_build(con)
+    upgrade = built is None or built.contract_version != wanted.contract_version
+    if built is not None and not upgrade and mode != "full" and built != wanted:
+        raise DefinitionsChanged(
+            f"the marts were built with tier scheme {built.tier_scheme!r} "
+            f"({_bounds_text(built.tier_bounds)}) and {built.confirmation_days} confirmation "
+            f"days; this run has {wanted.tier_scheme!r} ({_bounds_text(wanted.tier_bounds)}) and "
+            f"{wanted.confirmation_days}: run `inflow transform --full-refresh` to rebuild "
+            "every mart with them (a rebuild from a day would mix two definitions)"
+        )
+    if upgrade and mode != "full" and not _marts_empty(con):
+        mode = "full"  # marts of an older contract (or unrecorded) are never mixed with new rows
     summary = TransformSummary(run_id, mode)
-    apply_ddl(con)
     scope = _scope(con, mode, backfill_from)
     summary.accounts = scope.height
     # Nothing of a failed rebuild is kept.
     with transaction(con):
         if mode == "full":
-            wm.empty_marts(con)
+            schema.recreate_marts(con)
+        wm.replace_tiers(con, tier_dimension(scheme).collect())
         if scope.height:
             summary.rows = _rebuild_scope(
                 con,
@@ -170,15 +187,26 @@ def rebuild(
             first_day = _first_emitted(scope)
             summary.first_day = None if first_day == wm.FAR_PAST else first_day
             wm.record_changes(con, run_id, None if mode == "incremental" else "all", scope)
+        if mode == "full" or built is None:
+            meta.record_build(con, wanted, run_id, datetime.now(UTC))
         meta.mark_transformed(con, run_id, datetime.now(UTC))
     summary.seconds = round(time.perf_counter() - began, 2)
     return summary
 
 
+def _bounds_text(bounds: dict[str, int]) -> str:
+    return ", ".join(f"{tier} >= {bound:,}" for tier, bound in bounds.items())
+
+
+def _marts_empty(con: duckdb.DuckDBPyConnection) -> bool:
+    ((rows,),) = con.execute("select count(*) from marts.fct_account_daily").fetchall()
+    return bool(rows == 0)
+
+
 def _rebuild_scope(
     con: duckdb.DuckDBPyConnection,
     scope: pl.DataFrame,
-    scheme,
+    scheme: TierScheme,
     confirmation_days: int,
     compute: ComputePartitions,
     partition_accounts: int,
@@ -206,7 +234,7 @@ def _rebuild_scope(
             (PartitionInputs(**wm.read_spilled_inputs(con, folder, number, empty)), part)
             for number, part in enumerate(parts)
         )
-        for part, collected in compute(jobs, scheme.name, confirmation_days):
+        for part, collected in compute(jobs, scheme, confirmation_days):
             if marts_emptied:
                 wm.insert_account_rows(con, collected)
             else:
@@ -247,13 +275,13 @@ def _month_marts(
     account and one per post."""
     with tempfile.TemporaryDirectory(prefix="inflow-month-", dir=wm.spill_folder(con)) as spill:
         folder = Path(spill)
-        count, empty = wm.spill_period_inputs(
-            con, start, end, AS_OF_TOLERANCE_DAYS, partition_accounts, folder
-        )
+        count, empty = wm.spill_period_inputs(con, start, end, partition_accounts, folder)
         pieces = []
         for number in range(count):
             inputs = wm.read_spilled_inputs(con, folder, number, empty)
-            piece = account_period_rows(inputs["daily"].lazy(), inputs["posts"].lazy(), start)
+            piece = account_period_rows(
+                **{n: f.lazy() for n, f in inputs.items()}, first_month=start
+            )
             pieces.append(dict(zip(piece, pl.collect_all(list(piece.values())), strict=True)))
     whole = {name: pl.concat([piece[name] for piece in pieces]).lazy() for name in pieces[0]}
     periods = build_period_marts(**whole)
@@ -288,7 +316,7 @@ def rebuild_marts(
     warehouse: Path,
     mode: RebuildMode,
     backfill_from: date | None,
-    tier_scheme: str,
+    scheme: TierScheme,
     confirmation_days: int,
     run_id: str,
     compute: ComputePartitions,
@@ -301,7 +329,7 @@ def rebuild_marts(
             con,
             mode,
             backfill_from,
-            tier_scheme,
+            scheme,
             confirmation_days,
             run_id,
             compute=compute,
@@ -343,6 +371,7 @@ def transform(
     full_refresh: bool = False,
     backfill_from: date | None = None,
     tier_scheme: str = "default",
+    tier_schemes: dict[str, dict[str, int]] | None = None,
     confirmation_days: int = 7,
     partition_accounts: int = PARTITION_ACCOUNTS,
     partitions_in_flight: int = 1,
@@ -351,14 +380,15 @@ def transform(
     """Rebuild the marts: what new ingest runs touched, everything (full refresh) or from a day.
 
     Account partitions run as `build-partition` tasks on the flow's task runner, at most
-    `partitions_in_flight` at once (see `flows.runners` for Dask).
+    `partitions_in_flight` at once (see `flows.runners` for Dask). `tier_scheme` names a
+    built-in scheme or one of `tier_schemes` ({name: {tier: inclusive lower bound}}).
     """
     mode: RebuildMode = "full" if full_refresh else "backfill" if backfill_from else "incremental"
     summary = rebuild_marts(
         warehouse,
         mode,
         backfill_from,
-        tier_scheme,
+        resolve_scheme(tier_scheme, tier_schemes),
         confirmation_days,
         current_run_id(),
         compute_as_tasks(partitions_in_flight),

@@ -24,8 +24,9 @@ from flows.runs import current_run_id
 from schemas import quality
 from transforms.expressions import interactions
 from transforms.growth import ANOMALY_WINDOW_DAYS
-from transforms.tiers import SCHEMES, tier_of
+from transforms.tiers import DEFAULT, TierScheme, tier_of
 from warehouse import marts as wm
+from warehouse import meta
 from warehouse import quality as wq
 from warehouse.connect import NO_LIMITS, DuckDBLimits, connect
 from warehouse.schema import apply_ddl
@@ -95,9 +96,18 @@ def _launch_dates() -> pl.Expr:
 
 
 def quality_frames(
-    con: duckdb.DuckDBPyConnection, today: date, tier_scheme: str, *, whole_marts: bool = False
+    con: duckdb.DuckDBPyConnection, today: date, *, whole_marts: bool = False
 ) -> dict[str, pl.DataFrame]:
-    """The batch each suite validates, with the derived columns its checks compare."""
+    """The batch each suite validates, with the derived columns its checks compare.
+
+    Tiers are checked against the scheme the marts were built with (meta.mart_build).
+    """
+    built = meta.recorded_build(con)
+    scheme = (
+        DEFAULT
+        if built is None
+        else TierScheme(built.tier_scheme, tuple(built.tier_bounds.items()))
+    )
     latest = wq.latest_mart_day(con)
     since = (
         wm.FAR_PAST if whole_marts or latest is None else latest - timedelta(days=MART_WINDOW_DAYS)
@@ -113,7 +123,7 @@ def quality_frames(
     daily = wq.suite_rows(con, "fct_account_daily", [since])
     previous = pl.col("followers") - pl.col("followers_change")
     frames["fct_account_daily"] = daily.with_columns(
-        tier_of(pl.col("followers"), SCHEMES[tier_scheme]).alias("_expected_raw_tier"),
+        tier_of(pl.col("followers"), scheme).alias("_expected_raw_tier"),
         pl.when(previous > 0)
         .then(pl.col("followers_change").abs() / previous)
         .alias("_change_share"),
@@ -227,7 +237,6 @@ def record(
 @task(name="validate-warehouse", cache_policy=NO_CACHE)
 def validate_warehouse(
     warehouse: Path,
-    tier_scheme: str,
     freshness_days: int,
     today: date,
     whole_marts: bool,
@@ -237,7 +246,7 @@ def validate_warehouse(
 ) -> QualitySummary:
     with connect(warehouse, limits=limits) as con:
         apply_ddl(con)
-        frames = quality_frames(con, today, tier_scheme, whole_marts=whole_marts)
+        frames = quality_frames(con, today, whole_marts=whole_marts)
         if stage != "all":
             # "staging": the new batch (and freshness); "marts": everything built from it.
             on_staging = {
@@ -252,7 +261,6 @@ def validate_warehouse(
 @flow(name="validate", log_prints=True)
 def validate(
     warehouse: Path = Path("data/inflow.duckdb"),
-    tier_scheme: str = "default",
     freshness_days: int = quality.DEFAULT_FRESHNESS_DAYS,
     today: date | None = None,
     whole_marts: bool = False,
@@ -265,7 +273,6 @@ def validate(
     """
     summary = validate_warehouse(
         warehouse,
-        tier_scheme,
         freshness_days,
         today or datetime.now(UTC).date(),
         whole_marts,

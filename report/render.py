@@ -237,20 +237,23 @@ def charts(data: ReportData) -> dict[str, tuple[str, alt.TopLevelMixin | None]]:
             unless_empty(data.tier_transitions, lambda f: tier_transition_chart(f, order)),
         ),
         "er-by-tier": (
-            "Engagement rate by tier: median and interquartile range"
+            "Engagement rate by tier (each creator's median likes + comments at 7 days / followers):"
+            " median and interquartile range across creators"
             + (f" in {data.er_by_tier['month'][0]:%B %Y}" if data.er_by_tier.height else "")
             + ", industry reference ranges shaded",
             unless_empty(data.er_by_tier, lambda f: er_by_tier_chart(f, order)),
         ),
         "risers-growth": (
-            f"Top risers in the {data.tier} tier: follower growth over 30 days",
+            f"Top risers in the {data.tier} tier: follower growth over 30 days"
+            " (accounts with a growth anomaly in those days left out)",
             unless_empty(
                 data.risers_growth,
                 lambda f: risers_chart(f, "growth_rate_30d", "growth over 30 days"),
             ),
         ),
         "risers-engagement": (
-            f"Top risers in the {data.tier} tier: median ER per post, last 4 weeks (3+ posts)",
+            f"Top risers in the {data.tier} tier: median ER per post at 7 days (likes + comments),"
+            " last 4 weeks (3+ posts)",
             unless_empty(
                 data.risers_engagement,
                 lambda f: risers_chart(f, "er_median", "median ER per post"),

@@ -233,11 +233,14 @@ def _fill_post_text_fields(frame: pl.LazyFrame, names: set[str]) -> pl.LazyFrame
     frame = frame.with_columns(
         tags("hashtags", "#").alias("hashtags"), tags("mentions", "@").alias("mentions")
     )
-    # The paid-partnership label wins; otherwise an #ad-style hashtag marks the post sponsored.
+    # Sponsored when either source says so: the paid-partnership label, or an #ad-style
+    # hashtag. A creator who tags #ad without setting the label (or an export whose label field
+    # is false by default) still discloses a paid post. Unknown only when neither is known.
     tagged = pl.col("hashtags").list.eval(pl.element().is_in(SPONSORED_TAGS)).list.any()
     sponsored = tagged
     if "is_sponsored" in names:
-        sponsored = pl.coalesce(pl.col("is_sponsored"), tagged)
+        label = pl.col("is_sponsored")
+        sponsored = (label | tagged).fill_null(pl.coalesce(label, tagged))
     return frame.with_columns(sponsored.alias("is_sponsored"))
 
 

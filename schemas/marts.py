@@ -71,7 +71,7 @@ ACCOUNT_ID = _c(
     "varchar",
     "The platform's account id (IG user id, TikTok open_id, YouTube channel id).",
 )
-TIER_NOTE = "Tier names come from the configured scheme (default: emerging <1K, nano 1K-10K, micro 10K-100K, macro 100K-1M, mega >=1M; lower bounds inclusive)."
+TIER_NOTE = "Tier names and bounds come from the scheme the marts are built with (marts.dim_tier; default: emerging <1K, nano 1K-10K, micro 10K-100K, macro 100K-1M, mega >=1M; lower bounds inclusive)."
 
 FCT_ACCOUNT_DAILY = Mart(
     "fct_account_daily",
@@ -100,10 +100,21 @@ FCT_ACCOUNT_DAILY = Mart(
         _c(
             "growth_rate_7d",
             "double",
-            "followers_t / followers_(t-7) - 1, using the latest snapshot on or before t-7 and at most 7 days older; null when there is none. A fraction: 0.05 = +5%.",
+            "followers_t / followers_base - 1, where the base is the account's latest snapshot on or before t-7 and at most 1 day older (t-8); null when there is none or the base count is 0. A fraction: 0.05 = +5%.",
         ),
-        _c("growth_rate_30d", "double", "As growth_rate_7d over 30 days."),
-        _c("growth_rate_90d", "double", "As growth_rate_7d over 90 days."),
+        _c(
+            "growth_rate_30d",
+            "double",
+            "As growth_rate_7d over 30 days; the base at most 3 days older than t-30.",
+        ),
+        _c(
+            "growth_rate_90d",
+            "double",
+            "As growth_rate_7d over 90 days; the base at most 7 days older than t-90.",
+        ),
+        _c("growth_base_date_7d", "date", "Day of growth_rate_7d's base snapshot (null with it)."),
+        _c("growth_base_date_30d", "date", "Day of growth_rate_30d's base snapshot."),
+        _c("growth_base_date_90d", "date", "Day of growth_rate_90d's base snapshot."),
         _c(
             "posts_published",
             "bigint",
@@ -119,7 +130,21 @@ FCT_ACCOUNT_DAILY = Mart(
             "varchar",
             "Confirmed tier: a new raw tier counts once the account has stayed in it for the confirmation period (default 7 days), so hovering at a bound does not flip it.",
         ),
-        _c("entered_tier_on", "date", "First day of the current run of raw_tier."),
+        _c(
+            "entered_tier_on",
+            "date",
+            "First day of the current run of raw_tier (the day the account crossed into it).",
+        ),
+        _c(
+            "raw_tier_snapshots",
+            "bigint",
+            "Snapshots in the current run of raw_tier, this one included.",
+        ),
+        _c(
+            "followers_before_tier",
+            "bigint",
+            "Followers on the last snapshot before entered_tier_on (however old); null in the account's first tier.",
+        ),
         _c(
             "is_growth_anomaly", "boolean", "True when an anomaly rule fired for this day's change."
         ),
@@ -136,10 +161,16 @@ FCT_ACCOUNT_DAILY = Mart(
     ),
 )
 
+# The fixed age at which posts are compared (transforms/engagement.py: FIXED_AGE_DAYS and its
+# tolerance): a post keeps collecting engagement for days, so latest values are shown, never
+# compared.
+D7_NOTE = "taken from the snapshot captured nearest 7 days after publication, within 36 hours of it (null when there is none)"
+COMPONENTS_NOTE = "the components the platform reports: likes, comments, shares and saves on Instagram and TikTok; likes and comments on YouTube"
+
 FCT_POST_METRICS = Mart(
     "fct_post_metrics",
     "one row per post (its latest snapshot)",
-    "Engagement per post: the latest snapshot, the value at a fixed age of 7 days, and engagement rates.",
+    "Engagement per post: the latest snapshot, the values at a fixed age of 7 days, and engagement rates. Comparisons (weekly ER, benchmarks, rankings) use the fixed-age values; the latest ones are shown, not compared.",
     (
         PLATFORM,
         _c("post_id", "varchar", "The platform's post id."),
@@ -151,12 +182,16 @@ FCT_POST_METRICS = Mart(
             "varchar",
             "image, video, carousel, reel, story or short (as the platform reports).",
         ),
-        _c("is_sponsored", "boolean", "Paid-partnership label, or an #ad / #sponsored hashtag."),
+        _c(
+            "is_sponsored",
+            "boolean",
+            "True when the platform's paid-partnership label says so or the caption or hashtags carry #ad, #sponsored, #paidpartnership, #partner or #werbung: either source is enough, an explicit 'not sponsored' label does not override a hashtag. Null when the export has neither.",
+        ),
         _c("latest_snapshot_date", "date", "Day of the snapshot the metrics below come from."),
         _c(
             "likes",
             "bigint",
-            "Likes on the latest snapshot; null if the platform does not report them.",
+            "Likes on the latest snapshot; null if the export does not carry them (e.g. hidden by the creator).",
         ),
         _c("comments", "bigint", "Comments on the latest snapshot."),
         _c("shares", "bigint", "Shares on the latest snapshot (null on YouTube)."),
@@ -166,61 +201,102 @@ FCT_POST_METRICS = Mart(
         _c(
             "interactions",
             "bigint",
-            "likes + comments + shares + saves over the components reported; null when none is.",
+            f"Sum of {COMPONENTS_NOTE}; null when any of those is missing (er_null_reason says which): a partial sum would read as a poor creator.",
         ),
         _c(
             "followers_at_publish",
             "bigint",
-            "Followers on the latest snapshot on or before the publication day (at most 7 days older).",
+            "Followers on the account's latest snapshot on or before the publication day, at most 7 days older; null when there is none.",
         ),
-        _c("er_followers", "double", "interactions / followers_at_publish (fraction: 0.04 = 4%)."),
+        _c(
+            "er_followers",
+            "double",
+            "interactions / followers_at_publish (fraction: 0.04 = 4%); null when either is null or followers_at_publish is 0.",
+        ),
+        _c(
+            "er_followers_lc",
+            "double",
+            "(likes + comments) / followers_at_publish: the basis of most published benchmarks, comparable across platforms; null when likes or comments is missing.",
+        ),
         _c("er_reach", "double", "interactions / reach."),
         _c("er_views", "double", "interactions / views."),
         _c(
+            "er_null_reason",
+            "varchar",
+            "Why er_followers is null: '<component> not reported' (a component the platform reports is missing), 'no follower snapshot in the 7 days before publication' or 'no followers at publication'; null when it is computed.",
+        ),
+        _c(
             "age_hours_d7",
             "bigint",
-            "Age in hours of the snapshot used for the fixed-age values (the one nearest 7 days, within 36 hours).",
+            f"Whole hours (rounded down) from published_at to the captured_at of the fixed-age snapshot, {D7_NOTE}.",
         ),
+        _c("likes_d7", "bigint", f"Likes at the fixed age: {D7_NOTE}."),
+        _c("comments_d7", "bigint", "Comments at the fixed age."),
+        _c("views_d7", "bigint", "Views at the fixed age."),
         _c(
             "interactions_d7",
             "bigint",
-            "interactions at a fixed age of about 7 days: comparable across posts of different ages.",
+            "interactions at the fixed age (same components and null rule as interactions).",
         ),
         _c("er_followers_d7", "double", "interactions_d7 / followers_at_publish."),
+        _c(
+            "er_followers_lc_d7",
+            "double",
+            "(likes_d7 + comments_d7) / followers_at_publish: what weekly ER, benchmarks and the engagement risers compare.",
+        ),
+        _c(
+            "er_views_lc_d7",
+            "double",
+            "(likes_d7 + comments_d7) / views_d7: ER by views, the natural basis on TikTok and YouTube.",
+        ),
+        _c(
+            "is_d7_pending",
+            "boolean",
+            "True while the post has no fixed-age value yet and its latest snapshot was captured less than 7 days + 36 hours after publication (a value may still come); such posts are left out of comparisons.",
+        ),
     ),
 )
 
 FCT_ENGAGEMENT_WEEKLY = Mart(
     "fct_engagement_weekly",
     "one row per account and ISO week with at least one post",
-    "Weekly engagement per account, by publication week (Monday start).",
+    "Weekly engagement per account, by publication week (Monday start). ER is each post's er_followers_lc_d7 (likes + comments at a fixed age of 7 days over followers at publication); posts without it (too young, or no snapshot near day 7) count in posts but not in the rates.",
     (
         PLATFORM,
         ACCOUNT_ID,
         _c("week_start", "date", "Monday of the ISO week."),
         _c("posts", "bigint", "Posts published that week."),
-        _c("interactions", "bigint", "Sum of the posts' latest interactions."),
-        _c("er_followers_mean", "double", "Mean of the posts' er_followers (the classic formula)."),
+        _c(
+            "posts_pending",
+            "bigint",
+            "Of those, posts still waiting for their fixed-age value (is_d7_pending).",
+        ),
+        _c(
+            "interactions",
+            "bigint",
+            "Sum of the posts' latest interactions (posts with unknown interactions add nothing).",
+        ),
+        _c("er_followers_mean", "double", "Mean of the posts' er_followers_lc_d7."),
         _c(
             "er_followers_median",
             "double",
-            "Median of the posts' er_followers (robust to one viral post).",
+            "Median of the posts' er_followers_lc_d7 (robust to one viral post; the mean of the two middle values for an even count).",
         ),
         _c(
             "er_rolling_4w",
             "double",
-            "Mean er_followers over the posts of this and the 3 previous weeks.",
+            "Mean er_followers_lc_d7 over the posts of this and the 3 previous calendar weeks.",
         ),
         _c(
             "er_trend",
             "double",
-            "er_rolling_4w / er_rolling_4w of 4 weeks earlier - 1; null without both.",
+            "er_rolling_4w / (mean er_followers_lc_d7 over the posts of the 4 calendar weeks before those) - 1: positive when engagement rises. Null when either window has no measured post or the earlier ER is 0.",
         ),
         _c("tier", "varchar", "Confirmed tier on the account's last snapshot day of the week."),
         _c(
             "er_vs_tier_median",
             "double",
-            "er_followers_median / the median of er_followers_median over the platform's accounts in the same tier that week - 1.",
+            "er_followers_median / the median of er_followers_median over the platform's accounts in the same tier that week - 1 (a ratio: 0.2 = 20% above the tier's median).",
         ),
     ),
 )
@@ -258,7 +334,7 @@ FCT_TIER_MIGRATIONS = Mart(
         _c(
             "followers_before",
             "bigint",
-            "Followers on the last snapshot day before migrated_on (within 7 days).",
+            "Followers on the last snapshot before entered_tier_on, the day the account crossed into to_tier (however old that snapshot is).",
         ),
         _c("followers_after", "bigint", "Followers on migrated_on."),
         _c("entered_tier_on", "date", "When the account first crossed into to_tier."),
@@ -268,42 +344,71 @@ FCT_TIER_MIGRATIONS = Mart(
 AGG_TIER_TRANSITIONS_MONTHLY = Mart(
     "agg_tier_transitions_monthly",
     "one row per platform, month, from-tier and to-tier",
-    "Monthly tier transition matrix: staying is a transition to the same tier.",
+    "Monthly tier transition matrix. Each confirmed migration (fct_tier_migrations) counts once, off the diagonal, in the month it is dated, including one confirmed on the month's first snapshot day; an account without a migration that month counts once on the diagonal, in its tier. An account that migrates twice in a month counts in both cells.",
     (
         PLATFORM,
         _c("month", "date", "First day of the month."),
         _c(
             "from_tier",
             "varchar",
-            "Confirmed tier on the account's first snapshot day of the month.",
+            "Confirmed tier before the transition: for a migration, the tier it left; for an account staying, its tier.",
         ),
-        _c("to_tier", "varchar", "Confirmed tier on its last snapshot day of the month."),
-        _c("accounts", "bigint", "Accounts making this transition."),
+        _c(
+            "to_tier",
+            "varchar",
+            "Confirmed tier after the transition (the same as from_tier for an account staying).",
+        ),
+        _c("accounts", "bigint", "Transitions from from_tier to to_tier in the month."),
         _c(
             "share_of_from_tier",
             "double",
-            "accounts / all accounts starting the month in from_tier (shares add to 1 per from_tier).",
+            "accounts / all transitions from from_tier that month (shares add to 1 per from_tier).",
         ),
     ),
 )
 
+BENCHMARK_NOTE = "Percentile across creators (linear interpolation between them) of each creator's median, over its posts published in the month that have a fixed-age value"
+
 AGG_TIER_BENCHMARKS = Mart(
     "agg_tier_benchmarks",
-    "one row per platform, tier and month",
-    "Engagement and growth benchmarks per tier: where a creator stands against its peers.",
+    "one row per platform, tier, category and month, plus one per platform, tier and month with category '(all)'",
+    "Engagement and growth benchmarks per tier and content category: where a creator stands against its peers. Per creator first (its median ER over the month), then percentiles across creators, so that frequent posters do not dominate. A creator counts in the tier of its last snapshot day of the month and in its latest known category.",
     (
         PLATFORM,
-        _c("tier", "varchar", "Confirmed tier."),
+        _c("tier", "varchar", "Confirmed tier on the creator's last snapshot day of the month."),
+        _c(
+            "category",
+            "varchar",
+            "The creators' latest known content category; '(unknown)' when none is known; '(all)' for the row over every category.",
+        ),
         _c("month", "date", "First day of the month."),
-        _c("accounts", "bigint", "Accounts whose last snapshot of the month is in the tier."),
-        _c("posts", "bigint", "Posts published in the month by accounts then in the tier."),
-        _c("er_p25", "double", "25th percentile of those posts' er_followers."),
-        _c("er_median", "double", "Median of those posts' er_followers."),
-        _c("er_p75", "double", "75th percentile of those posts' er_followers."),
+        _c("accounts", "bigint", "Creators whose last snapshot of the month is in the tier."),
+        _c(
+            "accounts_with_posts",
+            "bigint",
+            "Of those, creators with at least one post with a fixed-age value in the month: the creators the ER percentiles are over.",
+        ),
+        _c(
+            "posts", "bigint", "Posts with a fixed-age value those creators published in the month."
+        ),
+        _c(
+            "er_p25",
+            "double",
+            f"{BENCHMARK_NOTE}, of er_followers_lc_d7 ((likes + comments) at 7 days / followers at publication): 25th percentile.",
+        ),
+        _c("er_median", "double", "As er_p25: the median (50th percentile)."),
+        _c("er_p75", "double", "As er_p25: 75th percentile."),
+        _c(
+            "er_views_p25",
+            "double",
+            f"{BENCHMARK_NOTE}, of er_views_lc_d7 ((likes + comments) at 7 days / views at 7 days), the natural basis on TikTok and YouTube: 25th percentile. Null where views are not reported.",
+        ),
+        _c("er_views_median", "double", "As er_views_p25: the median."),
+        _c("er_views_p75", "double", "As er_views_p25: 75th percentile."),
         _c(
             "growth_median",
             "double",
-            "Median growth_rate_30d of the accounts on their last snapshot day of the month.",
+            "Median of the creators' growth_rate_30d on their last snapshot day of the month.",
         ),
     ),
 )
@@ -325,7 +430,27 @@ DIM_ACCOUNT = Mart(
     ),
 )
 
+DIM_TIER = Mart(
+    "dim_tier",
+    "one row per tier of the scheme the marts are built with",
+    "The tier scheme every tier column of the marts uses (marts never mix two): tier names, their order and follower bounds. Schemes are configured (tier_scheme and [tier_schemes.NAME] in inflow.toml); accounts below a scheme's smallest bound are in the tier below_<smallest tier>.",
+    (
+        _c("tier_scheme", "varchar", "Name of the scheme."),
+        _c("tier", "varchar", "Tier name."),
+        _c(
+            "tier_rank", "integer", "0 for the smallest tier, increasing upwards: sort tiers by it."
+        ),
+        _c("lower_bound", "bigint", "Smallest follower count in the tier (inclusive)."),
+        _c(
+            "upper_bound",
+            "bigint",
+            "Smallest follower count of the next tier (exclusive); null for the top tier.",
+        ),
+    ),
+)
+
 MARTS: tuple[Mart, ...] = (
+    DIM_TIER,
     DIM_ACCOUNT,
     FCT_ACCOUNT_DAILY,
     FCT_POST_METRICS,

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
@@ -123,3 +124,56 @@ def test_a_prefect_server_left_under_the_tests_temp_folders_is_found(tmp_path):
             process.kill()
             process.wait()
     assert inside.pid not in leftover_servers(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("toml", "problem"),
+    [
+        (
+            'tier_scheme = "mine"\n[tier_schemes.mine]\nnano = 1000\nmicro = 1000\n',
+            "tier_schemes.mine: tier scheme 'mine': bounds must increase, smallest first "
+            "(micro = 1,000 is not above nano = 1,000)",
+        ),
+        (
+            'tier_scheme = "mine"\n[tier_schemes.mine]\nnano = 1000\n',
+            "tier_schemes.mine: tier scheme 'mine' needs at least two tiers",
+        ),
+        (
+            'tier_scheme = "mine"\n[tier_schemes.mine]\nnano = -5\nmicro = 10\n',
+            "tier_schemes.mine: tier scheme 'mine': nano = -5 is not a whole number of followers >= 0",
+        ),
+        (
+            'tier_scheme = "other"\n[tier_schemes.mine]\nnano = 1\nmicro = 10\n',
+            "tier_scheme: unknown tier scheme 'other'; known: default, five_tier, industry, mine",
+        ),
+    ],
+)
+def test_a_bad_tier_scheme_exits_2_with_one_line_naming_the_problem(tmp_path, toml, problem):
+    (tmp_path / "inflow.toml").write_text(toml)
+    result = subprocess.run(
+        [sys.executable, "-m", "cli.app", "status"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": "",
+            "PYTHONPATH": str(__import__("pathlib").Path(__file__).parents[1]),
+            "COLUMNS": "400",
+        },
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"configuration error: {problem}"
+
+
+def test_a_scheme_the_user_defines_is_used_by_name(tmp_path, monkeypatch):
+    from flows.settings import Settings
+    from transforms.tiers import resolve_scheme
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "inflow.toml").write_text("[tier_schemes.mine]\nsmall = 0\nbig = 5000\n")
+    monkeypatch.setenv("INFLOW_TIER_SCHEME", "mine")
+    settings = Settings()
+    scheme = resolve_scheme(settings.tier_scheme, settings.tier_schemes)
+    assert scheme.tiers == (("small", 0), ("big", 5_000))
+    monkeypatch.setenv("INFLOW_TIER_SCHEME", "industry")
+    assert Settings().tier_scheme == "industry"

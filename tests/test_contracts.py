@@ -62,7 +62,7 @@ def test_instagram_media_valid_row():
         20000,
     )
     assert row["hashtags"] == ["food"] and row["mentions"] == ["brand"]
-    assert row["is_sponsored"] is False  # the explicit label wins over the caption
+    assert row["is_sponsored"] is False  # no label, no #ad-style tag
 
 
 @pytest.mark.parametrize("alias", ["impressions", "plays", "video_views"])
@@ -75,6 +75,20 @@ def test_instagram_absent_metric_is_null_not_zero():
     record = {k: v for k, v in IG_MEDIA.items() if k not in {"saved", "shares", "views"}}
     row = normalise_json([record], instagram.POSTS).row(0, named=True)
     assert (row["saves"], row["shares"], row["views"], row["_rule"]) == (None, None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("label", "caption", "sponsored"),
+    [
+        (False, "Loving it #ad", True),  # the tag discloses it though the label says no
+        (True, "Loving it", True),  # the label alone
+        (False, "Loving it #adventure", False),  # a tag that only starts like one
+        (False, "Loving it", False),
+    ],
+)
+def test_a_post_is_sponsored_when_either_the_label_or_a_tag_says_so(label, caption, sponsored):
+    record = IG_MEDIA | {"is_paid_partnership": label, "caption": caption}
+    assert normalise_json([record], instagram.POSTS)["is_sponsored"].to_list() == [sponsored]
 
 
 def test_sponsored_from_hashtag_when_no_label():

@@ -74,11 +74,27 @@ def test_growth_uses_the_latest_snapshot_on_or_before_t_minus_n():
 
 def test_growth_over_a_long_gap_is_null_not_bridged():
     # Day 40 - 30 = day 10; the latest snapshot on or before it is day 0, 10 days older than
-    # the 7-day tolerance: the gap is explicit.
+    # the 30-day window's 3-day tolerance: the gap is explicit.
     out = daily({0: 1_000, 40: 2_000})
     assert out["growth_rate_30d"].to_list() == [None, None]
-    within = daily({0: 1_000, 35: 2_000})  # day 5 -> day 0 is within tolerance
+    within = daily({0: 1_000, 33: 2_000})  # day 3 -> day 0: 3 days older, within tolerance
     assert within["growth_rate_30d"].to_list()[1] == pytest.approx(1.0)
+    assert within["growth_base_date_30d"].to_list()[1] == D0
+    beyond = daily({0: 1_000, 34: 2_000})  # day 4 -> day 0: 4 days older
+    assert beyond["growth_rate_30d"].to_list()[1] is None
+
+
+def test_each_window_bounds_the_age_of_its_base():
+    """7d: base at most 1 day older than t-7; 90d: at most 7 (a 14-day-old base made a
+    "7-day" rate a two-week one)."""
+    seven = daily({0: 1_000, 8: 1_100, 16: 1_210})
+    # Day 8 - 7 = day 1 -> day 0 (1 day older): +10%. Day 16 - 7 = day 9 -> day 8 (1 older).
+    assert seven["growth_rate_7d"].to_list() == [None, pytest.approx(0.1), pytest.approx(0.1)]
+    assert seven["growth_base_date_7d"].to_list() == [None, D0, D0 + timedelta(days=8)]
+    assert daily({0: 1_000, 9: 1_100})["growth_rate_7d"].to_list() == [None, None]  # 2 days older
+    ninety = daily({0: 1_000, 97: 1_500, 98: 1_600})
+    # Day 97 - 90 = day 7 -> day 0 (7 days older): +50%; day 98 -> day 8 -> day 0, 8 days: null.
+    assert ninety["growth_rate_90d"].to_list() == [None, pytest.approx(0.5), None]
 
 
 def test_posts_count_on_the_first_snapshot_day_on_or_after_publication():
@@ -121,14 +137,16 @@ def test_a_real_move_is_confirmed_after_the_confirmation_period():
 
 
 def test_rebuild_from_a_seed_and_bounded_history_equals_full_computation():
-    # Nano until day 9, micro from day 10; a 20-day gap; back to nano.
+    # Nano until day 9, micro from day 10; a 20-day gap; back to nano; then weekly snapshots
+    # with a jump (the anomaly window's first change precedes the bounded read).
     counts = {d: (9_000 if d < 10 else 12_000) for d in range(60)} | {
         d: 8_000 for d in range(80, 130)
     }
+    counts |= {130 + 7 * w: 8_000 + 500 * w for w in range(12)} | {214: 60_000}
     for gap_day in range(60, 80):
         counts.pop(gap_day, None)
     full = daily(counts)
-    for cut_day in (14, 85, 120):
+    for cut_day in (14, 85, 120, 200, 214):
         cut = D0 + timedelta(days=cut_day)
         seed = (
             full.filter(pl.col("date") < cut)
@@ -137,6 +155,7 @@ def test_rebuild_from_a_seed_and_bounded_history_equals_full_computation():
             .agg(pl.all().last())
         )
         recent = {d: c for d, c in counts.items() if cut_day - 29 <= d}
+        earlier = full.filter((pl.col("date") < cut) & (pl.col("date") >= cut - timedelta(days=29)))
         part = account_daily(
             snapshots(recent),
             NO_POSTS,
@@ -145,6 +164,7 @@ def test_rebuild_from_a_seed_and_bounded_history_equals_full_computation():
             emit_from=cut,
             seed=seed.lazy(),
             history=snapshots(counts),
+            earlier=earlier.lazy(),
         ).collect()
         assert part.equals(full.filter(pl.col("date") >= cut)), cut_day
 
@@ -198,4 +218,75 @@ def test_migrations_hover_none_real_move_exactly_one_on_the_confirmation_day():
     assert event["migrated_on"] == D0 + timedelta(days=17)
     assert event["entered_tier_on"] == D0 + timedelta(days=10)
     assert (event["from_tier"], event["to_tier"], event["direction"]) == ("nano", "micro", "up")
-    assert (event["followers_before"], event["followers_after"]) == (12_000, 12_000)
+    # Before: the last count before it crossed (day 9), not the day before the confirmation.
+    assert (event["followers_before"], event["followers_after"]) == (9_000, 12_000)
+
+
+def test_the_issues_migration_keeps_the_count_before_the_crossing():
+    # Hand-built: 9,500 followers Jan 1-24, 10,500 from Jan 25; confirmed on Feb 1 (7 days).
+    from transforms.migrations import tier_migrations, tier_spells
+
+    counts = {d: (9_500 if d < 24 else 10_500) for d in range(40)}
+    rows = daily(counts).lazy()
+    (event,) = tier_migrations(tier_spells(rows), rows, DEFAULT).collect().iter_rows(named=True)
+    assert (event["migrated_on"], event["entered_tier_on"]) == (date(2026, 2, 1), date(2026, 1, 25))
+    assert (event["followers_before"], event["followers_after"]) == (9_500, 10_500)
+
+
+def test_two_snapshots_days_apart_do_not_confirm_a_tier():
+    # Nano on day 0, then micro on day 8 and day 9 only: 9 days in micro but two snapshots.
+    out = daily({0: 9_000, 8: 12_000, 9: 12_000})
+    assert out["tier"].to_list() == ["nano", "nano", "nano"]
+    assert out["raw_tier_snapshots"].to_list() == [1, 1, 2]
+    # Weekly snapshots: micro from day 7, confirmed on the third snapshot in it (day 21).
+    weekly = daily({0: 9_000, 7: 12_000, 14: 12_000, 21: 12_000})
+    assert weekly["tier"].to_list() == ["nano", "nano", "nano", "micro"]
+    # Daily snapshots: day 10 .. day 17 is 7 days (the 8th day in the tier), 8 snapshots.
+    moving = daily({d: (9_000 if d < 10 else 12_000) for d in range(20)})
+    first_micro = moving.filter(pl.col("tier") == "micro")["date"].min()
+    assert first_micro == D0 + timedelta(days=17)
+
+
+def test_rounded_steps_within_the_rounding_unit_are_not_anomalies():
+    # A YouTube channel at 3 significant digits: 1.20M for days, then +10,000 steps (one
+    # rounding unit at this size) every few days, as real rounded series move.
+    counts = {}
+    followers = 1_200_000
+    for d in range(60):
+        if d % 5 == 4:
+            followers += 10_000
+        counts[d] = followers
+    out = account_daily(snapshots(counts, rounded=True), NO_POSTS, DEFAULT, 7).collect()
+    assert out["anomaly_rule"].drop_nulls().to_list() == []
+    # The same steps in exact counts, after weeks of +0: one follower is the unit, they fire.
+    exact = daily(counts)
+    assert "robust_z" in exact["anomaly_rule"].to_list()
+    # A jump of many rounding units still fires on the rounded series.
+    counts_jump = counts | {d: counts[d] + 200_000 for d in range(45, 60)}
+    jumped = account_daily(snapshots(counts_jump, rounded=True), NO_POSTS, DEFAULT, 7).collect()
+    assert jumped.filter(pl.col("date") == D0 + timedelta(days=45))["anomaly_rule"].item() == (
+        "robust_z"
+    )
+
+
+def test_weekly_series_are_judged_per_day_of_their_gap():
+    # The issue's weekly channel: small weekly gains, then +14.0M, then -13.5M a week later.
+    counts = {7 * w: 2_000_000 + 3_000 * w for w in range(10)}
+    counts[70] = counts[63] + 14_000_000
+    counts[77] = counts[70] - 13_500_000
+    out = daily(counts)
+    rules = dict(zip([(d - D0).days for d in out["date"]], out["anomaly_rule"], strict=True))
+    assert rules[70] == "robust_z"  # +2.0M a day against ~+430 a day
+    assert rules[77] == "sudden_drop"  # -84% in a week
+    assert [r for d, r in rules.items() if d < 70 and r is not None] == []
+
+
+def test_a_drop_under_fifty_followers_is_not_a_purge():
+    # 86 -> 70 is -18.6% but only 16 followers: tiny accounts' noise (the stated minimum).
+    assert daily({0: 86, 1: 70})["anomaly_rule"].to_list() == [None, None]
+    # 1,000 -> 940 (-6%, 60 followers) is one; 1,000 -> 960 (-4%) is not.
+    assert daily({0: 1_000, 1: 940})["anomaly_rule"].to_list() == [None, "sudden_drop"]
+    assert daily({0: 1_000, 1: 960})["anomaly_rule"].to_list() == [None, None]
+    # A week apart still counts; eight days apart does not.
+    assert daily({0: 1_000, 7: 940})["anomaly_rule"].to_list() == [None, "sudden_drop"]
+    assert daily({0: 1_000, 8: 940})["anomaly_rule"].to_list() == [None, None]

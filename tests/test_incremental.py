@@ -14,6 +14,7 @@ from schemas.marts import MARTS
 from schemas.tables import ACCOUNT, STAGED_FOLLOWER_SNAPSHOT, STAGED_POST_SNAPSHOT
 from tests.factories import contract_frame
 from tests.test_load import FILES, REJECTED
+from transforms.tiers import DEFAULT
 from warehouse.connect import connect
 from warehouse.load import Batch, load_batch
 from warehouse.schema import apply_ddl
@@ -153,10 +154,10 @@ def test_incremental_equals_full_rebuild(
     for number, (day, revision) in enumerate(arrivals):
         load_batch(con, _export(day, world, revision), now)
         if number % nights == 0:  # a transform after every few loads, like nightly runs
-            rebuild(con, "incremental", None, "default", 3, f"t{number}")
-    rebuild(con, "incremental", None, "default", 3, "last")
+            rebuild(con, "incremental", None, DEFAULT, 3, f"t{number}")
+    rebuild(con, "incremental", None, DEFAULT, 3, "last")
     incremental = _marts(con)
-    rebuild(con, "full", None, "default", 3, "full")
+    rebuild(con, "full", None, DEFAULT, 3, "full")
     full = _marts(con)
     for name, frame in full.items():
         # Equal up to floating-point summation order.

@@ -52,8 +52,15 @@ def _account_outputs() -> dict[str, pl.LazyFrame]:
 
 
 def _period_outputs() -> dict[str, pl.LazyFrame]:
+    prior_tiers = pl.LazyFrame(
+        schema={"platform": pl.String, "account_id": pl.String, "prior_tier": pl.String}
+    )
     pieces = account_period_rows(
-        _empty(marts.FCT_ACCOUNT_DAILY), _empty(marts.FCT_POST_METRICS), date(2026, 1, 1)
+        _empty(marts.FCT_ACCOUNT_DAILY),
+        _empty(marts.FCT_POST_METRICS),
+        prior_tiers,
+        _empty(marts.DIM_ACCOUNT, ["platform", "account_id", "category"]),
+        date(2026, 1, 1),
     )
     return build_period_marts(**pieces)
 

@@ -29,7 +29,7 @@ def _validate(warehouse: Path, plant: str | None = None) -> None:
     try:
         if plant:
             con.execute(plant)
-        frames = quality_frames(con, TODAY, "default")
+        frames = quality_frames(con, TODAY)
         record(con, run_suites(frames, warehouse.parent, 3, f"v{len(plant or '')}"), frames)
     finally:
         con.close()

@@ -35,14 +35,14 @@ def validate_copy(
     con = connect(warehouse)
     try:
         if record_first:  # a previous validation, for the row-count comparison
-            frames = quality_frames(con, today, "default")
+            frames = quality_frames(con, today)
             record(con, run_suites(frames, tmp_path, 3, "before"), frames)
             con.execute("delete from meta.validated_runs")
         if plant:
             for statement in plant.split(";"):
                 if statement.strip():
                     con.execute(statement)
-        summary = run_suites(quality_frames(con, today, "default"), tmp_path, 3, "r")
+        summary = run_suites(quality_frames(con, today), tmp_path, 3, "r")
     finally:
         con.close()
     return {(r.suite, r.check_name): r for r in summary.results}, summary
@@ -167,6 +167,14 @@ def test_stale_data_is_a_freshness_warning(clean, tmp_path):
     results, summary = validate_copy(clean, tmp_path, today=LAST_DAY + timedelta(days=10))
     assert not results[("freshness", "latest_snapshot_recent")].success
     assert not summary.critical_failures
+
+
+def test_data_stale_for_years_still_warns(clean, tmp_path):
+    """A platform last seen 914 days ago warns (the check once looked at 400 days only)."""
+    results, _ = validate_copy(clean, tmp_path, today=LAST_DAY + timedelta(days=914))
+    freshness = results[("freshness", "latest_snapshot_recent")]
+    assert not freshness.success
+    assert freshness.unexpected_count == 3  # instagram, tiktok, youtube
 
 
 def test_row_counts_that_collapse_since_the_last_validation_warn(clean, tmp_path):

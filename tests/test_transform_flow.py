@@ -132,17 +132,16 @@ def test_cli_transform_and_backfill(built, tmp_path):
     assert result.exit_code == 0, result.output
     assert "transform (backfill)" in result.output
     assert content(copy, "marts.fct_account_daily").equals(before)  # same data, same marts
-    # A different tier scheme through configuration changes the tiers from the backfill day.
+    # Another tier scheme through configuration: a backfill would mix two schemes, so it is
+    # refused with one line naming the command that rebuilds every mart, and changes nothing.
     result = runner.invoke(
         app,
         ["backfill", "--from", "2026-01-20", "--warehouse", str(copy)],
         env={"INFLOW_TIER_SCHEME": "five_tier"},
     )
-    assert result.exit_code == 0, result.output
-    tiers = read_table(
-        copy, "select distinct tier from marts.fct_account_daily where date >= '2026-01-20'"
-    )["tier"]
-    assert "mid_tier" in tiers.to_list()
+    assert result.exit_code == 2, result.output
+    assert "inflow transform --full-refresh" in result.output
+    assert content(copy, "marts.fct_account_daily").equals(before)
     assert (
         runner.invoke(
             app,
@@ -150,8 +149,60 @@ def test_cli_transform_and_backfill(built, tmp_path):
         ).exit_code
         == 2
     )
-    full = runner.invoke(app, ["transform", "--full-refresh", "--warehouse", str(copy)])
+    full = runner.invoke(
+        app,
+        ["transform", "--full-refresh", "--warehouse", str(copy)],
+        env={"INFLOW_TIER_SCHEME": "five_tier"},
+    )
     assert full.exit_code == 0 and "transform (full)" in full.output
+    tiers = read_table(copy, "select distinct tier from marts.fct_account_daily")["tier"]
+    assert "mid_tier" in tiers.to_list() and "macro" in tiers.to_list()
+    order = read_table(copy, "select tier from marts.dim_tier order by tier_rank")["tier"]
+    assert order.to_list() == ["emerging", "nano", "micro", "mid_tier", "macro", "mega"]
+    # Now built with five_tier: the default scheme is refused until a full refresh.
+    again = runner.invoke(app, ["transform", "--warehouse", str(copy)])
+    assert again.exit_code == 2 and "'five_tier'" in again.output
+
+
+def test_a_day_of_many_accounts_under_a_scheme_the_user_defines(tmp_path_factory, prefect_api):
+    """Every raw tier of a custom scheme, against bounds computed here (not by the code)."""
+    from tests.conftest import generated_landing
+
+    landing = generated_landing(tmp_path_factory, accounts=260, days=1, seed=31)
+    warehouse = tmp_path_factory.mktemp("custom") / "w.duckdb"
+    ingest(landing=landing, warehouse=warehouse)
+    bounds = {"tiny": 500, "small": 4_000, "medium": 25_000, "large": 250_000}
+    transform(warehouse=warehouse, tier_scheme="mine", tier_schemes={"mine": bounds})
+    daily = read_table(warehouse, "select followers, raw_tier, tier from marts.fct_account_daily")
+    assert daily.height >= 200
+
+    def expected(followers: int) -> str:
+        if followers < 500:
+            return "below_tiny"
+        if followers < 4_000:
+            return "tiny"
+        if followers < 25_000:
+            return "small"
+        if followers < 250_000:
+            return "medium"
+        return "large"
+
+    assert [expected(f) for f in daily["followers"]] == daily["raw_tier"].to_list()
+    assert daily["tier"].to_list() == daily["raw_tier"].to_list()  # one day: first tiers
+    assert {"below_tiny", "tiny", "small", "medium", "large"} <= set(daily["raw_tier"])
+    dim = read_table(
+        warehouse, "select tier, tier_rank, lower_bound, upper_bound from marts.dim_tier order by 2"
+    )
+    assert dim.rows() == [
+        ("below_tiny", 0, 0, 500),
+        ("tiny", 1, 500, 4_000),
+        ("small", 2, 4_000, 25_000),
+        ("medium", 3, 25_000, 250_000),
+        ("large", 4, 250_000, None),
+    ]
+    built = read_table(warehouse, "select tier_scheme, tier_bounds from meta.mart_build")
+    recorded = '{"below_tiny": 0, "tiny": 500, "small": 4000, "medium": 25000, "large": 250000}'
+    assert built.rows() == [("mine", recorded)]
 
 
 @pytest.mark.parametrize("partition_accounts", [None, 37])
@@ -175,10 +226,20 @@ def test_monthly_marts_built_month_by_month_equal_one_pass_over_all_months(
     )
     posts = read_table(
         warehouse,
-        "select platform, account_id, published_date, er_followers from marts.fct_post_metrics",
+        "select platform, account_id, published_date, er_followers_lc_d7, er_views_lc_d7 "
+        "from marts.fct_post_metrics",
+    )
+    categories = read_table(
+        warehouse, "select platform, account_id, category from marts.dim_account"
     )
     first_month = daily["date"].min().replace(day=1)
-    one_pass = build_period_marts(**account_period_rows(daily.lazy(), posts.lazy(), first_month))
+    # One pass over every month: no tier before the first month.
+    no_prior = pl.LazyFrame(
+        schema={"platform": pl.String, "account_id": pl.String, "prior_tier": pl.String}
+    )
+    one_pass = build_period_marts(
+        **account_period_rows(daily.lazy(), posts.lazy(), no_prior, categories.lazy(), first_month)
+    )
     for name, expected in one_pass.items():
         stored = read_table(warehouse, f"select * from marts.{name}")
         assert stored["month"].n_unique() >= 2, "the fixture must span several months"
@@ -263,6 +324,7 @@ def test_inputs_read_in_one_pass_equal_each_partitions_own_reads(built, tmp_path
 
 def test_a_failed_rebuild_removes_its_spilled_inputs_and_keeps_the_marts(built, tmp_path):
     from flows.transform import rebuild
+    from transforms.tiers import DEFAULT
     from warehouse.connect import connect
 
     _, warehouse = built
@@ -270,10 +332,10 @@ def test_a_failed_rebuild_removes_its_spilled_inputs_and_keeps_the_marts(built, 
     shutil.copy(warehouse, copy)
     before = content(copy, "marts.fct_account_daily")
 
-    def fails_on_the_third_partition(jobs, tier_scheme, confirmation_days):
+    def fails_on_the_third_partition(jobs, scheme, confirmation_days):
         from flows.transform import compute_in_process
 
-        for number, done in enumerate(compute_in_process(jobs, tier_scheme, confirmation_days)):
+        for number, done in enumerate(compute_in_process(jobs, scheme, confirmation_days)):
             if number == 2:
                 raise RuntimeError("worker lost")
             yield done
@@ -285,7 +347,7 @@ def test_a_failed_rebuild_removes_its_spilled_inputs_and_keeps_the_marts(built, 
                 con,
                 "full",
                 None,
-                "default",
+                DEFAULT,
                 7,
                 "failing",
                 compute=fails_on_the_third_partition,

@@ -6,49 +6,73 @@ import polars as pl
 
 from schemas.marts import AGG_TIER_BENCHMARKS
 from schemas.tables import ACCOUNT_KEY
-from transforms.frames import as_of
+
+# The benchmark rows of every category together.
+ALL_CATEGORIES = "(all)"
+# Accounts without a known category.
+UNKNOWN_CATEGORY = "(unknown)"
 
 
-def posts_in_tier(posts: pl.LazyFrame, daily: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per post: platform, the tier its account was confirmed in on its publication day
-    (as of the latest snapshot day on or before it), month and er_followers.
+def creator_months(
+    months: pl.LazyFrame, posts: pl.LazyFrame, categories: pl.LazyFrame
+) -> pl.LazyFrame:
+    """One row per account and month: its month-end tier (`account_months`), category, and the
+    median of its posts' fixed-age ER that month, by followers and by views, over its measured
+    posts (those with a fixed-age value).
 
-    Per account, like `account_months`: a partition of accounts gives its own posts' rows.
+    Per account, like `account_months`: a partition of accounts gives its own rows. Each
+    creator counts once however often it posts; benchmarks are percentiles across creators.
     """
     key = list(ACCOUNT_KEY)
+    measured = posts.filter(pl.col("er_followers_lc_d7").is_not_null())
+    per_creator = (
+        measured.with_columns(pl.col("published_date").dt.truncate("1mo").alias("month"))
+        .group_by(*key, "month")
+        .agg(
+            pl.len().cast(pl.Int64).alias("posts"),
+            pl.col("er_followers_lc_d7").median().alias("er"),
+            pl.col("er_views_lc_d7").median().alias("er_views"),
+        )
+    )
     return (
-        posts.select(*key, "published_date", "er_followers")
-        .pipe(as_of, daily.select(*key, "date", "tier"), "published_date", "date")
-        .filter(pl.col("tier").is_not_null())
+        months.join(per_creator, on=[*key, "month"], how="left")
+        .join(categories.select(*key, "category"), on=key, how="left")
         .select(
-            "platform",
-            "tier",
-            pl.col("published_date").dt.truncate("1mo").alias("month"),
-            "er_followers",
+            *key,
+            "month",
+            pl.col("to_tier").alias("tier"),
+            pl.col("category").fill_null(UNKNOWN_CATEGORY),
+            pl.col("posts").fill_null(0),
+            "er",
+            "er_views",
+            "growth_rate_30d",
         )
     )
 
 
-def tier_benchmarks(post_tiers: pl.LazyFrame, months: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per platform, tier and month: ER percentiles of posts and median 30-day growth.
+def tier_benchmarks(creators: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per platform, tier, category and month (and per platform, tier and month over
+    all categories): percentiles across creators of their median ER, and median 30-day growth.
 
-    Inputs: `posts_in_tier` rows (a post counts in its account's tier on its publication day)
-    and `account_months` rows (an account counts in its tier on its last snapshot day of the
-    month, with its growth_rate_30d on that day).
+    Input: `creator_months` rows. Percentiles interpolate linearly between creators (numpy's
+    default); a creator without a measured post that month counts in `accounts` only.
     """
-    tier_at_publish = post_tiers.group_by("platform", "tier", "month").agg(
-        pl.col("er_followers").quantile(0.25, interpolation="linear").alias("er_p25"),
-        pl.col("er_followers").median().alias("er_median"),
-        pl.col("er_followers").quantile(0.75, interpolation="linear").alias("er_p75"),
-        pl.col("er_followers").count().cast(pl.Int64).alias("posts"),
-    )
-    month_end = months.group_by("platform", pl.col("to_tier").alias("tier"), "month").agg(
-        pl.len().cast(pl.Int64).alias("accounts"),
-        pl.col("growth_rate_30d").median().alias("growth_median"),
-    )
+
+    def aggregated(by_category: pl.Expr) -> pl.LazyFrame:
+        return creators.group_by("platform", "tier", by_category.alias("category"), "month").agg(
+            pl.len().cast(pl.Int64).alias("accounts"),
+            pl.col("er").count().cast(pl.Int64).alias("accounts_with_posts"),
+            pl.col("posts").sum().cast(pl.Int64).alias("posts"),
+            *(
+                pl.col(metric).quantile(q, interpolation="linear").alias(f"{name}_{suffix}")
+                for metric, name in (("er", "er"), ("er_views", "er_views"))
+                for q, suffix in ((0.25, "p25"), (0.5, "median"), (0.75, "p75"))
+            ),
+            pl.col("growth_rate_30d").median().alias("growth_median"),
+        )
+
     return (
-        month_end.join(tier_at_publish, on=["platform", "tier", "month"], how="full", coalesce=True)
-        .with_columns(pl.col("accounts").fill_null(0), pl.col("posts").fill_null(0))
-        .sort("platform", "tier", "month")
+        pl.concat([aggregated(pl.col("category")), aggregated(pl.lit(ALL_CATEGORIES))])
+        .sort("platform", "tier", "category", "month")
         .pipe(AGG_TIER_BENCHMARKS.conform)
     )

@@ -6,7 +6,13 @@ import polars as pl
 
 from schemas.marts import FCT_ENGAGEMENT_WEEKLY, FCT_POST_METRICS
 from schemas.tables import ACCOUNT_KEY
-from transforms.expressions import interactions, ratio
+from transforms.expressions import (
+    INTERACTION_COMPONENTS,
+    interactions,
+    likes_and_comments,
+    missing_component,
+    ratio,
+)
 from transforms.frames import as_of
 
 FIXED_AGE_DAYS = 7
@@ -14,13 +20,18 @@ FIXED_AGE_DAYS = 7
 # captured within this many hours of that moment.
 FIXED_AGE_TOLERANCE_HOURS = 36
 ROLLING_WEEKS = 4
+# What weekly ER, trends and the engagement risers compare: (likes + comments) at a fixed age
+# over followers at publication. Comparable across platforms, and across accounts read with or
+# without insights (saves and shares exist only for owned Instagram accounts).
+WEEKLY_ER = "er_followers_lc_d7"
 # Weekly columns that compare an account with every account of its tier that week: added by
 # `relative_to_tier` once the week's accounts are together.
 RELATIVE_TO_TIER = ("er_vs_tier_median",)
 
 
 def post_metrics(post_snapshots: pl.LazyFrame, follower_snapshots: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per post: its latest snapshot, interactions, followers at publish and rates.
+    """One row per post: its latest snapshot, its values at a fixed age of 7 days, followers at
+    publication and engagement rates.
 
     Input: post snapshots, one row per (platform, post_id, snapshot_date); follower snapshots,
     one row per (platform, account_id, snapshot_date) for the same accounts.
@@ -38,11 +49,11 @@ def post_metrics(post_snapshots: pl.LazyFrame, follower_snapshots: pl.LazyFrame)
         .agg(pl.all().first())
         .select(
             *key,
+            # Whole hours since publication, rounded down.
             ((pl.col("captured_at") - pl.col("published_at")).dt.total_hours()).alias(
                 "age_hours_d7"
             ),
-            interactions().alias("interactions_d7"),
-            pl.col("views").alias("views_d7"),
+            *(pl.col(c).alias(f"{c}_d7") for c in (*INTERACTION_COMPONENTS, "views")),
         )
     )
     followers = follower_snapshots.select(
@@ -50,6 +61,9 @@ def post_metrics(post_snapshots: pl.LazyFrame, follower_snapshots: pl.LazyFrame)
         pl.col("snapshot_date").alias("_follower_date"),
         pl.col("followers").alias("followers_at_publish"),
     )
+    followers_at_publish = pl.col("followers_at_publish")
+    # A fixed-age value can still come while the latest capture is younger than its window.
+    still_young = pl.col("captured_at") < target + pl.duration(hours=FIXED_AGE_TOLERANCE_HOURS)
     return (
         latest.with_columns(
             pl.col("published_at").dt.date().alias("published_date"),
@@ -60,12 +74,22 @@ def post_metrics(post_snapshots: pl.LazyFrame, follower_snapshots: pl.LazyFrame)
         .pipe(as_of, followers, "published_date", "_follower_date")
         .join(at_fixed_age, on=key, how="left")
         .with_columns(
-            ratio(pl.col("interactions"), pl.col("followers_at_publish")).alias("er_followers"),
+            ratio(pl.col("interactions"), followers_at_publish).alias("er_followers"),
+            ratio(likes_and_comments(), followers_at_publish).alias("er_followers_lc"),
             ratio(pl.col("interactions"), pl.col("reach")).alias("er_reach"),
             ratio(pl.col("interactions"), pl.col("views")).alias("er_views"),
-            ratio(pl.col("interactions_d7"), pl.col("followers_at_publish")).alias(
-                "er_followers_d7"
-            ),
+            pl.coalesce(
+                missing_component(),
+                pl.when(followers_at_publish.is_null()).then(
+                    pl.lit("no follower snapshot in the 7 days before publication")
+                ),
+                pl.when(followers_at_publish <= 0).then(pl.lit("no followers at publication")),
+            ).alias("er_null_reason"),
+            interactions("_d7").alias("interactions_d7"),
+            ratio(interactions("_d7"), followers_at_publish).alias("er_followers_d7"),
+            ratio(likes_and_comments("_d7"), followers_at_publish).alias("er_followers_lc_d7"),
+            ratio(likes_and_comments("_d7"), pl.col("views_d7")).alias("er_views_lc_d7"),
+            (pl.col("age_hours_d7").is_null() & still_young).alias("is_d7_pending"),
         )
         .sort(*key)
         .pipe(FCT_POST_METRICS.conform)
@@ -76,34 +100,37 @@ def weekly_engagement(posts: pl.LazyFrame, daily_tiers: pl.LazyFrame) -> pl.Lazy
     """One row per account and ISO week with posts: ER mean/median, rolling 4-week ER, trend, tier.
 
     Input: post metrics (one row per post) and daily tiers (platform, account_id, date, tier).
-    `er_vs_tier_median` is added by `relative_to_tier` (it needs every account of the week).
+    ER is WEEKLY_ER, each post's value at a fixed age: a post still younger than that counts
+    in `posts` and `posts_pending`, not in the rates. `er_vs_tier_median` is added by
+    `relative_to_tier` (it needs every account of the week).
     """
     key = list(ACCOUNT_KEY)
+    er = pl.col(WEEKLY_ER)
     weekly = (
         posts.with_columns(pl.col("published_date").dt.truncate("1w").alias("week_start"))
         .group_by(*key, "week_start")
         .agg(
             pl.len().cast(pl.Int64).alias("posts"),
+            pl.col("is_d7_pending").sum().cast(pl.Int64).alias("posts_pending"),
             pl.col("interactions").sum().alias("interactions"),
-            pl.col("er_followers").mean().alias("er_followers_mean"),
-            pl.col("er_followers").median().alias("er_followers_median"),
-            pl.col("er_followers").sum().alias("_er_sum"),
-            pl.col("er_followers").count().alias("_er_count"),
+            er.mean().alias("er_followers_mean"),
+            er.median().alias("er_followers_median"),
+            er.sum().alias("_er_sum"),
+            er.count().alias("_er_count"),
         )
         .sort(*key, "week_start")
     )
-    window = f"{ROLLING_WEEKS * 7}d"
+
+    def over_weeks(column: str, weeks: int) -> pl.Expr:
+        # Calendar weeks: rows of the weeks (week_start - weeks, week_start], posts or not.
+        window = f"{weeks * 7}d"
+        return pl.col(column).rolling_sum_by("week_start", window_size=window).over(key)
+
+    last = (over_weeks("_er_sum", ROLLING_WEEKS), over_weeks("_er_count", ROLLING_WEEKS))
+    both = (over_weeks("_er_sum", 2 * ROLLING_WEEKS), over_weeks("_er_count", 2 * ROLLING_WEEKS))
     rolling = weekly.with_columns(
-        (
-            pl.col("_er_sum").rolling_sum_by("week_start", window_size=window).over(key)
-            / pl.col("_er_count").rolling_sum_by("week_start", window_size=window).over(key)
-        ).alias("er_rolling_4w")
-    )
-    # Trend: this 4-week ER against the 4 weeks before it (relative change).
-    earlier = rolling.select(
-        *key,
-        (pl.col("week_start") + pl.duration(weeks=ROLLING_WEEKS)).alias("week_start"),
-        pl.col("er_rolling_4w").alias("_er_previous_4w"),
+        ratio(last[0], last[1]).alias("er_rolling_4w"),
+        ratio(both[0] - last[0], both[1] - last[1]).alias("_er_previous_4w"),
     )
     tiers = (
         daily_tiers.with_columns(pl.col("date").dt.truncate("1w").alias("week_start"))
@@ -112,11 +139,10 @@ def weekly_engagement(posts: pl.LazyFrame, daily_tiers: pl.LazyFrame) -> pl.Lazy
         .agg(pl.col("tier").last())
     )
     return FCT_ENGAGEMENT_WEEKLY.conform(
-        rolling.join(earlier, on=[*key, "week_start"], how="left")
-        .with_columns(
+        rolling.with_columns(
+            # This 4-week ER against the 4 calendar weeks before it (relative change).
             ratio(pl.col("er_rolling_4w"), pl.col("_er_previous_4w")).sub(1).alias("er_trend")
-        )
-        .join(tiers, on=[*key, "week_start"], how="left"),
+        ).join(tiers, on=[*key, "week_start"], how="left"),
         without=RELATIVE_TO_TIER,
     )
 

@@ -16,16 +16,22 @@ from schemas.tables import ACCOUNT_KEY
 AS_OF_TOLERANCE_DAYS = 7
 
 
-def as_of(left: pl.LazyFrame, right: pl.LazyFrame, left_on: str, right_on: str) -> pl.LazyFrame:
+def as_of(
+    left: pl.LazyFrame,
+    right: pl.LazyFrame,
+    left_on: str,
+    right_on: str,
+    tolerance_days: int = AS_OF_TOLERANCE_DAYS,
+) -> pl.LazyFrame:
     """`left` with the account's latest `right` row on or before `left_on`, at most
-    AS_OF_TOLERANCE_DAYS older (else nulls): the one as-of rule every metric uses."""
+    `tolerance_days` older (else nulls): the one as-of rule every metric uses."""
     return left.sort(left_on).join_asof(
         right.sort(right_on),
         left_on=left_on,
         right_on=right_on,
         by=list(ACCOUNT_KEY),
         strategy="backward",
-        tolerance=f"{AS_OF_TOLERANCE_DAYS}d",
+        tolerance=f"{tolerance_days}d",
         check_sortedness=False,  # sorted within each account by the sorts above
     )
 

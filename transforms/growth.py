@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 
 import polars as pl
 
 from schemas.marts import FCT_ACCOUNT_DAILY
 from schemas.tables import ACCOUNT_KEY
-from transforms.frames import AS_OF_TOLERANCE_DAYS, as_of
+from transforms.frames import as_of
 from transforms.tiers import TierScheme, confirm_tiers, tier_of
 
-GROWTH_WINDOWS: tuple[int, ...] = (7, 30, 90)
-# Anomaly rules (each flagged row names the rule that fired first).
-ANOMALY_WINDOW_DAYS = 28  # trailing window of the account's own daily changes
-ANOMALY_MIN_HISTORY = 14  # changes needed in the window before the z-score rule speaks
-ROBUST_Z_THRESHOLD = 6.0  # |change - median| / (IQR / 1.349)
+# Growth windows (days) and how much older than t-N their base snapshot may be: a 7-day rate
+# from a 14-day-old base is a two-week rate under another name, so the tolerance grows with
+# the window (1 day for 7, 3 for 30, 7 for 90); beyond it the rate is null, a gap shown.
+GROWTH_BASE_TOLERANCE_DAYS: dict[int, int] = {7: 1, 30: 3, 90: 7}
+GROWTH_WINDOWS: tuple[int, ...] = tuple(GROWTH_BASE_TOLERANCE_DAYS)
+# Anomaly rules (each flagged row names the rule that fired first). Every change is taken per
+# day of its gap (change / days since the previous snapshot), so weekly series are judged too.
+ANOMALY_WINDOW_DAYS = 28  # trailing window of the account's own per-day changes (not today)
+ANOMALY_MIN_HISTORY = 14  # days the window's changes must span before the z-score rule speaks
+ROBUST_Z_THRESHOLD = 6.0  # |rate - median| / (IQR / 1.349)
 ANOMALY_MIN_CHANGE = 50  # followers: tiny accounts' noise is never an anomaly
-SUDDEN_DROP_SHARE = -0.05  # a one-day loss of 5% or more (a purge of fake followers)
-ROUND_JUMP_UNIT = 1_000  # a gain that is an exact multiple of 1,000 (bought packages)
+SUDDEN_DROP_SHARE = -0.05  # a loss of 5% or more between snapshots (a purge of fake followers)
+SUDDEN_DROP_MAX_GAP_DAYS = 7  # ... at most a week apart
+ROUND_JUMP_UNIT = 1_000  # a one-day gain that is an exact multiple of 1,000 (bought packages)
+# Rounded counts (YouTube's public subscriber counts, creator-tool abbreviations) keep 3
+# significant digits: a step of one such unit is rounding, not behaviour.
+ROUNDED_SIGNIFICANT_DIGITS = 3
 
 # Contiguous snapshot history a rebuild from day D reads before D: the anomaly rule's trailing
 # window and the day before it (its first change). The previous snapshot and the tier state come
@@ -27,9 +35,9 @@ ROUND_JUMP_UNIT = 1_000  # a gain that is an exact multiple of 1,000 (bought pac
 RECENT_DAYS = ANOMALY_WINDOW_DAYS + 1
 
 
-def as_of_windows(windows: Sequence[int] = GROWTH_WINDOWS) -> list[tuple[int, int]]:
+def as_of_windows() -> list[tuple[int, int]]:
     """(days before the first emitted day, days before the last) bounding each as-of lookup."""
-    return [(n + AS_OF_TOLERANCE_DAYS, n) for n in windows]
+    return [(n + tolerance, n) for n, tolerance in GROWTH_BASE_TOLERANCE_DAYS.items()]
 
 
 def account_daily(
@@ -41,6 +49,7 @@ def account_daily(
     emit_from: date | pl.LazyFrame | None = None,
     seed: pl.LazyFrame | None = None,
     history: pl.LazyFrame | None = None,
+    earlier: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """One row per account and follower-snapshot day: followers, changes, growth, tiers, anomalies.
 
@@ -48,8 +57,10 @@ def account_daily(
     `posts_published` with (platform, account_id, published_date). For an incremental run:
     `emit_from` (rows before it are context only), `seed` (each account's last mart row before
     emit_from: the previous snapshot and the tier state), `followers` from emit_from minus the
-    anomaly window on, and `history` (the snapshots around t-7/30/90 the growth windows look
-    up; default: `followers`).
+    anomaly window on, `history` (the snapshots around t-7/30/90 the growth windows look
+    up; default: `followers`) and `earlier` (the mart rows of that window before emit_from:
+    their changes and gaps are the full history's, where the window's first snapshot alone
+    has no previous one).
     """
     key = list(ACCOUNT_KEY)
     snapshots = followers.select(
@@ -85,7 +96,8 @@ def account_daily(
             pl.col("followers").shift().over(key).alias("_previous_followers"),
             pl.col("is_followers_rounded").shift().over(key).alias("_previous_rounded"),
         )
-        .pipe(_growth_windows, lookups, GROWTH_WINDOWS)
+        .pipe(_known_changes, earlier)
+        .pipe(_growth_windows, lookups)
         .pipe(_anomalies)
         .with_columns(tier_of(pl.col("followers"), scheme).alias("raw_tier"))
         # Before the emit_from cut, so that posts between the previous snapshot and the first
@@ -96,70 +108,117 @@ def account_daily(
     return FCT_ACCOUNT_DAILY.conform(daily.rename({"snapshot_date": "date"}))
 
 
-def _growth_windows(
-    daily: pl.LazyFrame, snapshots: pl.LazyFrame, windows: Sequence[int]
-) -> pl.LazyFrame:
-    """growth_rate_Nd = followers_t / followers_(latest snapshot on or before t-N) - 1."""
+def _known_changes(daily: pl.LazyFrame, earlier: pl.LazyFrame | None) -> pl.LazyFrame:
+    """Changes and gaps of days the marts already hold, as the marts hold them."""
+    if earlier is None:
+        return daily
+    known = earlier.select(
+        *ACCOUNT_KEY,
+        pl.col("date").alias("snapshot_date"),
+        pl.col("followers_change").alias("_known_change"),
+        pl.col("days_since_previous_snapshot").alias("_known_gap"),
+    )
+    return (
+        daily.join(known, on=[*ACCOUNT_KEY, "snapshot_date"], how="left")
+        .with_columns(
+            pl.coalesce("_known_change", "followers_change").alias("followers_change"),
+            pl.coalesce("_known_gap", "days_since_previous_snapshot").alias(
+                "days_since_previous_snapshot"
+            ),
+        )
+        .drop("_known_change", "_known_gap")
+    )
+
+
+def _growth_windows(daily: pl.LazyFrame, snapshots: pl.LazyFrame) -> pl.LazyFrame:
+    """growth_rate_Nd = followers_t / followers_(latest snapshot on or before t-N, at most
+    GROWTH_BASE_TOLERANCE_DAYS[N] older) - 1, and that base snapshot's day."""
     history = snapshots.select(
         *ACCOUNT_KEY,
         pl.col("snapshot_date").alias("_as_of_date"),
         pl.col("followers").alias("_as_of_followers"),
     ).sort("_as_of_date")
-    for n in windows:
+    for n, tolerance in GROWTH_BASE_TOLERANCE_DAYS.items():
         target = (pl.col("snapshot_date") - pl.duration(days=n)).alias("_target")
         daily = (
-            as_of(daily.with_columns(target), history, "_target", "_as_of_date")
+            as_of(daily.with_columns(target), history, "_target", "_as_of_date", tolerance)
             .with_columns(
                 pl.when(pl.col("_as_of_followers") > 0)
                 .then(pl.col("followers") / pl.col("_as_of_followers") - 1)
-                .alias(f"growth_rate_{n}d")
+                .alias(f"growth_rate_{n}d"),
+                pl.col("_as_of_date").alias(f"growth_base_date_{n}d"),
             )
             .drop("_target", "_as_of_date", "_as_of_followers")
         )
     return daily.sort(*ACCOUNT_KEY, "snapshot_date")
 
 
+def rounding_unit(followers: pl.Expr) -> pl.Expr:
+    """The unit a count rounded to ROUNDED_SIGNIFICANT_DIGITS significant digits moves in
+    (10,000 at 1.23M), at least 1."""
+    digits = followers.cast(pl.Float64).log10().floor() - (ROUNDED_SIGNIFICANT_DIGITS - 1)
+    return pl.max_horizontal(pl.lit(10.0).pow(digits), pl.lit(1.0))
+
+
 def _anomalies(daily: pl.LazyFrame) -> pl.LazyFrame:
-    """Flag daily changes far outside the account's own recent behaviour, purges, round jumps."""
+    """Flag changes far outside the account's own recent behaviour, purges, round jumps.
+
+    robust_z: rate = followers_change / days_since_previous_snapshot; against the rates of the
+    changes dated in the 28 days before (this one excluded), with their median and linearly
+    interpolated quartiles; scale = max(IQR / 1.349, unit / days), where unit is 1 follower, or
+    the rounding unit when either count is rounded; fires when |rate - median| / scale > 6,
+    the change is at least 50 followers and more than one rounding unit, and the window's
+    changes span at least 14 days.
+    """
     key = list(ACCOUNT_KEY)
     change = pl.col("followers_change").cast(pl.Float64)
+    gap = pl.col("days_since_previous_snapshot")
+    rate = (change / gap).alias("_rate")
     window = f"{ANOMALY_WINDOW_DAYS}d"
+    daily = daily.with_columns(rate)
 
     def trailing(expr: pl.Expr) -> pl.Expr:
         return expr.over(key)
 
-    median = trailing(change.rolling_median_by("snapshot_date", window_size=window, closed="left"))
-    q25 = trailing(
-        change.rolling_quantile_by(
-            "snapshot_date", window_size=window, quantile=0.25, closed="left"
+    def quantile(q: float) -> pl.Expr:
+        return trailing(
+            pl.col("_rate").rolling_quantile_by(
+                "snapshot_date",
+                window_size=window,
+                quantile=q,
+                interpolation="linear",
+                closed="left",
+            )
         )
-    )
-    q75 = trailing(
-        change.rolling_quantile_by(
-            "snapshot_date", window_size=window, quantile=0.75, closed="left"
-        )
-    )
-    history = trailing(
-        change.is_not_null()
-        .cast(pl.Int32)
+
+    median = quantile(0.5)
+    spanned = trailing(
+        pl.when(pl.col("_rate").is_not_null())
+        .then(gap)
+        .otherwise(0)
         .rolling_sum_by("snapshot_date", window_size=window, closed="left")
     )
-    # IQR / 1.349 estimates the standard deviation robustly; a floor of 1 follower keeps a
-    # perfectly flat history from making every tiny change infinite.
-    scale = pl.max_horizontal((q75 - q25) / 1.349, pl.lit(1.0))
-    robust_z = (change - median) / scale
-    consecutive = pl.col("days_since_previous_snapshot") == 1
+    rounded = pl.col("is_followers_rounded") | pl.col("_previous_rounded").fill_null(False)
+    unit = (
+        pl.when(rounded)
+        .then(rounding_unit(pl.max_horizontal("followers", "_previous_followers")))
+        .otherwise(1.0)
+    )
+    # IQR / 1.349 estimates the standard deviation robustly; the floor (one follower, or one
+    # rounding unit, per day) keeps a flat history from making every small step infinite.
+    scale = pl.max_horizontal((quantile(0.75) - quantile(0.25)) / 1.349, unit / gap)
+    robust_z = (pl.col("_rate") - median) / scale
     big_enough = change.abs() >= ANOMALY_MIN_CHANGE
     exact_counts = ~pl.col("is_followers_rounded") & ~pl.col("_previous_rounded").fill_null(True)
     rules = {
-        "sudden_drop": consecutive
+        "sudden_drop": (gap <= SUDDEN_DROP_MAX_GAP_DAYS)
         & big_enough
         & (pl.col("followers_change") <= SUDDEN_DROP_SHARE * pl.col("_previous_followers")),
-        "robust_z": consecutive
-        & big_enough
-        & (history >= ANOMALY_MIN_HISTORY)
+        "robust_z": big_enough
+        & (change.abs() > unit)
+        & (spanned >= ANOMALY_MIN_HISTORY)
         & (robust_z.abs() > ROBUST_Z_THRESHOLD),
-        "round_number_jump": consecutive
+        "round_number_jump": (gap == 1)
         & exact_counts
         & (pl.col("followers_change") >= ROUND_JUMP_UNIT)
         & (pl.col("followers_change") % ROUND_JUMP_UNIT == 0),
@@ -167,8 +226,10 @@ def _anomalies(daily: pl.LazyFrame) -> pl.LazyFrame:
     fired = pl.lit(None, pl.String)
     for name, condition in reversed(rules.items()):
         fired = pl.when(condition.fill_null(False)).then(pl.lit(name)).otherwise(fired)
-    return daily.with_columns(fired.alias("anomaly_rule")).with_columns(
-        pl.col("anomaly_rule").is_not_null().alias("is_growth_anomaly")
+    return (
+        daily.with_columns(fired.alias("anomaly_rule"))
+        .with_columns(pl.col("anomaly_rule").is_not_null().alias("is_growth_anomaly"))
+        .drop("_rate")
     )
 
 

@@ -6,7 +6,6 @@ import polars as pl
 
 from schemas.marts import AGG_TIER_TRANSITIONS_MONTHLY, FCT_TIER_HISTORY, FCT_TIER_MIGRATIONS
 from schemas.tables import ACCOUNT_KEY
-from transforms.frames import as_of
 from transforms.tiers import TierScheme, tier_rank
 
 
@@ -42,12 +41,16 @@ def tier_spells(daily: pl.LazyFrame) -> pl.LazyFrame:
 def tier_migrations(spells: pl.LazyFrame, daily: pl.LazyFrame, scheme: TierScheme) -> pl.LazyFrame:
     """One row per confirmed migration: the day the new tier was confirmed, from, to, direction.
 
-    followers_before is the count on the last snapshot day before the migration,
-    followers_after on the migration day; entered_tier_on is when the account first crossed.
+    followers_before is the count on the last snapshot before the account entered the new
+    tier (entered_tier_on: the day-by-day count before it crossed, not the day before the
+    confirmation, when it had long crossed), followers_after the count on the migration day.
+    `daily` holds the migration days' rows (with `followers_before_tier`).
     """
     key = list(ACCOUNT_KEY)
     before = daily.select(
-        *key, pl.col("date").alias("_last_day"), pl.col("followers").alias("followers_before")
+        *key,
+        pl.col("date").alias("migrated_on"),
+        pl.col("followers_before_tier").alias("followers_before"),
     )
     events = (
         spells.sort(*key, "valid_from")
@@ -56,8 +59,7 @@ def tier_migrations(spells: pl.LazyFrame, daily: pl.LazyFrame, scheme: TierSchem
         .rename(
             {"valid_from": "migrated_on", "tier": "to_tier", "followers_first": "followers_after"}
         )
-        .with_columns((pl.col("migrated_on") - pl.duration(days=1)).alias("_day_before"))
-        .pipe(as_of, before, "_day_before", "_last_day")
+        .join(before, on=[*key, "migrated_on"], how="left")
     )
     up = tier_rank(pl.col("to_tier"), scheme) > tier_rank(pl.col("from_tier"), scheme)
     return (
@@ -69,32 +71,75 @@ def tier_migrations(spells: pl.LazyFrame, daily: pl.LazyFrame, scheme: TierSchem
     )
 
 
-def account_months(daily: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per account and month: its confirmed tier on its first snapshot day of the month
-    (from_tier) and on its last (to_tier), and its growth_rate_30d on that last day.
+def account_months(daily: pl.LazyFrame, prior_tiers: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per account and month: its confirmed tier at the end of the previous month
+    (from_tier), on its last snapshot day of the month (to_tier), and its growth_rate_30d then.
 
-    The per-account half of the monthly marts: any subset of accounts (a partition) gives that
-    subset's rows, so a month of every account's days never has to be in memory at once.
+    `prior_tiers` (platform, account_id, prior_tier): each account's confirmed tier on its last
+    snapshot before the first day of `daily`, from the tier history (null for a new account,
+    whose from_tier is then its first tier). The per-account half of the monthly marts: any
+    subset of accounts (a partition) gives that subset's rows, so a month of every account's
+    days never has to be in memory at once.
     """
     return (
-        daily.with_columns(pl.col("date").dt.truncate("1mo").alias("month"))
-        .sort(*ACCOUNT_KEY, "date")
+        _with_previous_tier(daily, prior_tiers)
         .group_by(*ACCOUNT_KEY, "month")
         .agg(
-            pl.col("tier").first().alias("from_tier"),
+            pl.col("previous_tier").first().alias("from_tier"),
             pl.col("tier").last().alias("to_tier"),
             pl.col("growth_rate_30d").last(),
         )
     )
 
 
-def transitions_monthly(months: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per platform, month, from-tier and to-tier: accounts and their share of the from-tier.
+def month_transitions(daily: pl.LazyFrame, prior_tiers: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per confirmed migration (previous tier -> new tier, in the month of the day it
+    was confirmed), and one row (tier -> tier) per account and month without a migration.
 
-    Input: `account_months` rows. Staying in a tier is a transition to itself, so each
+    Per account, like `account_months`. Every migration of fct_tier_migrations is one
+    off-diagonal row of its month, including one confirmed on the month's first snapshot day
+    (its previous tier is the one at the end of the previous month).
+    """
+    rows = _with_previous_tier(daily, prior_tiers).with_columns(
+        (pl.col("tier") != pl.col("previous_tier")).alias("_moved")
+    )
+    moved_in_month = pl.col("_moved").any().over(*ACCOUNT_KEY, "month")
+    migrations = rows.filter(pl.col("_moved"))
+    stayed = (
+        rows.filter(~moved_in_month)
+        .group_by(*ACCOUNT_KEY, "month")
+        .agg(pl.col("tier").last())
+        .with_columns(pl.col("tier").alias("previous_tier"))
+    )
+    columns = [*ACCOUNT_KEY, "month", "previous_tier", "tier"]
+    return pl.concat([migrations.select(columns), stayed.select(columns)]).rename(
+        {"previous_tier": "from_tier", "tier": "to_tier"}
+    )
+
+
+def _with_previous_tier(daily: pl.LazyFrame, prior_tiers: pl.LazyFrame) -> pl.LazyFrame:
+    """Daily rows with their month and the confirmed tier of the account's previous snapshot
+    (`previous_tier`; on the first row, the prior tier, else its own)."""
+    return (
+        daily.join(prior_tiers, on=list(ACCOUNT_KEY), how="left")
+        .sort(*ACCOUNT_KEY, "date")
+        .with_columns(
+            pl.col("date").dt.truncate("1mo").alias("month"),
+            pl.coalesce(
+                pl.col("tier").shift().over(ACCOUNT_KEY), pl.col("prior_tier"), pl.col("tier")
+            ).alias("previous_tier"),
+        )
+    )
+
+
+def transitions_monthly(transitions: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per platform, month, from-tier and to-tier: how many made this transition and
+    their share of all transitions from the from-tier.
+
+    Input: `month_transitions` rows. Staying in a tier is a transition to itself, so each
     from-tier's shares add to 1.
     """
-    counts = months.group_by("platform", "month", "from_tier", "to_tier").agg(
+    counts = transitions.group_by("platform", "month", "from_tier", "to_tier").agg(
         pl.len().cast(pl.Int64).alias("accounts")
     )
     return (

@@ -20,12 +20,13 @@ import polars as pl
 from schemas.marts import DIM_ACCOUNT
 from schemas.tables import ACCOUNT_KEY
 from transforms.accounts import dim_account
-from transforms.benchmarks import posts_in_tier, tier_benchmarks
+from transforms.benchmarks import creator_months, tier_benchmarks
 from transforms.engagement import ROLLING_WEEKS, post_metrics, relative_to_tier, weekly_engagement
 from transforms.frames import emitted_rows
 from transforms.growth import account_daily
 from transforms.migrations import (
     account_months,
+    month_transitions,
     tier_migrations,
     tier_spells,
     transitions_monthly,
@@ -100,6 +101,7 @@ def build_account_marts(
         emit_from=scope,
         seed=inputs.seed,
         history=inputs.as_of_snapshots,
+        earlier=inputs.earlier_daily,
     )
     all_daily = pl.concat([inputs.earlier_daily, daily], how="vertical_relaxed")
     spells = _spells(daily, inputs.current_spells)
@@ -161,26 +163,31 @@ def _spells(daily: pl.LazyFrame, current_spells: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def account_period_rows(
-    daily: pl.LazyFrame, posts: pl.LazyFrame, first_month: date
+    daily: pl.LazyFrame,
+    posts: pl.LazyFrame,
+    prior_tiers: pl.LazyFrame,
+    categories: pl.LazyFrame,
+    first_month: date,
 ) -> dict[str, pl.LazyFrame]:
     """The per-account pieces of the monthly marts from `first_month` on, for the accounts at
-    hand: one row per account and month, one per post. `daily` starts AS_OF_TOLERANCE_DAYS
-    before `first_month` so that early posts find their tier."""
+    hand: one row per account and month, one per transition. `prior_tiers`: each account's
+    confirmed tier before the first day of `daily` (`account_months`)."""
     in_period = pl.col("month") >= first_month
+    months = account_months(daily, prior_tiers).filter(in_period)
     return {
-        "account_months": account_months(daily).filter(in_period),
-        "post_tiers": posts_in_tier(posts, daily).filter(in_period),
+        "creator_months": creator_months(months, posts, categories),
+        "transitions": month_transitions(daily, prior_tiers).filter(in_period),
     }
 
 
 def build_period_marts(
-    account_months: pl.LazyFrame, post_tiers: pl.LazyFrame
+    creator_months: pl.LazyFrame, transitions: pl.LazyFrame
 ) -> dict[str, pl.LazyFrame]:
     """Cross-account monthly marts from the `account_period_rows` of every account (concatenated
     over partitions: they are per account, so the partitions add up to the whole)."""
     return {
-        "agg_tier_transitions_monthly": transitions_monthly(account_months),
-        "agg_tier_benchmarks": tier_benchmarks(post_tiers, account_months),
+        "agg_tier_transitions_monthly": transitions_monthly(transitions),
+        "agg_tier_benchmarks": tier_benchmarks(creator_months),
     }
 
 

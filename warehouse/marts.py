@@ -190,10 +190,10 @@ def spill_folder_of(database: Path | None, temp_directory: Path | None) -> Path:
     return database.parent if database else Path(tempfile.gettempdir())
 
 
-def empty_marts(con: duckdb.DuckDBPyConnection) -> None:
-    """Delete every mart's rows (a full rebuild, inside its transaction)."""
-    for mart in MARTS:
-        con.execute(f"delete from marts.{mart.name}")
+def replace_tiers(con: duckdb.DuckDBPyConnection, tiers: pl.DataFrame) -> None:
+    """marts.dim_tier: the tiers of the scheme the marts are built with (a handful of rows)."""
+    con.execute("delete from marts.dim_tier")
+    _insert(con, "dim_tier", tiers)
 
 
 def _insert(con: duckdb.DuckDBPyConnection, mart: str, rows: pl.DataFrame) -> None:
@@ -336,12 +336,13 @@ def spill_period_inputs(
     con: duckdb.DuckDBPyConnection,
     start: date,
     end: date,
-    as_of_days: int,
     partition_accounts: int,
     folder: Path,
 ) -> tuple[int, dict[str, pl.DataFrame]]:
-    """Daily rows of [start, end) and a little before (for as-of lookups), and their posts,
-    split into account partitions by hash in one pass (see spill_partitions).
+    """What the monthly marts of [start, end) read, split into account partitions by hash in
+    one pass (see spill_partitions): the daily rows, the posts published, each account's
+    confirmed tier before `start` (the tier spell open then: tier history is one row per spell,
+    so this does not grow with the days) and its category.
 
     Returns the number of partitions (about `partition_accounts` accounts each) and each
     input's empty frame.
@@ -354,10 +355,13 @@ def spill_period_inputs(
     queries = {
         "daily": "select platform, account_id, date, followers, tier, growth_rate_30d, "
         f"{partition} from marts.fct_account_daily "
-        f"where date >= {first}::date - to_days({int(as_of_days)}) and date < {last}::date",
-        "posts": f"select platform, account_id, published_date, er_followers, {partition} "
-        "from marts.fct_post_metrics "
+        f"where date >= {first}::date and date < {last}::date",
+        "posts": "select platform, account_id, published_date, er_followers_lc_d7, "
+        f"er_views_lc_d7, {partition} from marts.fct_post_metrics "
         f"where published_date >= {first}::date and published_date < {last}::date",
+        "prior_tiers": "select platform, account_id, arg_max(tier, valid_from) as prior_tier, "
+        f"{partition} from marts.fct_tier_history where valid_from < {first}::date group by all",
+        "categories": f"select platform, account_id, category, {partition} from marts.dim_account",
     }
     return count, spill_partitions(con, queries, folder, count)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypedDict
 
@@ -74,3 +76,43 @@ def mark_transformed(con: duckdb.DuckDBPyConnection, transform_run_id: str, now:
         [transform_run_id, now],
     )
     con.execute(sql_text("sql", "prune_touched_accounts.sql"))
+
+
+@dataclass(frozen=True)
+class MartBuild:
+    """The definitions marts are built with (meta.mart_build)."""
+
+    tier_scheme: str
+    tier_bounds: dict[str, int]
+    confirmation_days: int
+    contract_version: str
+
+
+def recorded_build(con: duckdb.DuckDBPyConnection) -> MartBuild | None:
+    """What the marts were last fully built with; None before the first build."""
+    rows = con.execute(
+        "select tier_scheme, tier_bounds, confirmation_days, contract_version "
+        "from meta.mart_build order by built_at desc limit 1"
+    ).fetchall()
+    if not rows:
+        return None
+    scheme, bounds, days, version = rows[0]
+    return MartBuild(scheme, json.loads(bounds), days, version)
+
+
+def record_build(
+    con: duckdb.DuckDBPyConnection, build: MartBuild, run_id: str, now: datetime
+) -> None:
+    """Record the definitions of a build (inside its transaction): the one row of the table."""
+    con.execute("delete from meta.mart_build")
+    con.execute(
+        "insert into meta.mart_build values ($1, $2, $3, $4, $5, $6)",
+        [
+            build.tier_scheme,
+            json.dumps(build.tier_bounds),
+            build.confirmation_days,
+            build.contract_version,
+            run_id,
+            now,
+        ],
+    )

@@ -6,6 +6,8 @@ The marts' tables and their descriptions (`COMMENT ON`) are generated from their
 
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 
 from schemas.marts import MARTS, Mart
@@ -18,6 +20,7 @@ DDL_FILES: tuple[str, ...] = (
     "030_quarantine.sql",
     "040_transform_meta.sql",
     "050_mart_changes.sql",
+    "060_mart_build.sql",
 )
 
 
@@ -40,6 +43,20 @@ def mart_ddl(mart: Mart) -> str:
         for c in mart.columns
     ]
     return "\n".join(lines)
+
+
+def contract_version() -> str:
+    """A short fingerprint of every mart's columns and types: when it changes (a new inflow
+    version), marts built under the old one are rebuilt, never mixed."""
+    text = ";".join(f"{m.name}:{c.name} {c.sql_type}" for m in MARTS for c in m.columns)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def recreate_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop and create every mart from its contract (inside a full rebuild's transaction)."""
+    for mart in MARTS:
+        con.execute(f"drop table if exists marts.{mart.name}")
+    apply_mart_ddl(con)
 
 
 def apply_mart_ddl(con: duckdb.DuckDBPyConnection) -> None:

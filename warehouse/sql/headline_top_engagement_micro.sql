@@ -1,8 +1,10 @@
--- Micro accounts with the highest median engagement rate per post (last 4 weeks, 3+ posts).
+-- Micro accounts with the highest median engagement rate per post: likes + comments at a fixed
+-- age of 7 days over followers, last 4 weeks, 3+ posts with that value.
 with recent as (
-    select p.platform, p.account_id, median(p.er_followers) as er_median, count(*) as posts
+    select p.platform, p.account_id, median(p.er_followers_lc_d7) as er_median, count(*) as posts
     from marts.fct_post_metrics as p
     where p.published_date >= (select max(published_date) from marts.fct_post_metrics) - 28
+      and p.er_followers_lc_d7 is not null
     group by all
     having count(*) >= 3
 ),

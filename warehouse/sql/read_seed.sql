@@ -26,7 +26,8 @@ candidates as (
     select * from older
 ),
 latest as (
-    select platform, account_id, date, followers, following, is_followers_rounded, raw_tier, tier, entered_tier_on
+    select platform, account_id, date, followers, following, is_followers_rounded, raw_tier, tier,
+           entered_tier_on, raw_tier_snapshots, followers_before_tier
     from candidates
     qualify row_number() over (partition by platform, account_id order by date desc) = 1
 )

@@ -1,2 +1,2 @@
--- Tiers from smallest to largest, whatever the scheme: ordered by their smallest follower count.
-select tier, min(followers_first) as smallest from marts.fct_tier_history group by tier order by smallest
+-- Tiers from smallest to largest in the scheme the marts were built with.
+select tier from marts.dim_tier order by tier_rank
