@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install browser demo test test-fast lint format lock bench bench-quick clean
+.PHONY: install browser demo test test-fast lint format lock bench bench-quick mutation clean
 
 install: $(STAMP)
 
@@ -54,5 +54,12 @@ bench: install browser
 bench-quick: install browser
 	$(BIN)/python -m bench.harness --quick
 
+# Mutation testing of transforms/ and the contract parsing (docs/mutation.md; about an hour,
+# not in CI): every mutant the unit tests let live is listed with `mutmut results`.
+mutation: install
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[mutation]'
+	$(BIN)/mutmut run --max-children 2 || true
+	$(BIN)/python -m tests.mutation_score
+
 clean:
-	rm -rf $(VENV) data .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) data mutants .pytest_cache .ruff_cache .hypothesis

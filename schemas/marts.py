@@ -118,7 +118,7 @@ FCT_ACCOUNT_DAILY = Mart(
         _c(
             "posts_published",
             "bigint",
-            "Posts published after the previous snapshot day and up to this day.",
+            "Posts published after the previous snapshot day and up to this day (on an account's first row: every post published up to that day).",
         ),
         _c(
             "raw_tier",
@@ -128,7 +128,7 @@ FCT_ACCOUNT_DAILY = Mart(
         _c(
             "tier",
             "varchar",
-            "Confirmed tier: a new raw tier counts once the account has stayed in it for the confirmation period (default 7 days), so hovering at a bound does not flip it.",
+            "Confirmed tier. An account's first tier needs no confirmation; a new raw tier becomes the confirmed tier on the first snapshot at least confirmation_days (default 7) calendar days after entered_tier_on (with daily snapshots, its 8th day in the tier) on which raw_tier_snapshots is at least 3 (or confirmation_days + 1 when smaller), so hovering at a bound or two snapshots days apart never flip it.",
         ),
         _c(
             "entered_tier_on",
@@ -146,12 +146,14 @@ FCT_ACCOUNT_DAILY = Mart(
             "Followers on the last snapshot before entered_tier_on (however old); null in the account's first tier.",
         ),
         _c(
-            "is_growth_anomaly", "boolean", "True when an anomaly rule fired for this day's change."
+            "is_growth_anomaly",
+            "boolean",
+            "True when an anomaly rule fired for this row's change (anomaly_rule says which).",
         ),
         _c(
             "anomaly_rule",
             "varchar",
-            "The rule that fired first: sudden_drop (a one-day loss of 5% or more), robust_z (|change - trailing 28-day median| > 6 x IQR/1.349, with 14+ days of history), round_number_jump (an exact multiple of 1,000 gained in a day, exact counts only).",
+            "The first rule that fired, in this order. sudden_drop: followers_change <= -5% of the previous snapshot's followers, at least 50 followers, the snapshots at most 7 days apart. robust_z: rate = followers_change / days_since_previous_snapshot; median and quartiles (linear interpolation) of the rates of the account's changes dated in the 28 days before this one (this one excluded); scale = max((q75 - q25) / 1.349, unit / days_since_previous_snapshot), unit = 1 follower, or when either count is rounded 10^(floor(log10(max of the two counts)) - 2) (3 significant digits); fires when |rate - median| / scale > 6, |followers_change| >= 50 and > unit, and the window's changes span at least 14 days. round_number_jump: a gain of an exact multiple of 1,000 (at least 1,000) from the day before, both counts exact. Null when none fired.",
         ),
         _c(
             "is_followers_rounded",
@@ -327,7 +329,11 @@ FCT_TIER_MIGRATIONS = Mart(
     (
         PLATFORM,
         ACCOUNT_ID,
-        _c("migrated_on", "date", "Day the new tier was confirmed (start of the new spell)."),
+        _c(
+            "migrated_on",
+            "date",
+            "Day the new tier was confirmed (start of the new spell; fct_account_daily.tier explains when).",
+        ),
         _c("from_tier", "varchar", "Tier before."),
         _c("to_tier", "varchar", "Tier after."),
         _c("direction", "varchar", "up or down."),
@@ -416,15 +422,15 @@ AGG_TIER_BENCHMARKS = Mart(
 DIM_ACCOUNT = Mart(
     "dim_account",
     "one row per account",
-    "Creators: attributes, first and last snapshot, latest followers and tier.",
+    "Creators: attributes, first and last snapshot, latest followers and tier. Includes accounts known only from their posts (e.g. a YouTube channel hiding its subscriber count): their follower columns are null.",
     (
         PLATFORM,
         ACCOUNT_ID,
         _c("handle", "varchar", "Latest known handle (username)."),
         _c("display_name", "varchar", "Latest known display name."),
         _c("category", "varchar", "Latest known content category."),
-        _c("first_seen", "date", "First follower-snapshot day."),
-        _c("last_seen", "date", "Latest follower-snapshot day."),
+        _c("first_seen", "date", "First follower-snapshot day (null without one)."),
+        _c("last_seen", "date", "Latest follower-snapshot day (null without one)."),
         _c("followers_latest", "bigint", "Followers on last_seen."),
         _c("tier_latest", "varchar", "Confirmed tier on last_seen."),
     ),

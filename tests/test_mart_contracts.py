@@ -22,7 +22,7 @@ from transforms.pipeline import (
     build_period_marts,
     with_tier_medians,
 )
-from transforms.tiers import DEFAULT
+from transforms.tiers import DEFAULT, tier_dimension
 
 
 def _empty(contract, columns=None) -> pl.LazyFrame:
@@ -65,14 +65,17 @@ def _period_outputs() -> dict[str, pl.LazyFrame]:
     return build_period_marts(**pieces)
 
 
+def _all_outputs() -> dict[str, pl.LazyFrame]:
+    return _account_outputs() | _period_outputs() | {"dim_tier": tier_dimension(DEFAULT)}
+
+
 def test_every_mart_has_a_transform_checked_here():
-    produced = set(_account_outputs()) | set(_period_outputs())
-    assert produced == set(marts.BY_NAME)
+    assert set(_all_outputs()) == set(marts.BY_NAME)
 
 
 @pytest.mark.parametrize("mart", sorted(marts.BY_NAME))
 def test_the_transform_output_is_the_contract(mart):
-    outputs = _account_outputs() | _period_outputs()
+    outputs = _all_outputs()
     expected = marts.BY_NAME[mart].schema(
         without=RELATIVE_TO_TIER if mart == "fct_engagement_weekly" else ()
     )
