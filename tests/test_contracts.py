@@ -309,6 +309,20 @@ def test_canonical_rejects_unknown_platform():
     assert rules(normalise_table(table, canonical.FOLLOWERS)) == ["unknown_platform"]
 
 
+@pytest.mark.parametrize("blank", ["", "   ", "\t"])
+def test_a_blank_required_value_is_quarantined_not_staged(blank):
+    table = {
+        "platform": ["instagram", "instagram"],
+        "account_id": [blank, "a"],
+        "snapshot_date": ["2026-03-02", "2026-03-02"],
+        "captured_at": ["2026-03-02T01:00:00Z", "2026-03-02T01:00:00Z"],
+        "followers": ["10", "10"],
+    }
+    out = normalise_table(table, canonical.FOLLOWERS)
+    assert rules(out) == ["missing_required", None]
+    assert "account_id" in out["_reason"][0]
+
+
 def test_missing_required_column_is_a_file_error():
     assert canonical.FOLLOWERS.missing_required(
         ["platform", "snapshot_date", "captured_at", "followers"]

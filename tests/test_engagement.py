@@ -224,6 +224,31 @@ def test_weekly_mean_median_rolling_and_relative_to_tier():
     assert second["tier"] == "micro"
 
 
+def test_er_vs_tier_median_is_a_ratio_to_the_tiers_median():
+    monday = date(2026, 3, 2)
+    posts = pl.LazyFrame(
+        [
+            weekly_post("1", monday, 0.03, account="a"),
+            weekly_post("2", monday, 0.02, account="b"),
+            weekly_post("3", monday, 0.01, account="c"),
+            weekly_post("4", monday, 0.05, account="d"),  # another tier: not in micro's median
+        ]
+    )
+    tiers = pl.LazyFrame(
+        {
+            "platform": "instagram",
+            "account_id": ["a", "b", "c", "d"],
+            "date": [monday] * 4,
+            "tier": ["micro", "micro", "micro", "macro"],
+        }
+    )
+    out = relative_to_tier(weekly_engagement(posts, tiers)).collect()
+    vs = dict(zip(out["account_id"], out["er_vs_tier_median"], strict=True))
+    # Micro's median is 0.02 (a 0.03, b 0.02, c 0.01): a 0.03/0.02 - 1 = +50%, c -50%.
+    assert vs["a"] == pytest.approx(0.5) and vs["c"] == pytest.approx(-0.5)
+    assert vs["b"] == pytest.approx(0.0) and vs["d"] == pytest.approx(0.0)
+
+
 def test_er_trend_compares_calendar_windows_of_four_weeks():
     # One post a week in weeks 0, 1, 2, 5, 6 (none in 3, 4, 7 of the windows), hand-computed:
     # week 6: last 4 weeks (3..6) = posts of weeks 5, 6 -> (0.05 + 0.07) / 2 = 0.06;
@@ -242,6 +267,9 @@ def test_er_trend_compares_calendar_windows_of_four_weeks():
     # Week 5: last 4 weeks (2..5) = 0.04, 0.05 -> 0.045; before (weeks -2..1) = 0.02, 0.03 ->
     # 0.025; trend 0.8. (The old rule needed a post in exactly week 1 - 4 weeks: none.)
     assert trend[monday + timedelta(weeks=5)] == pytest.approx(0.8)
+    rolling = dict(zip(weekly["week_start"], weekly["er_rolling_4w"], strict=True))
+    # Week 5's 4 calendar weeks are 2..5: 0.04 and 0.05 (weeks 4..5 alone would give 0.05).
+    assert rolling[monday + timedelta(weeks=5)] == pytest.approx(0.045)
     # Weeks 0-2 have nothing 4-8 weeks earlier: no trend.
     assert trend[monday] is None and trend[monday + timedelta(weeks=2)] is None
     # A falling ER gives a negative trend.

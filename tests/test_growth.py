@@ -290,3 +290,13 @@ def test_a_drop_under_fifty_followers_is_not_a_purge():
     # A week apart still counts; eight days apart does not.
     assert daily({0: 1_000, 7: 940})["anomaly_rule"].to_list() == [None, "sudden_drop"]
     assert daily({0: 1_000, 8: 940})["anomaly_rule"].to_list() == [None, None]
+
+
+def test_the_z_score_window_holds_the_days_before_not_the_day_itself():
+    # 13 flat days of history (changes of 0) before day 14: the window before day 14 spans 13
+    # days, under the 14 the rule needs, so day 14's jump is not judged; day 15's is (its window,
+    # days 1..14, spans 14). Counting the day itself would judge day 14 already.
+    counts = {d: 40_000 for d in range(14)} | {14: 45_123, 15: 50_246}
+    rules = daily(counts)["anomaly_rule"].to_list()
+    assert rules[14] is None
+    assert rules[15] == "robust_z"

@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -288,3 +288,41 @@ def test_cli_report_writes_the_page(published_marts, tmp_path):
     )
     assert bad.returncode == 2
     assert "--from must be a date" in bad.stderr
+
+
+def test_growth_risers_leave_out_accounts_with_an_anomaly_in_their_30_days(tmp_path):
+    """Hand-built: three micro accounts on 2026-04-10; the fastest grew by a bought jump."""
+    path = tmp_path / "risers.duckdb"
+    con = connect(path)
+    apply_mart_ddl(con)
+    last = date(2026, 4, 10)
+    accounts = [
+        # (account, growth_rate_30d, anomaly days ago: None for a clean account)
+        ("bought", 0.80, 12),
+        ("steady", 0.20, None),
+        ("old_spike", 0.10, 45),  # an anomaly, but before the 30 days
+    ]
+    for account, growth, anomaly_ago in accounts:
+        con.execute(
+            "insert into marts.dim_account (platform, account_id, handle, last_seen, tier_latest) "
+            "values ('instagram', $1, $1, $2, 'micro')",
+            [account, last],
+        )
+        con.execute(
+            "insert into marts.fct_account_daily (platform, account_id, date, followers, "
+            "growth_rate_30d, tier, is_growth_anomaly) values ('instagram', $1, $2, 20000, $3, "
+            "'micro', false)",
+            [account, last, growth],
+        )
+        if anomaly_ago is not None:
+            con.execute(
+                "insert into marts.fct_account_daily (platform, account_id, date, followers, "
+                "tier, is_growth_anomaly, anomaly_rule) values ('instagram', $1, $2, 15000, "
+                "'micro', true, 'robust_z')",
+                [account, last - timedelta(days=anomaly_ago)],
+            )
+    risers = table(con, sql_text("sql", "report_risers_growth.sql"), ["micro"])
+    headline = table(con, sql_text("sql", "headline_top_risers_micro.sql"))
+    con.close()
+    assert risers["handle"].to_list() == ["steady", "old_spike"]
+    assert headline["handle"].to_list() == ["steady", "old_spike"]
