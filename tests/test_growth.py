@@ -300,3 +300,79 @@ def test_the_z_score_window_holds_the_days_before_not_the_day_itself():
     rules = daily(counts)["anomaly_rule"].to_list()
     assert rules[14] is None
     assert rules[15] == "robust_z"
+
+
+def test_a_scheme_from_bounds_states_each_problem_in_one_line():
+    from transforms.tiers import TierScheme, resolve_scheme
+
+    two = TierScheme.from_bounds("two", {"small": 0, "big": 10})
+    assert two.tiers == (("small", 0), ("big", 10))  # two tiers are enough; 0 needs no below tier
+    problems = {
+        "one tier": ({"nano": 1}, "tier scheme 'x' needs at least two tiers"),
+        "negative": (
+            {"nano": -1, "micro": 10},
+            "tier scheme 'x': nano = -1 is not a whole number of followers >= 0",
+        ),
+        "fraction": (
+            {"nano": 1.5, "micro": 10},
+            "tier scheme 'x': nano = 1.5 is not a whole number of followers >= 0",
+        ),
+        "boolean": (
+            {"nano": True, "micro": 10},
+            "tier scheme 'x': nano = True is not a whole number of followers >= 0",
+        ),
+        "equal": (
+            {"nano": 10, "micro": 10},
+            "tier scheme 'x': bounds must increase, smallest first "
+            "(micro = 10 is not above nano = 10)",
+        ),
+        "clash": (
+            {"nano": 1, "below_nano": 10},
+            "tier scheme 'x': below_nano is the name of the implicit tier",
+        ),
+    }
+    for case, (bounds, message) in problems.items():
+        with pytest.raises(ValueError) as raised:
+            TierScheme.from_bounds("x", bounds)
+        assert str(raised.value) == message, case
+    industry = resolve_scheme("industry")
+    assert industry.names == ("below_nano", "nano", "micro", "mid", "macro", "mega")
+    assert industry.bounds()["mid"] == 50_000
+    assert resolve_scheme("mine", {"mine": {"a": 0, "b": 5}}).tiers == (("a", 0), ("b", 5))
+    with pytest.raises(ValueError) as unknown:
+        resolve_scheme("nope", {"mine": {"a": 0, "b": 5}})
+    assert str(unknown.value) == (
+        "unknown tier scheme 'nope'; known: default, five_tier, industry, mine"
+    )
+
+
+def test_a_gain_over_a_gap_at_the_usual_daily_pace_is_not_an_anomaly():
+    # +100 a day for 28 days, then 3 days apart +300: 100 a day, as usual (per day of the gap).
+    counts = {d: 50_000 + 100 * d for d in range(29)} | {31: 50_000 + 100 * 28 + 300}
+    assert daily(counts)["anomaly_rule"].to_list()[-1] is None
+    # +1,500 over those 3 days (500 a day) is one.
+    jumped = counts | {31: 50_000 + 100 * 28 + 1_500}
+    assert daily(jumped)["anomaly_rule"].to_list()[-1] == "robust_z"
+
+
+def test_the_z_score_scale_is_the_iqr_over_1_349():
+    # Alternating +100 / +200 a day: median 150, quartiles 100 and 200 (linear), IQR/1.349 = 74.13.
+    counts, followers = {}, 50_000
+    for d in range(29):
+        counts[d] = followers
+        followers += 100 if d % 2 else 200
+    last = counts[28]
+    # (640 - 150) / 74.13 = 6.61 > 6 fires; (590 - 150) / 74.13 = 5.94 does not.
+    assert daily(counts | {29: last + 640})["anomaly_rule"].to_list()[-1] == "robust_z"
+    assert daily(counts | {29: last + 590})["anomaly_rule"].to_list()[-1] is None
+
+
+def test_a_step_from_an_exact_to_a_rounded_count_uses_the_rounding_unit():
+    # Exact counts, then the source switches to 3 significant digits: 1,234,567 -> 1,240,000
+    # is a step inside one rounding unit (10,000), not behaviour.
+    counts = {d: 1_234_567 for d in range(20)} | {20: 1_240_000}
+    frame = snapshots(counts).with_columns(
+        (pl.col("snapshot_date") == D0 + timedelta(days=20)).alias("is_followers_rounded")
+    )
+    out = account_daily(frame, NO_POSTS, DEFAULT, 7).collect()
+    assert out["anomaly_rule"].to_list()[-1] is None
