@@ -279,7 +279,7 @@ def _row_checks(contract: Contract) -> list[tuple[pl.Expr, str, pl.Expr]]:
                     pl.col(f.name) < 0,
                     "negative_count",
                     pl.format(
-                        "'{}' = {} is negative; counts cannot be", pl.lit(f.source), pl.col(f.name)
+                        "'{}' = {}: a count cannot be negative", pl.lit(f.source), pl.col(f.name)
                     ),
                 )
             )

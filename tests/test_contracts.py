@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from schemas import canonical, creator_csv, instagram, registry, tiktok, youtube
+from schemas import contract as c
 from schemas.contract import REASON
 from schemas.tables import CANONICAL_BY_KIND, polars_schema
 from tests.factories import FILE_TIME, normalise_json, normalise_table, rules
@@ -367,3 +368,70 @@ def test_capture_time_from_file_name():
     )
     assert registry.capture_time_from_name("export.csv") is None
     assert registry.capture_time_from_name("x_2026-02-30.csv") is None
+
+
+def test_each_rule_gives_its_reason_and_the_bounds_are_inclusive():
+    """The reasons quarantine.rejected_rows shows, per rule; 0 followers and a post published at
+    the very moment of its capture are valid (the bounds are not off by one)."""
+    followers = normalise_table(
+        {
+            "platform": ["instagram"] * 4,
+            "account_id": ["a"] * 4,
+            "snapshot_date": ["2026-03-02"] * 4,
+            "captured_at": [
+                "2026-03-02T01:00:00Z",
+                "2026-03-02T01:00:00Z",
+                "",
+                "2026-03-02T01:00:00Z",
+            ],
+            "followers": ["-5", "0", "10", "lots"],
+        },
+        canonical.FOLLOWERS,
+        captured_at=None,
+    )
+    assert followers.select(c.RULE, c.REASON).rows() == [
+        ("negative_count", "'followers' = -5: a count cannot be negative"),
+        (None, None),
+        ("missing_required", "required field 'captured_at' is missing or empty"),
+        ("invalid_value", "'followers' = 'lots' is not a whole number"),
+    ]
+    posts = normalise_table(
+        {
+            "platform": ["instagram"] * 2,
+            "post_id": ["same_moment", "later"],
+            "account_id": ["a"] * 2,
+            "snapshot_date": ["2026-03-02"] * 2,
+            "captured_at": ["2026-03-02T01:00:00Z"] * 2,
+            "published_at": ["2026-03-02T01:00:00Z", "2026-03-02T02:00:00Z"],
+        },
+        canonical.POSTS,
+    )
+    assert posts.select(c.RULE, c.REASON).rows() == [
+        (None, None),
+        ("published_after_capture", "the post is published after the snapshot was captured"),
+    ]
+    cut = normalise_json(['{"id": "1", "timestamp"'], instagram.POSTS)
+    assert cut.select(c.RULE, c.REASON).rows() == [
+        ("malformed_record", "the record is not a complete JSON object")
+    ]
+    no_time = normalise_json([IG_MEDIA], instagram.POSTS, captured_at=None)
+    assert no_time.select(c.RULE, c.REASON).rows() == [
+        ("missing_capture_time", "no capture time in the record or the file name")
+    ]
+
+
+def test_a_rejected_rows_raw_record_is_its_text_as_json():
+    table = pl.DataFrame(
+        {
+            c.ROW_NUMBER: [1, 2, 3],
+            "name": ["a", "b", "c"],
+            "n": [1, None, 3],
+            "tags": [["x", "y"], [], None],
+            "at": [datetime(2026, 3, 2, 1, 2, 3, tzinfo=UTC)] * 3,
+            "s": [{"k": 1}, {"k": 2}, {"k": 3}],
+        }
+    )
+    assert c.records_as_json(table, [1, 3]).rows() == [
+        (1, '{"name":"a","n":"1","tags":"x;y","at":"2026-03-02T01:02:03Z","s":"{\\"k\\":1}"}'),
+        (3, '{"name":"c","n":"3","tags":null,"at":"2026-03-02T01:02:03Z","s":"{\\"k\\":3}"}'),
+    ]
