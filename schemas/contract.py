@@ -279,7 +279,9 @@ def _row_checks(contract: Contract) -> list[tuple[pl.Expr, str, pl.Expr]]:
                     pl.col(f.name) < 0,
                     "negative_count",
                     pl.format(
-                        "'{}' = {}: a count cannot be negative", pl.lit(f.source), pl.col(f.name)
+                        "'{}' = {} is negative: counts are never below 0",
+                        pl.lit(f.source),
+                        pl.col(f.name),
                     ),
                 )
             )

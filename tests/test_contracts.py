@@ -390,7 +390,7 @@ def test_each_rule_gives_its_reason_and_the_bounds_are_inclusive():
         captured_at=None,
     )
     assert followers.select(c.RULE, c.REASON).rows() == [
-        ("negative_count", "'followers' = -5: a count cannot be negative"),
+        ("negative_count", "'followers' = -5 is negative: counts are never below 0"),
         (None, None),
         ("missing_required", "required field 'captured_at' is missing or empty"),
         ("invalid_value", "'followers' = 'lots' is not a whole number"),
