@@ -62,4 +62,4 @@ mutation: install
 	$(BIN)/python -m tests.mutation_score
 
 clean:
-	rm -rf $(VENV) data mutants .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) data mutants .pytest_cache .ruff_cache .mypy_cache .hypothesis
