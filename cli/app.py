@@ -155,6 +155,15 @@ def _run_ingest(settings: Settings):
         )
 
 
+def _settings_with_landing(landing: Path | None, warehouse: Path | None) -> Settings:
+    """Settings for a command that reads the landing folder; exits 2 when it is missing."""
+    settings = load_settings(landing=landing, warehouse=warehouse)
+    if not settings.landing.is_dir():
+        console.print(f"[red]error[/red]: landing folder {settings.landing} does not exist")
+        raise typer.Exit(EXIT_USAGE)
+    return settings
+
+
 @app.command()
 def ingest(
     landing: Annotated[Path | None, typer.Option(help="landing folder (default: settings)")] = None,
@@ -163,10 +172,7 @@ def ingest(
     ] = None,
 ) -> None:
     """Load new or changed export files into the warehouse staging tables."""
-    settings = load_settings(landing=landing, warehouse=warehouse)
-    if not settings.landing.is_dir():
-        console.print(f"[red]error[/red]: landing folder {settings.landing} does not exist")
-        raise typer.Exit(EXIT_USAGE)
+    settings = _settings_with_landing(landing, warehouse)
     summary = _run_ingest(settings)
     typer.echo(
         f"files: {summary.files_loaded} loaded, {summary.files_failed} failed, {summary.files_duplicate} duplicate, "
@@ -497,10 +503,7 @@ def run(
     ] = None,
 ) -> None:
     """One nightly run: ingest -> validate -> transform -> validate -> publish."""
-    settings = load_settings(landing=landing, warehouse=warehouse)
-    if not settings.landing.is_dir():
-        console.print(f"[red]error[/red]: landing folder {settings.landing} does not exist")
-        raise typer.Exit(EXIT_USAGE)
+    settings = _settings_with_landing(landing, warehouse)
     summary = _run_nightly(settings)
     typer.echo(
         f"nightly: {summary.files_loaded} files loaded ({summary.files_failed} failed), {summary.rows_loaded:,} rows, "

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -159,26 +160,11 @@ def generate_landing(
             "faults are planted from the whole simulation: generate them without stream"
         )
     began = time.perf_counter()
+    options: dict[str, Any] = {"seed": seed, "start": start, "platforms": platforms}
     worlds = (
-        simulate_chunks(
-            accounts,
-            days,
-            seed=seed,
-            start=start,
-            platforms=platforms,
-            post_window_days=post_window_days,
-        )
+        simulate_chunks(accounts, days, post_window_days=post_window_days, **options)
         if stream
-        else [
-            simulate(
-                accounts,
-                days,
-                seed=seed,
-                start=start,
-                platforms=platforms,
-                post_window_days=post_window_days,
-            )
-        ]
+        else [simulate(accounts, days, post_window_days=post_window_days, **options)]
     )
     writer = _Writer(out)
     steps = len(platforms) * days

@@ -95,12 +95,10 @@ def _build(inputs: AccountInputs, emit_from: date) -> dict[str, pl.DataFrame]:
 
 
 def _full() -> dict[str, pl.DataFrame]:
-    return _build_first(*_staging())
-
-
-def _build_first(followers, posts, accounts) -> dict[str, pl.DataFrame]:
     """The whole history as a first build: every earlier input empty, typed like the marts."""
     from schemas import marts
+
+    followers, posts, accounts = _staging()
 
     def none(mart) -> pl.LazyFrame:
         return pl.LazyFrame(schema=mart.schema())
