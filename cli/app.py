@@ -319,16 +319,11 @@ def validate(
         f"{len(summary.warnings)} warnings"
     )
     for failure in summary.warnings:
-        typer.echo(
-            f"  warning: {failure.suite}.{failure.check_name}: {failure.unexpected_count or 0} unexpected"
-        )
+        typer.echo(f"  warning: {failure.line()}")
     typer.echo(f"data docs: {summary.data_docs}")
     if summary.critical_failures:
         for failure in summary.critical_failures:
-            console.print(
-                f"[red]critical[/red]: {failure.suite}.{failure.check_name} "
-                f"({failure.expectation}): {failure.unexpected_count or 0} unexpected"
-            )
+            console.print(f"[red]critical[/red]: {escape(failure.line())}")
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -454,6 +449,7 @@ def report(
             start=_parse_date(period_from, "--from") if period_from else None,
             end=_parse_date(period_to, "--to") if period_to else None,
             stale_after_days=settings.freshness_days,
+            data_docs=settings.data_docs,
         )
     except NothingToReport as error:
         console.print(f"[red]error[/red]: {error}")
@@ -510,6 +506,8 @@ def run(
         f"{summary.rows_quarantined:,} quarantined; {summary.accounts_rebuilt:,} accounts rebuilt; "
         f"{summary.checks} checks, {summary.warnings} warnings; published {summary.published}"
     )
+    for line in summary.warning_lines:
+        typer.echo(f"  warning: {line}")
     if summary.files_failed:
         raise typer.Exit(EXIT_FAILED)
 
@@ -562,9 +560,7 @@ def status(
             f"a run is writing {settings.warehouse}; showing the last published state ({published})"
         )
         _print_sections(warehouse_status.overview(published, warehouse_status.PUBLISHED_SECTIONS))
-    docs = (
-        settings.warehouse.parent / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
-    )
+    docs = settings.data_docs
     typer.echo(
         f"data docs: {docs.resolve() if docs.exists() else 'not built yet (run `inflow validate`)'}"
     )
@@ -609,6 +605,8 @@ def demo(
         f"quality: {summary.checks} checks, 0 critical failures, {summary.warnings} warnings "
         "(the sample data is dated in the past: freshness warns)"
     )
+    for line in summary.warning_lines:
+        typer.echo(f"  warning: {line}")
     from warehouse.publish import PUBLISHED_NAME
     from warehouse.status import headlines
 
@@ -620,6 +618,7 @@ def demo(
         settings.published / PUBLISHED_NAME,
         settings.report,
         stale_after_days=settings.freshness_days,
+        data_docs=settings.data_docs,
     )
     typer.echo(f"report: {report_file.resolve()} (open it in a browser; works offline)")
     typer.echo(f"data docs: {summary.data_docs}")

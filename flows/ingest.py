@@ -12,7 +12,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows import progress
-from flows.runs import current_run_id
+from flows.runs import recorded_run
 from ingestion.batch import FileOutcome, failed, prepare_batch, safe_message
 from ingestion.discover import LandedFile, discover
 from warehouse import meta
@@ -188,39 +188,40 @@ def ingest(
     duckdb_limits: DuckDBLimits = NO_LIMITS,
 ) -> IngestSummary:
     """Load every new or changed export file under `landing` into the warehouse."""
-    run_id = current_run_id()
-    with connect(warehouse, limits=duckdb_limits) as con:
-        apply_ddl(con)
-        meta.start_run(con, run_id, "ingest", datetime.now(UTC))
-    plan = plan_ingest(landing, warehouse, batch_megabytes, duckdb_limits)
-    summary = IngestSummary(run_id, files_seen=plan.files_seen, files_skipped=plan.files_skipped)
-    known = plan.known_outcomes
-    total_files = sum(len(b) for b in plan.batches)
-    done = 0
-    progress.report("files", 0, total_files)
-    for number, files in enumerate(plan.batches, start=1):
-        outcomes = load_files(
-            warehouse,
-            files,
-            run_id,
-            known,
-            number,
-            len(plan.batches),
-            max_file_megabytes * 1024**2,
-            duckdb_limits,
+    with recorded_run(warehouse, "ingest", duckdb_limits) as run:
+        run_id = run.run_id
+        plan = plan_ingest(landing, warehouse, batch_megabytes, duckdb_limits)
+        summary = IngestSummary(
+            run_id, files_seen=plan.files_seen, files_skipped=plan.files_skipped
         )
-        known = []
-        summary.add(outcomes)
-        summary.batches += 1
-        done += len(files)
-        progress.report("files", done, total_files)
-        progress.report("rows read", summary.rows_read, None)
-    if known:  # nothing new to read, but duplicates or refusals to record
-        load_files(warehouse, [], run_id, known, 0, 0, 0, duckdb_limits)
-        summary.add(known)
-    message = f"{summary.files_failed} file(s) could not be read" if summary.files_failed else ""
-    with connect(warehouse, limits=duckdb_limits) as con:
-        meta.finish_run(con, run_id, summary.status, summary.counts(), message, datetime.now(UTC))
+        known = plan.known_outcomes
+        total_files = sum(len(b) for b in plan.batches)
+        done = 0
+        progress.report("files", 0, total_files)
+        for number, files in enumerate(plan.batches, start=1):
+            outcomes = load_files(
+                warehouse,
+                files,
+                run_id,
+                known,
+                number,
+                len(plan.batches),
+                max_file_megabytes * 1024**2,
+                duckdb_limits,
+            )
+            known = []
+            summary.add(outcomes)
+            summary.batches += 1
+            done += len(files)
+            progress.report("files", done, total_files)
+            progress.report("rows read", summary.rows_read, None)
+        if known:  # nothing new to read, but duplicates or refusals to record
+            load_files(warehouse, [], run_id, known, 0, 0, 0, duckdb_limits)
+            summary.add(known)
+        run.status, run.counts = summary.status, summary.counts()
+        run.message = (
+            f"{summary.files_failed} file(s) could not be read" if summary.files_failed else ""
+        )
     create_markdown_artifact(
         key="ingest-summary", markdown=summary.markdown(), description="inflow ingest run"
     )

@@ -21,6 +21,7 @@ from prefect.artifacts import create_markdown_artifact
 from flows.ingest import DEFAULT_BATCH_MEGABYTES, DEFAULT_MAX_FILE_MEGABYTES, ingest
 from flows.publish import publish
 from flows.runners import TaskRunnerName, configured_transform
+from flows.runs import recorded_run
 from flows.validate import QualitySummary, validate
 from warehouse.connect import DuckDBLimits
 
@@ -68,6 +69,8 @@ class NightlySummary:
     warnings: int
     published: str
     data_docs: str | None
+    # Each failed warning check in a line, naming what it concerns.
+    warning_lines: list[str]
 
 
 @flow(name="nightly", log_prints=True)
@@ -99,7 +102,7 @@ def nightly(
     a DuckDBLimits, so that a deployment states them as plain values.
     """
     limits = DuckDBLimits(duckdb_memory_limit, duckdb_threads, duckdb_temp_directory)
-    with run_lock(warehouse):
+    with run_lock(warehouse), recorded_run(warehouse, "nightly", limits) as run:
         loaded = ingest(
             landing=landing,
             warehouse=warehouse,
@@ -139,17 +142,31 @@ def nightly(
             keep=keep_published,
             duckdb_limits=limits,
         )
-    summary = NightlySummary(
-        files_loaded=loaded.files_loaded,
-        files_failed=loaded.files_failed,
-        rows_loaded=loaded.rows_loaded,
-        rows_quarantined=loaded.rows_quarantined,
-        accounts_rebuilt=built.accounts,
-        checks=len(batch.results) + len(marts.results),
-        warnings=len(batch.warnings) + len(marts.warnings),
-        published=str(state),
-        data_docs=marts.data_docs,
-    )
+        summary = NightlySummary(
+            files_loaded=loaded.files_loaded,
+            files_failed=loaded.files_failed,
+            rows_loaded=loaded.rows_loaded,
+            rows_quarantined=loaded.rows_quarantined,
+            accounts_rebuilt=built.accounts,
+            checks=len(batch.results) + len(marts.results),
+            warnings=len(batch.warnings) + len(marts.warnings),
+            published=str(state),
+            data_docs=marts.data_docs,
+            warning_lines=[r.line() for r in batch.warnings + marts.warnings],
+        )
+        run.counts = {
+            "files_loaded": summary.files_loaded,
+            "files_failed": summary.files_failed,
+            "rows_loaded": summary.rows_loaded,
+            "rows_quarantined": summary.rows_quarantined,
+            "accounts_rebuilt": summary.accounts_rebuilt,
+            "checks": summary.checks,
+            "checks_failed": summary.warnings,
+            "published_state": Path(summary.published).name,
+        }
+        if summary.files_failed:
+            run.status = "completed_with_errors"
+            run.message = f"{summary.files_failed} file(s) could not be read"
     create_markdown_artifact(
         key="nightly-summary",
         markdown="# nightly run\n\n"
@@ -162,5 +179,5 @@ def nightly(
 
 def _stop_on_critical(summary: QualitySummary) -> None:
     if summary.critical_failures:
-        named = ", ".join(f"{r.suite}.{r.check_name}" for r in summary.critical_failures)
+        named = "; ".join(r.line() for r in summary.critical_failures)
         raise QualityBlocked(f"critical quality failures, nothing published: {named}")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows.runs import recorded_run
 from warehouse import publish as published
 from warehouse.connect import NO_LIMITS, DuckDBLimits
 
@@ -32,6 +34,15 @@ def publish(
     duckdb_limits: DuckDBLimits = NO_LIMITS,
 ) -> Path:
     """Publish the marts; raises PublishRefused while the latest validation failed critically."""
-    state = publish_marts(warehouse, published_dir, keep, duckdb_limits)
+    with recorded_run(warehouse, "publish", duckdb_limits) as run:
+        state = publish_marts(warehouse, published_dir, keep, duckdb_limits)
+        run.counts = {"published_state": state.name}
+        run.message = f"readers open {published_dir / published.PUBLISHED_NAME}"
+    create_markdown_artifact(
+        key="publish-summary",
+        markdown=f"# publish run `{run.run_id}`\n\nPublished state `{state.name}`; readers open "
+        f"`{published_dir / published.PUBLISHED_NAME}`; {keep} states kept for rollback.\n",
+        description="inflow publish run",
+    )
     print(f"published {state.name}: readers open {published_dir / published.PUBLISHED_NAME}")
     return state

@@ -96,6 +96,14 @@ class Settings(BaseSettings):
             temp_directory=self.duckdb_temp_directory,
         )
 
+    @property
+    def data_docs(self) -> Path:
+        """great-expectations' Data Docs index: the validate flow keeps its project in `gx/`
+        beside the warehouse."""
+        return (
+            self.warehouse.parent / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+        )
+
     def nightly_parameters(self) -> dict[str, Any]:
         """The nightly flow's parameters from these settings: the one mapping `inflow run`,
         `inflow demo` and `inflow serve` use (prefect.yaml's deployment states its own)."""

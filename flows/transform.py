@@ -18,7 +18,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.runs import current_run_id
+from flows.runs import recorded_run
 from transforms.growth import RECENT_DAYS, as_of_windows
 from transforms.pipeline import (
     POSTS_DAYS,
@@ -384,17 +384,20 @@ def transform(
     built-in scheme or one of `tier_schemes` ({name: {tier: inclusive lower bound}}).
     """
     mode: RebuildMode = "full" if full_refresh else "backfill" if backfill_from else "incremental"
-    summary = rebuild_marts(
-        warehouse,
-        mode,
-        backfill_from,
-        resolve_scheme(tier_scheme, tier_schemes),
-        confirmation_days,
-        current_run_id(),
-        compute_as_tasks(partitions_in_flight),
-        partition_accounts,
-        duckdb_limits,
-    )
+    with recorded_run(warehouse, "transform", duckdb_limits) as run:
+        summary = rebuild_marts(
+            warehouse,
+            mode,
+            backfill_from,
+            resolve_scheme(tier_scheme, tier_schemes),
+            confirmation_days,
+            run.run_id,
+            compute_as_tasks(partitions_in_flight),
+            partition_accounts,
+            duckdb_limits,
+        )
+        run.counts = {"accounts_rebuilt": summary.accounts}
+        run.message = f"{mode}: {sum(summary.rows.values()):,} mart rows written"
     create_markdown_artifact(
         key="transform-summary", markdown=summary.markdown(), description="inflow transform run"
     )

@@ -2,7 +2,9 @@
 
 Batches are pandas frames built from Arrow (great-expectations' SQL datasources over
 duckdb-engine return empty metrics with this stack), with the derived columns a check needs
-(`_today`, `_platform_launch`, `_expected_raw_tier`, ...). Results go to meta.quality_results
+(`validation_date`, `platform_launch_date`, `tier_by_followers`, ...: named for the person
+reading Data Docs). Progress bars are off (great-expectations draws one per expectation
+otherwise), and each failed check names what it concerns (platforms, marts). Results go to meta.quality_results
 and great-expectations' own stores; the Data Docs site is rebuilt after each run.
 """
 
@@ -20,7 +22,7 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.runs import current_run_id
+from flows.runs import recorded_run
 from schemas import quality
 from transforms.expressions import interactions
 from transforms.growth import ANOMALY_WINDOW_DAYS
@@ -48,6 +50,14 @@ class CheckResult:
     unexpected_count: int | None
     observed: str | None
     checked_at: datetime
+    stage: str = "marts"
+    # The platforms (or marts) the failing rows belong to, and the check's one-line message.
+    concerns: str | None = None
+    message: str | None = None
+
+    def line(self) -> str:
+        """e.g. "freshness.latest_snapshot_recent: instagram, tiktok stale (246 days)"."""
+        return f"{self.suite}.{self.check_name}: {self.message or 'passed'}"
 
 
 # Which batches a validation run checks: the new staged rows (and freshness), the marts built
@@ -75,11 +85,11 @@ class QualitySummary:
         lines = [
             f"# validation run `{self.run_id}`",
             "",
-            "| suite | check | severity | success | unexpected |",
+            "| suite | check | severity | success | what failed |",
             "| --- | --- | --- | --- | --- |",
         ]
         lines += [
-            f"| {r.suite} | {r.check_name} | {r.severity} | {'yes' if r.success else '**no**'} | {r.unexpected_count or 0} |"
+            f"| {r.suite} | {r.check_name} | {r.severity} | {'yes' if r.success else '**no**'} | {r.message or ''} |"
             for r in self.results
         ]
         return "\n".join(lines) + "\n"
@@ -115,22 +125,20 @@ def quality_frames(
     frames: dict[str, pl.DataFrame] = {}
     for suite in ("follower_snapshots", "post_snapshots"):
         frames[f"staging_{suite}"] = wq.suite_rows(con, suite).with_columns(
-            pl.lit(today).alias("_today"), _launch_dates().alias("_platform_launch")
+            pl.lit(today).alias("validation_date"), _launch_dates().alias("platform_launch_date")
         )
     frames["staging_post_snapshots"] = frames["staging_post_snapshots"].with_columns(
-        interactions().alias("_interactions")
+        interactions().alias("interactions")
     )
     daily = wq.suite_rows(con, "fct_account_daily", [since])
     previous = pl.col("followers") - pl.col("followers_change")
     frames["fct_account_daily"] = daily.with_columns(
-        tier_of(pl.col("followers"), scheme).alias("_expected_raw_tier"),
+        tier_of(pl.col("followers"), scheme).alias("tier_by_followers"),
         pl.when(previous > 0)
         .then(pl.col("followers_change").abs() / previous)
-        .alias("_change_share"),
+        .alias("change_share_of_followers"),
     )
-    frames["fct_post_metrics"] = wq.suite_rows(con, "fct_post_metrics", [since]).rename(
-        {"interactions": "_interactions"}
-    )
+    frames["fct_post_metrics"] = wq.suite_rows(con, "fct_post_metrics", [since])
     frames["fct_tier_migrations"] = wq.suite_rows(con, "fct_tier_migrations", [since])
     frames["freshness"] = wq.suite_rows(con, "freshness", [today])
     frames["mart_row_counts"] = _row_count_checks(wq.mart_row_counts(con))
@@ -168,8 +176,10 @@ def run_suites(
 ) -> QualitySummary:
     """Validate each frame with its suite; store great-expectations results; rebuild Data Docs."""
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="file", project_root_dir=str(gx_root))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_or_update_pandas("inflow")
     summary = QualitySummary(run_id)
     suites = {s.name: s for s in quality.SUITES} | {
@@ -194,29 +204,69 @@ def run_suites(
         definition = context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=name, data=batch, suite=built)
         )
-        result = definition.run(batch_parameters={"dataframe": frame.to_pandas()})
+        result = definition.run(
+            batch_parameters={"dataframe": frame.to_pandas()},
+            result_format={
+                "result_format": "SUMMARY",
+                "unexpected_index_column_names": [suite.concerns],
+                "partial_unexpected_count": CONCERNS_SAMPLE,
+            },
+        )
+        checks = {c.name: c for c in suite.checks}
         for outcome in result.results:
             config = outcome.expectation_config
             assert config is not None  # every result of a suite's run has its expectation
             meta = config.meta or {}
             observed = outcome.result.get("observed_value")
+            check = checks[meta["check"]]
+            unexpected = outcome.result.get("unexpected_count")
+            concerns = _concerns(outcome.result, suite.concerns)
             summary.results.append(
                 CheckResult(
                     run_id=run_id,
                     suite=name,
-                    check_name=meta.get("check", config.type),
+                    check_name=check.name,
                     expectation=config.type,
-                    severity=meta.get("severity", quality.WARNING),
+                    severity=check.severity,
                     success=bool(outcome.success),
-                    unexpected_count=outcome.result.get("unexpected_count"),
+                    unexpected_count=unexpected,
                     observed=None if observed is None else str(observed)[:200],
                     checked_at=now,
+                    stage=suite.stage,
+                    concerns=", ".join(concerns) or None,
+                    message=None
+                    if outcome.success
+                    else quality.failure_line(
+                        check,
+                        concerns,
+                        unexpected,
+                        _worst(outcome.result.get("partial_unexpected_list")),
+                    ),
                 )
             )
     context.build_data_docs()
     sites = context.get_docs_sites_urls()
     summary.data_docs = sites[0]["site_url"] if sites else None
     return summary
+
+
+# Failing rows whose platform (or mart) a message names: enough to name every platform in
+# practice; a message built from a sample says so only through its count of rows.
+CONCERNS_SAMPLE = 1000
+
+
+def _concerns(result: dict, column: str) -> list[str]:
+    """The distinct platforms (or marts) of the failing rows great-expectations returned."""
+    rows = result.get("partial_unexpected_index_list") or []
+    return sorted({str(row[column]) for row in rows if isinstance(row, dict) and row.get(column)})
+
+
+def _worst(values: list | None) -> object:
+    """The largest failing value (a freshness age), when the values compare."""
+    try:
+        return max(v for v in values or [] if v is not None)
+    except (TypeError, ValueError):
+        return "?"
 
 
 def record(
@@ -271,15 +321,21 @@ def validate(
 
     `stage`: "staging" (the new batch), "marts", or "all".
     """
-    summary = validate_warehouse(
-        warehouse,
-        freshness_days,
-        today or datetime.now(UTC).date(),
-        whole_marts,
-        current_run_id(),
-        stage,
-        duckdb_limits,
-    )
+    with recorded_run(warehouse, "validate", duckdb_limits) as run:
+        summary = validate_warehouse(
+            warehouse,
+            freshness_days,
+            today or datetime.now(UTC).date(),
+            whole_marts,
+            run.run_id,
+            stage,
+            duckdb_limits,
+        )
+        failed = summary.critical_failures + summary.warnings
+        run.counts = {"checks": len(summary.results), "checks_failed": len(failed)}
+        # A critical failure blocks publishing: the run failed; warnings are shown, not fatal.
+        run.status = "failed" if summary.critical_failures else "succeeded"
+        run.message = f"{stage}: " + ("; ".join(r.line() for r in failed) or "every check passed")
     create_markdown_artifact(
         key="quality-summary", markdown=summary.markdown(), description="inflow validation run"
     )
@@ -287,4 +343,6 @@ def validate(
         f"quality: {len(summary.results)} checks, {len(summary.critical_failures)} critical failures, "
         f"{len(summary.warnings)} warnings; data docs: {summary.data_docs}"
     )
+    for failed in summary.critical_failures + summary.warnings:
+        print(f"{failed.severity}: {failed.line()}")
     return summary

@@ -192,6 +192,8 @@ def anomalies_chart(weekly: pl.DataFrame) -> alt.Chart:
 def _format(column: str, value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         if column.startswith(("er_", "growth_", "share_")):
             return f"{value:.2%}"
@@ -214,10 +216,43 @@ def html_table(frame: pl.DataFrame) -> dict:
 
 
 def freshness_table(freshness: pl.DataFrame, today: date, stale_after_days: int) -> pl.DataFrame:
-    """Freshness per platform with the data's age and whether it is stale."""
+    """Freshness per platform with the data's age and, in words, whether it is stale."""
     return freshness.with_columns(
         age_days=(pl.lit(today) - pl.col("latest_follower_day")).dt.total_days(),
-    ).with_columns(stale=pl.col("age_days") > stale_after_days)
+    ).with_columns(
+        status=pl.when(pl.col("age_days") > stale_after_days)
+        .then(pl.format("stale: over {} days old", pl.lit(stale_after_days)))
+        .otherwise(pl.lit("fresh"))
+    )
+
+
+def quality_table(checks: pl.DataFrame) -> pl.DataFrame:
+    """Every latest check, failures first, with its result in words and what it concerns."""
+    result = (
+        pl.when(pl.col("passed"))
+        .then(pl.lit("passed"))
+        .otherwise(pl.format("FAILED ({})", pl.col("severity")))
+    )
+    return checks.select(
+        "stage",
+        pl.col("suite"),
+        pl.col("check_name").alias("check"),
+        result.alias("result"),
+        pl.col("message").alias("what failed"),
+        pl.col("checked_at").alias("checked at"),
+    )
+
+
+def quality_headline(checks: pl.DataFrame) -> str:
+    """e.g. "23 checks: 22 passed, 1 warning failed (freshness.latest_snapshot_recent)"."""
+    failed = checks.filter(~pl.col("passed"))
+    parts = [f"{checks.height} checks: {checks.height - failed.height} passed"]
+    for severity in ("critical", "warning"):
+        named = failed.filter(pl.col("severity") == severity)
+        if named.height:
+            names = ", ".join(f"{s}.{c}" for s, c in named.select("suite", "check_name").rows())
+            parts.append(f"{named.height} {severity} failed ({names})")
+    return ", ".join(parts)
 
 
 def charts(data: ReportData) -> dict[str, tuple[str, alt.TopLevelMixin | None]]:
@@ -267,7 +302,12 @@ def charts(data: ReportData) -> dict[str, tuple[str, alt.TopLevelMixin | None]]:
 
 
 def render_html(
-    data: ReportData, *, source: str, stale_after_days: int, generated_at: datetime
+    data: ReportData,
+    *,
+    source: str,
+    stale_after_days: int,
+    generated_at: datetime,
+    data_docs: str | None = None,
 ) -> str:
     """The whole page: the JS bundle, each chart's spec, and the tables."""
     import vl_convert
@@ -292,7 +332,9 @@ def render_html(
         freshness=html_table(
             freshness_table(data.freshness, generated_at.date(), stale_after_days)
         ),
-        quality=html_table(data.quality),
+        quality=html_table(quality_table(data.quality)),
+        quality_headline=quality_headline(data.quality),
+        data_docs=data_docs,
         runs=html_table(data.runs),
         anomalies=html_table(data.anomalies),
         stale_after_days=stale_after_days,
@@ -308,14 +350,19 @@ def write_report(
     start: date | None = None,
     end: date | None = None,
     stale_after_days: int = 3,
+    data_docs: Path | None = None,
 ) -> Path:
-    """Read the published marts, render the page, write it atomically; returns its path."""
+    """Read the published marts, render the page, write it atomically; returns its path.
+
+    `data_docs`: great-expectations' Data Docs index, linked from the quality section when it
+    exists (a file:// link: the docs are a local site)."""
     data = read_report_data(published, tier=tier, start=start, end=end)
     page = render_html(
         data,
         source=str(published),
         stale_after_days=stale_after_days,
         generated_at=datetime.now(UTC),
+        data_docs=data_docs.resolve().as_uri() if data_docs and data_docs.exists() else None,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")

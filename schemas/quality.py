@@ -48,13 +48,32 @@ class Check:
     kwargs: dict[str, Any]
     severity: Severity
     why: str
+    # How a failure reads after the names it concerns: `{unexpected}` failing rows, `{worst}`
+    # the largest failing value (e.g. "stale (246 days)").
+    failure: str = "{unexpected} unexpected"
 
 
 @dataclass(frozen=True)
 class Suite:
+    """A batch's checks. `concerns`: the column whose values name what a failure is about
+    (the platforms for snapshots and marts, the mart for row counts), so a message says
+    "freshness: instagram, tiktok stale (246 days)" rather than "2 unexpected"."""
+
     name: str
     table: str
     checks: tuple[Check, ...] = field(default_factory=tuple)
+    concerns: str = "platform"
+
+    @property
+    def stage(self) -> str:
+        """staging (the new batch, and freshness) or marts."""
+        return "staging" if self.table.startswith("staging.") else "marts"
+
+
+def failure_line(check: Check, concerns: list[str], unexpected: int | None, worst: Any) -> str:
+    """One failed check as a person reads it: what it concerns, then how it failed."""
+    named = ", ".join(concerns) if concerns else "rows"
+    return f"{named} " + check.failure.format(unexpected=unexpected or 0, worst=worst)
 
 
 def _not_null(columns: list[str]) -> list[Check]:
@@ -98,14 +117,14 @@ def _dates(column: str) -> list[Check]:
         Check(
             f"{column}_not_in_future",
             "ExpectColumnPairValuesAToBeGreaterThanB",
-            {"column_A": "_today", "column_B": column, "or_equal": True},
+            {"column_A": "validation_date", "column_B": column, "or_equal": True},
             CRITICAL,
             "a snapshot cannot describe a day that has not happened",
         ),
         Check(
             f"{column}_not_before_platform",
             "ExpectColumnPairValuesAToBeGreaterThanB",
-            {"column_A": column, "column_B": "_platform_launch", "or_equal": True},
+            {"column_A": column, "column_B": "platform_launch_date", "or_equal": True},
             CRITICAL,
             "no snapshot predates its platform",
         ),
@@ -118,7 +137,7 @@ def _at_least_views(severity: Severity = WARNING) -> Check:
         "ExpectColumnPairValuesAToBeGreaterThanB",
         {
             "column_A": "views",
-            "column_B": "_interactions",
+            "column_B": "interactions",
             "or_equal": True,
             "ignore_row_if": "either_value_is_missing",
         },
@@ -166,14 +185,14 @@ ACCOUNT_DAILY = Suite(
         Check(
             "tier_matches_followers",
             "ExpectColumnPairValuesToBeEqual",
-            {"column_A": "raw_tier", "column_B": "_expected_raw_tier"},
+            {"column_A": "raw_tier", "column_B": "tier_by_followers"},
             CRITICAL,
             "raw_tier must follow the active tier scheme",
         ),
         Check(
             "daily_change_plausible",
             "ExpectColumnValuesToBeBetween",
-            {"column": "_change_share", "max_value": MAX_DAILY_CHANGE_SHARE},
+            {"column": "change_share_of_followers", "max_value": MAX_DAILY_CHANGE_SHARE},
             WARNING,
             f"a day's change beyond {MAX_DAILY_CHANGE_SHARE:.0%} of the audience",
         ),
@@ -202,7 +221,7 @@ POST_METRICS = Suite(
         Check(
             "account_exists",
             "ExpectColumnValuesToBeInSet",
-            {"column": "_has_account", "value_set": [True]},
+            {"column": "account_in_dim_account", "value_set": [True]},
             CRITICAL,
             "every post's account is in dim_account",
         ),
@@ -217,7 +236,7 @@ TIER_MIGRATIONS = Suite(
         Check(
             "spells_exist",
             "ExpectColumnValuesToBeInSet",
-            {"column": "_has_spells", "value_set": [True]},
+            {"column": "ends_and_starts_tier_spells", "value_set": [True]},
             CRITICAL,
             "every migration ends one tier spell and starts the next",
         ),
@@ -234,6 +253,7 @@ FRESHNESS = Suite(
             {"column": "age_days", "max_value": DEFAULT_FRESHNESS_DAYS},
             WARNING,
             "each platform's latest follower snapshot is recent",
+            failure="stale ({worst} days)",
         ),
     ),
 )
@@ -257,6 +277,7 @@ ROW_COUNTS = Suite(
             "row counts halved or more than doubled since the previous validation",
         ),
     ),
+    concerns="mart",
 )
 
 SUITES: tuple[Suite, ...] = (
@@ -283,6 +304,7 @@ def with_freshness(days: int) -> Suite:
                 {**check.kwargs, "max_value": days},
                 check.severity,
                 check.why,
+                check.failure,
             ),
         ),
     )

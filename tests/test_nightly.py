@@ -168,7 +168,23 @@ def test_a_critical_quality_failure_stops_the_night_and_keeps_the_published_stat
     second = _start_run(tmp_path, "second")
     out, err = second.communicate(timeout=600)
     assert second.returncode == 1
-    assert "staging_follower_snapshots.snapshot_date_not_in_future" in out + err
+    # The failure names its check and the platform whose rows failed it.
+    assert (
+        "staging_follower_snapshots.snapshot_date_not_in_future: instagram 1 unexpected"
+        in " ".join((out + err).split())
+    )
+    # The blocked night and its failed validation are recorded as failed, with why.
+    runs = read_table(
+        working,
+        "select flow, status, message from meta.runs where started_at > "
+        "(select max(started_at) from meta.runs where flow = 'nightly' and status = 'succeeded')",
+    )
+    by_flow = {flow: (status, message) for flow, status, message in runs.rows()}
+    assert by_flow["nightly"][0] == "failed"
+    assert by_flow["nightly"][1].startswith("QualityBlocked: critical quality failures")
+    assert by_flow["validate"][0] == "failed"
+    assert "snapshot_date_not_in_future: instagram" in by_flow["validate"][1]
+    assert set(by_flow) == {"nightly", "ingest", "validate"}  # nothing transformed or published
     # The failing run stays pending (validated again next night): its touched rows stay.
     assert (
         read_table(

@@ -216,3 +216,26 @@ def test_a_mart_that_may_be_empty_fails_only_once_it_had_rows(clean, tmp_path):
     emptied, summary = validate_copy(clean, tmp_path / "b", plant, record_first=True)
     assert not emptied[check].success
     assert check in {(r.suite, r.check_name) for r in summary.critical_failures}
+
+
+def test_a_failed_check_names_what_it_concerns_and_no_progress_bar_is_drawn(clean, tmp_path, capfd):
+    plant = (
+        "update staging.follower_snapshots set followers = -1 where platform = 'tiktok';"
+        "delete from marts.agg_tier_benchmarks"
+    )
+    results, _ = validate_copy(clean, tmp_path, plant, today=LAST_DAY + timedelta(days=914))
+    negative = results[("staging_follower_snapshots", "followers_not_negative")]
+    assert negative.concerns == "tiktok"
+    assert negative.message == f"tiktok {negative.unexpected_count} unexpected"
+    assert negative.unexpected_count and negative.unexpected_count > 1
+    stale = results[("freshness", "latest_snapshot_recent")]
+    assert (
+        stale.line()
+        == "freshness.latest_snapshot_recent: instagram, tiktok, youtube stale (914 days)"
+    )
+    emptied = results[("mart_row_counts", "marts_not_empty")]
+    assert emptied.concerns == "agg_tier_benchmarks"
+    assert results[("fct_account_daily", "key_unique")].message is None  # passed: no message
+    # great-expectations draws a "Calculating Metrics" bar per expectation unless told not to.
+    captured = capfd.readouterr()
+    assert "Calculating Metrics" not in captured.err + captured.out

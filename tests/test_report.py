@@ -11,11 +11,15 @@ from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from report.render import REFERENCE_ER_BANDS, charts, er_by_tier_frame, write_report
 from schemas.marts import DIM_ACCOUNT, FCT_TIER_HISTORY
+from schemas.quality import SUITES
+from tests.conftest import START, read_table
 from warehouse.connect import connect
+from warehouse.publish import current_state
 from warehouse.report import NothingToReport, read_report_data, report_period
 from warehouse.schema import apply_mart_ddl
 from warehouse.sql import sql_text, table
@@ -138,6 +142,72 @@ def test_the_page_is_self_contained_and_small(report_file, published_marts):
     for platform in ("instagram", "tiktok", "youtube"):
         assert f"<td>{platform}</td>" in page
     assert f"{data.period_start} to {data.period_end}" in page
+
+
+def test_the_quality_panel_shows_every_check_and_names_stale_platforms(
+    report_file, published_marts
+):
+    """The night validated the staged batch (with freshness) and then the marts in two runs: the
+    panel shows both, and the stale data (dated months before today) as a failed check naming
+    its platforms, though the latest run (marts) passed."""
+    from report.render import quality_headline
+
+    checks = read_report_data(published_marts).quality
+    assert checks.height == sum(len(s.checks) for s in SUITES)
+    assert set(checks["stage"]) == {"staging", "marts"}
+    failed = checks.filter(~pl.col("passed"))
+    assert failed.select("suite", "check_name", "concerns").rows() == [
+        ("freshness", "latest_snapshot_recent", "instagram, tiktok, youtube")
+    ]
+    age = (date.today() - (START + timedelta(days=74))).days
+    page = " ".join(report_file.read_text().split())
+    assert f"instagram, tiktok, youtube stale ({age} days)" in page
+    assert "<td>FAILED (warning)</td>" in page
+    assert quality_headline(checks) in page
+    assert "1 warning failed (freshness.latest_snapshot_recent)" in quality_headline(checks)
+    # Freshness reads in words, not True/False.
+    assert "stale: over 3 days old" in page and "<td>True</td>" not in page
+
+
+def test_every_flow_of_the_night_is_recorded_in_meta_runs(published_marts):
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
+    working = published_marts.parent.parent / "w.duckdb"
+    runs = read_table(
+        working,
+        "select flow, status, checks, checks_failed, accounts_rebuilt, published_state, files_loaded "
+        "from meta.runs order by started_at",
+    )
+    assert runs["flow"].to_list() == [
+        "nightly",
+        "ingest",
+        "validate",
+        "transform",
+        "validate",
+        "publish",
+    ]
+    assert set(runs["status"]) == {"succeeded"}
+    validations = runs.filter(pl.col("flow") == "validate")
+    assert validations["checks"].sum() == sum(len(s.checks) for s in SUITES)
+    assert validations["checks_failed"].to_list() == [1, 0]  # freshness, in the staging stage
+    rebuilt = runs.filter(pl.col("flow") == "transform")["accounts_rebuilt"].item()
+    assert rebuilt == read_table(working, "select count(*) as n from marts.dim_account")["n"].item()
+    state = runs.filter(pl.col("flow") == "publish")["published_state"].item()
+    assert current_state(published_marts.parent).name == state
+    assert runs.filter(pl.col("flow") == "nightly")["published_state"].item() == state
+    # Readers see the same runs; the two still running when the state was copied say so.
+    published_runs = read_report_data(published_marts).runs
+    assert (
+        dict(published_runs.select("flow", "status").rows())["publish"] == "running when published"
+    )
+    status = CliRunner().invoke(
+        app, ["status", "--warehouse", str(working)], env={"COLUMNS": "300"}
+    )
+    assert status.exit_code == 0
+    for flow in ("nightly", "ingest", "validate", "transform", "publish"):
+        assert flow in status.output
 
 
 def test_risers_are_in_the_chosen_tier(published_marts):

@@ -11,12 +11,13 @@ import duckdb
 
 from warehouse.sql import sql_text
 
-# A run in meta.runs: running until it finishes; abandoned when its process ended first.
-RunStatus = Literal["running", "succeeded", "completed_with_errors", "abandoned"]
+# A run in meta.runs: running until it finishes; failed when it raised (a refused publish, a
+# critical check); abandoned when its process ended first.
+RunStatus = Literal["running", "succeeded", "completed_with_errors", "failed", "abandoned"]
 
 
-class RunCounts(TypedDict):
-    """The counts an ingest run records in meta.runs."""
+class RunCounts(TypedDict, total=False):
+    """The counts a run records in meta.runs: each flow fills the ones it has."""
 
     files_seen: int
     files_loaded: int
@@ -25,6 +26,10 @@ class RunCounts(TypedDict):
     rows_read: int
     rows_loaded: int
     rows_quarantined: int
+    accounts_rebuilt: int
+    checks: int
+    checks_failed: int
+    published_state: str
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, now: datetime) -> None:
@@ -48,10 +53,13 @@ def finish_run(
     message: str,
     now: datetime,
 ) -> None:
-    """Record a run's end: its status, message and counts."""
-    assignments = ", ".join(f"{c} = ${i}" for i, c in enumerate(counts, start=5))
+    """Record a run's end: its status, message and counts (column names: RunCounts' keys)."""
+    unknown = set(counts) - set(RunCounts.__annotations__)
+    if unknown:
+        raise ValueError(f"meta.runs has no column {', '.join(sorted(unknown))}")
+    assignments = "".join(f", {c} = ${i}" for i, c in enumerate(counts, start=5))
     con.execute(
-        f"update meta.runs set status = $2, message = $3, finished_at = $4, {assignments} where run_id = $1",
+        f"update meta.runs set status = $2, message = $3, finished_at = $4{assignments} where run_id = $1",
         [run_id, status, message, now, *counts.values()],
     )
 

@@ -83,6 +83,6 @@ def read_report_data(
             anomalies=read("anomalies", [ANOMALIES_LISTED]),
             anomalies_weekly=read("anomalies_weekly"),
             freshness=read("freshness"),
-            quality=read("quality"),
+            quality=table(con, sql_text("sql", "latest_checks.sql")),
             runs=read("runs"),
         )

@@ -21,6 +21,7 @@ DDL_FILES: tuple[str, ...] = (
     "040_transform_meta.sql",
     "050_mart_changes.sql",
     "060_mart_build.sql",
+    "070_run_details.sql",
 )
 
 

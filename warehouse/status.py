@@ -21,13 +21,16 @@ STATUS_SECTIONS = ("last runs", "freshness", "row counts", "quarantine", "qualit
 PUBLISHED_SECTIONS = ("last runs", "quality")
 
 
+def _section_sql(name: str) -> str:
+    if name == "quality":  # the failed checks among each suite's latest (meta.quality_results)
+        return f"select * exclude (passed) from ({sql_text('sql', 'latest_checks.sql')}) where not passed"
+    return sql_text("sql", f"status_{name.replace(' ', '_')}.sql")
+
+
 def overview(warehouse: Path, sections: tuple[str, ...] = STATUS_SECTIONS) -> dict[str, Section]:
     """Sections of `inflow status`, each (columns, rows)."""
     with connect(warehouse, read_only=True) as con:
-        return {
-            name: _query(con, sql_text("sql", f"status_{name.replace(' ', '_')}.sql"))
-            for name in sections
-        }
+        return {name: _query(con, _section_sql(name)) for name in sections}
 
 
 def is_locked(error: Exception) -> bool:

@@ -35,7 +35,7 @@ create table if not exists meta.ingested_files (
 comment on table meta.ingested_files is 'The manifest: every landed file seen, by path and content hash, and what became of it.';
 
 comment on column meta.runs.run_id is 'Identifier of the run (a UUID).';
-comment on column meta.runs.flow is 'The flow that ran (ingest; validation runs are in meta.quality_results).';
+comment on column meta.runs.flow is 'The flow that ran: ingest, validate, transform, publish or nightly (a nightly run''s steps are runs of their own).';
 comment on column meta.runs.started_at is 'When the run started (UTC).';
 comment on column meta.runs.finished_at is 'When the run finished (UTC); null while running.';
 comment on column meta.runs.status is 'running, succeeded, completed_with_errors (some files failed), failed or abandoned.';
