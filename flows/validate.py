@@ -343,6 +343,6 @@ def validate(
         f"quality: {len(summary.results)} checks, {len(summary.critical_failures)} critical failures, "
         f"{len(summary.warnings)} warnings; data docs: {summary.data_docs}"
     )
-    for failed in summary.critical_failures + summary.warnings:
-        print(f"{failed.severity}: {failed.line()}")
+    for result in failed:
+        print(f"{result.severity}: {result.line()}")
     return summary
