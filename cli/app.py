@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,12 +34,58 @@ app = typer.Typer(
     name="inflow",
     help="Influencer social metrics: export files -> DuckDB history -> marts.",
     no_args_is_help=True,
-    add_completion=False,
+    # Typer's --install-completion / --show-completion (bash, zsh, fish, PowerShell).
+    add_completion=True,
+    # Click's plain help: flags read `--faults`, not `--faults <bool>` (Typer's rich panels
+    # print a type for every option), and the text wraps to the terminal.
+    rich_markup_mode=None,
 )
 console = Console(stderr=True)
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"inflow {version('inflow')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="also show Prefect's logs: its temporary server, flow and task runs",
+        ),
+    ] = False,
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Influencer social metrics: export files -> DuckDB history -> marts."""
+    # Quiet by default: the terminal shows inflow's own lines, Prefect's warnings and errors.
+    # Only the console handler is raised: with a Prefect API configured, the UI still gets
+    # every INFO log of every flow and task run. Prefect configured logging when it was
+    # imported, so the handler is set here, and the variable (PREFECT_LOGGING_<path in its
+    # logging.yml>) for processes started from this one; a user's own setting wins.
+    if not verbose and "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL" not in os.environ:
+        import logging
+
+        from prefect.logging.handlers import PrefectConsoleHandler
+
+        os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "WARNING"
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, PrefectConsoleHandler):
+                handler.setLevel(logging.WARNING)
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -55,8 +104,9 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def _stdout_console() -> Console:
-    # Piped or captured output gets a wide console so tables are not crushed into 80 columns.
-    return Console(width=None if sys.stdout.isatty() else 200)
+    # The terminal's width (or $COLUMNS); piped output without $COLUMNS gets 200 columns so
+    # that tables are not crushed into Python's fallback of 80.
+    return Console(width=shutil.get_terminal_size((200, 24)).columns)
 
 
 def _progress() -> Progress:
@@ -68,6 +118,18 @@ def _progress() -> Progress:
         console=console,
         disable=not sys.stderr.isatty(),
     )
+
+
+class OutputFormat(StrEnum):
+    """What `inflow sql` writes: a table for people, CSV or JSON for programs."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class ExportFormat(StrEnum):
+    parquet = "parquet"
 
 
 def _parse_platforms(value: str) -> tuple[str, ...]:
@@ -274,9 +336,12 @@ def _print_sections(sections: dict[str, tuple[list[str], list[tuple]]]) -> None:
         for column in columns:
             table.add_column(column, overflow="fold")
         for row in rows:
+            # NULL shown as such (dimmed), never as an empty cell that reads like "".
             table.add_row(
                 *[
-                    "" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
+                    "[dim]NULL[/dim]"
+                    if v is None
+                    else escape(f"{v:.4f}" if isinstance(v, float) else str(v))
                     for v in row
                 ]
             )
@@ -374,7 +439,9 @@ def rollback() -> None:
 @app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="one read-only SQL query")],
-    output_format: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", case_sensitive=False, help="table, csv or json")
+    ] = OutputFormat.table,
     out: Annotated[Path | None, typer.Option(help="write the result to this file")] = None,
 ) -> None:
     """Read-only ad hoc SQL on the published marts (writes, DDL, files, URLs and ATTACH refused)."""
@@ -382,8 +449,6 @@ def sql(
 
     from warehouse.connect import connect_for_readers
 
-    if output_format not in {"table", "csv", "json"}:
-        raise typer.BadParameter("--format must be table, csv or json")
     with connect_for_readers(_published_or_exit(load_settings())) as con:
         try:
             result = pl.DataFrame(con.sql(query).to_arrow_table()) if query.strip() else None
@@ -460,13 +525,13 @@ def report(
 @app.command()
 def export(
     out: Annotated[Path, typer.Option(help="folder to write the Parquet files into")],
-    output_format: Annotated[str, typer.Option("--format", help="parquet")] = "parquet",
+    output_format: Annotated[
+        ExportFormat, typer.Option("--format", case_sensitive=False, help="parquet")
+    ] = ExportFormat.parquet,
 ) -> None:
     """Write the published marts as Parquet (big facts Hive-partitioned by platform and year)."""
     from warehouse.export import export_marts
 
-    if output_format != "parquet":
-        raise typer.BadParameter("--format must be parquet")
     published = _published_or_exit(load_settings())
     rows = export_marts(published, out)
     for mart, count in rows.items():

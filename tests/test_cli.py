@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -12,6 +14,7 @@ from typer.testing import CliRunner
 from cli.app import app
 
 runner = CliRunner()
+INFLOW = Path(sys.executable).parent / "inflow"
 
 
 def test_generate_writes_every_format(tmp_path):
@@ -177,3 +180,50 @@ def test_a_scheme_the_user_defines_is_used_by_name(tmp_path, monkeypatch):
     assert scheme.tiers == (("small", 0), ("big", 5_000))
     monkeypatch.setenv("INFLOW_TIER_SCHEME", "industry")
     assert Settings().tier_scheme == "industry"
+
+
+def test_version_help_and_completion_follow_cli_conventions():
+    from importlib.metadata import version
+
+    shown = runner.invoke(app, ["--version"])
+    assert shown.exit_code == 0 and shown.output.strip() == f"inflow {version('inflow')}"
+    helped = runner.invoke(app, ["generate", "--help"], env={"COLUMNS": "100"})
+    faults = next(line for line in helped.output.splitlines() if "--faults" in line)
+    assert faults.split()[:2] == ["--faults", "also"]  # a flag, no "<bool>" after it
+    assert "<bool>" not in runner.invoke(app, ["--help"]).output
+    # Typer's completion: the script a user sources for bash.
+    completion = subprocess.run(
+        [str(INFLOW), "--show-completion", "bash"], capture_output=True, text=True, check=True
+    )
+    assert "_INFLOW_COMPLETE" in completion.stdout and "complete " in completion.stdout
+
+
+def test_commands_are_quiet_unless_verbose(tmp_path):
+    """Prefect's temporary-server and run lines only with -v; inflow's own summary always."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "ig.csv").write_text(
+        "platform,account_id,snapshot_date,captured_at,followers\n"
+        "instagram,17841400000000001,2026-01-01,2026-01-01T03:00:00Z,1234\n"
+    )
+    environment = {"PREFECT_HOME": str(tmp_path / "prefect-home")}
+    command = [
+        str(INFLOW),
+        "ingest",
+        "--landing",
+        str(landing),
+        "--warehouse",
+        str(tmp_path / "w.duckdb"),
+    ]
+    quiet = subprocess.run(command, capture_output=True, text=True, env=os.environ | environment)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stdout.startswith("files: 1 loaded")
+    assert quiet.stderr == ""
+    loud = subprocess.run(
+        [command[0], "-v", *command[1:]],
+        capture_output=True,
+        text=True,
+        env=os.environ | environment,
+    )
+    assert loud.returncode == 0
+    assert "Starting temporary server" in loud.stderr and "Finished in state" in loud.stderr

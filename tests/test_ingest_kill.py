@@ -30,7 +30,8 @@ STAGING = (
 
 def _inflow(args: list[str], tmp_path: Path, **env: str) -> subprocess.Popen:
     environment = os.environ | {"PREFECT_HOME": str(tmp_path / "prefect-home"), **env}
-    command = [str(Path(sys.executable).parent / "inflow"), *args]
+    # -v: the test reads Prefect's task log lines ("loading batch 1/3") to time its kill.
+    command = [str(Path(sys.executable).parent / "inflow"), "-v", *args]
     # A session of its own: the killed process's children (its temporary Prefect server) are
     # reaped with its group afterwards instead of outliving the test.
     return subprocess.Popen(

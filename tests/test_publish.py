@@ -157,6 +157,20 @@ def test_inflow_sql_reads_the_published_marts_and_refuses_everything_else(built,
     assert as_csv.exit_code == 0 and as_csv.output.split() == ["accounts", "40"]
     as_json = runner.invoke(app, ["sql", query, "--format", "json"])
     assert json.loads(as_json.output) == [{"accounts": 40}]
+    # Formats are case-insensitive; a table shows NULL as NULL and fits the terminal's width.
+    assert runner.invoke(app, ["sql", query, "--format", "CSV"]).output == as_csv.output
+    nulls = runner.invoke(
+        app,
+        [
+            "sql",
+            "select 1 as n, null::varchar as missing, '' as blank, 'x' || repeat('y', 200) as long",
+        ],
+        env={"COLUMNS": "60"},
+    )
+    assert nulls.exit_code == 0, nulls.output
+    assert "NULL" in nulls.output
+    assert max(len(line) for line in nulls.output.splitlines()) <= 60
+    assert "y" * 40 in nulls.output.replace("│", "").replace(" ", "").replace("\n", "")
     out = tmp_path / "out.csv"
     assert runner.invoke(app, ["sql", query, "--format", "csv", "--out", str(out)]).exit_code == 0
     assert out.read_text().split() == ["accounts", "40"]
