@@ -104,9 +104,11 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def _stdout_console() -> Console:
-    # The terminal's width (or $COLUMNS); piped output without $COLUMNS gets 200 columns so
-    # that tables are not crushed into Python's fallback of 80.
-    return Console(width=shutil.get_terminal_size((200, 24)).columns)
+    # $COLUMNS, else the terminal's width; piped output gets 200 columns so that tables are
+    # not crushed into the usual fallback of 80.
+    if os.environ.get("COLUMNS", "").isdigit():
+        return Console(width=int(os.environ["COLUMNS"]))
+    return Console(width=shutil.get_terminal_size().columns if sys.stdout.isatty() else 200)
 
 
 def _progress() -> Progress:
@@ -240,6 +242,11 @@ def ingest(
         f"files: {summary.files_loaded} loaded, {summary.files_failed} failed, {summary.files_duplicate} duplicate, "
         f"{summary.files_skipped} already ingested; rows: {summary.rows_loaded:,} loaded, "
         f"{summary.rows_quarantined:,} quarantined"
+        + (
+            f", {summary.rows_count_hidden:,} with a hidden follower count (attributes kept)"
+            if summary.rows_count_hidden
+            else ""
+        )
     )
     for path, reason in summary.failures:
         typer.echo(f"  failed: {path}: {reason}")

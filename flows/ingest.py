@@ -40,6 +40,7 @@ class IngestSummary:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    rows_count_hidden: int = 0
     batches: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
 
@@ -48,6 +49,7 @@ class IngestSummary:
             self.rows_read += o.rows_read
             self.rows_loaded += o.rows_loaded
             self.rows_quarantined += o.rows_quarantined
+            self.rows_count_hidden += o.rows_count_hidden
             if o.status == "loaded":
                 self.files_loaded += 1
             elif o.status == "duplicate":
@@ -69,6 +71,7 @@ class IngestSummary:
             rows_read=self.rows_read,
             rows_loaded=self.rows_loaded,
             rows_quarantined=self.rows_quarantined,
+            rows_count_hidden=self.rows_count_hidden,
         )
 
     def markdown(self) -> str:

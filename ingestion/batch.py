@@ -13,7 +13,15 @@ import pyarrow as pa
 from ingestion.discover import LandedFile
 from ingestion.readers import DEFAULT_MAX_BYTES, FileRejected, RawExport, read_export
 from schemas import registry
-from schemas.contract import FILE_CAPTURED_AT, RAW_RECORD, REASON, ROW_NUMBER, RULE, normalise
+from schemas.contract import (
+    FILE_CAPTURED_AT,
+    HIDDEN,
+    RAW_RECORD,
+    REASON,
+    ROW_NUMBER,
+    RULE,
+    normalise,
+)
 from schemas.tables import ACCOUNT, STAGED_FOLLOWER_SNAPSHOT, STAGED_POST_SNAPSHOT
 from warehouse.load import Batch
 
@@ -43,6 +51,7 @@ FILE_SCHEMA = pl.Schema(
         "rows_read": pl.Int64(),
         "rows_loaded": pl.Int64(),
         "rows_quarantined": pl.Int64(),
+        "rows_count_hidden": pl.Int64(),
         "error": pl.String(),
         "ignored_columns": pl.List(pl.String),
     }
@@ -69,6 +78,8 @@ class FileOutcome:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    # Rows whose platform hides the follower count: attributes kept, no snapshot, not rejected.
+    rows_count_hidden: int = 0
     error: str | None = None
     ignored_columns: tuple[str, ...] = ()
 
@@ -132,16 +143,23 @@ def _normalise_group(group: list[tuple[LandedFile, RawExport]], run_id: str) -> 
         )
         .collect()
     )
-    counts = dict(
-        ((path), (read, bad))
-        for path, read, bad in rows.group_by("source_file")
-        .agg(pl.len().alias("read"), pl.col(RULE).is_not_null().sum().alias("bad"))
-        .iter_rows()
+    hidden = (
+        pl.col(RULE).is_null() & pl.col(HIDDEN) if contract.kind == "followers" else pl.lit(False)
     )
+    counts = {
+        path: (read, bad, withheld)
+        for path, read, bad, withheld in rows.group_by("source_file")
+        .agg(
+            pl.len().alias("read"),
+            pl.col(RULE).is_not_null().sum().alias("bad"),
+            hidden.sum().alias("hidden"),
+        )
+        .iter_rows()
+    }
     outcomes = []
     rejected = []
     for file, raw in group:
-        read, bad = counts.get(file.relative, (0, 0))
+        read, bad, withheld = counts.get(file.relative, (0, 0, 0))
         outcomes.append(
             FileOutcome(
                 file.relative,
@@ -153,8 +171,9 @@ def _normalise_group(group: list[tuple[LandedFile, RawExport]], run_id: str) -> 
                 platform=contract.platform,
                 kind=contract.kind,
                 rows_read=read,
-                rows_loaded=read - bad,
+                rows_loaded=read - bad - withheld,
                 rows_quarantined=bad,
+                rows_count_hidden=withheld,
                 ignored_columns=raw.ignored_columns,
             )
         )
@@ -220,7 +239,10 @@ def prepare_batch(
         rejected.append(normalised.rejected)
     batch = Batch(
         run_id=run_id,
-        followers=_to_arrow(good["followers"], STAGED_FOLLOWER_SNAPSHOT),
+        # A hidden count makes no snapshot; its row still tells the account's attributes.
+        followers=_to_arrow(
+            [f.filter(~pl.col(HIDDEN)) for f in good["followers"]], STAGED_FOLLOWER_SNAPSHOT
+        ),
         posts=_to_arrow(good["posts"], STAGED_POST_SNAPSHOT),
         accounts=_to_arrow(good["followers"], ACCOUNT),
         rejected=_to_arrow(rejected, REJECTED_SCHEMA),

@@ -138,6 +138,7 @@ def canonical_followers(followers: pl.DataFrame) -> pl.DataFrame:
         pl.col("snapshot_date").cast(pl.String),
         _rfc3339("captured_at").alias("captured_at"),
         pl.when(~pl.col("is_subscribers_hidden")).then(pl.col("followers")).alias("followers"),
+        pl.col("is_subscribers_hidden").alias("followers_hidden"),
         "following",
         "posts_count",
         "handle",

@@ -84,6 +84,8 @@ class ExportFile:
     rows: int
     expect: str = "load"  # load | fail | duplicate
     bad_rows: list[dict] = field(default_factory=list)
+    # Rows of channels hiding their count: attributes kept, no snapshot, not rejected.
+    hidden_rows: int = 0
     note: str = ""
 
 
@@ -251,14 +253,12 @@ def _native_frame(platform: str, kind: str, frame: pl.DataFrame, views_name: str
     return exports.youtube_channels(frame) if kind == "followers" else exports.youtube_videos(frame)
 
 
-def _hidden_rows(platform: str, kind: str, family: str, frame: pl.DataFrame) -> list[dict]:
-    """YouTube channels that hide their count: quarantined as followers_hidden, by row number."""
+def _hidden_rows(platform: str, kind: str, frame: pl.DataFrame) -> int:
+    """Rows of YouTube channels that hide their count (hiddenSubscriberCount, or the canonical
+    followers_hidden column): no snapshot, not rejected."""
     if platform != "youtube" or kind != "followers":
-        return []
-    hidden = np.flatnonzero(frame["is_subscribers_hidden"].to_numpy()) + 1
-    # The API says so (hiddenSubscriberCount); a canonical export just has no count.
-    rule = "followers_hidden" if family == "native" else "missing_required"
-    return [{"row": int(r), "rule": rule} for r in hidden]
+        return 0
+    return int(frame["is_subscribers_hidden"].sum())
 
 
 def _write_nightly(
@@ -344,7 +344,8 @@ def _write_spec(writer: _Writer, spec: _FileSpec) -> ExportFile:
         gzipped=spec.gzipped,
         rows=frame.height,
         expect=spec.expect,
-        bad_rows=_hidden_rows(spec.platform, spec.kind, spec.family, spec.frame) + spec.bad_rows,
+        bad_rows=spec.bad_rows,
+        hidden_rows=_hidden_rows(spec.platform, spec.kind, spec.frame),
         note=spec.note,
     )
     record.format = f"{record.format}.{spec.file_format}"

@@ -35,6 +35,12 @@ FOLLOWERS = Contract(
         Field("handle", "handle", "string"),
         Field("display_name", "display_name", "string"),
         Field("category", "category", "string"),
+        Field(
+            "followers_hidden",
+            "followers_hidden",
+            "boolean",
+            doc="true when the platform hides the count: followers empty, attributes kept",
+        ),
     ),
     signature=frozenset({"platform", "snapshot_date", "followers"}),
     snapshot_rule="columns snapshot_date and captured_at",

@@ -29,6 +29,8 @@ from schemas.tables import CANONICAL_BY_KIND, Kind, polars_schema
 ROW_NUMBER = "_row_number"
 RAW_RECORD = "_raw"
 RULE = "_rule"
+# The canonical column saying the platform hides the follower count (false when not said).
+HIDDEN = "followers_hidden"
 REASON = "_reason"
 MALFORMED = "_malformed"
 # Optional input column: the capture time each row's file name states (for a frame of many files).
@@ -211,6 +213,13 @@ def _fill_context(frame: pl.LazyFrame, contract: Contract, file_time: pl.Expr) -
         frame = frame.with_columns(
             pl.lit(contract.is_followers_rounded).alias("is_followers_rounded")
         )
+    if contract.kind == "followers":
+        # A hidden count is unknown, whatever number the export shows in its place.
+        hidden = pl.col(HIDDEN) if HIDDEN in names else pl.lit(None)
+        frame = frame.with_columns(hidden.cast(pl.Boolean).fill_null(False).alias(HIDDEN))
+        frame = frame.with_columns(
+            pl.when(~pl.col(HIDDEN)).then(pl.col("followers")).alias("followers")
+        )
     if contract.kind == "posts":
         frame = frame.pipe(_fill_post_text_fields, names)
     return frame
@@ -244,6 +253,13 @@ def _fill_post_text_fields(frame: pl.LazyFrame, names: set[str]) -> pl.LazyFrame
     return frame.with_columns(sponsored.alias("is_sponsored"))
 
 
+def _hidden(contract: Contract, f: Field) -> pl.Expr:
+    """True on rows whose value of `f` is a follower count the platform hides."""
+    if contract.kind == "followers" and f.name == "followers":
+        return pl.col(HIDDEN)
+    return pl.lit(False)
+
+
 def _row_checks(contract: Contract) -> list[tuple[pl.Expr, str, pl.Expr]]:
     """(broken, rule, reason) per check, in the order they are reported (first wins)."""
     checks: list[tuple[pl.Expr, str, pl.Expr]] = [
@@ -253,17 +269,23 @@ def _row_checks(contract: Contract) -> list[tuple[pl.Expr, str, pl.Expr]]:
     for f in contract.fields:
         text = pl.col(_text(f))
         shown = text.str.slice(0, _REASON_VALUE_CHARS)
+        # A count the platform hides is neither missing nor invalid: the row's other fields are
+        # checked as usual, its follower count not at all.
+        counted = ~_hidden(contract, f)
         if f.required:
             checks.append(
                 (
-                    text.is_null() | (text.str.strip_chars() == ""),
+                    (text.is_null() | (text.str.strip_chars() == "")) & counted,
                     "missing_required",
                     pl.lit(f"required field '{f.source}' is missing or empty"),
                 )
             )
         checks.append(
             (
-                text.is_not_null() & (text.str.strip_chars() != "") & pl.col(f.name).is_null(),
+                text.is_not_null()
+                & (text.str.strip_chars() != "")
+                & pl.col(f.name).is_null()
+                & counted,
                 "invalid_value",
                 pl.format(
                     "'{}' = '{}' is not {}",
@@ -276,7 +298,7 @@ def _row_checks(contract: Contract) -> list[tuple[pl.Expr, str, pl.Expr]]:
         if f.non_negative:
             checks.append(
                 (
-                    pl.col(f.name) < 0,
+                    (pl.col(f.name) < 0) & counted,
                     "negative_count",
                     pl.format(
                         "'{}' = {} is negative: counts are never below 0",

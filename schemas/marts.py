@@ -422,7 +422,7 @@ AGG_TIER_BENCHMARKS = Mart(
 DIM_ACCOUNT = Mart(
     "dim_account",
     "one row per account",
-    "Creators: attributes, first and last snapshot, latest followers and tier. Includes accounts known only from their posts (e.g. a YouTube channel hiding its subscriber count): their follower columns are null.",
+    "Creators: attributes, first and last snapshot, latest followers and tier. Includes accounts without a follower snapshot (a YouTube channel hiding its subscriber count, an account known from its posts only): their follower columns are null and tier_unknown_reason says why.",
     (
         PLATFORM,
         ACCOUNT_ID,
@@ -433,6 +433,16 @@ DIM_ACCOUNT = Mart(
         _c("last_seen", "date", "Latest follower-snapshot day (null without one)."),
         _c("followers_latest", "bigint", "Followers on last_seen."),
         _c("tier_latest", "varchar", "Confirmed tier on last_seen."),
+        _c(
+            "followers_hidden",
+            "boolean",
+            "True when the account's latest export says the platform hides its follower count (YouTube hiddenSubscriberCount); false when it shows it; null when not known (no follower export seen, or rows staged by an inflow before 0.2).",
+        ),
+        _c(
+            "tier_unknown_reason",
+            "varchar",
+            "Why tier_latest is null: 'follower count hidden by the platform' or 'no follower snapshot: known from its posts only'; null when the tier is known.",
+        ),
     ),
 )
 

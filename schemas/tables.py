@@ -61,6 +61,9 @@ ACCOUNT = pa.schema(
         pa.field("handle", pa.string()),
         pa.field("display_name", pa.string()),
         pa.field("category", pa.string()),
+        # The platform hides the follower count (YouTube's hiddenSubscriberCount): such a row
+        # carries the account's attributes and no snapshot.
+        pa.field("followers_hidden", pa.bool_()),
         pa.field("captured_at", UTC_TIMESTAMP, nullable=False),
     ],
     metadata={"grain": "one row per (platform, account_id): the latest known attributes"},
@@ -87,7 +90,8 @@ ACCOUNT_KEY: tuple[str, ...] = ("platform", "account_id")
 
 # What a follower-kind export row carries beyond the snapshot: the account's attributes.
 FOLLOWER_BATCH = pa.schema(
-    list(FOLLOWER_SNAPSHOT) + [ACCOUNT.field(n) for n in ("handle", "display_name", "category")]
+    list(FOLLOWER_SNAPSHOT)
+    + [ACCOUNT.field(n) for n in ("handle", "display_name", "category", "followers_hidden")]
 )
 
 CANONICAL_BY_KIND: dict[Kind, pa.Schema] = {"followers": FOLLOWER_BATCH, "posts": POST_SNAPSHOT}

@@ -2,16 +2,17 @@
 
 `statistics` values are strings ("12300") and are parsed as integers. Public subscriber counts
 are rounded to 3 significant digits, so every YouTube follower snapshot is flagged
-`is_followers_rounded`. A channel with `hiddenSubscriberCount` has no count to record: the row
-is quarantined as `followers_hidden` (kept, not silently dropped). Capture time: `captured_at`
-if present, else the file name's timestamp.
+`is_followers_rounded`. A channel with `hiddenSubscriberCount` has no count to record: its row
+keeps the channel's attributes (handle, title) in staging.accounts, makes no follower snapshot,
+and is counted as a hidden count, not a rejected row (nothing is wrong with it). Capture time:
+`captured_at` if present, else the file name's timestamp.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from schemas.contract import Contract, Field, RowRule
+from schemas.contract import Contract, Field
 
 FOLLOWERS = Contract(
     format="youtube",
@@ -26,20 +27,12 @@ FOLLOWERS = Contract(
             "followers", "statistics.subscriberCount", "integer", required=True, non_negative=True
         ),
         Field("posts_count", "statistics.videoCount", "integer", non_negative=True),
-        Field("subscribers_hidden", "statistics.hiddenSubscriberCount", "boolean"),
+        Field("followers_hidden", "statistics.hiddenSubscriberCount", "boolean"),
         Field("captured_at", "captured_at", "timestamp"),
     ),
     signature=frozenset({"kind", "id", "statistics"}),
     signature_values={"kind": "youtube#channel"},
     snapshot_rule="captured_at field, else the file name's timestamp",
-    row_rules=(
-        RowRule(
-            rule="followers_hidden",
-            broken=lambda: pl.col("subscribers_hidden").fill_null(False),
-            reason="the channel hides its subscriber count (hiddenSubscriberCount)",
-            first=True,
-        ),
-    ),
     derive=lambda frame: frame.with_columns(pl.col("handle").str.strip_chars_start("@")),
     doc="YouTube channel resources: one follower snapshot per row.",
 )

@@ -13,6 +13,10 @@ import pytest
 
 import flows  # noqa: F401  (first: it sets the environment in which nothing phones home)
 
+# pytest-xdist's workers export COLUMNS=80, which the CLI honours as the terminal's width; a
+# test that cares about the width sets it, the others get what a pipe gets.
+os.environ.pop("COLUMNS", None)
+
 START = date(2026, 1, 1)
 
 

@@ -212,7 +212,10 @@ def test_youtube_string_statistics_rounded_and_hidden():
     assert out["followers"].to_list()[0] == 12300
     assert out["handle"].to_list()[0] == "chan"
     assert out["is_followers_rounded"].to_list()[0] is True
-    assert rules(out) == [None, "followers_hidden", "invalid_value"]
+    # A hidden count is no bad row: valid, marked hidden, its count unknown (not 0).
+    assert rules(out) == [None, None, "invalid_value"]
+    assert out["followers_hidden"].to_list()[:2] == [False, True]
+    assert out["followers"].to_list()[1] is None
     video = {
         "kind": "youtube#video",
         "id": "v1",

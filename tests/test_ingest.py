@@ -241,9 +241,11 @@ def test_cli_ingest_exits_1_naming_unreadable_files_and_status_shows_the_run(tmp
     assert result.exit_code == 1
     assert "broken_2026-03-02.jsonl: file is empty" in result.output
     assert "1 loaded, 1 failed" in result.output
-    status = runner.invoke(app, ["status", "--warehouse", str(warehouse)])
+    status = runner.invoke(app, ["status", "--warehouse", str(warehouse)], env={"COLUMNS": "250"})
     assert status.exit_code == 0
-    assert "completed_with_errors" in status.output and "negative_count" in status.output
+    assert "completed_with_errors" in status.output and "negative_count" in status.output, (
+        status.output
+    )
     quarantined = runner.invoke(app, ["quarantine", "--warehouse", str(warehouse)])
     assert "is negative" in quarantined.output and "file is empty" in quarantined.output
     missing = runner.invoke(

@@ -41,7 +41,8 @@ def _account_outputs() -> dict[str, pl.LazyFrame]:
         earlier_daily=_empty(marts.FCT_ACCOUNT_DAILY),
         current_spells=_empty(marts.FCT_TIER_HISTORY),
         accounts=_empty(
-            marts.DIM_ACCOUNT, ["platform", "account_id", "handle", "display_name", "category"]
+            marts.DIM_ACCOUNT,
+            ["platform", "account_id", "handle", "display_name", "category", "followers_hidden"],
         ),
         earlier_dim=_empty(marts.DIM_ACCOUNT),
     )

@@ -74,6 +74,7 @@ def _staging() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
             "handle": ["ha", "hb"],
             "display_name": ["A", "B"],
             "category": ["Food", None],
+            "followers_hidden": [False, None],
         }
     )
     return (

@@ -15,6 +15,7 @@ from flows.transform import transform
 from schemas.marts import MARTS
 from tests.conftest import built_warehouse, read_table
 from tests.test_ingest import content
+from warehouse.connect import connect
 
 ACCOUNTS, DAYS, SEED = 400, 45, 21
 
@@ -398,3 +399,100 @@ def test_a_partitioned_spill_buffers_a_bounded_number_of_rows(tmp_path, monkeypa
     assert bounded < unbounded / 4
     assert bounded_part.height > 20_000
     assert_frame_equal(bounded_part, unbounded_part)
+
+
+def test_a_channel_hiding_its_count_keeps_its_attributes_and_says_why_it_has_no_tier(
+    tmp_path, prefect_api
+):
+    """YouTube Data API channel resources as documented (statistics values are strings;
+    `hiddenSubscriberCount` true leaves no usable subscriberCount): the hidden channel is no
+    rejected row, keeps its handle and posts, and its tier is unknown with the reason."""
+    import json
+
+    from transforms.accounts import HIDDEN_REASON
+
+    folder = tmp_path / "landing" / "youtube"
+    folder.mkdir(parents=True)
+
+    def channel(channel_id: str, handle: str, statistics: dict) -> dict:
+        return {
+            "kind": "youtube#channel",
+            "etag": "x",
+            "id": channel_id,
+            "snippet": {"title": handle.title(), "customUrl": f"@{handle}"},
+            "statistics": statistics,
+        }
+
+    visible = {
+        "viewCount": "90000",
+        "subscriberCount": "12300",
+        "hiddenSubscriberCount": False,
+        "videoCount": "40",
+    }
+    hidden = {"viewCount": "5000", "hiddenSubscriberCount": True, "videoCount": "7"}
+    for day in (1, 2, 3):
+        views = {"viewCount": str(90000 + day)}  # a day's export differs from the last
+        lines = [
+            channel("UCvisible", "shown", visible | views),
+            channel("UChidden", "hidden", hidden | views),
+        ]
+        (folder / f"channels_2026-03-0{day}T040000Z.jsonl").write_text(
+            "\n".join(json.dumps(line) for line in lines) + "\n"
+        )
+    video = {
+        "kind": "youtube#video",
+        "id": "vid1",
+        "snippet": {"channelId": "UChidden", "publishedAt": "2026-03-01T10:00:00Z", "title": "t"},
+        "statistics": {"viewCount": "1000", "likeCount": "50", "commentCount": "5"},
+    }
+    (folder / "videos_2026-03-03T040000Z.jsonl").write_text(json.dumps(video) + "\n")
+    warehouse = tmp_path / "w.duckdb"
+    summary = ingest(landing=tmp_path / "landing", warehouse=warehouse)
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_quarantined) == (7, 4, 0)
+    assert summary.rows_count_hidden == 3
+    assert (
+        read_table(warehouse, "select count(*) as n from quarantine.rejected_rows")["n"].item() == 0
+    )
+    transform(warehouse=warehouse)
+    dim = read_table(
+        warehouse,
+        "select account_id, handle, followers_latest, tier_latest, followers_hidden, "
+        "tier_unknown_reason from marts.dim_account order by account_id",
+    )
+    assert dim.rows() == [
+        ("UChidden", "hidden", None, None, True, HIDDEN_REASON),
+        ("UCvisible", "shown", 12300, "micro", False, None),
+    ]
+    posts = read_table(warehouse, "select account_id, likes from marts.fct_post_metrics")
+    assert posts.rows() == [("UChidden", 50)]
+    runs = read_table(warehouse, "select rows_count_hidden from meta.runs where flow = 'ingest'")
+    assert runs["rows_count_hidden"].to_list() == [3]
+
+
+def test_a_warehouse_an_older_version_built_upgrades_in_place(built, tmp_path):
+    """Marts with the columns of an older contract, meta tables without the newer columns:
+    every flow still opens it, and the next transform rebuilds the marts to this contract."""
+    landing, original = built
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(original, warehouse)
+    con = connect(warehouse)
+    con.execute("alter table marts.dim_account drop column tier_unknown_reason")
+    con.execute("alter table meta.runs drop column rows_count_hidden")
+    con.execute("alter table staging.accounts drop column followers_hidden")
+    con.execute("update meta.mart_build set contract_version = 'older'")
+    con.close()
+    ingest(landing=landing, warehouse=warehouse)  # applies the DDL: no error on old columns
+    summary = transform(warehouse=warehouse)
+    assert summary.mode == "full"  # a new contract version rebuilds every mart
+    columns = read_table(
+        warehouse,
+        "select column_name from information_schema.columns where table_name = 'dim_account'",
+    )["column_name"].to_list()
+    assert columns[-2:] == ["followers_hidden", "tier_unknown_reason"]
+    # Rows staged by the older version never said whether a count was hidden: unknown, null.
+    upgraded = content(warehouse, "marts.dim_account")
+    assert upgraded["followers_hidden"].null_count() == upgraded.height
+    assert_frame_equal(
+        upgraded.drop("followers_hidden"),
+        content(original, "marts.dim_account").drop("followers_hidden"),
+    )

@@ -19,7 +19,7 @@ import polars as pl
 
 from schemas.marts import DIM_ACCOUNT
 from schemas.tables import ACCOUNT_KEY
-from transforms.accounts import dim_account
+from transforms.accounts import dim_account, tier_unknown_reason
 from transforms.benchmarks import creator_months, tier_benchmarks
 from transforms.engagement import ROLLING_WEEKS, post_metrics, relative_to_tier, weekly_engagement
 from transforms.frames import emitted_rows
@@ -134,6 +134,7 @@ def build_account_marts(
             pl.coalesce("followers_latest", "_earlier_followers_latest").alias("followers_latest"),
             pl.coalesce("tier_latest", "_earlier_tier_latest").alias("tier_latest"),
         )
+        .with_columns(tier_unknown_reason(pl.col("tier_latest"), pl.col("followers_hidden")))
         .pipe(DIM_ACCOUNT.conform)
     )
     return {

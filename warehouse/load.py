@@ -69,6 +69,13 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime) -> N
         if batch.accounts.num_rows:
             con.register("incoming_accounts", batch.accounts)
             run_script(con, sql_text("sql", "upsert_accounts.sql"), [batch.run_id])
+            # A hidden count makes no snapshot, yet the account's dimension row changes (its
+            # handle, that its count is hidden): the next transform rebuilds it.
+            con.execute(
+                "insert into meta.touched_accounts select $1, platform, account_id, "
+                "min(captured_at)::date from incoming_accounts where followers_hidden group by all",
+                [batch.run_id],
+            )
             con.unregister("incoming_accounts")
         con.register("incoming_rejected", batch.rejected)
         con.execute(

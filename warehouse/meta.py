@@ -26,6 +26,7 @@ class RunCounts(TypedDict, total=False):
     rows_read: int
     rows_loaded: int
     rows_quarantined: int
+    rows_count_hidden: int
     accounts_rebuilt: int
     checks: int
     checks_failed: int

@@ -61,7 +61,21 @@ def recreate_marts(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def apply_mart_ddl(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the marts with their descriptions (table and column comments)."""
+    """Create the marts with their descriptions (table and column comments).
+
+    A mart an older inflow built with other columns is left as it is: its columns cannot take
+    this version's comments, and the next transform rebuilds every mart when the contract
+    version changed (flows.transform), so nothing reads it mixed.
+    """
     con.execute("create schema if not exists marts")
+    existing: dict[str, list[str]] = {}
+    for name, column in con.execute(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'marts' and table_catalog = current_database() "
+        "order by table_name, ordinal_position"
+    ).fetchall():
+        existing.setdefault(name, []).append(column)
     for mart in MARTS:
+        if mart.name in existing and existing[mart.name] != [c.name for c in mart.columns]:
+            continue
         run_script(con, mart_ddl(mart) + "\n")

@@ -16,3 +16,13 @@ comment on column meta.quality_results.concerns is 'For a failed check: the plat
 comment on column meta.quality_results.message is 'For a failed check: one line saying what failed, e.g. "instagram, tiktok stale (246 days)".';
 alter table meta.quality_results add column if not exists stage varchar;
 comment on column meta.quality_results.stage is 'staging (the new batch, and freshness) or marts.';
+
+-- A platform that hides an account's follower count (YouTube's hiddenSubscriberCount) gives
+-- rows that are not wrong: the account's attributes are kept, no snapshot is made, and the
+-- rows are counted apart from rejected ones.
+alter table meta.runs add column if not exists rows_count_hidden bigint;
+alter table meta.ingested_files add column if not exists rows_count_hidden bigint;
+alter table staging.accounts add column if not exists followers_hidden boolean;
+comment on column meta.runs.rows_count_hidden is 'Rows whose platform hides the follower count: the account''s attributes kept, no snapshot, not rejected.';
+comment on column meta.ingested_files.rows_count_hidden is 'Rows whose platform hides the follower count: the account''s attributes kept, no snapshot, not rejected.';
+comment on column staging.accounts.followers_hidden is 'True when the latest export of the account says the platform hides its follower count.';

@@ -1,7 +1,10 @@
--- Every account with follower or post snapshots, from the first day ($1).
+-- Every account with follower or post snapshots, or known from its attributes only (a
+-- channel hiding its count), from the first day ($1).
 with accounts as (
     select distinct platform, account_id from staging.follower_snapshots
     union
     select distinct platform, account_id from staging.post_snapshots
+    union
+    select platform, account_id from staging.accounts
 )
 select platform, account_id, $1::date as emit_from from accounts

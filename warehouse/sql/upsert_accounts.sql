@@ -2,12 +2,12 @@
 -- non-null value, first/last capture times span everything seen.
 create or replace temp table merged_accounts as
 with incoming as (
-    select platform, account_id, handle, display_name, category,
+    select platform, account_id, handle, display_name, category, followers_hidden,
            captured_at as first_captured_at, captured_at as last_captured_at, $1 as ingest_run_id
     from incoming_accounts
 ),
 touched as (
-    select a.platform, a.account_id, a.handle, a.display_name, a.category,
+    select a.platform, a.account_id, a.handle, a.display_name, a.category, a.followers_hidden,
            a.first_captured_at, a.last_captured_at, a.ingest_run_id
     from staging.accounts as a
     semi join incoming as i on a.platform = i.platform and a.account_id = i.account_id
@@ -24,6 +24,8 @@ merged as (
         arg_max(handle, last_captured_at) filter (where handle is not null) as handle,
         arg_max(display_name, last_captured_at) filter (where display_name is not null) as display_name,
         arg_max(category, last_captured_at) filter (where category is not null) as category,
+        arg_max(followers_hidden, last_captured_at) filter (where followers_hidden is not null)
+            as followers_hidden,
         min(first_captured_at) as first_captured_at,
         max(last_captured_at) as last_captured_at,
         arg_max(ingest_run_id, last_captured_at) as ingest_run_id
