@@ -143,4 +143,4 @@ def test_cli_export_refuses_other_formats(tmp_path):
         cwd=tmp_path,
     )
     assert result.returncode == 2
-    assert "--format must be parquet" in result.stderr
+    assert "'csv' is not one of 'parquet'" in result.stderr
