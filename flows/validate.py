@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import duckdb
 import polars as pl
@@ -23,6 +25,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.runs import recorded_run
+from report.data_docs import make_offline
 from schemas import quality
 from transforms.expressions import interactions
 from transforms.growth import ANOMALY_WINDOW_DAYS
@@ -247,6 +250,9 @@ def run_suites(
     context.build_data_docs()
     sites = context.get_docs_sites_urls()
     summary.data_docs = sites[0]["site_url"] if sites else None
+    if summary.data_docs:
+        # GX's pages load their scripts, styles and logo from CDNs: rewritten to fetch nothing.
+        make_offline(Path(url2pathname(urlparse(summary.data_docs).path)).parent)
     return summary
 
 

@@ -396,3 +396,56 @@ def test_growth_risers_leave_out_accounts_with_an_anomaly_in_their_30_days(tmp_p
     con.close()
     assert risers["handle"].to_list() == ["steady", "old_spike"]
     assert headline["handle"].to_list() == ["steady", "old_spike"]
+
+
+def test_data_docs_list_every_validation_offline_and_fetch_nothing(published_marts):
+    """GX's own pages load jQuery, Bootstrap and Vega from CDNs and its logo with the context
+    id: after inflow rewrites them, Chromium with the network blocked shows the index's
+    validation results and a result page, and nothing tries to leave the machine."""
+    from playwright.sync_api import sync_playwright
+
+    site = published_marts.parent.parent / "gx" / "uncommitted" / "data_docs" / "local_site"
+    blocked: list[str] = []
+    errors: list[str] = []
+
+    def route(handle):
+        if handle.request.url.startswith("file:"):
+            handle.continue_()
+        else:
+            blocked.append(handle.request.url)
+            handle.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page()
+            page.route("**/*", route)
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto((site / "index.html").as_uri())
+            rows = page.eval_on_selector_all(
+                "#validation-results tbody tr",
+                "rows => rows.map(r => Array.from(r.cells).map(c => c.innerText))",
+            )
+            links = page.eval_on_selector_all(
+                "#validation-results tbody a", "links => links.map(a => a.href)"
+            )
+            freshness = next(link for link in links if "/validations/freshness/" in link)
+            page.goto(freshness)
+            result_page = page.inner_text("body")
+            page.goto(next(link for link in links if "/fct_account_daily/" in link))
+            daily_page = page.inner_text("body")
+        finally:
+            browser.close()
+    assert blocked == [] and errors == []
+    # Both validations of the night, every suite, the stale data failed.
+    assert sorted(row[1] for row in rows) == sorted(s.name for s in SUITES)
+    assert {row[1]: row[2] for row in rows}["freshness"] == "FAILED"
+    assert "Data asset: inflow-freshness" in result_page and "Data asset: None" not in result_page
+    assert "change_share_of_followers" in daily_page and "_change_share" not in daily_page
+    for page_file in site.rglob("*.html"):
+        assert not [
+            r
+            for r in external_references(page_file.read_text())
+            if "://" in r.split()[1] and r.startswith(("script", "link", "img"))
+        ], page_file
