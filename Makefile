@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install browser demo test test-fast lint format lock bench bench-quick mutation clean
+.PHONY: install browser bi-env demo test test-fast lint format lock bench bench-quick mutation clean
 
 install: $(STAMP)
 
@@ -21,7 +21,18 @@ demo: install
 browser:
 	bash tests/setup/install-chromium.sh
 
-test: install browser
+# A separate BI environment as the README's recipe installs it (DuckDB 1.5, duckdb-engine,
+# SQLAlchemy 2.0, pytz, ibis 12): the test that a BI user's own client reads the published file.
+BI_STAMP := .venv-bi/.installed
+
+bi-env: $(BI_STAMP)
+
+$(BI_STAMP): bi/requirements.lock
+	$(PYTHON) -m venv .venv-bi
+	.venv-bi/bin/pip install --quiet -r bi/requirements.lock
+	touch $(BI_STAMP)
+
+test: install browser bi-env
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 test-fast: install
@@ -62,4 +73,4 @@ mutation: install
 	$(BIN)/python -m tests.mutation_score
 
 clean:
-	rm -rf $(VENV) data mutants .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) .venv-bi data mutants .pytest_cache .ruff_cache .mypy_cache .hypothesis

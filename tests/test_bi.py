@@ -144,3 +144,42 @@ def test_cli_export_refuses_other_formats(tmp_path):
     )
     assert result.returncode == 2
     assert "'csv' is not one of 'parquet'" in result.stderr
+
+
+BI_PYTHON = Path(__file__).parents[1] / ".venv-bi" / "bin" / "python"
+
+
+def test_a_separate_bi_environment_reads_the_published_file(published):
+    """The README's BI recipe, installed apart (`make bi-env`: DuckDB 1.5, duckdb-engine 0.17,
+    SQLAlchemy 2.0, pytz, ibis 12): each client reads the file inflow published with DuckDB
+    2.0, and MetaData.reflect() fails as the README says (duckdb-engine's limit, not 2.0's)."""
+    import json
+
+    assert BI_PYTHON.exists(), "the BI environment is missing: `make test` builds it (make bi-env)"
+    run = subprocess.run(
+        [
+            str(BI_PYTHON),
+            str(Path(__file__).parents[1] / "bi" / "check_published.py"),
+            str(published),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    seen = json.loads(run.stdout)
+    assert seen["duckdb_version"].startswith("1.5.") and seen["ibis_version"].startswith("12.")
+    with connect(published, read_only=True) as con:
+        rows = dict(
+            con.execute(
+                "select table_name, estimated_size from duckdb_tables() where schema_name = 'marts'"
+            ).fetchall()
+        )
+        accounts = con.execute("select count(*) from marts.dim_account").fetchall()[0][0]
+    assert seen["mart_rows"] == rows and set(rows) == {m.name for m in MARTS}
+    assert seen["dim_account_rows"] == seen["ibis_dim_account_rows"] == accounts
+    dim = next(m for m in MARTS if m.name == "dim_account")
+    assert seen["dim_account_columns"] == [c.name for c in dim.columns]
+    assert seen["comments"] == len(dim.columns)
+    assert seen["latest_run_tz"] in {"UTC", "Etc/UTC"}
+    assert "REGCLASS" in seen["metadata_reflect"].upper()
