@@ -102,13 +102,33 @@ def er_by_tier_frame(er_by_tier: pl.DataFrame) -> pl.DataFrame:
     return er_by_tier.join(bands, on=["platform", "tier"], how="left")
 
 
+# The ER chart's three marks, in its legend: what each shows.
+ER_LEGEND = {
+    "interquartile range": "#4c78a8",
+    "median": "black",
+    "industry reference range": "#f2b134",
+}
+
+
+def _er_legend(chart: alt.Chart, mark: str) -> alt.Chart:
+    """A layer's colour as a legend entry (a constant `shows` field): one legend names the
+    bar, the tick and the band."""
+    return chart.transform_calculate(shows=json.dumps(mark)).encode(
+        color=alt.Color(
+            "shows:N",
+            scale=alt.Scale(domain=list(ER_LEGEND), range=list(ER_LEGEND.values())),
+            legend=alt.Legend(title=None, orient="bottom"),
+        )
+    )
+
+
 def er_by_tier_chart(er_by_tier: pl.DataFrame, tier_order: list[str]) -> alt.FacetChart:
     """Median ER per post by tier with its interquartile range, against the reference ranges."""
     x = alt.X("tier:N", sort=tier_order, title=None)
     percent = alt.Axis(format="%")
     reference = (
         alt.Chart()
-        .mark_bar(color="#f2b134", opacity=0.35, size=34)
+        .mark_bar(opacity=0.35, size=34)
         .encode(
             x=x,
             y=alt.Y("reference_low:Q", axis=percent, title="engagement rate per post"),
@@ -121,7 +141,7 @@ def er_by_tier_chart(er_by_tier: pl.DataFrame, tier_order: list[str]) -> alt.Fac
     )
     quartiles = (
         alt.Chart()
-        .mark_bar(color="#4c78a8", size=12)
+        .mark_bar(size=12)
         .encode(
             x=x,
             y=alt.Y("er_p25:Q", axis=percent),
@@ -137,28 +157,50 @@ def er_by_tier_chart(er_by_tier: pl.DataFrame, tier_order: list[str]) -> alt.Fac
     )
     median = (
         alt.Chart()
-        .mark_tick(color="black", thickness=2, size=20)
+        .mark_tick(thickness=2, size=20)
         .encode(x=x, y=alt.Y("er_median:Q", axis=percent))
     )
     return (
-        alt.layer(reference, quartiles, median, data=_values(er_by_tier_frame(er_by_tier)))
+        alt.layer(
+            _er_legend(reference, "industry reference range"),
+            _er_legend(quartiles, "interquartile range"),
+            _er_legend(median, "median"),
+            data=_values(er_by_tier_frame(er_by_tier)),
+        )
         .properties(width=210, height=220)
         .facet(column=alt.Column("platform:N", title=None))
         .resolve_scale(y="independent")
     )
 
 
-def risers_chart(risers: pl.DataFrame, measure: str, title: str) -> alt.Chart:
-    """Horizontal bars of the top accounts, labelled `handle (platform)`."""
+def reference_bands_note() -> str:
+    """Which platform-tier pairs have an industry range (the others have none drawn)."""
+    return ", ".join(f"{platform} {tier}" for platform, tier in REFERENCE_ER_BANDS)
+
+
+def risers_chart(risers: pl.DataFrame, measure: str, title: str) -> alt.LayerChart:
+    """Horizontal bars of the top accounts, labelled `handle (platform)`; where the frame has
+    the follower base (growth risers), each bar says "12,300 -> 15,100 followers" beside it: a
+    rate means little without the audience it grew from."""
     labelled = risers.with_columns(
         account=pl.concat_str(pl.col("handle"), pl.lit(" ("), pl.col("platform"), pl.lit(")"))
     )
-    return (
-        alt.Chart(_values(labelled))
+    if "followers_base" in labelled.columns:
+        labelled = labelled.with_columns(
+            base_label=pl.format(
+                "{} → {} followers",
+                _thousands(pl.col("followers_base")),
+                _thousands(pl.col("followers")),
+            )
+        )
+    x = alt.X(f"{measure}:Q", axis=alt.Axis(format="%"), title=title)
+    y = alt.Y("account:N", sort="-x", title=None)
+    bars = (
+        alt.Chart()
         .mark_bar()
         .encode(
-            x=alt.X(f"{measure}:Q", axis=alt.Axis(format="%"), title=title),
-            y=alt.Y("account:N", sort="-x", title=None),
+            x=x,
+            y=y,
             color=alt.Color("platform:N"),
             tooltip=[
                 "account:N",
@@ -170,20 +212,46 @@ def risers_chart(risers: pl.DataFrame, measure: str, title: str) -> alt.Chart:
                 alt.Tooltip(f"{measure}:Q", format=".2%"),
             ],
         )
-        .properties(width=CHART_WIDTH - 180, height=alt.Step(16))
+    )
+    layers: list[alt.Chart] = [bars]
+    if "base_label" in labelled.columns:
+        layers.append(
+            alt.Chart()
+            .mark_text(align="left", dx=4, fontSize=10)
+            .encode(x=x, y=y, text="base_label:N")
+        )
+    return alt.layer(*layers, data=_values(labelled)).properties(
+        width=CHART_WIDTH - 180, height=alt.Step(16)
+    )
+
+
+def _thousands(column: pl.Expr) -> pl.Expr:
+    """12300 -> "12,300" (Polars has no thousands separator in format)."""
+    return (
+        column.cast(pl.String)
+        .str.reverse()
+        .str.replace_all(r"(\d{3})", "$1,")
+        .str.reverse()
+        .str.strip_chars_start(",")
     )
 
 
 def anomalies_chart(weekly: pl.DataFrame) -> alt.Chart:
-    """Growth anomalies per week, stacked by the rule that fired."""
+    """Growth anomalies per week, stacked by the rule that fired. Weeks are ordinal (labelled by
+    their Monday): on a time axis Vega centres each bar on its date and ticks at its own
+    (Sunday or month) boundaries, so bars sat off the weeks they count."""
     return (
         alt.Chart(_values(weekly))
         .mark_bar()
         .encode(
-            x=alt.X("week_start:T", title="week"),
+            x=alt.X(
+                "week_start:O",
+                title="week (starting Monday)",
+                axis=alt.Axis(labelAngle=-45, labelOverlap="greedy"),
+            ),
             y=alt.Y("anomalies:Q", title="flagged account-days"),
             color=alt.Color("anomaly_rule:N", title="rule"),
-            tooltip=["week_start:T", "anomaly_rule:N", "anomalies:Q"],
+            tooltip=["week_start:N", "anomaly_rule:N", "anomalies:Q"],
         )
         .properties(width=CHART_WIDTH, height=160)
     )
@@ -275,12 +343,14 @@ def charts(data: ReportData) -> dict[str, tuple[str, alt.TopLevelMixin | None]]:
             "Engagement rate by tier (each creator's median likes + comments at 7 days / followers):"
             " median and interquartile range across creators"
             + (f" in {data.er_by_tier['month'][0]:%B %Y}" if data.er_by_tier.height else "")
-            + ", industry reference ranges shaded",
+            + ". Shaded: the industry reference range where a source gives one ("
+            + reference_bands_note()
+            + "; DESIGN.md, reference figures); other tiers have none.",
             unless_empty(data.er_by_tier, lambda f: er_by_tier_chart(f, order)),
         ),
         "risers-growth": (
-            f"Top risers in the {data.tier} tier: follower growth over 30 days"
-            " (accounts with a growth anomaly in those days left out)",
+            f"Top risers in the {data.tier} tier: follower growth over 30 days, from the follower"
+            " count beside each bar (accounts with a growth anomaly in those days left out)",
             unless_empty(
                 data.risers_growth,
                 lambda f: risers_chart(f, "growth_rate_30d", "growth over 30 days"),

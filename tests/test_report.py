@@ -3,6 +3,7 @@ marts; the numbers it draws are checked on a hand-built fixture."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -253,7 +254,7 @@ def tiny_marts(tmp_path) -> Path:
     )
     con.executemany(
         f"insert into marts.dim_account ({', '.join(DIM_ACCOUNT.column_names)}) "
-        "values ($1, $2, $2, $2, 'beauty', '2026-01-01', '2026-04-10', 1, 'x')",
+        "values ($1, $2, $2, $2, 'beauty', '2026-01-01', '2026-04-10', 1, 'x', false, null)",
         [("instagram", a) for a in "abcd"],
     )
     con.close()
@@ -380,9 +381,15 @@ def test_growth_risers_leave_out_accounts_with_an_anomaly_in_their_30_days(tmp_p
         )
         con.execute(
             "insert into marts.fct_account_daily (platform, account_id, date, followers, "
-            "growth_rate_30d, tier, is_growth_anomaly) values ('instagram', $1, $2, 20000, $3, "
-            "'micro', false)",
-            [account, last, growth],
+            "growth_rate_30d, growth_base_date_30d, tier, is_growth_anomaly) values "
+            "('instagram', $1, $2, 20000, $3, $4, 'micro', false)",
+            [account, last, growth, last - timedelta(days=30)],
+        )
+        # The base snapshot growth is measured from: 20000 / (1 + growth) followers.
+        con.execute(
+            "insert into marts.fct_account_daily (platform, account_id, date, followers, tier, "
+            "is_growth_anomaly) values ('instagram', $1, $2, $3, 'micro', false)",
+            [account, last - timedelta(days=30), round(20000 / (1 + growth))],
         )
         if anomaly_ago is not None:
             con.execute(
@@ -392,10 +399,17 @@ def test_growth_risers_leave_out_accounts_with_an_anomaly_in_their_30_days(tmp_p
                 [account, last - timedelta(days=anomaly_ago)],
             )
     risers = table(con, sql_text("sql", "report_risers_growth.sql"), ["micro"])
-    headline = table(con, sql_text("sql", "headline_top_risers_micro.sql"))
     con.close()
     assert risers["handle"].to_list() == ["steady", "old_spike"]
-    assert headline["handle"].to_list() == ["steady", "old_spike"]
+    # The follower base is shown beside the rate: 20000 / 1.2 and 20000 / 1.1.
+    assert risers["followers_base"].to_list() == [16667, 18182]
+    from warehouse.status import headlines
+
+    (columns, rows) = headlines(path)["top risers micro"]
+    assert [dict(zip(columns, row, strict=True))["handle"] for row in rows] == [
+        "steady",
+        "old_spike",
+    ]
 
 
 def test_data_docs_list_every_validation_offline_and_fetch_nothing(published_marts):
@@ -449,3 +463,29 @@ def test_data_docs_list_every_validation_offline_and_fetch_nothing(published_mar
             for r in external_references(page_file.read_text())
             if "://" in r.split()[1] and r.startswith(("script", "link", "img"))
         ], page_file
+
+
+def test_charts_explain_their_marks_align_weeks_and_show_the_follower_base(
+    report_file, published_marts
+):
+    data = read_report_data(published_marts)
+    drawn = {chart_id: chart.to_dict() for chart_id, (_, chart) in charts(data).items() if chart}
+    # The ER chart's legend names the bar, the tick and the band.
+    layers = drawn["er-by-tier"]["spec"]["layer"]
+    legend = [json.loads(layer["transform"][0]["calculate"]) for layer in layers]
+    assert sorted(legend) == ["industry reference range", "interquartile range", "median"]
+    assert {layer["encoding"]["color"]["field"] for layer in layers} == {"shows"}
+    assert layers[0]["encoding"]["color"]["scale"]["domain"] == list(
+        ["interquartile range", "median", "industry reference range"]
+    )
+    # Which pairs have a reference range is said in the title, from the one table of them.
+    page = " ".join(report_file.read_text().split())
+    assert "instagram micro, instagram mega, tiktok micro" in page
+    # Anomaly weeks are categories labelled by their Monday: bars sit on their labels.
+    assert drawn["anomalies-weekly"]["encoding"]["x"]["type"] == "ordinal"
+    # Growth risers say the follower count they grew from.
+    growth = drawn["risers-growth"]["layer"]
+    assert growth[1]["mark"]["type"] == "text"
+    labels = [row["base_label"] for row in drawn["risers-growth"]["data"]["values"]]
+    first = data.risers_growth.row(0, named=True)
+    assert labels[0] == f"{first['followers_base']:,} → {first['followers']:,} followers"

@@ -59,13 +59,18 @@ def quarantine(warehouse: Path, file: str | None, limit: int) -> dict[str, Secti
 
 def headlines(warehouse: Path) -> dict[str, Section]:
     """The demo's headline numbers, from the marts."""
+    # The top risers across platforms are within each platform's top 5 the report draws: the
+    # report's query, cut to the overall top 5, so the two never disagree.
+    risers = (
+        f"select * from ({sql_text('sql', 'report_risers_growth.sql')}) "
+        "order by growth_rate_30d desc, handle limit 5"
+    )
     with connect(warehouse, read_only=True) as con:
         return {
-            name.replace("_", " "): _query(con, sql_text("sql", f"headline_{name}.sql"))
-            for name in (
-                "accounts_per_tier",
-                "migrations",
-                "top_risers_micro",
-                "top_engagement_micro",
-            )
+            "accounts per tier": _query(con, sql_text("sql", "headline_accounts_per_tier.sql")),
+            "migrations": _query(con, sql_text("sql", "headline_migrations.sql")),
+            "top risers micro": _query(con, risers, ["micro"]),
+            "top engagement micro": _query(
+                con, sql_text("sql", "headline_top_engagement_micro.sql")
+            ),
         }
