@@ -178,7 +178,7 @@ def reference_bands_note() -> str:
     return ", ".join(f"{platform} {tier}" for platform, tier in REFERENCE_ER_BANDS)
 
 
-def risers_chart(risers: pl.DataFrame, measure: str, title: str) -> alt.LayerChart:
+def risers_chart(risers: pl.DataFrame, measure: str, title: str) -> alt.TopLevelMixin:
     """Horizontal bars of the top accounts, labelled `handle (platform)`; where the frame has
     the follower base (growth risers), each bar says "12,300 -> 15,100 followers" beside it: a
     rate means little without the audience it grew from."""
