@@ -489,3 +489,29 @@ def test_charts_explain_their_marks_align_weeks_and_show_the_follower_base(
     labels = [row["base_label"] for row in drawn["risers-growth"]["data"]["values"]]
     first = data.risers_growth.row(0, named=True)
     assert labels[0] == f"{first['followers_base']:,} → {first['followers']:,} followers"
+
+
+def test_every_flow_of_the_night_leaves_a_prefect_artifact(published_marts, prefect_api):
+    """Each run in meta.runs has its markdown artifact in Prefect, under its flow run's id."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    keys = {
+        "ingest": "ingest-summary",
+        "validate": "quality-summary",
+        "transform": "transform-summary",
+        "publish": "publish-summary",
+        "nightly": "nightly-summary",
+    }
+    runs = read_table(
+        published_marts.parent.parent / "w.duckdb", "select flow, run_id from meta.runs"
+    )
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=list(keys.values())))
+        )
+    by_run = {(a.key, str(a.flow_run_id)) for a in artifacts}
+    for flow, run_id in runs.rows():
+        assert (keys[flow], run_id) in by_run, flow
+    publish = next(a for a in artifacts if a.key == "publish-summary")
+    assert current_state(published_marts.parent).name in publish.data
