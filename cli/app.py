@@ -77,15 +77,22 @@ def main(
     # every INFO log of every flow and task run. Prefect configured logging when it was
     # imported, so the handler is set here, and the variable (PREFECT_LOGGING_<path in its
     # logging.yml>) for processes started from this one; a user's own setting wins.
-    if not verbose and "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL" not in os.environ:
-        import logging
+    import logging
 
-        from prefect.logging.handlers import PrefectConsoleHandler
+    from prefect.logging.handlers import PrefectConsoleHandler
 
-        os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "WARNING"
-        for handler in logging.getLogger().handlers:
-            if isinstance(handler, PrefectConsoleHandler):
-                handler.setLevel(logging.WARNING)
+    setting = "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"
+    if verbose:  # -v wins over a quiet setting inherited from the environment
+        os.environ.pop(setting, None)
+        level = logging.NOTSET
+    elif setting in os.environ:
+        return
+    else:
+        os.environ[setting] = "WARNING"
+        level = logging.WARNING
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler):
+            handler.setLevel(level)
 
 
 def load_settings(**overrides: Any) -> Settings:

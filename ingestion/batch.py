@@ -11,7 +11,13 @@ import polars as pl
 import pyarrow as pa
 
 from ingestion.discover import LandedFile
-from ingestion.readers import DEFAULT_MAX_BYTES, FileRejected, RawExport, read_export
+from ingestion.readers import (
+    DEFAULT_MAX_BYTES,
+    FileChanged,
+    FileRejected,
+    RawExport,
+    read_export,
+)
 from schemas import registry
 from schemas.contract import (
     FILE_CAPTURED_AT,
@@ -110,7 +116,11 @@ class _Normalised:
 
 def _read(file: LandedFile, max_bytes: int) -> RawExport | FileOutcome:
     try:
-        return read_export(file.path, max_bytes=max_bytes)
+        return read_export(file.path, max_bytes=max_bytes, expected_sha256=file.sha256)
+    except FileChanged as error:
+        # Recorded without a hash: neither the content found nor the new one counts as
+        # ingested, so the next run reads whatever the file then holds.
+        return FileOutcome(file.relative, "", file.bytes, "failed", error=safe_message(str(error)))
     except FileRejected as error:
         return failed(file, str(error))
     except (pl.exceptions.PolarsError, ValueError, MemoryError) as error:

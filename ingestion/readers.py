@@ -7,7 +7,9 @@ one row rejects that row, not the file; the contract then parses it (schemas/con
 
 from __future__ import annotations
 
+import csv
 import gzip
+import hashlib
 import io
 import json
 import zlib
@@ -40,6 +42,10 @@ class FileRejected(Exception):
     """The file as a whole cannot be read; the message says why (never quoting its rows)."""
 
 
+class FileChanged(FileRejected):
+    """The file's content is no longer what was found: nothing of it is recorded as read."""
+
+
 @dataclass(frozen=True)
 class RawExport:
     """A file's rows as text, ready for `schemas.contract.normalise`."""
@@ -63,24 +69,38 @@ class RawExport:
         )
 
 
-def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
-    """The file's content, gunzipped when gzipped, refusing more than `max_bytes`."""
+def read_bytes(
+    path: Path, max_bytes: int = DEFAULT_MAX_BYTES, expected_sha256: str | None = None
+) -> bytes:
+    """The file's content, gunzipped when gzipped, refusing more than `max_bytes`.
+
+    `expected_sha256`: the hash the file had when it was found. The bytes read are hashed as
+    they are read, and a file rewritten in between is refused: its rows must never be recorded
+    under the hash of content they did not come from (the old content, copied back later,
+    would count as already ingested and never load).
+    """
+    digest = hashlib.sha256()
     with path.open("rb") as handle:
         head = handle.read(2)
         handle.seek(0)
         if head != GZIP_MAGIC:
             data = handle.read(max_bytes + 1)
+            digest.update(data)
             if len(data) > max_bytes:
                 raise FileRejected(f"file is larger than the {max_bytes:,}-byte limit")
-            return data
-        return _gunzip(handle, max_bytes)
+        else:
+            data = _gunzip(handle, max_bytes, digest)
+    if expected_sha256 is not None and digest.hexdigest() != expected_sha256:
+        raise FileChanged("the file changed while it was being read; it is read again next run")
+    return data
 
 
-def _gunzip(handle: io.BufferedReader, max_bytes: int) -> bytes:
+def _gunzip(handle: io.BufferedReader, max_bytes: int, digest) -> bytes:
     # Streamed with a cap: a small gzip can inflate to gigabytes.
     inflater = zlib.decompressobj(wbits=31)
     out = io.BytesIO()
     while chunk := handle.read(1 << 20):
+        digest.update(chunk)
         out.write(inflater.decompress(chunk, max_bytes + 1 - out.tell()))
         if out.tell() > max_bytes or inflater.unconsumed_tail:
             raise FileRejected(f"gzip inflates beyond the {max_bytes:,}-byte limit")
@@ -99,10 +119,12 @@ def read_export(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    expected_sha256: str | None = None,
 ) -> RawExport:
-    """Detect and read one export file; raises FileRejected when the file cannot be used."""
+    """Detect and read one export file; raises FileRejected when the file cannot be used
+    (FileChanged when it no longer has `expected_sha256`)."""
     try:
-        data = read_bytes(path, max_bytes)
+        data = read_bytes(path, max_bytes, expected_sha256)
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
         raise FileRejected(f"cannot read file: {type(error).__name__}") from None
     if data.startswith(UTF8_BOM):
@@ -170,11 +192,23 @@ def _read_csv(data: bytes, max_line_bytes: int) -> RawExport:
     _decode(data)
     if max(len(line) for line in data.split(b"\n", 1000)[:1000]) > max_line_bytes:
         raise FileRejected(f"a line exceeds the {max_line_bytes:,}-byte limit")
+    _refuse_duplicate_columns(data)
     try:
         table = pl.read_csv(io.BytesIO(data), infer_schema=False)
     except pl.exceptions.PolarsError as error:
         raise FileRejected(f"not a readable CSV: {type(error).__name__}") from None
     return _from_table(table, "csv")
+
+
+def _refuse_duplicate_columns(data: bytes) -> None:
+    """A header naming a column twice (`followers,followers`) is ambiguous: which one holds the
+    count? Polars would rename the second and the first would silently win."""
+    header = next(csv.reader(io.StringIO(data.split(b"\n", 1)[0].decode("utf-8"))), [])
+    seen: set[str] = set()
+    for name in (h.strip() for h in header):
+        if name in seen:
+            raise FileRejected(f"column '{name}' appears twice in the header: ambiguous")
+        seen.add(name)
 
 
 def _read_parquet(data: bytes) -> RawExport:
@@ -186,7 +220,11 @@ def _read_parquet(data: bytes) -> RawExport:
 
 
 def _from_table(table: pl.DataFrame, file_format: str) -> RawExport:
-    table = table.rename({c: c.strip() for c in table.columns})
+    stripped = [c.strip() for c in table.columns]
+    twice = sorted({c for c in stripped if stripped.count(c) > 1})
+    if twice:
+        raise FileRejected(f"column '{twice[0]}' appears twice: ambiguous")
+    table = table.rename(dict(zip(table.columns, stripped, strict=True)))
     contract = _detect(table.columns, None)
     _check_required(contract, table.columns)
     ignored = tuple(sorted(set(table.columns) - set(contract.source_paths)))

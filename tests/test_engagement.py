@@ -554,9 +554,11 @@ def test_dimension():
             "handle": "h",
             "display_name": "H",
             "category": "Food",
+            "followers_hidden": False,
         }
     )
     dim = dim_account(accounts, daily).collect().row(0, named=True)
+    assert dim["tier_unknown_reason"] is None and dim["followers_hidden"] is False
     assert (
         dim["first_seen"],
         dim["last_seen"],
@@ -570,3 +572,27 @@ def test_dimension():
         "micro",
         "Food",
     )
+
+
+def test_an_account_without_a_tier_says_why():
+    """A channel hiding its count, an account known from its posts: no tier, each its reason."""
+    from transforms.accounts import HIDDEN_REASON, NO_SNAPSHOT_REASON
+
+    daily = daily_rows(["micro"] * 2, [10_000, 10_100])
+    accounts = pl.LazyFrame(
+        {
+            "platform": "instagram",
+            "account_id": ["a", "hidden", "posts_only"],
+            "handle": ["h", "hid", None],
+            "display_name": None,
+            "category": None,
+            "followers_hidden": [False, True, None],
+        }
+    )
+    keys = accounts.select("platform", "account_id")
+    dim = dim_account(accounts, daily, keys=keys).collect().sort("account_id")
+    assert dim.select("account_id", "handle", "tier_latest", "tier_unknown_reason").rows() == [
+        ("a", "h", "micro", None),
+        ("hidden", "hid", None, HIDDEN_REASON),
+        ("posts_only", None, None, NO_SNAPSHOT_REASON),
+    ]

@@ -64,6 +64,9 @@ STDLIB_OK = {
     "tempfile",
     "argparse",
     "sys",
+    "html",
+    "urllib",
+    "csv",
 }
 
 

@@ -177,7 +177,7 @@ def test_a_critical_quality_failure_stops_the_night_and_keeps_the_published_stat
     runs = read_table(
         working,
         "select flow, status, message from meta.runs where started_at > "
-        "(select max(started_at) from meta.runs where flow = 'nightly' and status = 'succeeded')",
+        "(select max(finished_at) from meta.runs where flow = 'nightly' and status = 'succeeded')",
     )
     by_flow = {flow: (status, message) for flow, status, message in runs.rows()}
     assert by_flow["nightly"][0] == "failed"
