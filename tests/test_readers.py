@@ -106,3 +106,54 @@ def test_error_messages_are_one_bounded_line():
     )
     message = safe_message(duckdb_like)
     assert "\n" not in message and len(message) <= 300
+
+
+def test_a_header_naming_a_column_twice_fails_the_file(tmp_path):
+    header = "platform,account_id,snapshot_date,captured_at,followers"
+    twice = tmp_path / "twice.csv"
+    twice.write_text(f"{header},followers\ninstagram,1,2026-03-01,2026-03-01T03:00:00Z,10,99999\n")
+    with pytest.raises(FileRejected, match="'followers' appears twice"):
+        read_export(twice)
+    spaced = tmp_path / "spaced.csv"  # the same name once padded: still the same column
+    spaced.write_text(f"{header}, followers\ninstagram,1,2026-03-01,2026-03-01T03:00:00Z,10,9\n")
+    with pytest.raises(FileRejected, match="appears twice"):
+        read_export(spaced)
+
+
+def test_a_file_rewritten_after_it_was_found_is_not_recorded_under_its_old_hash(
+    tmp_path, monkeypatch, prefect_api
+):
+    """The fault for real: the file's bytes change between discovery (hash taken) and reading.
+    It fails without a hash, so neither content counts as ingested: the next run loads what
+    the file holds, and the original copied back later loads too."""
+    import flows.ingest as ingest_flow
+    from tests.conftest import read_table
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    header = "platform,account_id,snapshot_date,captured_at,followers\n"
+    original = header + "instagram,1,2026-03-01,2026-03-01T04:00:00Z,100\n"
+    rewritten = header + "instagram,1,2026-03-01,2026-03-01T03:00:00Z,555\n"
+    export = landing / "followers_2026-03-01.csv"
+    export.write_text(original)
+    found = ingest_flow.discover
+
+    def discover_then_rewrite(root):
+        files, refused = found(root)
+        export.write_text(rewritten)  # another process saves over it meanwhile
+        return files, refused
+
+    warehouse = tmp_path / "w.duckdb"
+    monkeypatch.setattr(ingest_flow, "discover", discover_then_rewrite)
+    first = ingest_flow.ingest(landing=landing, warehouse=warehouse)
+    assert (first.files_loaded, first.files_failed) == (0, 1)
+    assert "changed while it was being read" in first.failures[0][1]
+    monkeypatch.setattr(ingest_flow, "discover", found)
+    second = ingest_flow.ingest(landing=landing, warehouse=warehouse)
+    assert second.files_loaded == 1
+    export.write_text(original)  # the original copied back: new to the warehouse, loaded
+    third = ingest_flow.ingest(landing=landing, warehouse=warehouse)
+    assert third.files_loaded == 1
+    followers = read_table(warehouse, "select followers from staging.follower_snapshots")
+    # Both contents loaded; the day's later capture (the original's, 04:00) is the snapshot.
+    assert followers["followers"].to_list() == [100]
