@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 
 from schemas import parsing
-from schemas.tables import CANONICAL_BY_KIND, Kind, polars_schema
+from schemas.tables import CANONICAL_BY_KIND, PLATFORM_LAUNCH, Kind, polars_schema
 
 ROW_NUMBER = "_row_number"
 RAW_RECORD = "_raw"
@@ -125,8 +125,13 @@ def normalise(
     *,
     captured_at: datetime | None = None,
     carry: Sequence[str] = (),
+    now: datetime | None = None,
 ) -> pl.LazyFrame:
     """One row per raw record: the canonical columns plus `_rule`/`_reason` (null when valid).
+
+    `now` (default: the current UTC time) bounds the dates a row may state: a snapshot of a day
+    after tomorrow, or before its platform existed, is rejected here with its reason, not
+    staged (a staged 9999-12-31 would fail the critical quality checks of every later run).
 
     Input: `_row_number` and one String column per source path of the contract (a path the
     file lacks may be absent); optionally `_raw` (kept), `_malformed` and `_file_captured_at`.
@@ -149,13 +154,16 @@ def normalise(
     parsed = texts.with_columns(
         parsing.PARSERS[f.parser](pl.col(_text(f))).alias(f.name) for f in contract.fields
     )
+    # The values as parsed, before the context fills gaps (a snapshot_date of 0000-00-00 must
+    # fail as invalid, not be replaced by the capture day).
+    parsed = parsed.with_columns(pl.col(f.name).alias(_parsed(f)) for f in contract.fields)
     file_time = pl.lit(captured_at, pl.Datetime("us", "UTC"))
     if FILE_CAPTURED_AT in present:
         file_time = pl.coalesce(pl.col(FILE_CAPTURED_AT), file_time)
     parsed = parsed.pipe(_fill_context, contract, file_time)
     if contract.derive is not None:
         parsed = parsed.pipe(contract.derive)
-    checks = _row_checks(contract)
+    checks = _row_checks(contract, now or datetime.now(UTC))
     # The first check that fires names the row's rule and reason. The rule is cheap (booleans
     # and literals) and computed for every row; the readable reason formats text, so it is
     # computed for the rejected rows only.
@@ -183,6 +191,10 @@ def normalise(
 
 def _text(f: Field) -> str:
     return f"_text_{f.name}"
+
+
+def _parsed(f: Field) -> str:
+    return f"_parsed_{f.name}"
 
 
 def _fill_context(frame: pl.LazyFrame, contract: Contract, file_time: pl.Expr) -> pl.LazyFrame:
@@ -260,7 +272,7 @@ def _hidden(contract: Contract, f: Field) -> pl.Expr:
     return pl.lit(False)
 
 
-def _row_checks(contract: Contract) -> list[tuple[pl.Expr, str, pl.Expr]]:
+def _row_checks(contract: Contract, now: datetime) -> list[tuple[pl.Expr, str, pl.Expr]]:
     """(broken, rule, reason) per check, in the order they are reported (first wins)."""
     checks: list[tuple[pl.Expr, str, pl.Expr]] = [
         (pl.col(MALFORMED), "malformed_record", pl.lit("the record is not a complete JSON object"))
@@ -284,7 +296,7 @@ def _row_checks(contract: Contract) -> list[tuple[pl.Expr, str, pl.Expr]]:
             (
                 text.is_not_null()
                 & (text.str.strip_chars() != "")
-                & pl.col(f.name).is_null()
+                & pl.col(_parsed(f)).is_null()
                 & counted,
                 "invalid_value",
                 pl.format(
@@ -314,6 +326,7 @@ def _row_checks(contract: Contract) -> list[tuple[pl.Expr, str, pl.Expr]]:
             pl.lit("no capture time in the record or the file name"),
         )
     )
+    checks += _date_checks(contract, now)
     if contract.kind == "posts":
         checks.append(
             (
@@ -323,6 +336,53 @@ def _row_checks(contract: Contract) -> list[tuple[pl.Expr, str, pl.Expr]]:
             )
         )
     checks += [(r.broken(), r.rule, pl.lit(r.reason)) for r in contract.row_rules if not r.first]
+    return checks
+
+
+# A snapshot may be dated up to a day after the UTC day it is read (exporters ahead of UTC);
+# anything later has not happened yet.
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def _date_checks(contract: Contract, now: datetime) -> list[tuple[pl.Expr, str, pl.Expr]]:
+    """Dates that cannot be true: in the future, or before the platform existed."""
+    latest = (now + FUTURE_TOLERANCE).date()
+    launch = pl.col("platform").replace_strict(PLATFORM_LAUNCH, default=None, return_dtype=pl.Date)
+    checks = [
+        (
+            (pl.col("snapshot_date") > latest) | (pl.col("captured_at") > now + FUTURE_TOLERANCE),
+            "date_in_future",
+            pl.format(
+                "snapshot_date {} / captured_at {} is in the future (read on {} UTC)",
+                pl.col("snapshot_date"),
+                pl.col("captured_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                pl.lit(now.date().isoformat()),
+            ),
+        ),
+        (
+            pl.col("snapshot_date") < launch,
+            "before_platform_launch",
+            pl.format(
+                "snapshot_date {} is before {} launched ({})",
+                pl.col("snapshot_date"),
+                pl.col("platform"),
+                launch,
+            ),
+        ),
+    ]
+    if contract.kind == "posts":
+        checks.append(
+            (
+                pl.col("published_at").dt.date() < launch,
+                "before_platform_launch",
+                pl.format(
+                    "published_at {} is before {} launched ({})",
+                    pl.col("published_at").dt.date(),
+                    pl.col("platform"),
+                    launch,
+                ),
+            )
+        )
     return checks
 
 

@@ -9,8 +9,9 @@ file, not great-expectations' generated configuration.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from typing import TYPE_CHECKING, Any, Final, Literal
+
+from schemas import tables
 
 if TYPE_CHECKING:
     from great_expectations import ExpectationSuite
@@ -20,13 +21,8 @@ Severity = Literal["critical", "warning"]
 CRITICAL: Final = "critical"
 WARNING: Final = "warning"
 
-# No snapshot can predate the platform: Instagram launched 2010-10-06, TikTok (as musical.ly's
-# successor, internationally) 2017-09-01, YouTube 2005-02-14.
-PLATFORM_LAUNCH = {
-    "instagram": date(2010, 10, 6),
-    "tiktok": date(2017, 9, 1),
-    "youtube": date(2005, 2, 14),
-}
+# No snapshot can predate the platform (ingest rejects such rows; the check stays as a guard).
+PLATFORM_LAUNCH = tables.PLATFORM_LAUNCH
 # A day's follower change beyond half the audience is implausible but possible (a purge, a
 # viral day): a warning, never a rejection.
 MAX_DAILY_CHANGE_SHARE = 0.5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 import polars as pl
@@ -87,6 +88,14 @@ STAGED_POST_SNAPSHOT = pa.unify_schemas([POST_SNAPSHOT, LINEAGE])
 FOLLOWER_SNAPSHOT_KEY: tuple[str, ...] = ("platform", "account_id", "snapshot_date")
 POST_SNAPSHOT_KEY: tuple[str, ...] = ("platform", "post_id", "snapshot_date")
 ACCOUNT_KEY: tuple[str, ...] = ("platform", "account_id")
+
+# No snapshot can predate its platform: Instagram launched 2010-10-06, TikTok (as musical.ly's
+# successor, internationally) 2017-09-01, YouTube 2005-02-14.
+PLATFORM_LAUNCH = {
+    "instagram": date(2010, 10, 6),
+    "tiktok": date(2017, 9, 1),
+    "youtube": date(2005, 2, 14),
+}
 
 # What a follower-kind export row carries beyond the snapshot: the account's attributes.
 FOLLOWER_BATCH = pa.schema(

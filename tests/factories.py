@@ -28,11 +28,13 @@ def normalise_json(
 
 
 def normalise_table(
-    table: dict[str, list], contract: c.Contract, captured_at=FILE_TIME
+    table: dict[str, list], contract: c.Contract, captured_at=FILE_TIME, now=None
 ) -> pl.DataFrame:
     """Normalise a table of columns (CSV read as text, or typed Parquet) as ingest would."""
     frame = pl.LazyFrame(table).with_row_index(c.ROW_NUMBER, offset=1)
-    normalised = c.normalise(c.raw_from_columns(frame, contract), contract, captured_at=captured_at)
+    normalised = c.normalise(
+        c.raw_from_columns(frame, contract), contract, captured_at=captured_at, now=now
+    )
     return normalised.sort(c.ROW_NUMBER).collect()
 
 

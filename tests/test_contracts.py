@@ -438,3 +438,48 @@ def test_a_rejected_rows_raw_record_is_its_text_as_json():
         (1, '{"name":"a","n":"1","tags":"x;y","at":"2026-03-02T01:02:03Z","s":"{\\"k\\":1}"}'),
         (3, '{"name":"c","n":"3","tags":null,"at":"2026-03-02T01:02:03Z","s":"{\\"k\\":3}"}'),
     ]
+
+
+def test_dates_that_cannot_be_true_are_rejected_at_ingest_with_their_reason():
+    """Poison rows used to be staged and then fail the critical checks of every later run."""
+    from datetime import UTC, datetime
+
+    from schemas import canonical
+
+    now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    dates = ["9999-12-31", "2001-01-01", "2026-12-03", "2026-12-04", "0000-00-00", "2026-11-30"]
+    out = normalise_table(
+        {
+            "platform": ["tiktok"] * len(dates),
+            "account_id": ["1"] * len(dates),
+            "snapshot_date": dates,
+            "captured_at": ["2026-11-30T03:00:00Z"] * len(dates),
+            "followers": ["10"] * len(dates),
+        },
+        canonical.FOLLOWERS,
+        now=now,
+    )
+    assert rules(out) == [
+        "date_in_future",
+        "before_platform_launch",
+        None,  # tomorrow (UTC): a zone ahead of UTC may already be there
+        "date_in_future",
+        "invalid_value",  # not replaced by the capture day
+        None,
+    ]
+    reasons = out["_reason"].to_list()
+    assert reasons[1] == "snapshot_date 2001-01-01 is before tiktok launched (2017-09-01)"
+    assert reasons[0].startswith("snapshot_date 9999-12-31 / captured_at 2026-11-30T03:00:00Z")
+    assert "'snapshot_date' = '0000-00-00' is not" in reasons[4]
+    captured_later = normalise_table(
+        {
+            "platform": ["instagram"],
+            "account_id": ["1"],
+            "snapshot_date": ["2026-12-01"],
+            "captured_at": ["2027-01-01T00:00:00Z"],
+            "followers": ["10"],
+        },
+        canonical.FOLLOWERS,
+        now=now,
+    )
+    assert rules(captured_later) == ["date_in_future"]

@@ -12,6 +12,7 @@ import pytest
 from sample import simulate as sim
 from sample.landing import generate_landing
 from tests.conftest import START, read_table, reap_process_group
+from warehouse.connect import connect
 
 pytestmark = pytest.mark.slow
 
@@ -145,7 +146,7 @@ def test_readers_keep_reading_consistent_states_during_a_nightly_run(tmp_path):
     assert {accounts for _, _, accounts in result["seen"]} == {1200}
 
 
-def test_a_critical_quality_failure_stops_the_night_and_keeps_the_published_state(tmp_path):
+def test_poison_rows_are_quarantined_and_a_critical_failure_stops_the_night(tmp_path):
     landing = tmp_path / "data" / "landing"
     generate_landing(
         landing, accounts=50, days=15, seed=3, start=START, platforms=sim.PLATFORMS_ALL
@@ -160,19 +161,33 @@ def test_a_critical_quality_failure_stops_the_night_and_keeps_the_published_stat
     touched = "select count(*) as n from meta.touched_accounts"
     assert read_table(working, touched)["n"].item() == 0
     assert read_table(working, "select count(*) as n from meta.transformed_runs")["n"].item() > 0
-    # A file that passes its contract but describes a day that has not happened yet.
+    # A file describing a day that has not happened yet: its row is quarantined at ingest
+    # with the reason, and the night goes on (staged, it blocked every later night).
     (landing / "future_2099-01-01.csv").write_text(
         "platform,account_id,snapshot_date,captured_at,followers\n"
         "instagram,17841400000000001,2099-01-01,2099-01-01T03:00:00Z,1234\n"
     )
     second = _start_run(tmp_path, "second")
     out, err = second.communicate(timeout=600)
-    assert second.returncode == 1
-    # The failure names its check and the platform whose rows failed it.
-    assert (
-        "staging_follower_snapshots.snapshot_date_not_in_future: instagram 1 unexpected"
-        in " ".join((out + err).split())
+    assert second.returncode == 0, err[-2000:]
+    rejected = read_table(
+        working,
+        "select rule, reason from quarantine.rejected_rows where source_file = 'future_2099-01-01.csv'",
     )
+    assert rejected["rule"].to_list() == ["date_in_future"]
+    before = read_table(published, "select count(*) as n from marts.fct_account_daily")["n"].item()
+    # A critical failure (a mart's post whose account is gone) stops the night before publishing.
+    con = connect(working)
+    con.execute(
+        "delete from marts.dim_account where account_id = "
+        "(select max(account_id) from marts.fct_post_metrics)"
+    )
+    con.close()
+    third = _start_run(tmp_path, "third")
+    out, err = third.communicate(timeout=600)
+    assert third.returncode == 1
+    # The failure names its check and the platform whose rows failed it.
+    assert "fct_post_metrics.account_exists: " in " ".join((out + err).split())
     # The blocked night and its failed validation are recorded as failed, with why.
     runs = read_table(
         working,
@@ -183,15 +198,8 @@ def test_a_critical_quality_failure_stops_the_night_and_keeps_the_published_stat
     assert by_flow["nightly"][0] == "failed"
     assert by_flow["nightly"][1].startswith("QualityBlocked: critical quality failures")
     assert by_flow["validate"][0] == "failed"
-    assert "snapshot_date_not_in_future: instagram" in by_flow["validate"][1]
-    assert set(by_flow) == {"nightly", "ingest", "validate"}  # nothing transformed or published
-    # The failing run stays pending (validated again next night): its touched rows stay.
-    assert (
-        read_table(
-            working, touched + " where run_id not in (select run_id from meta.validated_runs)"
-        )["n"].item()
-        > 0
-    )
+    assert "fct_post_metrics.account_exists: " in by_flow["validate"][1]
+    assert "publish" not in by_flow
     assert (
         read_table(published, "select count(*) as n from marts.fct_account_daily")["n"].item()
         == before
