@@ -35,6 +35,19 @@ def _validate(warehouse: Path, plant: str | None = None) -> None:
         con.close()
 
 
+def _marts_changed(warehouse: Path) -> None:
+    """Record a transform run that changed every mart (as a full refresh does): the next
+    publish has new marts to show."""
+    con = connect(warehouse)
+    try:
+        con.execute(
+            "insert into meta.mart_changes select coalesce(max(sequence), 0) + 1, "
+            "'test-' || (coalesce(max(sequence), 0) + 1), 'all', null, now() from meta.mart_changes"
+        )
+    finally:
+        con.close()
+
+
 def _rows(path: Path, table: str = "marts.fct_account_daily") -> int:
     return read_table(path, f"select count(*) as n from {table}")["n"].item()
 
@@ -113,9 +126,34 @@ def test_only_the_last_states_are_kept(built, tmp_path):
     shutil.copy(built, working)
     _validate(working)
     for _ in range(4):
+        _marts_changed(working)
         pub.publish(working, tmp_path / "published", keep=2)
     states = pub.published_states(tmp_path / "published")
     assert len(states) == 2 and pub.current_state(tmp_path / "published") == states[-1]
+
+
+def test_idle_publishes_replace_the_current_state_and_keep_the_rollback_points(built, tmp_path):
+    """Three publishes with nothing new in the marts (idle nights) used to push every real
+    rollback point out (keep = 3); now each replaces the current state, with fresh runs."""
+    working = tmp_path / "w.duckdb"
+    shutil.copy(built, working)
+    published_dir = tmp_path / "published"
+    _validate(working)
+    for _ in range(3):
+        _marts_changed(working)
+        pub.publish(working, published_dir, keep=3)
+    rollback_points = pub.published_states(published_dir)[:-1]
+    for _ in range(3):
+        state = pub.publish(working, published_dir, keep=3)
+        assert pub.current_state(published_dir) == state
+    states = pub.published_states(published_dir)
+    assert states[:-1] == rollback_points and len(states) == 3
+    # A publish killed while building leaves files that the next publish clears.
+    leftover = published_dir / "states" / "20260101T000000000000Z.building"
+    (published_dir / "states" / "20260101T000000000000Z.building.wal").write_bytes(b"x")
+    leftover.write_bytes(b"partial")
+    pub.publish(working, published_dir, keep=3)
+    assert list((published_dir / "states").glob("*.building*")) == []
 
 
 def test_cli_publish_and_rollback(built, tmp_path):
@@ -131,6 +169,7 @@ def test_cli_publish_and_rollback(built, tmp_path):
     assert runner.invoke(app, ["rollback"]).exit_code == 1  # nothing published yet
     _validate(working)
     for _ in range(2):
+        _marts_changed(working)
         result = runner.invoke(app, ["publish"])
         assert result.exit_code == 0, result.output
     assert runner.invoke(app, ["rollback"]).exit_code == 0

@@ -75,7 +75,13 @@ def critical_failures(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
 def publish(
     working: Path, published_dir: Path, keep: int = 3, limits: DuckDBLimits = NO_LIMITS
 ) -> Path:
-    """Publish the working warehouse's marts; refuses while the latest validation failed critically."""
+    """Publish the working warehouse's marts; refuses while the latest validation failed critically.
+
+    Leftovers of a publish killed midway (`states/*.building`, their `.wal`) are removed first:
+    callers hold the run lock (flows.runs.run_lock), so no other publish is building.
+    """
+    for leftover in (published_dir / STATES).glob("*.building*"):
+        leftover.unlink(missing_ok=True)
     current = current_state(published_dir)
     with connect(working, limits=limits) as con:
         apply_ddl(con)  # a warehouse from an older version gets the change log tables
@@ -89,7 +95,12 @@ def publish(
             kept: state_watermark(kept, limits) for kept in published_states(published_dir)
         }
         base = None if current is None else _incremental_base(con, watermarks[current])
-        spare = _spare_state(list(watermarks), current, keep)
+        # Marts unchanged since the current state (an idle night): the new state (fresh runs
+        # and checks for readers) replaces the current one instead of adding a state, so idle
+        # nights never push a real rollback point out of the `keep` kept.
+        database = con.execute("select current_database()").fetchall()[0][0]
+        same_marts = current is not None and watermarks[current] == _latest_change(con, database)
+        spare = None if same_marts else _spare_state(list(watermarks), current, keep)
         spare_base = None if spare is None else _incremental_base(con, watermarks[spare])
         _prune_change_log(con, list(watermarks.values()))
         con.execute("checkpoint")
@@ -108,10 +119,12 @@ def publish(
             build_state_from(current, base, working, state, limits)
             built = True
         except StateDiverged:
-            pass  # e.g. marts edited by hand: copy everything instead
+            same_marts = False  # e.g. marts edited by hand: they changed after all
     if not built:
         build_state(working, state, limits)
     _point_published_at(state, published_dir)
+    if same_marts and built and current is not None:
+        current.unlink()  # readers holding it keep reading it; it was no rollback point
     _prune(states, keep)
     return state
 
