@@ -40,7 +40,8 @@ app = typer.Typer(
     # print a type for every option), and the text wraps to the terminal.
     rich_markup_mode=None,
 )
-console = Console(stderr=True)
+# Soft wrap: an error is one line however narrow the terminal (a pipe gets 80 columns).
+console = Console(stderr=True, soft_wrap=True)
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -215,7 +216,7 @@ def _run_ingest(settings: Settings):
     """The ingest flow with the settings' limits, behind a progress bar."""
     from flows.ingest import ingest as ingest_flow
 
-    with _progress() as progress:
+    with _progress() as progress, _not_locked():
         _report_progress(progress)
         return ingest_flow(
             landing=settings.landing,
@@ -282,13 +283,25 @@ def transform(
     settings = load_settings(warehouse=warehouse)
     _require_warehouse(settings.warehouse)
     transform_flow, in_flight = _transform_flow(settings)
-    with _definitions_checked():
+    with _not_locked(), _definitions_checked():
         summary = transform_flow(
             full_refresh=full_refresh,
             partitions_in_flight=in_flight,
             **settings.transform_parameters(),
         )
     typer.echo(_transform_line(summary))
+
+
+@contextmanager
+def _not_locked() -> Iterator[None]:
+    """Another process holds the warehouse's run lock (a run, an ingest): exit 1 at once."""
+    from flows.runs import RunLocked
+
+    try:
+        yield
+    except RunLocked as locked:
+        console.print(f"[yellow]not started[/yellow]: {escape(str(locked))}")
+        raise typer.Exit(EXIT_FAILED) from None
 
 
 @contextmanager
@@ -333,7 +346,7 @@ def backfill(
     if last and last < first:
         raise typer.BadParameter("--to is before --from")
     transform_flow, in_flight = _transform_flow(settings)
-    with _definitions_checked():
+    with _not_locked(), _definitions_checked():
         summary = transform_flow(
             backfill_from=first, partitions_in_flight=in_flight, **settings.transform_parameters()
         )
@@ -387,12 +400,13 @@ def validate(
     _require_warehouse(settings.warehouse)
     from flows.validate import validate as validate_flow
 
-    summary = validate_flow(
-        warehouse=settings.warehouse,
-        freshness_days=settings.freshness_days,
-        whole_marts=all_marts,
-        duckdb_limits=settings.duckdb_limits(),
-    )
+    with _not_locked():
+        summary = validate_flow(
+            warehouse=settings.warehouse,
+            freshness_days=settings.freshness_days,
+            whole_marts=all_marts,
+            duckdb_limits=settings.duckdb_limits(),
+        )
     typer.echo(
         f"quality: {len(summary.results)} checks, {len(summary.critical_failures)} critical failures, "
         f"{len(summary.warnings)} warnings"
@@ -419,12 +433,13 @@ def publish(
     from warehouse.publish import PUBLISHED_NAME, PublishRefused
 
     try:
-        publish_flow(
-            warehouse=settings.warehouse,
-            published_dir=settings.published,
-            keep=settings.keep_published,
-            duckdb_limits=settings.duckdb_limits(),
-        )
+        with _not_locked():
+            publish_flow(
+                warehouse=settings.warehouse,
+                published_dir=settings.published,
+                keep=settings.keep_published,
+                duckdb_limits=settings.duckdb_limits(),
+            )
     except PublishRefused as refused:
         console.print(
             f"[red]not published[/red]: {refused}; the previous published state stays readable"
@@ -437,11 +452,14 @@ def publish(
 def rollback() -> None:
     """Make the previous published state the current one."""
     settings = load_settings()
+    from flows.runs import run_lock
     from warehouse.publish import PUBLISHED_NAME
     from warehouse.publish import rollback as roll_back
 
     try:
-        state = roll_back(settings.published)
+        # Under the run lock: a publish must not swap states while the pointer moves back.
+        with _not_locked(), run_lock(settings.warehouse):
+            state = roll_back(settings.published)
     except ValueError as error:
         console.print(f"[red]error[/red]: {error}")
         raise typer.Exit(EXIT_FAILED) from None
@@ -555,7 +573,8 @@ def export(
 
 def _run_nightly(settings: Settings):
     """The nightly flow with the settings; exits 1 with a clear message when locked or blocked."""
-    from flows.nightly import QualityBlocked, RunLocked, nightly
+    from flows.nightly import QualityBlocked, nightly
+    from flows.runs import RunLocked
 
     try:
         with _definitions_checked():

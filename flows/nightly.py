@@ -1,16 +1,12 @@
 """Flow `nightly`: ingest -> validate the batch -> transform -> validate the marts -> publish.
 
-One run at a time: the run holds an exclusive lock file beside the warehouse; a second run
-started meanwhile exits at once with a clear message instead of waiting on DuckDB's lock or
-interleaving with the first.
+One run at a time: the run holds the warehouse's run lock (flows.runs.run_lock), as every
+command that writes does; one started meanwhile exits at once with a clear message instead of
+waiting on DuckDB's lock or interleaving with the first.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,41 +17,13 @@ from prefect.artifacts import create_markdown_artifact
 from flows.ingest import DEFAULT_BATCH_MEGABYTES, DEFAULT_MAX_FILE_MEGABYTES, ingest
 from flows.publish import publish
 from flows.runners import TaskRunnerName, configured_transform
-from flows.runs import recorded_run
+from flows.runs import recorded_run, run_lock
 from flows.validate import QualitySummary, validate
 from warehouse.connect import DuckDBLimits
 
 
-class RunLocked(Exception):
-    """Another run holds the warehouse."""
-
-
 class QualityBlocked(Exception):
     """A critical quality check failed: nothing was published."""
-
-
-@contextmanager
-def run_lock(warehouse: Path) -> Iterator[None]:
-    """Hold `<warehouse>.lock` for the run; raise RunLocked at once if another process holds it."""
-    path = warehouse.with_name(warehouse.name + ".lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = path.open("a+")
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise RunLocked(
-                f"another inflow run holds {warehouse} (process {holder}); try again when it ends"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        yield
-    finally:
-        handle.close()  # closing releases the lock, also when the process dies
 
 
 @dataclass

@@ -1,8 +1,19 @@
-"""Run identity and record: every flow run's id (the same in meta.runs, lineage columns and
-Prefect) and its row in meta.runs, for every flow, whatever its outcome."""
+"""Run identity, record and lock: every flow run's id (the same in meta.runs, lineage columns
+and Prefect), its row in meta.runs whatever its outcome, and the warehouse's run lock.
+
+Every flow writes, and every flow takes the run lock (`<warehouse>.lock`, an exclusive
+flock): a second writer (an ingest beside a nightly run, two ingests) stops at once with
+RunLocked instead of meeting DuckDB's lock error mid-way. The lock is re-entrant within a
+process, so a nightly run's own ingest, validations, transform and publish run under it.
+The kernel releases it when the process dies, `kill -9` included, so a run still `running`
+in meta.runs while its flow's lock is free belongs to a process that is gone: only such runs
+are marked abandoned.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +28,49 @@ from warehouse import meta
 from warehouse.connect import DuckDBLimits, connect
 from warehouse.meta import RunCounts, RunStatus
 from warehouse.schema import apply_ddl
+
+
+class RunLocked(Exception):
+    """Another process holds the warehouse's run lock."""
+
+
+# Lock files this process holds, and how many times over (re-entrant).
+_HELD: dict[Path, int] = {}
+
+
+@contextmanager
+def run_lock(warehouse: Path) -> Iterator[None]:
+    """Hold `<warehouse>.lock`; raise RunLocked at once if another process holds it."""
+    path = warehouse.resolve().with_name(warehouse.name + ".lock")
+    if _HELD.get(path):
+        _HELD[path] += 1
+        try:
+            yield
+        finally:
+            _HELD[path] -= 1
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise RunLocked(
+                f"another inflow run holds {warehouse} (process {holder}); try again when it ends"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        _HELD[path] = 1
+        try:
+            yield
+        finally:
+            _HELD.pop(path, None)
+    finally:
+        handle.close()  # closing releases the lock, also when the process dies
 
 
 def current_run_id() -> str:
@@ -41,18 +95,18 @@ class RunRecord:
 def recorded_run(warehouse: Path, flow: str, limits: DuckDBLimits) -> Iterator[RunRecord]:
     """meta.runs holds this run from its start: `running`, then the status the flow set, or
     `failed` with the error's first line when it raised (the error still propagates)."""
-    record = RunRecord(current_run_id())
-    with connect(warehouse, limits=limits) as con:
-        apply_ddl(con)
-        meta.start_run(con, record.run_id, flow, datetime.now(UTC))
-    try:
-        yield record
-    except BaseException as error:
-        _finish(
-            warehouse, limits, record, "failed", safe_message(f"{type(error).__name__}: {error}")
-        )
-        raise
-    _finish(warehouse, limits, record, record.status, record.message)
+    with run_lock(warehouse):
+        record = RunRecord(current_run_id())
+        with connect(warehouse, limits=limits) as con:
+            apply_ddl(con)
+            meta.start_run(con, record.run_id, flow, datetime.now(UTC), os.getpid())
+        try:
+            yield record
+        except BaseException as error:
+            message = safe_message(f"{type(error).__name__}: {error}")
+            _finish(warehouse, limits, record, "failed", message)
+            raise
+        _finish(warehouse, limits, record, record.status, record.message)
 
 
 def _finish(

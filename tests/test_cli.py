@@ -227,3 +227,65 @@ def test_commands_are_quiet_unless_verbose(tmp_path):
     )
     assert loud.returncode == 0
     assert "Starting temporary server" in loud.stderr and "Finished in state" in loud.stderr
+
+
+def test_every_writing_command_stops_at_once_while_another_process_holds_the_run_lock(
+    tmp_path,
+):
+    """An ingest beside a run, two ingests: the second used to end in a DuckDB traceback."""
+    from tests.conftest import reap_process_group
+
+    warehouse = tmp_path / "w.duckdb"
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom pathlib import Path\nfrom flows.runs import run_lock\n"
+            f"with run_lock(Path({str(warehouse)!r})):\n    print('held', flush=True)\n"
+            "    time.sleep(120)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        warehouse.touch()  # the commands check that a warehouse exists before locking
+        environment = {"INFLOW_WAREHOUSE": str(warehouse), "INFLOW_LANDING": str(landing)}
+        for command in (["ingest"], ["transform"], ["validate"], ["publish"], ["rollback"]):
+            result = runner.invoke(app, command, env=environment)
+            assert result.exit_code == 1, (command, result.output)
+            lines = result.output.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("not started: another inflow run"), (
+                command,
+                result.output,
+            )
+            assert f"(process {holder.pid})" in " ".join(result.output.split())
+    finally:
+        reap_process_group(holder.pid)
+
+
+def test_only_runs_whose_process_is_gone_are_marked_abandoned(tmp_path):
+    import os
+    from datetime import UTC, datetime
+
+    from warehouse import meta
+    from warehouse.connect import connect
+    from warehouse.schema import apply_ddl
+
+    with connect(tmp_path / "w.duckdb") as con:
+        apply_ddl(con)
+        now = datetime.now(UTC)
+        meta.start_run(con, "killed", "ingest", now, pid=2**22 + 12345)
+        meta.start_run(con, "outer", "nightly", now, pid=os.getpid())
+        meta.start_run(con, "next", "ingest", now, pid=os.getpid())  # under the lock
+        meta.start_run(con, "inner", "nightly", now, pid=os.getpid())
+        statuses = dict(con.execute("select run_id, status from meta.runs").fetchall())
+    assert statuses == {
+        "killed": "abandoned",  # another process, and the lock was free: it is gone
+        "outer": "running",  # this process's own run goes on
+        "next": "running",
+        "inner": "running",
+    }

@@ -33,16 +33,21 @@ class RunCounts(TypedDict, total=False):
     published_state: str
 
 
-def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, now: datetime) -> None:
-    """Record a run as running; runs a killed process left running are marked abandoned."""
+def start_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, flow: str, now: datetime, pid: int
+) -> None:
+    """Record a run as running. Called under the run lock, which a live writer would hold:
+    runs of this flow still `running` from another process belong to one that is gone, and
+    are marked abandoned (this process's own, e.g. a nightly run's, are left alone)."""
     con.execute(
         "update meta.runs set status = 'abandoned', message = 'the process ended before the run finished' "
-        "where status = 'running' and flow = $1",
-        [flow],
+        "where status = 'running' and flow = $1 and pid is distinct from $2",
+        [flow, pid],
     )
     con.execute(
-        "insert into meta.runs (run_id, flow, started_at, status) values ($1, $2, $3, 'running')",
-        [run_id, flow, now],
+        "insert into meta.runs (run_id, flow, started_at, status, pid) "
+        "values ($1, $2, $3, 'running', $4)",
+        [run_id, flow, now, pid],
     )
 
 

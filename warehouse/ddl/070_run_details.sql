@@ -26,3 +26,8 @@ alter table staging.accounts add column if not exists followers_hidden boolean;
 comment on column meta.runs.rows_count_hidden is 'Rows whose platform hides the follower count: the account''s attributes kept, no snapshot, not rejected.';
 comment on column meta.ingested_files.rows_count_hidden is 'Rows whose platform hides the follower count: the account''s attributes kept, no snapshot, not rejected.';
 comment on column staging.accounts.followers_hidden is 'True when the latest export of the account says the platform hides its follower count.';
+
+-- The process that ran it: a run left `running` by a process that is gone is marked abandoned
+-- by the next run of its flow, never one the same process is still running.
+alter table meta.runs add column if not exists pid bigint;
+comment on column meta.runs.pid is 'Process id of the run (on the machine that ran it).';
