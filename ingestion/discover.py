@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,24 +41,60 @@ def sha256_of(path: Path) -> str:
 
 
 def discover(landing: Path) -> tuple[list[LandedFile], list[RefusedFile]]:
-    """Every export file under `landing`, in path order, and the paths refused."""
+    """Every export file under `landing`, in path order, and the paths refused with why.
+
+    Nothing here raises for one bad entry: a symlink loop, a dangling symlink, a FIFO or
+    socket (opening one would block), a file or folder this process may not read are each
+    refused with a reason (recorded as a failed file by ingest), and the rest is found.
+    """
     root = landing.resolve()
     found: list[LandedFile] = []
     refused: list[RefusedFile] = []
-    for folder, subfolders, names in os.walk(root, followlinks=False):
+
+    def unlisted(error: OSError) -> None:
+        relative = Path(error.filename).relative_to(root).as_posix() if error.filename else "."
+        refused.append(RefusedFile(relative, f"cannot list the folder: {_why(error)}"))
+
+    for folder, subfolders, names in os.walk(root, onerror=unlisted, followlinks=False):
         subfolders[:] = sorted(d for d in subfolders if not d.startswith(SKIPPED_PREFIXES))
         for name in sorted(names):
             if name.startswith(SKIPPED_PREFIXES) or name.endswith(SKIPPED_SUFFIXES):
                 continue
             path = Path(folder) / name
             relative = path.relative_to(root).as_posix()
-            target = path.resolve()
-            if path.is_symlink() and not target.is_relative_to(root):
-                refused.append(
-                    RefusedFile(relative, "symlink points outside the landing folder; not read")
-                )
-                continue
-            if not target.is_file():
-                continue
-            found.append(LandedFile(target, relative, target.stat().st_size, sha256_of(target)))
+            landed = _landed(path, relative, root)
+            if isinstance(landed, RefusedFile):
+                refused.append(landed)
+            elif landed is not None:
+                found.append(landed)
     return found, refused
+
+
+def _landed(path: Path, relative: str, root: Path) -> LandedFile | RefusedFile | None:
+    """The file at `path`, or why it is not read (None: a symlink to a folder, walked apart)."""
+    try:
+        target = path.resolve(strict=True)
+    except RuntimeError:  # Python 3.11 raises this for a symlink loop
+        return RefusedFile(relative, "symlink loop; not read")
+    except FileNotFoundError:
+        return RefusedFile(relative, "dangling symlink: its target does not exist")
+    except OSError as error:
+        return RefusedFile(relative, f"cannot resolve the path: {_why(error)}")
+    if path.is_symlink() and not target.is_relative_to(root):
+        return RefusedFile(relative, "symlink points outside the landing folder; not read")
+    try:
+        mode = target.stat().st_mode
+    except OSError as error:
+        return RefusedFile(relative, f"cannot read the file: {_why(error)}")
+    if stat.S_ISDIR(mode):
+        return None
+    if not stat.S_ISREG(mode):
+        return RefusedFile(relative, "not a regular file (a FIFO, socket or device); not read")
+    try:
+        return LandedFile(target, relative, target.stat().st_size, sha256_of(target))
+    except OSError as error:
+        return RefusedFile(relative, f"cannot read the file: {_why(error)}")
+
+
+def _why(error: OSError) -> str:
+    return (error.strerror or type(error).__name__).lower()

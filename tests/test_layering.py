@@ -67,6 +67,7 @@ STDLIB_OK = {
     "html",
     "urllib",
     "csv",
+    "stat",
 }
 
 

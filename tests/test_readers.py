@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -157,3 +158,70 @@ def test_a_file_rewritten_after_it_was_found_is_not_recorded_under_its_old_hash(
     followers = read_table(warehouse, "select followers from staging.follower_snapshots")
     # Both contents loaded; the day's later capture (the original's, 04:00) is the snapshot.
     assert followers["followers"].to_list() == [100]
+
+
+UNPRIVILEGED = 65534  # nobody: root reads any file whatever its mode, so the test drops to it
+
+
+def test_paths_that_cannot_be_read_are_each_refused_with_a_reason_and_the_rest_is_found(
+    tmp_path,
+):
+    """Real faults: a symlink loop, a dangling symlink, a FIFO, a file and a folder the
+    process may not read. Each used to raise (a traceback, nothing loaded) or vanish."""
+    import json
+    import shutil
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="inflow-perm-"))  # pytest's tmp dirs are root-only
+    try:
+        landing = base / "landing"
+        landing.mkdir()
+        (landing / "good.csv").write_text("x\n")
+        os.symlink(landing / "loop_b.csv", landing / "loop_a.csv")
+        os.symlink(landing / "loop_a.csv", landing / "loop_b.csv")
+        os.symlink(landing / "gone.csv", landing / "dangling.csv")
+        os.mkfifo(landing / "pipe.csv")
+        (landing / "secret.csv").write_text("x\n")
+        (landing / "secret.csv").chmod(0o000)
+        (landing / "closed").mkdir()
+        (landing / "closed" / "inside.csv").write_text("x\n")
+        (landing / "closed").chmod(0o000)
+        for path in (base, landing):
+            path.chmod(0o755)
+        (landing / "good.csv").chmod(0o644)
+        assert (landing / "secret.csv").stat().st_mode & 0o777 == 0  # mode bits, as root
+        # A forked child drops to nobody and runs discover: the interpreter and modules are
+        # already loaded (the checkout need not be readable by nobody), and discover uses no
+        # Polars threads (which do not survive fork).
+        read_end, write_end = os.pipe()
+        child = os.fork()
+        if child == 0:  # pragma: no cover (the child reports through the pipe)
+            try:
+                os.setgid(UNPRIVILEGED)
+                os.setuid(UNPRIVILEGED)
+                found, refused = discover(landing)
+                result = [[f.relative for f in found], [[r.relative, r.reason] for r in refused]]
+                os.write(write_end, json.dumps(result).encode())
+            except BaseException as error:
+                os.write(write_end, json.dumps({"error": repr(error)}).encode())
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end) as pipe:
+            output = pipe.read()
+        os.waitpid(child, 0)
+        reported = json.loads(output)
+        assert "error" not in reported, reported
+        found, refused = reported
+        assert found == ["good.csv"]
+        assert dict(refused) == {
+            "closed": "cannot list the folder: permission denied",
+            "dangling.csv": "dangling symlink: its target does not exist",
+            "loop_a.csv": "symlink loop; not read",
+            "loop_b.csv": "symlink loop; not read",
+            "pipe.csv": "not a regular file (a FIFO, socket or device); not read",
+            "secret.csv": "cannot read the file: permission denied",
+        }
+    finally:
+        (base / "landing" / "closed").chmod(0o755)
+        shutil.rmtree(base)
