@@ -55,8 +55,13 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
+# Commands that run Prefect flows: without a Prefect API, each starts a temporary server.
+FLOW_COMMANDS = {"ingest", "transform", "backfill", "validate", "publish", "run", "demo"}
+
+
 @app.callback()
 def main(
+    ctx: typer.Context,
     verbose: Annotated[
         bool,
         typer.Option(
@@ -78,6 +83,10 @@ def main(
     # every INFO log of every flow and task run. Prefect configured logging when it was
     # imported, so the handler is set here, and the variable (PREFECT_LOGGING_<path in its
     # logging.yml>) for processes started from this one; a user's own setting wins.
+    if ctx.invoked_subcommand in FLOW_COMMANDS and not os.environ.get("PREFECT_API_URL"):
+        from cli.watchdog import guard_children
+
+        guard_children()  # a `kill -9` of this process must not leave the server running
     import logging
 
     from prefect.logging.handlers import PrefectConsoleHandler

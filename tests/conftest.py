@@ -108,6 +108,22 @@ def reap_process_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
+def owned_processes(owner: int) -> list[int]:
+    """Processes carrying the mark of the `inflow` process `owner` (cli/watchdog.py): its
+    children, its temporary Prefect server among them."""
+    mark = f"INFLOW_OWNER_PID={owner}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == owner:
+            continue
+        try:
+            if mark in (proc / "environ").read_bytes().split(b"\0"):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
 def leftover_servers(root: Path) -> list[int]:
     """Processes that run uvicorn (a Prefect server) from a folder under `root`: what a test's
     `inflow` process left behind when it was killed or stopped without stopping its server."""

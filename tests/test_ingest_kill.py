@@ -16,7 +16,7 @@ import pytest
 from flows.ingest import ingest
 from sample import simulate as sim
 from sample.landing import generate_landing
-from tests.conftest import START, read_table, reap_process_group
+from tests.conftest import START, owned_processes, read_table, reap_process_group
 from tests.test_ingest import content
 
 pytestmark = pytest.mark.slow
@@ -69,11 +69,18 @@ def test_sigkill_mid_batch_leaves_no_partial_batch(tmp_path, prefect_api):
             batch_files[int(match.group(1))] = int(match.group(3))
             assert int(match.group(2)) >= 3, "the landing must make several batches"
         if match and match.group(1) == "2":
+            server = owned_processes(process.pid)  # its temporary Prefect server, running
             time.sleep(0.1)  # batch 2's transaction is under way (it takes a few hundred ms)
-            process.send_signal(signal.SIGKILL)
+            process.send_signal(signal.SIGKILL)  # the command alone, not its process group
             break
         assert time.monotonic() < deadline
     process.wait(timeout=60)
+    # What the command started dies with it (cli/watchdog.py), the server included.
+    assert server, "the command's temporary server carries its mark"
+    gone = time.monotonic() + 20
+    while owned_processes(process.pid) and time.monotonic() < gone:
+        time.sleep(0.2)
+    assert owned_processes(process.pid) == []
     reap_process_group(process.pid)
     assert process.returncode == -signal.SIGKILL
 
