@@ -156,7 +156,9 @@ def normalise(
     )
     # The values as parsed, before the context fills gaps (a snapshot_date of 0000-00-00 must
     # fail as invalid, not be replaced by the capture day).
-    parsed = parsed.with_columns(pl.col(f.name).alias(_parsed(f)) for f in contract.fields)
+    parsed = parsed.with_columns(
+        pl.col(f.name).alias(_parsed(f)) for f in contract.fields if f.name in CONTEXT_FILLED
+    )
     file_time = pl.lit(captured_at, pl.Datetime("us", "UTC"))
     if FILE_CAPTURED_AT in present:
         file_time = pl.coalesce(pl.col(FILE_CAPTURED_AT), file_time)
@@ -191,6 +193,11 @@ def normalise(
 
 def _text(f: Field) -> str:
     return f"_text_{f.name}"
+
+
+# Columns the file's context fills where a row lacks them (_fill_context): their validity is
+# judged on the value as parsed, before the filling.
+CONTEXT_FILLED = frozenset({"snapshot_date", "captured_at"})
 
 
 def _parsed(f: Field) -> str:
@@ -296,7 +303,7 @@ def _row_checks(contract: Contract, now: datetime) -> list[tuple[pl.Expr, str, p
             (
                 text.is_not_null()
                 & (text.str.strip_chars() != "")
-                & pl.col(_parsed(f)).is_null()
+                & pl.col(_parsed(f) if f.name in CONTEXT_FILLED else f.name).is_null()
                 & counted,
                 "invalid_value",
                 pl.format(
