@@ -17,7 +17,7 @@ from prefect.artifacts import create_markdown_artifact
 from flows.ingest import DEFAULT_BATCH_MEGABYTES, DEFAULT_MAX_FILE_MEGABYTES, ingest
 from flows.publish import publish
 from flows.runners import TaskRunnerName, configured_transform
-from flows.runs import recorded_run, run_lock
+from flows.runs import recorded_run
 from flows.validate import QualitySummary, validate
 from warehouse.connect import DuckDBLimits
 
@@ -70,7 +70,7 @@ def nightly(
     a DuckDBLimits, so that a deployment states them as plain values.
     """
     limits = DuckDBLimits(duckdb_memory_limit, duckdb_threads, duckdb_temp_directory)
-    with run_lock(warehouse), recorded_run(warehouse, "nightly", limits) as run:
+    with recorded_run(warehouse, "nightly", limits) as run:  # holds the run lock
         loaded = ingest(
             landing=landing,
             warehouse=warehouse,

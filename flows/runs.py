@@ -39,13 +39,14 @@ _HELD: dict[Path, int] = {}
 
 
 @contextmanager
-def run_lock(warehouse: Path) -> Iterator[None]:
-    """Hold `<warehouse>.lock`; raise RunLocked at once if another process holds it."""
+def run_lock(warehouse: Path) -> Iterator[bool]:
+    """Hold `<warehouse>.lock`; raise RunLocked at once if another process holds it. Yields
+    True when this call took the lock, False when this process already held it."""
     path = warehouse.resolve().with_name(warehouse.name + ".lock")
     if _HELD.get(path):
         _HELD[path] += 1
         try:
-            yield
+            yield False
         finally:
             _HELD[path] -= 1
         return
@@ -66,7 +67,7 @@ def run_lock(warehouse: Path) -> Iterator[None]:
         handle.flush()
         _HELD[path] = 1
         try:
-            yield
+            yield True
         finally:
             _HELD.pop(path, None)
     finally:
@@ -95,10 +96,11 @@ class RunRecord:
 def recorded_run(warehouse: Path, flow: str, limits: DuckDBLimits) -> Iterator[RunRecord]:
     """meta.runs holds this run from its start: `running`, then the status the flow set, or
     `failed` with the error's first line when it raised (the error still propagates)."""
-    with run_lock(warehouse):
+    with run_lock(warehouse) as outermost:
         record = RunRecord(current_run_id())
         with connect(warehouse, limits=limits) as con:
-            apply_ddl(con)
+            if outermost:  # a nightly run's steps find the DDL its own start applied
+                apply_ddl(con)
             meta.start_run(con, record.run_id, flow, datetime.now(UTC), os.getpid())
         try:
             yield record
