@@ -15,6 +15,7 @@ from flows import progress
 from flows.runs import recorded_run
 from ingestion.batch import FileOutcome, failed, prepare_batch, safe_message
 from ingestion.discover import LandedFile, discover
+from schemas.registry import capture_time_from_name
 from warehouse import meta
 from warehouse.connect import NO_LIMITS, DuckDBLimits, connect
 from warehouse.load import load_batch
@@ -105,6 +106,13 @@ class IngestPlan:
     files_skipped: int
 
 
+def file_identity(sha256: str, path: str) -> tuple[str, datetime | None]:
+    """What makes two files the same export: their content and the capture time their names
+    state. A creator whose counts did not move saves byte-identical files on three days: each
+    is that day's snapshot (its date comes from its name), not a copy of the first."""
+    return sha256, capture_time_from_name(Path(path).name)
+
+
 def plan_ingest(
     landing: Path, warehouse: Path, batch_megabytes: int, limits: DuckDBLimits = NO_LIMITS
 ) -> IngestPlan:
@@ -112,26 +120,30 @@ def plan_ingest(
     files, refused = discover(landing)
     with connect(warehouse, limits=limits) as con:
         apply_ddl(con)
-        handled, loaded_paths = meta.known_files(con)
+        handled, loaded = meta.known_files(con)
+    loaded_paths: dict[tuple[str, datetime | None], str] = {}
+    for sha, path in loaded:
+        loaded_paths.setdefault(file_identity(sha, path), path)
     outcomes = [
         FileOutcome(r.relative, "", 0, "failed", error=r.reason)
         for r in refused
         if (r.relative, "") not in handled
     ]
     new: list[LandedFile] = []
-    seen_this_run: dict[str, str] = {}
+    seen_this_run: dict[tuple[str, datetime | None], str] = {}
     skipped = 0
     for f in files:
+        identity = file_identity(f.sha256, f.relative)
         if (f.relative, f.sha256) in handled:
             skipped += 1
-        elif f.bytes and (f.sha256 in loaded_paths or f.sha256 in seen_this_run):
+        elif f.bytes and (identity in loaded_paths or identity in seen_this_run):
             # (Empty files all share one hash: each is reported as empty, not as a duplicate.)
-            original = loaded_paths.get(f.sha256) or seen_this_run[f.sha256]
+            original = loaded_paths.get(identity) or seen_this_run[identity]
             outcomes.append(
                 failed(f, f"same content as {original}; not loaded twice", status="duplicate")
             )
         else:
-            seen_this_run[f.sha256] = f.relative
+            seen_this_run[identity] = f.relative
             new.append(f)
     return IngestPlan(
         _batches(new, batch_megabytes * 1024**2), outcomes, len(files) + len(refused), skipped

@@ -15,8 +15,10 @@ from ingestion.readers import (
     DEFAULT_MAX_BYTES,
     FileChanged,
     FileRejected,
+    OwnerUnknown,
     RawExport,
-    read_export,
+    file_context,
+    read_exports,
 )
 from schemas import registry
 from schemas.contract import (
@@ -28,7 +30,13 @@ from schemas.contract import (
     RULE,
     normalise,
 )
-from schemas.tables import ACCOUNT, STAGED_FOLLOWER_SNAPSHOT, STAGED_POST_SNAPSHOT
+from schemas.tables import (
+    ACCOUNT,
+    FOLLOWER_SNAPSHOT_KEY,
+    STAGED_FOLLOWER_CHANGE,
+    STAGED_FOLLOWER_SNAPSHOT,
+    STAGED_POST_SNAPSHOT,
+)
 from warehouse.load import Batch
 
 RAW_RECORD_MAX_CHARS = 65_536
@@ -114,12 +122,18 @@ class _Normalised:
     rejected: pl.DataFrame
 
 
-def _read(file: LandedFile, max_bytes: int) -> RawExport | FileOutcome:
+def _read(file: LandedFile, max_bytes: int) -> list[RawExport] | FileOutcome:
     try:
-        return read_export(file.path, max_bytes=max_bytes, expected_sha256=file.sha256)
-    except FileChanged as error:
+        return read_exports(
+            file.path,
+            max_bytes=max_bytes,
+            expected_sha256=file.sha256,
+            context=file_context(file.path, file.relative),
+        )
+    except (FileChanged, OwnerUnknown) as error:
         # Recorded without a hash: neither the content found nor the new one counts as
-        # ingested, so the next run reads whatever the file then holds.
+        # ingested, so the next run reads whatever the file then holds (and whatever its
+        # location then says about its owner).
         return FileOutcome(file.relative, "", file.bytes, "failed", error=safe_message(str(error)))
     except FileRejected as error:
         return failed(file, str(error))
@@ -235,18 +249,20 @@ def prepare_batch(
     outcomes = list(extra_outcomes)
     groups: dict[str, list[tuple[LandedFile, RawExport]]] = defaultdict(list)
     for file in files:
-        raw = _read(file, max_bytes)
-        if isinstance(raw, FileOutcome):
-            outcomes.append(raw)
+        exports = _read(file, max_bytes)
+        if isinstance(exports, FileOutcome):
+            outcomes.append(exports)
         else:
-            groups[raw.contract.name].append((file, raw))
-    good: dict[str, list[pl.DataFrame]] = {"followers": [], "posts": []}
+            for raw in exports:
+                groups[raw.contract.name].append((file, raw))
+    good: dict[str, list[pl.DataFrame]] = {"followers": [], "posts": [], "follower_changes": []}
     rejected: list[pl.DataFrame] = []
     for group in groups.values():
         normalised = _normalise_group(group, run_id)
         outcomes += normalised.outcomes
         good[group[0][1].contract.kind].append(normalised.rows)
         rejected.append(normalised.rejected)
+    outcomes = _one_per_file(outcomes)
     batch = Batch(
         run_id=run_id,
         # A hidden count makes no snapshot; its row still tells the account's attributes.
@@ -254,8 +270,47 @@ def prepare_batch(
             [f.filter(~pl.col(HIDDEN)) for f in good["followers"]], STAGED_FOLLOWER_SNAPSHOT
         ),
         posts=_to_arrow(good["posts"], STAGED_POST_SNAPSHOT),
+        follower_changes=_to_arrow(
+            [sum_per_day(f) for f in good["follower_changes"]], STAGED_FOLLOWER_CHANGE
+        ),
         accounts=_to_arrow(good["followers"], ACCOUNT),
         rejected=_to_arrow(rejected, REJECTED_SCHEMA),
         files=pl.DataFrame([o.as_row() for o in outcomes], schema=FILE_SCHEMA).to_arrow(),
     )
     return batch, outcomes
+
+
+def sum_per_day(changes: pl.DataFrame) -> pl.DataFrame:
+    """One row per file, account and day: a YouTube report has a row per video, country and
+    audience slice of a day, and the day's gains are their sum (lineage: the first row)."""
+    key = ["source_file", *FOLLOWER_SNAPSHOT_KEY]
+    return (
+        changes.group_by(key)
+        .agg(
+            pl.col("followers_gained").sum(),
+            pl.col("followers_lost").sum(),
+            pl.col("captured_at").max(),
+            pl.col("source_sha256").first(),
+            pl.col("source_row").min(),
+            pl.col("ingest_run_id").first(),
+        )
+        .sort(key)
+    )
+
+
+def _one_per_file(outcomes: list[FileOutcome]) -> list[FileOutcome]:
+    """One manifest row per file: a file holding two exports (an Instagram business_discovery
+    response: the account and its media) adds its parts' counts and names both contracts."""
+    merged: dict[tuple[str, str, str], FileOutcome] = {}
+    for o in outcomes:
+        first = merged.setdefault((o.path, o.sha256, o.status), o)
+        if first is o:
+            continue
+        first.contract = f"{first.contract}+{o.contract}"
+        first.kind = f"{first.kind}+{o.kind}"
+        first.rows_read += o.rows_read
+        first.rows_loaded += o.rows_loaded
+        first.rows_quarantined += o.rows_quarantined
+        first.rows_count_hidden += o.rows_count_hidden
+        first.ignored_columns = tuple(sorted({*first.ignored_columns, *o.ignored_columns}))
+    return list(merged.values())

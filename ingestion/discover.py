@@ -11,7 +11,9 @@ from pathlib import Path
 # Folders and files starting with these are not exports (the generator's manifest, editors'
 # and uploaders' temporary files).
 SKIPPED_PREFIXES = (".", "_")
-SKIPPED_SUFFIXES = (".tmp", ".part", ".crdownload")
+# A `<file>.request.json` beside a saved response says what was requested (its owner): context
+# for that file (ingestion.readers.file_context), not an export of its own.
+SKIPPED_SUFFIXES = (".tmp", ".part", ".crdownload", ".request.json")
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,14 @@ import hashlib
 import io
 import json
 import zlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
-from schemas import registry
+from schemas import envelopes, registry
 from schemas.contract import (
     RAW_RECORD,
     ROW_NUMBER,
@@ -30,6 +32,11 @@ from schemas.contract import (
 
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
+# XLSX is a zip archive (TikTok Studio's downloads).
+ZIP_MAGIC = b"PK\x03\x04"
+# Saved beside a response, `<file name>` + this suffix: what the request asked for (the owner
+# of a TikTok video list, a Studio export's channel). Not an export itself (discover skips it).
+REQUEST_SUFFIX = ".request.json"
 UTF8_BOM = b"\xef\xbb\xbf"
 # Decompressed size above which a file is refused: a file is read whole into memory, so this
 # bounds memory per file (a gzip bomb, a 500 MB single line) whatever lands.
@@ -44,6 +51,11 @@ class FileRejected(Exception):
 
 class FileChanged(FileRejected):
     """The file's content is no longer what was found: nothing of it is recorded as read."""
+
+
+class OwnerUnknown(FileRejected):
+    """The export does not say whose account it is, nor does its location: it is read again
+    next run, when a request file or a renamed folder may say (its content will not change)."""
 
 
 @dataclass(frozen=True)
@@ -114,15 +126,21 @@ def _gunzip(handle: io.BufferedReader, max_bytes: int, digest) -> bytes:
     return out.getvalue()
 
 
-def read_export(
+def read_exports(
     path: Path,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     expected_sha256: str | None = None,
-) -> RawExport:
-    """Detect and read one export file; raises FileRejected when the file cannot be used
-    (FileChanged when it no longer has `expected_sha256`)."""
+    context: Mapping[str, str] | None = None,
+) -> list[RawExport]:
+    """Detect and read one export file: one RawExport per contract it holds (an Instagram
+    business_discovery response holds an account and its media; every other file one).
+
+    `context`: values the file's location states (`file_context`), used where the records lack
+    the field. Raises FileRejected when the file cannot be used (FileChanged when it no longer
+    has `expected_sha256`).
+    """
     try:
         data = read_bytes(path, max_bytes, expected_sha256)
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
@@ -131,11 +149,74 @@ def read_export(
         data = data[len(UTF8_BOM) :]
     if not data.strip():
         raise FileRejected("file is empty")
+    context = dict(context or {})
     if data.startswith(PARQUET_MAGIC):
-        return _read_parquet(data)
-    if data.lstrip()[:1] == b"{":
-        return _read_json_lines(data, max_line_bytes)
-    return _read_csv(data, max_line_bytes)
+        exports = [_read_parquet(data, context)]
+    elif data.startswith(ZIP_MAGIC):
+        exports = [_read_xlsx(data, context)]
+    elif data.lstrip()[:1] in (b"{", b"["):
+        exports = _read_json(data, max_line_bytes, context)
+    else:
+        exports = [_read_csv(data, max_line_bytes, context)]
+    return [_with_context(e, context) for e in exports]
+
+
+def read_export(path: Path, **options: Any) -> RawExport:
+    """The one export a file holds (see `read_exports`)."""
+    exports = read_exports(path, **options)
+    if len(exports) != 1:
+        raise FileRejected(f"the file holds {len(exports)} exports, not one")
+    return exports[0]
+
+
+def file_context(path: Path, relative: str) -> dict[str, str]:
+    """What a file's location says about its records, for fields the records lack.
+
+    Two documented conventions (README, "Whose export is it?"): folders named `key=value` on
+    the way to the file (`tiktok/open_id=abc123/video_list_2026-01-05.json`), and a request
+    file saved beside it, `<file name>.request.json`, holding a JSON object such as
+    `{"open_id": "abc123"}`; the request file wins over the folders. A request file that is not
+    a JSON object of plain values fails the export with that reason.
+    """
+    context: dict[str, str] = {}
+    for folder in Path(relative).parts[:-1]:
+        key, sep, value = folder.partition("=")
+        if sep and key and value:
+            context[key.strip()] = value.strip()
+    request = path.with_name(path.name + REQUEST_SUFFIX)
+    if request.is_file():
+        try:
+            saved = json.loads(request.read_text(encoding="utf-8"))
+        except (OSError, ValueError, UnicodeDecodeError):
+            raise FileRejected(f"{request.name} is not readable JSON") from None
+        if not isinstance(saved, dict):
+            raise FileRejected(f"{request.name} is not a JSON object")
+        for key, value in saved.items():
+            if isinstance(value, dict | list):
+                continue  # request parameters such as `fields` lists; not record values
+            context[str(key)] = (
+                ""
+                if value is None
+                else str(value).lower()
+                if isinstance(value, bool)
+                else str(value)
+            )
+    return context
+
+
+def _with_context(export: RawExport, context: Mapping[str, str]) -> RawExport:
+    """The export's text columns with the context's values where a record has none."""
+    wanted = {p: v for p, v in context.items() if p in export.contract.source_paths}
+    if not wanted:
+        return export
+    columns = set(export.rows.collect_schema().names())
+    rows = export.rows.with_columns(
+        (
+            pl.coalesce(pl.col(p), pl.lit(v, pl.String)) if p in columns else pl.lit(v, pl.String)
+        ).alias(p)
+        for p, v in wanted.items()
+    )
+    return replace(export, rows=rows)
 
 
 def _decode(data: bytes) -> None:
@@ -145,11 +226,77 @@ def _decode(data: bytes) -> None:
         raise FileRejected(f"file is not UTF-8 text (byte {error.start})") from None
 
 
-def _read_json_lines(data: bytes, max_line_bytes: int) -> RawExport:
+def _read_json(data: bytes, max_line_bytes: int, context: Mapping[str, str]) -> list[RawExport]:
+    """JSON lines of records (the fast path), or saved API responses: one pretty-printed
+    document, a list of records, or one response per line."""
     _decode(data)
     lines = data.split(b"\n")
     if lines and not lines[-1].strip():
         lines.pop()
+    first = _parse_value(lines[0])
+    if first is None or isinstance(first, list):
+        # Not a whole JSON value per line: a pretty-printed document (or a broken file).
+        document = _parse_value(data)
+        if document is not None:
+            return _read_responses([document], context)
+    elif envelopes.is_envelope(first):
+        responses = []
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            response = _parse_value(line)
+            if response is None:
+                raise FileRejected(f"line {number} is not a complete JSON response")
+            responses.append(response)
+        return _read_responses(responses, context)
+    return [_read_json_lines(lines, max_line_bytes, context)]
+
+
+def _parse_value(text: bytes) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _read_responses(responses: list[Any], context: Mapping[str, str]) -> list[RawExport]:
+    """The records of saved responses, one export per contract; records numbered in file order."""
+    parts: list[envelopes.Part] = []
+    try:
+        for response in responses:
+            parts += envelopes.unwrap(response)
+    except envelopes.ResponseError as error:
+        raise FileRejected(str(error)) from None
+    grouped: dict[str, tuple[Contract, list[tuple[int, dict]]]] = {}
+    number = 0
+    for part in parts:
+        for record in part.records:
+            number += 1
+            contract = part.contract or _detect(record.keys(), record)
+            grouped.setdefault(contract.name, (contract, []))[1].append((number, record))
+    if not grouped:
+        raise FileRejected("the saved response holds no records")
+    exports = []
+    for contract, records in grouped.values():
+        keys = set(context) | {k for _, r in records[:1000] for k in r}
+        _check_required(contract, keys)
+        frame = pl.LazyFrame(
+            {
+                ROW_NUMBER: pl.Series([n for n, _ in records], dtype=pl.UInt32),
+                RAW_RECORD: [json.dumps(r, ensure_ascii=False) for _, r in records],
+            }
+        )
+        rows = raw_from_json_lines(frame, contract).collect()
+        ignored = tuple(
+            sorted(keys - set(context) - {p.split(".", 1)[0] for p in contract.source_paths})
+        )
+        exports.append(RawExport(contract, rows.lazy(), len(records), "json", ignored))
+    return exports
+
+
+def _read_json_lines(
+    lines: list[bytes], max_line_bytes: int, context: Mapping[str, str]
+) -> RawExport:
     longest = max(len(line) for line in lines)
     if longest > max_line_bytes:
         raise FileRejected(f"a line of {longest:,} bytes exceeds the {max_line_bytes:,}-byte limit")
@@ -162,7 +309,7 @@ def _read_json_lines(data: bytes, max_line_bytes: int) -> RawExport:
         record = _parse_object(line)
         if record is not None:
             sample_keys |= record.keys()
-    _check_required(contract, sample_keys)
+    _check_required(contract, sample_keys | set(context))
     text = pl.Series(
         RAW_RECORD, [line.decode("utf-8").rstrip("\r") for line in lines], dtype=pl.String
     )
@@ -177,10 +324,7 @@ def _read_json_lines(data: bytes, max_line_bytes: int) -> RawExport:
 
 
 def _parse_object(line: bytes) -> dict | None:
-    try:
-        value = json.loads(line)
-    except ValueError:
-        return None
+    value = _parse_value(line)
     return value if isinstance(value, dict) else None
 
 
@@ -188,7 +332,7 @@ def _first_record(lines: list[bytes]) -> dict | None:
     return next((r for r in map(_parse_object, lines[:100]) if r is not None), None)
 
 
-def _read_csv(data: bytes, max_line_bytes: int) -> RawExport:
+def _read_csv(data: bytes, max_line_bytes: int, context: Mapping[str, str]) -> RawExport:
     _decode(data)
     if max(len(line) for line in data.split(b"\n", 1000)[:1000]) > max_line_bytes:
         raise FileRejected(f"a line exceeds the {max_line_bytes:,}-byte limit")
@@ -197,7 +341,7 @@ def _read_csv(data: bytes, max_line_bytes: int) -> RawExport:
         table = pl.read_csv(io.BytesIO(data), infer_schema=False)
     except pl.exceptions.PolarsError as error:
         raise FileRejected(f"not a readable CSV: {type(error).__name__}") from None
-    return _from_table(table, "csv")
+    return _from_table(table, "csv", context)
 
 
 def _refuse_duplicate_columns(data: bytes) -> None:
@@ -211,22 +355,33 @@ def _refuse_duplicate_columns(data: bytes) -> None:
         seen.add(name)
 
 
-def _read_parquet(data: bytes) -> RawExport:
+def _read_parquet(data: bytes, context: Mapping[str, str]) -> RawExport:
     try:
         table = pl.read_parquet(io.BytesIO(data))
     except pl.exceptions.PolarsError as error:
         raise FileRejected(f"not a readable Parquet file: {type(error).__name__}") from None
-    return _from_table(table, "parquet")
+    return _from_table(table, "parquet", context)
 
 
-def _from_table(table: pl.DataFrame, file_format: str) -> RawExport:
+def _read_xlsx(data: bytes, context: Mapping[str, str]) -> RawExport:
+    """The first sheet of a workbook, every cell as text (calamine, through fastexcel)."""
+    try:
+        table = pl.read_excel(io.BytesIO(data), engine="calamine", infer_schema_length=0)
+    except Exception as error:  # fastexcel raises its own error types for a broken workbook
+        raise FileRejected(f"not a readable XLSX workbook: {type(error).__name__}") from None
+    return _from_table(table.cast(pl.String), "xlsx", context)
+
+
+def _from_table(table: pl.DataFrame, file_format: str, context: Mapping[str, str]) -> RawExport:
     stripped = [c.strip() for c in table.columns]
     twice = sorted({c for c in stripped if stripped.count(c) > 1})
     if twice:
         raise FileRejected(f"column '{twice[0]}' appears twice: ambiguous")
     table = table.rename(dict(zip(table.columns, stripped, strict=True)))
     contract = _detect(table.columns, None)
-    _check_required(contract, table.columns)
+    _check_required(contract, [*table.columns, *context])
+    if contract.summary_rows is not None:
+        table = table.filter(~contract.summary_rows().fill_null(False))
     ignored = tuple(sorted(set(table.columns) - set(contract.source_paths)))
     table = table.with_row_index(ROW_NUMBER, offset=1)
     rows = raw_from_columns(table.lazy(), contract)
@@ -243,5 +398,14 @@ def _detect(keys, record) -> Contract:
 
 def _check_required(contract: Contract, keys) -> None:
     missing = contract.missing_required(keys)
-    if missing:
-        raise FileRejected(f"{contract.name}: missing required column(s): {', '.join(missing)}")
+    if not missing:
+        return
+    owner = next((f for f in contract.fields if f.name == "account_id"), None)
+    if contract.owner_from_location and owner is not None and owner.source in missing:
+        # A video list or a Studio download does not say whose it is: the request did.
+        raise OwnerUnknown(
+            f"{contract.name}: the export does not say whose account it is (no "
+            f"{' or '.join(owner.sources)}): save it under a folder named {owner.source}=<id> "
+            f'or beside a <file name>{REQUEST_SUFFIX} holding {{"{owner.source}": "<id>"}}; read again next run'
+        )
+    raise FileRejected(f"{contract.name}: missing required column(s): {', '.join(missing)}")

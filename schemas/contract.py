@@ -78,11 +78,20 @@ class Contract:
     signature: frozenset[str]
     # ... and, for self-describing records (YouTube's "kind"), the values they must hold.
     signature_values: Mapping[str, str] = field(default_factory=dict)
+    # Other key sets that identify it too (a scraper's camelCase names of the same record).
+    alt_signatures: tuple[frozenset[str], ...] = ()
     platform: str | None = None
     is_followers_rounded: bool = False
     # Where the capture time and snapshot date come from, in words, for the docs.
     snapshot_rule: str = ""
     row_rules: tuple[RowRule, ...] = ()
+    # Rows that summarise the others (YouTube Studio's "Total"): not records, dropped unread.
+    summary_rows: Callable[[], pl.Expr] | None = None
+    # Where a user gets this export, for the README's table of supported exports.
+    where: str = ""
+    # The export may not name its account (a video list answers a request for one user): the
+    # owner then comes from the file's location (ingestion.readers.file_context).
+    owner_from_location: bool = False
     # Format-specific derivations on parsed columns (media type mapping, caption tags, ...).
     derive: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None
     doc: str = ""
@@ -99,7 +108,7 @@ class Contract:
     def matches(self, keys: Iterable[str], record: Mapping[str, Any] | None = None) -> bool:
         """True when a header's or record's top-level keys identify this contract."""
         present = set(keys)
-        if not self.signature <= present:
+        if not any(s <= present for s in (self.signature, *self.alt_signatures)):
             return False
         record = record or {}
         return all(record.get(k) == v for k, v in self.signature_values.items())
@@ -228,10 +237,8 @@ def _fill_context(frame: pl.LazyFrame, contract: Contract, file_time: pl.Expr) -
             pl.col("snapshot_date").cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
         ).alias("captured_at")
     )
-    if contract.kind == "followers" and "is_followers_rounded" not in names:
-        frame = frame.with_columns(
-            pl.lit(contract.is_followers_rounded).alias("is_followers_rounded")
-        )
+    if contract.kind == "followers":
+        frame = frame.with_columns(_rounded(contract, names).alias("is_followers_rounded"))
     if contract.kind == "followers":
         # A hidden count is unknown, whatever number the export shows in its place.
         hidden = pl.col(HIDDEN) if HIDDEN in names else pl.lit(None)
@@ -270,6 +277,31 @@ def _fill_post_text_fields(frame: pl.LazyFrame, names: set[str]) -> pl.LazyFrame
         label = pl.col("is_sponsored")
         sponsored = (label | tagged).fill_null(pl.coalesce(label, tagged))
     return frame.with_columns(sponsored.alias("is_sponsored"))
+
+
+# A follower count as a source shows it rounded: "12.3k", "1.2M", "50.5K".
+_ABBREVIATED_COUNT = r"(?i)[kmb]\s*$|\.\d"
+# The optional column (or `key=value` folder, or request-file key) that declares a source's
+# counts rounded: web-scraped counts, a tool that rounds without saying so.
+ROUNDED = Field(
+    "is_followers_rounded",
+    "is_followers_rounded",
+    "boolean",
+    doc="declares the source's follower counts rounded (true/false)",
+)
+
+
+def _rounded(contract: Contract, names: set[str]) -> pl.Expr:
+    """Rounded when the contract says so (YouTube), the row or its source declares it, or the
+    count is written abbreviated (a creator tool's 12.3k, a scraper's 50.5K)."""
+    rounded = pl.lit(contract.is_followers_rounded)
+    if "is_followers_rounded" in names:
+        rounded = rounded | pl.col("is_followers_rounded").fill_null(False)
+    followers = next((f for f in contract.fields if f.name == "followers"), None)
+    if followers is not None and followers.parser == "abbreviated_count":
+        shown = pl.col(_text(followers)).str.strip_chars().str.contains(_ABBREVIATED_COUNT)
+        rounded = rounded | shown.fill_null(False)
+    return rounded
 
 
 def _hidden(contract: Contract, f: Field) -> pl.Expr:

@@ -18,10 +18,7 @@ from __future__ import annotations
 import polars as pl
 
 from schemas.canonical import KNOWN_PLATFORM
-from schemas.contract import Contract, Field
-
-# "12.3k" and "1.2M" are rounded; "12,345" and "12345" are exact.
-_ROUNDED = r"(?i)[kmb]\s*$|\.\d"
+from schemas.contract import ROUNDED, Contract, Field
 
 FOLLOWERS = Contract(
     format="creator_csv",
@@ -39,16 +36,13 @@ FOLLOWERS = Contract(
         Field("avg_comments", "avg_comments", "abbreviated_count"),
         Field("engagement_rate", "engagement_rate", "percent"),
         Field("snapshot_date", "date", "date"),
+        ROUNDED,
     ),
     signature=frozenset({"username", "followers"}),
     snapshot_rule="date column, else the file name's date; capture time from the file name",
     row_rules=(KNOWN_PLATFORM,),
-    derive=lambda frame: frame.with_columns(
-        pl.col("_text_followers")
-        .str.strip_chars()
-        .str.contains(_ROUNDED)
-        .alias("is_followers_rounded"),
-        pl.col("handle").str.strip_chars_start("@"),
-    ),
+    # "12.3k" and "1.2M" are flagged rounded (schemas.contract: abbreviated counts); "12,345"
+    # and "12345" are exact.
+    derive=lambda frame: frame.with_columns(pl.col("handle").str.strip_chars_start("@")),
     doc="Creator-tool account exports: one follower snapshot per row.",
 )

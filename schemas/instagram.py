@@ -2,15 +2,24 @@
 
 Capture time: a row's `captured_at` if present, else the file name's `YYYY-MM-DDTHHMMSSZ`
 (or `YYYY-MM-DD`, read as midnight UTC); `snapshot_date` is the capture time's UTC date.
-Metrics: `impressions`, `plays` and `video_views` are deprecated names of `views` (Meta merged
-them into `views` in 2024-25); an absent metric is null, never 0.
+Shapes: IG User and IG Media objects as JSON lines, or saved as the Graph API returns them (the
+`{"data": [...], "paging": ...}` edge, `business_discovery` for creators the user does not own,
+insights nested as `insights.data[].values[].value`: schemas/envelopes.py).
+
+Metrics (Meta retired `impressions`, `plays` and `video_views` for `views` in 2025):
+- `impressions` counted times shown (a post seen twice counts twice, images included); it is
+  not `views` and stays its own column, so old exports never inflate views.
+- `plays` (Reels: plays started) and `video_views` (videos: views of 3 seconds or more) are the
+  pre-2025 counts of the same act `views` counts for video (plays of it; `views` adds replays),
+  so they stand in for `views` where no `views` is exported, an approximation stated here.
+An absent metric is null, never 0.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from schemas.contract import Contract, Field
+from schemas.contract import ROUNDED, Contract, Field
 
 FOLLOWERS = Contract(
     format="instagram",
@@ -25,8 +34,11 @@ FOLLOWERS = Contract(
         Field("posts_count", "media_count", "integer", non_negative=True),
         Field("category", "category", "string"),
         Field("captured_at", "captured_at", "timestamp"),
+        ROUNDED,
     ),
     signature=frozenset({"id", "username", "followers_count"}),
+    where="Instagram Graph API IG User (fields=id,username,followers_count,...) or "
+    "business_discovery, saved as returned",
     snapshot_rule="captured_at field, else the file name's timestamp",
     doc="IG User objects: one follower snapshot per row.",
 )
@@ -64,15 +76,19 @@ POSTS = Contract(
             "views",
             "integer",
             non_negative=True,
-            aliases=("impressions", "plays", "video_views"),
-            doc="deprecated aliases: impressions, plays, video_views",
+            aliases=("plays", "video_views"),
+            doc="retired stand-ins: plays, video_views (see the module's note)",
         ),
         Field("reach", "reach", "integer", non_negative=True),
+        Field("impressions", "impressions", "integer", non_negative=True),
         Field("caption", "caption", "string"),
         Field("is_sponsored", "is_paid_partnership", "boolean"),
         Field("captured_at", "captured_at", "timestamp"),
     ),
     signature=frozenset({"id", "timestamp", "media_type"}),
+    alt_signatures=(frozenset({"id", "timestamp", "like_count", "comments_count"}),),
+    where="Instagram Graph API IG Media with insights (/{ig-user-id}/media, or a "
+    "business_discovery media edge), saved as returned",
     snapshot_rule="captured_at field, else the file name's timestamp",
     derive=_media_type,
     doc="IG Media objects with insights: one post snapshot per row.",

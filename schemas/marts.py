@@ -90,7 +90,17 @@ FCT_ACCOUNT_DAILY = Mart(
         _c(
             "followers_change",
             "bigint",
-            "followers - followers on the previous snapshot day; null on the first.",
+            "followers - followers on the previous snapshot day; null on the first. Where either count is rounded (YouTube) and followers_gained is known: followers_gained - followers_lost, the exact change the owner's analytics counted.",
+        ),
+        _c(
+            "followers_gained",
+            "bigint",
+            "Followers gained on the days after the previous snapshot day up to this one, as the account owner's analytics count them (YouTube Reporting API channel_basic_a2, YouTube Studio: subscribersGained; exact, never rounded). Null unless every one of those days is reported and they are at most 29; null on the first row.",
+        ),
+        _c(
+            "followers_lost",
+            "bigint",
+            "Followers lost over the same days (subscribersLost); null with followers_gained.",
         ),
         _c(
             "days_since_previous_snapshot",

@@ -114,6 +114,52 @@ def calendar_date(text: pl.Expr) -> pl.Expr:
     return _clean(text).str.to_date("%Y-%m-%d", strict=False)
 
 
+# Day formats owned-account downloads write: ISO, the Reporting API's 20260105, US month-first
+# (Meta Business Suite), and spelled-out months (YouTube Studio: "Jan 5, 2026").
+_DAY_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%m/%d/%Y", "%b %d, %Y", "%B %d, %Y")
+
+
+def loose_date(text: pl.Expr) -> pl.Expr:
+    """A calendar day in any of the formats above (a day-first 05/01/2026 is not one of them:
+    ambiguous, so a month above 12 fails rather than being guessed)."""
+    cleaned = _clean(text)
+    return pl.coalesce(cleaned.str.to_date(f, strict=False) for f in _DAY_FORMATS)
+
+
+def export_datetime(text: pl.Expr) -> pl.Expr:
+    """An RFC 3339 instant, or a download's wall-clock time ("01/05/2026 14:30",
+    "2026-01-05 14:30:00") read as UTC: these files do not state their time zone (README)."""
+    cleaned = _clean(text)
+    wall = pl.coalesce(
+        cleaned.str.to_datetime(f, strict=False, time_unit="us")
+        for f in ("%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%Y-%m-%d %H:%M")
+    )
+    return pl.coalesce(
+        timestamp_utc(text), wall.dt.replace_time_zone("UTC").dt.cast_time_unit("us")
+    )
+
+
+_TIKTOK_VIDEO_URL = r"tiktok\.com/@([\w.]+)/video/(\d+)"
+
+
+def tiktok_video_id(text: pl.Expr) -> pl.Expr:
+    """A video's id from its link (https://www.tiktok.com/@user/video/7321...), or the id itself."""
+    cleaned = _clean(text)
+    return pl.coalesce(
+        cleaned.str.extract(_TIKTOK_VIDEO_URL, 2),
+        pl.when(cleaned.str.contains(r"^\d+$")).then(cleaned),
+    )
+
+
+def tiktok_owner(text: pl.Expr) -> pl.Expr:
+    """The username in a video link (`@user`), or the text itself (an open_id, a username)."""
+    cleaned = _clean(text)
+    return pl.coalesce(
+        cleaned.str.extract(_TIKTOK_VIDEO_URL, 1),
+        pl.when(~cleaned.str.contains("tiktok.com")).then(cleaned.str.strip_chars_start("@")),
+    )
+
+
 _BOOLEAN_WORDS = {
     "true": True,
     "1": True,
@@ -177,6 +223,10 @@ PARSERS = {
     "timestamp": timestamp_utc,
     "epoch_seconds": epoch_seconds_utc,
     "date": calendar_date,
+    "loose_date": loose_date,
+    "export_datetime": export_datetime,
+    "tiktok_video_id": tiktok_video_id,
+    "tiktok_owner": tiktok_owner,
     "boolean": boolean,
     "string": string,
     "string_list": string_list,
@@ -191,6 +241,10 @@ EXPECTED = {
     "timestamp": "an RFC 3339 timestamp",
     "epoch_seconds": "epoch seconds",
     "date": "a YYYY-MM-DD date",
+    "loose_date": "a date (2026-01-05, 20260105, 01/05/2026 or Jan 5, 2026)",
+    "export_datetime": "a date and time such as 2026-01-05T14:30:00Z or 01/05/2026 14:30",
+    "tiktok_video_id": "a TikTok video link or id",
+    "tiktok_owner": "a TikTok username, open_id or video link",
     "boolean": "true or false",
     "string": "text",
     "string_list": "a list",

@@ -7,11 +7,12 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from schemas import canonical, creator_csv, instagram, tiktok, youtube
+from schemas import canonical, creator_csv, instagram, owned, tiktok, youtube
 from schemas.contract import Contract
 
 # Most specific first: the first contract whose signature matches a file wins.
 CONTRACTS: tuple[Contract, ...] = (
+    *owned.CONTRACTS,
     youtube.FOLLOWERS,
     youtube.POSTS,
     canonical.POSTS,

@@ -9,8 +9,9 @@ import polars as pl
 import pyarrow as pa
 
 PLATFORMS: tuple[str, ...] = ("instagram", "tiktok", "youtube")
-# What an export holds: follower snapshots (with the account's attributes) or post snapshots.
-Kind = Literal["followers", "posts"]
+# What an export holds: follower snapshots (with the account's attributes), post snapshots, or
+# an owner's exact daily follower gains and losses (YouTube Analytics reports).
+Kind = Literal["followers", "posts", "follower_changes"]
 
 # Dates are UTC everywhere; timestamps carry the zone so no reader can mistake them for local.
 UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -47,12 +48,31 @@ POST_SNAPSHOT = pa.schema(
         pa.field("saves", pa.int64()),
         pa.field("views", pa.int64()),
         pa.field("reach", pa.int64()),
+        # Instagram's retired `impressions` (times shown, a post seen twice counting twice):
+        # not the same measure as `views`, so never merged into it; null where not exported.
+        pa.field("impressions", pa.int64()),
         pa.field("caption", pa.string()),
         pa.field("hashtags", pa.list_(pa.string())),
         pa.field("mentions", pa.list_(pa.string())),
         pa.field("is_sponsored", pa.bool_()),
     ],
     metadata={"grain": "one row per (platform, post_id, snapshot_date)"},
+)
+
+# Exact daily gains and losses as the platform counts them for the account's owner (YouTube
+# Analytics' subscribersGained / subscribersLost): unlike public counts, never rounded.
+FOLLOWER_CHANGE = pa.schema(
+    [
+        pa.field("platform", pa.string(), nullable=False),
+        pa.field("account_id", pa.string(), nullable=False),
+        # The day the follows and unfollows happened (named like the snapshots' day so that one
+        # upsert and one set of date checks serve every staged table).
+        pa.field("snapshot_date", pa.date32(), nullable=False),
+        pa.field("captured_at", UTC_TIMESTAMP, nullable=False),
+        pa.field("followers_gained", pa.int64(), nullable=False),
+        pa.field("followers_lost", pa.int64(), nullable=False),
+    ],
+    metadata={"grain": "one row per (platform, account_id, snapshot_date)"},
 )
 
 ACCOUNT = pa.schema(
@@ -83,6 +103,7 @@ LINEAGE = pa.schema(
 # The staging tables' rows: a snapshot and its lineage.
 STAGED_FOLLOWER_SNAPSHOT = pa.unify_schemas([FOLLOWER_SNAPSHOT, LINEAGE])
 STAGED_POST_SNAPSHOT = pa.unify_schemas([POST_SNAPSHOT, LINEAGE])
+STAGED_FOLLOWER_CHANGE = pa.unify_schemas([FOLLOWER_CHANGE, LINEAGE])
 
 # Natural keys: when a key arrives twice the latest capture wins (see warehouse/).
 FOLLOWER_SNAPSHOT_KEY: tuple[str, ...] = ("platform", "account_id", "snapshot_date")
@@ -103,7 +124,11 @@ FOLLOWER_BATCH = pa.schema(
     + [ACCOUNT.field(n) for n in ("handle", "display_name", "category", "followers_hidden")]
 )
 
-CANONICAL_BY_KIND: dict[Kind, pa.Schema] = {"followers": FOLLOWER_BATCH, "posts": POST_SNAPSHOT}
+CANONICAL_BY_KIND: dict[Kind, pa.Schema] = {
+    "followers": FOLLOWER_BATCH,
+    "posts": POST_SNAPSHOT,
+    "follower_changes": FOLLOWER_CHANGE,
+}
 
 CATEGORIES: tuple[str, ...] = (
     "Beauty",

@@ -66,10 +66,20 @@ def test_instagram_media_valid_row():
     assert row["is_sponsored"] is False  # no label, no #ad-style tag
 
 
-@pytest.mark.parametrize("alias", ["impressions", "plays", "video_views"])
-def test_instagram_deprecated_view_names_map_to_views(alias):
+@pytest.mark.parametrize("alias", ["plays", "video_views"])
+def test_instagram_retired_video_counts_stand_in_for_views(alias):
     record = {k: v for k, v in IG_MEDIA.items() if k != "views"} | {alias: 777}
     assert normalise_json([record], instagram.POSTS)["views"].to_list() == [777]
+
+
+def test_instagram_impressions_stay_their_own_measure_never_views():
+    """Impressions count every time a post is shown: merged into views they would inflate it."""
+    without_views = {k: v for k, v in IG_MEDIA.items() if k != "views"} | {"impressions": 900}
+    row = normalise_json([without_views], instagram.POSTS).row(0, named=True)
+    assert (row["views"], row["impressions"]) == (None, 900)
+    both = IG_MEDIA | {"impressions": 900}
+    row = normalise_json([both], instagram.POSTS).row(0, named=True)
+    assert (row["views"], row["impressions"]) == (IG_MEDIA["views"], 900)
 
 
 def test_instagram_absent_metric_is_null_not_zero():

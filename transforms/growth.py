@@ -35,6 +35,12 @@ ROUNDED_SIGNIFICANT_DIGITS = 3
 RECENT_DAYS = ANOMALY_WINDOW_DAYS + 1
 
 
+# Exact daily gains (owned-account analytics) are summed over the days since the previous
+# snapshot when every one of those days is reported and they are at most this many: a rebuild
+# from day D reads gains from D - RECENT_DAYS on, so a longer span could not be summed alike.
+GAINS_MAX_SPAN_DAYS = RECENT_DAYS
+
+
 def as_of_windows() -> list[tuple[int, int]]:
     """(days before the first emitted day, days before the last) bounding each as-of lookup."""
     return [(n + tolerance, n) for n, tolerance in GROWTH_BASE_TOLERANCE_DAYS.items()]
@@ -50,6 +56,7 @@ def account_daily(
     seed: pl.LazyFrame | None = None,
     history: pl.LazyFrame | None = None,
     earlier: pl.LazyFrame | None = None,
+    changes: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """One row per account and follower-snapshot day: followers, changes, growth, tiers, anomalies.
 
@@ -60,7 +67,8 @@ def account_daily(
     anomaly window on, `history` (the snapshots around t-7/30/90 the growth windows look
     up; default: `followers`) and `earlier` (the mart rows of that window before emit_from:
     their changes and gaps are the full history's, where the window's first snapshot alone
-    has no previous one).
+    has no previous one). `changes`: the exact daily gains and losses (staging.follower_changes)
+    from emit_from minus the anomaly window on, where an export has them.
     """
     key = list(ACCOUNT_KEY)
     snapshots = followers.select(
@@ -96,6 +104,7 @@ def account_daily(
             pl.col("followers").shift().over(key).alias("_previous_followers"),
             pl.col("is_followers_rounded").shift().over(key).alias("_previous_rounded"),
         )
+        .pipe(_exact_changes, changes)
         .pipe(_known_changes, earlier)
         .pipe(_growth_windows, lookups)
         .pipe(_anomalies)
@@ -106,6 +115,75 @@ def account_daily(
     )
     daily = confirm_tiers(daily, confirmation_days, seed=seed, emit_from=emit_from)
     return FCT_ACCOUNT_DAILY.conform(daily.rename({"snapshot_date": "date"}))
+
+
+def _exact_changes(daily: pl.LazyFrame, changes: pl.LazyFrame | None) -> pl.LazyFrame:
+    """followers_gained / followers_lost over the days since the previous snapshot, and the
+    change they make preferred where either count is rounded.
+
+    Sums come from running totals per account: the total on the snapshot day minus the total on
+    the previous snapshot day (each as of the last reported day), complete when the reported
+    days between them number the gap. Running totals from any start give the same differences,
+    so a rebuild reading from D - RECENT_DAYS agrees with a full one.
+    """
+    key = list(ACCOUNT_KEY)
+    if changes is None:
+        return daily.with_columns(
+            pl.lit(None, pl.Int64).alias("followers_gained"),
+            pl.lit(None, pl.Int64).alias("followers_lost"),
+        )
+    totals = (
+        changes.select(*key, "snapshot_date", "followers_gained", "followers_lost")
+        .sort(*key, "snapshot_date")
+        .select(
+            *key,
+            pl.col("snapshot_date").alias("_day"),
+            pl.col("followers_gained").cum_sum().over(key).alias("_gained"),
+            pl.col("followers_lost").cum_sum().over(key).alias("_lost"),
+            pl.int_range(1, pl.len() + 1).over(key).alias("_days"),
+        )
+    )
+    gap = pl.col("days_since_previous_snapshot")
+
+    def totals_as_of(frame: pl.LazyFrame, on: str, suffix: str) -> pl.LazyFrame:
+        return frame.sort(on).join_asof(
+            totals.rename({c: c + suffix for c in ("_day", "_gained", "_lost", "_days")}).sort(
+                "_day" + suffix
+            ),
+            left_on=on,
+            right_on="_day" + suffix,
+            by=key,
+            strategy="backward",
+            check_sortedness=False,
+        )
+
+    spans = daily.with_columns(
+        (pl.col("snapshot_date") - pl.duration(days=gap)).alias("_span_start")
+    )
+    spans = totals_as_of(totals_as_of(spans, "snapshot_date", "_to"), "_span_start", "_from")
+
+    def over_span(column: str) -> pl.Expr:
+        return pl.col(column + "_to").fill_null(0) - pl.col(column + "_from").fill_null(0)
+
+    complete = (gap <= GAINS_MAX_SPAN_DAYS) & (over_span("_days") == gap)
+    rounded = pl.col("is_followers_rounded") | pl.col("_previous_rounded").fill_null(False)
+    return (
+        spans.with_columns(
+            pl.when(complete).then(over_span("_gained")).alias("followers_gained"),
+            pl.when(complete).then(over_span("_lost")).alias("followers_lost"),
+        )
+        .with_columns(
+            pl.when(rounded & pl.col("followers_gained").is_not_null())
+            .then(pl.col("followers_gained") - pl.col("followers_lost"))
+            .otherwise(pl.col("followers_change"))
+            .alias("followers_change")
+        )
+        .drop(
+            "_span_start",
+            *(c + s for c in ("_day", "_gained", "_lost", "_days") for s in ("_to", "_from")),
+        )
+        .sort(*key, "snapshot_date")
+    )
 
 
 def _known_changes(daily: pl.LazyFrame, earlier: pl.LazyFrame | None) -> pl.LazyFrame:

@@ -52,6 +52,7 @@ class AccountInputs:
     seed: each account's last fct_account_daily row before emit_from, however old.
     current_spells: fct_tier_history spells still open on emit_from - 1.
     accounts: staging.accounts; earlier_dim: dim_account rows (for first_seen).
+    follower_changes: staging exact daily gains from emit_from - RECENT_DAYS on (None: none).
     """
 
     follower_snapshots: pl.LazyFrame
@@ -63,6 +64,7 @@ class AccountInputs:
     current_spells: pl.LazyFrame
     accounts: pl.LazyFrame
     earlier_dim: pl.LazyFrame
+    follower_changes: pl.LazyFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -78,10 +80,14 @@ class PartitionInputs:
     current_spells: pl.DataFrame
     accounts: pl.DataFrame
     earlier_dim: pl.DataFrame
+    follower_changes: pl.DataFrame | None = None
 
     def lazy(self) -> AccountInputs:
+        frames = {field.name: getattr(self, field.name) for field in fields(self)}
+        changes = frames.pop("follower_changes")
         return AccountInputs(
-            **{field.name: getattr(self, field.name).lazy() for field in fields(self)}
+            **{name: f.lazy() for name, f in frames.items()},
+            follower_changes=None if changes is None else changes.lazy(),
         )
 
 
@@ -102,6 +108,7 @@ def build_account_marts(
         seed=inputs.seed,
         history=inputs.as_of_snapshots,
         earlier=inputs.earlier_daily,
+        changes=inputs.follower_changes,
     )
     all_daily = pl.concat([inputs.earlier_daily, daily], how="vertical_relaxed")
     spells = _spells(daily, inputs.current_spells)

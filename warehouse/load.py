@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
 import pyarrow as pa
 
-from schemas.tables import FOLLOWER_SNAPSHOT_KEY, POST_SNAPSHOT_KEY
+from schemas.tables import FOLLOWER_SNAPSHOT_KEY, POST_SNAPSHOT_KEY, STAGED_FOLLOWER_CHANGE
 from warehouse.connect import transaction
 from warehouse.sql import run_script, sql_text
 
 SNAPSHOT_TABLES = {
     "followers": ("staging.follower_snapshots", FOLLOWER_SNAPSHOT_KEY),
     "posts": ("staging.post_snapshots", POST_SNAPSHOT_KEY),
+    # Same key shape: (platform, account_id, the day of the gains).
+    "follower_changes": ("staging.follower_changes", FOLLOWER_SNAPSHOT_KEY),
 }
 # The first mart day a changed row can affect: a follower snapshot its own day; a post
 # snapshot its post's publication day (posts_published, followers_at_publish, weekly ER).
-FIRST_AFFECTED_DAY = {"followers": "snapshot_date", "posts": "cast(published_at as date)"}
+# Exact gains change the account's first snapshot day on or after their own day.
+FIRST_AFFECTED_DAY = {
+    "followers": "snapshot_date",
+    "posts": "cast(published_at as date)",
+    "follower_changes": "snapshot_date",
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,7 @@ class Batch:
     accounts: pa.Table
     rejected: pa.Table
     files: pa.Table
+    follower_changes: pa.Table = field(default_factory=STAGED_FOLLOWER_CHANGE.empty_table)
 
 
 def _upsert_sql(kind: str) -> str:
@@ -66,6 +74,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime) -> N
     with transaction(con):
         _upsert_snapshots(con, "followers", batch.followers, batch.run_id)
         _upsert_snapshots(con, "posts", batch.posts, batch.run_id)
+        _upsert_snapshots(con, "follower_changes", batch.follower_changes, batch.run_id)
         if batch.accounts.num_rows:
             con.register("incoming_accounts", batch.accounts)
             run_script(con, sql_text("sql", "upsert_accounts.sql"), [batch.run_id])

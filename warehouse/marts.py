@@ -60,6 +60,7 @@ ACCOUNT_INPUTS = (
     "accounts",
     "earlier_dim",
     "as_of_snapshots",
+    "follower_changes",
 )
 
 

@@ -70,14 +70,14 @@ def finish_run(
     )
 
 
-def known_files(con: duckdb.DuckDBPyConnection) -> tuple[set[tuple[str, str]], dict[str, str]]:
-    """(path, sha256) pairs already handled, and for each loaded content hash its first path."""
+def known_files(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[set[tuple[str, str]], list[tuple[str, str]]]:
+    """(path, sha256) pairs already handled, and the (sha256, path) of every loaded file."""
     handled = set(con.execute("select path, sha256 from meta.ingested_files").fetchall())
-    loaded = dict(
-        con.execute(
-            "select sha256, min(path) from meta.ingested_files where status = 'loaded' group by sha256"
-        ).fetchall()
-    )
+    loaded = con.execute(
+        "select sha256, path from meta.ingested_files where status = 'loaded' order by path"
+    ).fetchall()
     return handled, loaded
 
 

@@ -22,6 +22,7 @@ DDL_FILES: tuple[str, ...] = (
     "050_mart_changes.sql",
     "060_mart_build.sql",
     "070_run_details.sql",
+    "080_owned_exports.sql",
 )
 
 
