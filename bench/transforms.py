@@ -83,6 +83,7 @@ def setup(warehouse: Path, accounts: int, days: int, post_window: int) -> dict:
             pl.lit(None, pl.List(pl.String)).alias("hashtags"),
             pl.lit(None, pl.List(pl.String)).alias("mentions"),
             pl.col("media_type").str.to_lowercase(),
+            pl.lit(None, pl.Int64).alias("impressions"),
             *lineage,
         )
         simulated += time.perf_counter() - began

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 from datetime import date
 
 import polars as pl
@@ -42,7 +43,8 @@ def instagram_users(followers: pl.DataFrame) -> pl.DataFrame:
 
 
 def instagram_media(posts: pl.DataFrame, views_name: str = "views") -> pl.DataFrame:
-    """IG Media with insights; older API versions call views `impressions` (now deprecated)."""
+    """IG Media with insights; older exports name the views of a video `plays` (retired in
+    2025) and carry `impressions` beside them."""
     return posts.select(
         pl.col("post_id").alias("id"),
         pl.struct(pl.col("account_id").alias("id")).alias("owner"),
@@ -62,6 +64,8 @@ def instagram_media(posts: pl.DataFrame, views_name: str = "views") -> pl.DataFr
         pl.col("shares"),
         pl.col("reach"),
         pl.col("views").alias(views_name),
+        # Exports of that time also carried impressions (times shown, so at least the views).
+        *([] if views_name == "views" else [(pl.col("views") * 5 // 4).alias("impressions")]),
         pl.col("caption"),
         pl.col("is_sponsored").alias("is_paid_partnership"),
     )
@@ -231,3 +235,176 @@ def serialise(
     if bom:
         data = b"\xef\xbb\xbf" + data
     return gzip.compress(data, mtime=0) if gzipped else data
+
+
+# --- API responses as saved, and owned-account downloads (README: Supported exports) --------
+
+# The Graph API and YouTube return at most 50 records per page by default here.
+PAGE_SIZE = 50
+_TIKTOK_OK = {"code": "ok", "message": "", "log_id": "202601010000000000000000000000"}
+
+
+def _present(value: object) -> object:
+    """A record as an API writes it: absent fields are left out, not null."""
+    if isinstance(value, dict):
+        return {k: _present(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_present(v) for v in value]
+    return value
+
+
+def _lines(documents: list[dict]) -> bytes:
+    return "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in documents).encode()
+
+
+def _pages(records: list[dict]) -> list[list[dict]]:
+    return [records[i : i + PAGE_SIZE] for i in range(0, len(records), PAGE_SIZE)] or [[]]
+
+
+def instagram_discovery_responses(users: pl.DataFrame) -> bytes:
+    """One `business_discovery` response per creator (how agencies read accounts they do not
+    own), one per line; the outer id is the agency's own account."""
+    return _lines(
+        [{"business_discovery": _present(r), "id": "17841400999999999"} for r in users.to_dicts()]
+    )
+
+
+_INSIGHTS = ("reach", "saved", "shares", "views", "plays", "impressions")
+
+
+def instagram_media_pages(media: pl.DataFrame) -> bytes:
+    """The media edge as returned: pages of `{"data": [...], "paging": ...}`, one per line,
+    each medium's insights nested as the insights edge writes them."""
+    pages = []
+    for number, page in enumerate(_pages(media.to_dicts())):
+        data = []
+        for raw in page:
+            record = dict(_present(raw))  # type: ignore[call-overload]
+            metrics = [
+                {"name": k, "period": "lifetime", "values": [{"value": record.pop(k)}]}
+                for k in _INSIGHTS
+                if k in record and record[k] is not None
+            ]
+            for k in _INSIGHTS:
+                record.pop(k, None)
+            data.append({**record, "insights": {"data": metrics}})
+        pages.append(
+            {"data": data, "paging": {"cursors": {"before": f"b{number}", "after": f"a{number}"}}}
+        )
+    return _lines(pages)
+
+
+def tiktok_user_responses(users: pl.DataFrame) -> bytes:
+    """One `/v2/user/info/` response per creator, one per line."""
+    return _lines([{"data": {"user": _present(r)}, "error": _TIKTOK_OK} for r in users.to_dicts()])
+
+
+def tiktok_video_list(videos: pl.DataFrame) -> bytes:
+    """One creator's `/v2/video/list/` response: its videos carry no owner (the request had it)."""
+    records = [_present(r) for r in videos.drop("open_id").to_dicts()]
+    return _lines(
+        [{"data": {"videos": records, "cursor": 0, "has_more": False}, "error": _TIKTOK_OK}]
+    )
+
+
+def youtube_list_responses(items: pl.DataFrame, kind: str) -> bytes:
+    """`channelListResponse` / `videoListResponse` pages, one per line."""
+    return _lines(
+        [
+            {
+                "kind": f"youtube#{kind}ListResponse",
+                "etag": f"page{number}",
+                "pageInfo": {"totalResults": items.height, "resultsPerPage": PAGE_SIZE},
+                "items": [_present(r) for r in page],
+            }
+            for number, page in enumerate(_pages(items.to_dicts()))
+        ]
+    )
+
+
+def meta_business_suite_posts(posts: pl.DataFrame) -> pl.DataFrame:
+    """An account's Meta Business Suite post export (month-first wall-clock publish times)."""
+    post_type = (
+        pl.col("media_type")
+        .str.to_lowercase()
+        .replace({"carousel_album": "carousel", "reels": "reel"})
+    )
+    return posts.select(
+        pl.col("post_id").alias("Post ID"),
+        pl.col("account_id").alias("Account ID"),
+        pl.col("handle").alias("Account username"),
+        pl.col("handle").alias("Account name"),
+        pl.col("caption").alias("Description"),
+        pl.lit("").alias("Duration (sec)"),
+        pl.col("published_at").dt.strftime("%m/%d/%Y %H:%M").alias("Publish time"),
+        pl.format("https://www.instagram.com/p/{}/", pl.col("post_id")).alias("Permalink"),
+        pl.format("IG {}", post_type).alias("Post type"),
+        pl.lit("").alias("Data comment"),
+        pl.lit("Lifetime").alias("Date"),
+        pl.col("views").alias("Views"),
+        pl.col("reach").alias("Reach"),
+        pl.col("likes").alias("Likes"),
+        pl.col("shares").alias("Shares"),
+        pl.lit(0).alias("Follows"),
+        pl.col("comments").alias("Comments"),
+        pl.col("saves").alias("Saves"),
+    )
+
+
+def tiktok_studio_content(posts: pl.DataFrame) -> pl.DataFrame:
+    """A creator's TikTok Studio content download."""
+    return posts.select(
+        pl.col("caption").str.split(" #").list.first().alias("Video title"),
+        pl.format("https://www.tiktok.com/@{}/video/{}", pl.col("handle"), pl.col("post_id")).alias(
+            "Video link"
+        ),
+        pl.col("published_at").dt.strftime("%Y-%m-%d %H:%M:%S").alias("Post time"),
+        pl.col("likes").alias("Total likes"),
+        pl.col("comments").alias("Total comments"),
+        pl.col("shares").alias("Total shares"),
+        pl.col("views").alias("Total views"),
+    )
+
+
+def tiktok_studio_followers(days: pl.DataFrame) -> pl.DataFrame:
+    """A creator's TikTok Studio followers download: one exact count per day."""
+    return days.sort("snapshot_date").select(
+        pl.col("snapshot_date").cast(pl.String).alias("Date"),
+        pl.col("followers").alias("Followers"),
+        pl.col("followers").diff().fill_null(0).alias("Difference in followers from previous day"),
+    )
+
+
+def youtube_reporting_channel_basic(changes: pl.DataFrame) -> pl.DataFrame:
+    """`channel_basic_a2`: each channel-day split over two videos (the report's grain is finer
+    than a day), with the report's other columns zero."""
+    halves = []
+    for video, share in (("vid00000001", 0), ("vid00000002", 1)):
+        halves.append(
+            changes.select(
+                pl.col("snapshot_date").dt.strftime("%Y%m%d").alias("date"),
+                pl.col("account_id").alias("channel_id"),
+                pl.lit(video).alias("video_id"),
+                pl.lit("on_demand").alias("live_or_on_demand"),
+                pl.lit("unsubscribed").alias("subscribed_status"),
+                pl.lit("US").alias("country_code"),
+                pl.lit(0).alias("views"),
+                (pl.col("gained") // 2 + share * (pl.col("gained") % 2)).alias(
+                    "subscribers_gained"
+                ),
+                (pl.col("lost") // 2 + share * (pl.col("lost") % 2)).alias("subscribers_lost"),
+            )
+        )
+    return pl.concat(halves).sort("date", "channel_id", "video_id")
+
+
+def youtube_studio_table(changes: pl.DataFrame) -> pl.DataFrame:
+    """YouTube Studio's Table data export by Date, under its Total row."""
+    rows = changes.sort("snapshot_date").select(
+        pl.col("snapshot_date").cast(pl.String).alias("Date"),
+        pl.col("gained").alias("Subscribers gained"),
+        pl.col("lost").alias("Subscribers lost"),
+        (pl.col("gained") - pl.col("lost")).alias("Subscribers"),
+    )
+    total = rows.select(pl.lit("Total").alias("Date"), *(pl.col(c).sum() for c in rows.columns[1:]))
+    return pl.concat([total, rows])

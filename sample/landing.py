@@ -42,7 +42,8 @@ FORMAT_ROTATION: tuple[tuple[str, str, bool], ...] = (
     ("canonical", "csv", False),
     ("native", "jsonl", True),
     ("canonical", "parquet", False),
-    ("native", "jsonl", False),
+    # API responses as saved: the records inside each platform's envelope (README).
+    ("envelope", "json", False),
     ("canonical", "jsonl", True),
     ("canonical", "csv", True),
 )
@@ -55,8 +56,12 @@ NATIVE_STEMS = {
     ("youtube", "posts"): "youtube_videos",
 }
 CREATOR_TOOL_WEEKDAY = 6  # day index % 7: a weekly creator-tool export per platform
-# Instagram files of the first third of the period use the deprecated `impressions` name.
+# Instagram files of the first third of the period name views `plays` and carry `impressions`
+# (both retired by Meta in 2025).
 DEPRECATED_VIEWS_SHARE = 1 / 3
+# Owned-account downloads (Meta Business Suite, TikTok Studio, YouTube Reporting and Studio)
+# come weekly, from this day on: the week they restate is clear of the planted faults' days.
+OWNED_FROM_DAY = 13
 FAULT_KINDS = (
     "duplicate_file",
     "reexport",
@@ -194,6 +199,8 @@ def generate_landing(
                 )
                 if day_index % 7 == CREATOR_TOOL_WEEKDAY and rotation == FORMAT_ROTATION:
                     _write_creator_tool(writer, platform, day, followers)
+                    if day_index >= OWNED_FROM_DAY:
+                        _write_owned(writer, platform, day_index, followers_by_day, posts)
                 if progress:
                     progress(written, steps)
         if plan:
@@ -276,14 +283,18 @@ def _write_nightly(
     family, file_format, gzipped = rotation[
         (day_index + 3 * _platform_offset(platform)) % len(rotation)
     ]
-    views_name = "impressions" if day_index < days * DEPRECATED_VIEWS_SHARE else "views"
+    views_name = "plays" if day_index < days * DEPRECATED_VIEWS_SHARE else "views"
     followers = followers.with_columns(pl.lit(captured).alias("captured_at"))
     for kind, frame in (("followers", followers), ("posts", posts)):
         spec = _FileSpec(platform, kind, family, file_format, gzipped, captured, frame, views_name)
         if plan:
             spec = plan.adjust(spec, day_index)
         # An export with nothing in it is not written (an empty file is one of the faults).
-        if spec.frame.height:
+        if not spec.frame.height:
+            continue
+        if spec.family == "envelope" and (platform, kind) == ("tiktok", "posts"):
+            _write_video_lists(writer, spec)
+        else:
             _write_spec(writer, spec)
 
 
@@ -312,7 +323,7 @@ class _FileSpec:
     def relative_path(self) -> str:
         stem = (
             NATIVE_STEMS[(self.platform, self.kind)]
-            if self.family == "native"
+            if self.family in ("native", "envelope")
             else f"canonical_{self.platform}_{self.kind}"
         )
         extension = self.file_format + (".gz" if self.gzipped else "")
@@ -320,7 +331,7 @@ class _FileSpec:
         return f"{folder}/{stem}_{_ts(self.captured)}.{extension}"
 
     def shaped(self) -> pl.DataFrame:
-        if self.family == "native":
+        if self.family in ("native", "envelope"):
             frame = _native_frame(self.platform, self.kind, self.frame, self.views_name)
         elif self.kind == "followers":
             frame = exports.canonical_followers(self.frame)
@@ -329,9 +340,45 @@ class _FileSpec:
         return self.shape(frame) if self.shape else frame
 
 
+def _envelope_bytes(platform: str, kind: str, frame: pl.DataFrame) -> bytes:
+    """The native records inside the envelope the platform's API returns them in."""
+    if platform == "instagram":
+        if kind == "followers":
+            return exports.instagram_discovery_responses(frame)
+        return exports.instagram_media_pages(frame)
+    if platform == "tiktok":
+        return exports.tiktok_user_responses(frame)
+    return exports.youtube_list_responses(frame, "channel" if kind == "followers" else "video")
+
+
+def _write_video_lists(writer: _Writer, spec: _FileSpec) -> None:
+    """TikTok video lists are per creator and name no owner: one file per creator, under a
+    folder `open_id=<id>` that says whose it is (README: Whose export is it?)."""
+    videos = exports.tiktok_videos(spec.frame)
+    folder = spec.folder or f"{spec.platform}/{spec.captured.date().isoformat()}"
+    for (owner,), own in videos.partition_by("open_id", as_dict=True, maintain_order=True).items():
+        record = ExportFile(
+            path="",
+            platform=spec.platform,
+            kind=spec.kind,
+            format="envelope.json",
+            gzipped=False,
+            rows=own.height,
+            note=spec.note,
+        )
+        writer.write(
+            f"{folder}/open_id={owner}/tiktok_video_list_{_ts(spec.captured)}.json",
+            exports.tiktok_video_list(own),
+            record,
+        )
+
+
 def _write_spec(writer: _Writer, spec: _FileSpec) -> ExportFile:
     frame = spec.shaped()
-    data = exports.serialise(frame, spec.file_format, bom=spec.bom)
+    if spec.family == "envelope":
+        data = _envelope_bytes(spec.platform, spec.kind, frame)
+    else:
+        data = exports.serialise(frame, spec.file_format, bom=spec.bom)
     if spec.mutate_text:
         data = spec.mutate_text(data)
     if spec.gzipped:
@@ -340,7 +387,7 @@ def _write_spec(writer: _Writer, spec: _FileSpec) -> ExportFile:
         path="",
         platform=spec.platform,
         kind=spec.kind,
-        format="native" if spec.family == "native" else "canonical",
+        format=spec.family,
         gzipped=spec.gzipped,
         rows=frame.height,
         expect=spec.expect,
@@ -369,6 +416,87 @@ def _write_creator_tool(writer: _Writer, platform: str, day: date, followers: pl
         exports.serialise(frame, "csv"),
         record,
     )
+
+
+def _write_owned(
+    writer: _Writer,
+    platform: str,
+    day_index: int,
+    followers_by_day: dict,
+    posts: pl.DataFrame,
+) -> None:
+    """A week of owned-account downloads: what the first creator of each platform (and every
+    YouTube channel's Reporting API job) saves for its own account."""
+    keys = [(platform, d) for d in range(day_index - 7, day_index + 1)]
+    if any(k not in followers_by_day for k in keys):
+        return  # the week straddles a streamed chunk: skipped, not half-written
+    followers: pl.DataFrame = pl.concat([followers_by_day[k] for k in keys])
+    day = str(followers["snapshot_date"].max())
+    owner = (
+        followers.filter(pl.col("day_index") == day_index).sort("account_index").row(0, named=True)
+    )
+
+    def write(relative: str, kind: str, fmt: str, frame: pl.DataFrame, rows: int) -> None:
+        record = ExportFile(
+            path="", platform=platform, kind=kind, format=fmt, gzipped=False, rows=rows
+        )
+        writer.write(relative, exports.serialise(frame, "csv"), record)
+
+    own_posts = posts.filter(pl.col("account_index") == owner["account_index"])
+    if platform == "instagram" and own_posts.height:
+        frame = exports.meta_business_suite_posts(own_posts)
+        write(
+            f"owned/meta_business_suite/{owner['handle']}/posts_{day}.csv",
+            "posts",
+            "meta_business_suite.csv",
+            frame,
+            frame.height,
+        )
+    if platform == "tiktok":
+        folder = f"owned/tiktok_studio/open_id={owner['account_id']}"
+        if own_posts.height:
+            frame = exports.tiktok_studio_content(own_posts)
+            write(f"{folder}/content_{day}.csv", "posts", "tiktok_studio.csv", frame, frame.height)
+        own_days = followers.filter(
+            (pl.col("account_index") == owner["account_index"])
+            & (pl.col("day_index") > day_index - 7)
+        )
+        frame = exports.tiktok_studio_followers(own_days)
+        write(
+            f"{folder}/followers_{day}.csv", "followers", "tiktok_studio.csv", frame, frame.height
+        )
+    if platform == "youtube":
+        # Exact daily gains and losses whose difference is the true change; churn (follows and
+        # unfollows that cancel out) differs by channel and day.
+        changes = (
+            followers.sort("account_index", "day_index")
+            .with_columns(pl.col("followers").diff().over("account_index").alias("change"))
+            .filter(pl.col("day_index") > day_index - 7)
+            .with_columns(
+                ((pl.col("account_index") * 7 + pl.col("day_index")) % 5 + 1).alias("churn")
+            )
+            .with_columns(
+                (pl.col("change").clip(lower_bound=0) + pl.col("churn")).alias("gained"),
+                ((-pl.col("change")).clip(lower_bound=0) + pl.col("churn")).alias("lost"),
+            )
+        )
+        frame = exports.youtube_reporting_channel_basic(changes)
+        write(
+            f"owned/youtube_reporting/channel_basic_a2_{day}.csv",
+            "follower_changes",
+            "youtube_reporting.csv",
+            frame,
+            frame.height,
+        )
+        own = changes.filter(pl.col("account_index") == owner["account_index"])
+        frame = exports.youtube_studio_table(own)
+        write(
+            f"owned/youtube_studio/channel_id={owner['account_id']}/Table data_{day}.csv",
+            "follower_changes",
+            "youtube_studio.csv",
+            frame,
+            own.height,
+        )
 
 
 class _FaultPlan:

@@ -46,6 +46,7 @@ FOLLOWERS = Contract(
     snapshot_rule="columns snapshot_date and captured_at",
     row_rules=(KNOWN_PLATFORM,),
     derive=lambda frame: frame.with_columns(pl.col("is_followers_rounded").fill_null(False)),
+    where="inflow's own format (and the generator's); any pipeline that writes the canonical columns",
     doc="Follower snapshots with the canonical columns.",
 )
 
@@ -69,5 +70,6 @@ POSTS = Contract(
     signature=frozenset({"platform", "post_id", "snapshot_date"}),
     snapshot_rule="columns snapshot_date and captured_at",
     row_rules=(KNOWN_PLATFORM,),
+    where="inflow's own format (and the generator's); any pipeline that writes the canonical columns",
     doc="Post snapshots with the canonical columns.",
 )

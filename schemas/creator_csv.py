@@ -44,5 +44,6 @@ FOLLOWERS = Contract(
     # "12.3k" and "1.2M" are flagged rounded (schemas.contract: abbreviated counts); "12,345"
     # and "12345" are exact.
     derive=lambda frame: frame.with_columns(pl.col("handle").str.strip_chars_start("@")),
+    where="influencer-discovery tools' creator lists (CSV), abbreviated numbers included",
     doc="Creator-tool account exports: one follower snapshot per row.",
 )

@@ -122,7 +122,8 @@ _DAY_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%m/%d/%Y", "%b %d, %Y", "%B %d, %Y")
 def loose_date(text: pl.Expr) -> pl.Expr:
     """A calendar day in any of the formats above (a day-first 05/01/2026 is not one of them:
     ambiguous, so a month above 12 fails rather than being guessed)."""
-    cleaned = _clean(text)
+    # A spreadsheet's date cell reads as its midnight ("2026-01-05 00:00:00").
+    cleaned = _clean(text).str.replace(r"[ T]00:00:00(\.0+)?$", "")
     return pl.coalesce(cleaned.str.to_date(f, strict=False) for f in _DAY_FORMATS)
 
 

@@ -56,3 +56,23 @@ def capture_time_from_name(file_name: str) -> datetime | None:
         )
     except ValueError:
         return None
+
+
+def supported_exports() -> str:
+    """The README's table of supported exports: where each comes from and what maps where."""
+    lines = [
+        "| Export (contract) | Where a user gets it | Canonical column ← field in the export |",
+        "| --- | --- | --- |",
+    ]
+    for contract in CONTRACTS:
+        mapping = "; ".join(
+            f"`{f.name}` ← `{f.source}`"
+            + (f" (or {', '.join(f'`{a}`' for a in f.aliases)})" if f.aliases else "")
+            for f in contract.fields
+        )
+        lines.append(f"| `{contract.name}` | {contract.where} | {mapping} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(supported_exports(), end="")

@@ -34,6 +34,7 @@ FOLLOWERS = Contract(
     signature_values={"kind": "youtube#channel"},
     snapshot_rule="captured_at field, else the file name's timestamp",
     derive=lambda frame: frame.with_columns(pl.col("handle").str.strip_chars_start("@")),
+    where="YouTube Data API v3 channels.list (part=snippet,statistics), saved as returned",
     doc="YouTube channel resources: one follower snapshot per row.",
 )
 
@@ -55,5 +56,6 @@ POSTS = Contract(
     signature_values={"kind": "youtube#video"},
     snapshot_rule="captured_at field, else the file name's timestamp",
     derive=lambda frame: frame.with_columns(pl.lit("video").alias("media_type")),
+    where="YouTube Data API v3 videos.list (part=snippet,statistics), saved as returned",
     doc="YouTube video resources: one post snapshot per row.",
 )

@@ -376,3 +376,68 @@ def test_a_step_from_an_exact_to_a_rounded_count_uses_the_rounding_unit():
     )
     out = account_daily(frame, NO_POSTS, DEFAULT, 7).collect()
     assert out["anomaly_rule"].to_list()[-1] is None
+
+
+def gains(days: dict[int, tuple[int, int]], account: str = "a") -> pl.LazyFrame:
+    """Exact daily (gained, lost) on day offsets from D0."""
+    return pl.LazyFrame(
+        {
+            "platform": "instagram",
+            "account_id": account,
+            "snapshot_date": [D0 + timedelta(days=d) for d in days],
+            "followers_gained": [g for g, _ in days.values()],
+            "followers_lost": [lost for _, lost in days.values()],
+        },
+        schema_overrides={"followers_gained": pl.Int64, "followers_lost": pl.Int64},
+    )
+
+
+# Rounded public counts (YouTube keeps 3 significant digits) on days 0, 1, 3, 40 and 41; the
+# owner's analytics report days 1, 2, 3 and 4 only.
+ROUNDED_COUNTS = {0: 31_200, 1: 31_200, 3: 31_300, 40: 31_400, 41: 31_400}
+REPORTED = {1: (41, 8), 2: (30, 6), 3: (20, 5), 4: (7, 7)}
+
+
+def test_exact_gains_are_summed_over_each_gap_and_replace_a_rounded_change():
+    rows = account_daily(
+        snapshots(ROUNDED_COUNTS, rounded=True), NO_POSTS, DEFAULT, 7, changes=gains(REPORTED)
+    ).collect()
+    got = rows.select("followers_change", "followers_gained", "followers_lost").rows()
+    assert got == [
+        (None, None, None),  # the first row has no span
+        (33, 41, 8),  # day 1: 41 - 8, where the rounded counts say 0
+        (39, 50, 11),  # days 2-3: (30 + 20) - (6 + 5); the counts say 100
+        (100, None, None),  # a 37-day gap is longer than 29 days: the counts' difference
+        (0, None, None),  # day 41 is not reported: no gains, the counts' difference
+    ]
+
+
+def test_gains_with_a_day_unreported_are_unknown():
+    rows = account_daily(
+        snapshots(ROUNDED_COUNTS, rounded=True),
+        NO_POSTS,
+        DEFAULT,
+        7,
+        changes=gains({1: (41, 8), 3: (20, 5)}),
+    ).collect()
+    # Day 3's span is days 2 and 3; day 2 is missing, so the sum would undercount.
+    assert rows.filter(pl.col("date") == D0 + timedelta(days=3))["followers_gained"].to_list() == [
+        None
+    ]
+    assert rows.filter(pl.col("date") == D0 + timedelta(days=3))["followers_change"].to_list() == [
+        100
+    ]
+
+
+def test_exact_counts_keep_their_own_change_beside_the_gains():
+    """An exact count's difference is the change; the gains are shown, not preferred."""
+    rows = account_daily(
+        snapshots(ROUNDED_COUNTS), NO_POSTS, DEFAULT, 7, changes=gains(REPORTED)
+    ).collect()
+    assert rows.select("followers_change", "followers_gained").rows()[1:3] == [(0, 41), (100, 50)]
+
+
+def test_without_exact_gains_the_columns_are_null():
+    rows = daily({0: 100, 1: 110})
+    assert rows["followers_gained"].to_list() == [None, None]
+    assert rows["followers_lost"].to_list() == [None, None]

@@ -11,7 +11,12 @@ from polars.testing import assert_frame_equal
 
 from flows.transform import rebuild
 from schemas.marts import MARTS
-from schemas.tables import ACCOUNT, STAGED_FOLLOWER_SNAPSHOT, STAGED_POST_SNAPSHOT
+from schemas.tables import (
+    ACCOUNT,
+    STAGED_FOLLOWER_CHANGE,
+    STAGED_FOLLOWER_SNAPSHOT,
+    STAGED_POST_SNAPSHOT,
+)
 from tests.factories import contract_frame
 from tests.test_load import FILES, REJECTED
 from transforms.tiers import DEFAULT
@@ -22,6 +27,8 @@ from warehouse.schema import apply_ddl
 D0 = date(2026, 1, 1)
 DAYS = 45
 ACCOUNTS = ("a", "b")
+# Account "b" is a YouTube-like account: rounded public counts and exact daily gains.
+EXACT_GAINS = "b"
 
 
 def _world(seed_followers: dict[str, list[int]], post_days: dict[str, list[int]]):
@@ -35,7 +42,25 @@ def _export(day: int, world, revision: int) -> Batch:
     captured = datetime.combine(
         D0 + timedelta(days=day), datetime.min.time(), tzinfo=UTC
     ) + timedelta(hours=3 + revision)
-    f_rows, p_rows, a_rows = [], [], []
+    f_rows, p_rows, a_rows, c_rows = [], [], [], []
+    # Each export restates the day before's gains too: a day whose snapshot never arrives
+    # still has its gains, so spans over a one-day gap are complete and longer ones are not.
+    for gain_day in (d for d in (day - 1, day) if d >= 1):
+        step = followers[EXACT_GAINS][gain_day] - followers[EXACT_GAINS][gain_day - 1]
+        c_rows.append(
+            {
+                "platform": "instagram",
+                "account_id": EXACT_GAINS,
+                "snapshot_date": D0 + timedelta(days=gain_day),
+                "captured_at": captured,
+                "followers_gained": max(step, 0) + 4 + revision,
+                "followers_lost": max(-step, 0) + 4,
+                "source_file": f"d{day}r{revision}",
+                "source_sha256": f"{day:03d}{revision}",
+                "source_row": len(c_rows) + 1,
+                "ingest_run_id": f"run{day}r{revision}",
+            }
+        )
     for account in ACCOUNTS:
         count = followers[account][day] + revision * 7  # a re-export changes the count
         f_rows.append(
@@ -47,7 +72,7 @@ def _export(day: int, world, revision: int) -> Batch:
                 "followers": count,
                 "following": 5,
                 "posts_count": None,
-                "is_followers_rounded": False,
+                "is_followers_rounded": account == EXACT_GAINS,
                 "source_file": f"d{day}r{revision}",
                 "source_sha256": f"{day:03d}{revision}",
                 "source_row": 1,
@@ -103,6 +128,7 @@ def _export(day: int, world, revision: int) -> Batch:
         accounts=contract_frame(ACCOUNT, a_rows).to_arrow(),
         rejected=REJECTED,
         files=FILES,
+        follower_changes=contract_frame(STAGED_FOLLOWER_CHANGE, c_rows).to_arrow(),
     )
 
 
@@ -163,6 +189,9 @@ def test_incremental_equals_full_rebuild(
         # Equal up to floating-point summation order.
         assert_frame_equal(incremental[name], frame, check_exact=False, rel_tol=1e-9)
     assert full["fct_account_daily"].height == (DAYS - len(missing)) * len(ACCOUNTS)
+    # The exact gains were used (the property covers them): summed over one-day and two-day gaps.
+    gained = full["fct_account_daily"].filter(pl.col("followers_gained").is_not_null())
+    assert gained.height > 0 and set(gained["account_id"]) == {EXACT_GAINS}
     # Migrations agree with the spells: each migration opens a spell that the previous one closes.
     spells, migrations = full["fct_tier_history"], full["fct_tier_migrations"]
     assert spells.height == migrations.height + len(ACCOUNTS)
