@@ -126,7 +126,7 @@ def quality_frames(
         wm.FAR_PAST if whole_marts or latest is None else latest - timedelta(days=MART_WINDOW_DAYS)
     )
     frames: dict[str, pl.DataFrame] = {}
-    for suite in ("follower_snapshots", "post_snapshots"):
+    for suite in ("follower_snapshots", "post_snapshots", "follower_changes"):
         frames[f"staging_{suite}"] = wq.suite_rows(con, suite).with_columns(
             pl.lit(today).alias("validation_date"), _launch_dates().alias("platform_launch_date")
         )

@@ -172,6 +172,19 @@ POST_SNAPSHOTS = Suite(
     ),
 )
 
+FOLLOWER_CHANGES = Suite(
+    "staging_follower_changes",
+    "staging.follower_changes",
+    (
+        *_not_null(
+            ["platform", "account_id", "snapshot_date", "followers_gained", "followers_lost"]
+        ),
+        _unique(["platform", "account_id", "snapshot_date"]),
+        *_non_negative(["followers_gained", "followers_lost"]),
+        *_dates("snapshot_date"),
+    ),
+)
+
 ACCOUNT_DAILY = Suite(
     "fct_account_daily",
     "marts.fct_account_daily",
@@ -279,6 +292,7 @@ ROW_COUNTS = Suite(
 SUITES: tuple[Suite, ...] = (
     FOLLOWER_SNAPSHOTS,
     POST_SNAPSHOTS,
+    FOLLOWER_CHANGES,
     ACCOUNT_DAILY,
     POST_METRICS,
     TIER_MIGRATIONS,

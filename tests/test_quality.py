@@ -55,6 +55,7 @@ def test_a_clean_warehouse_passes_every_check_and_builds_data_docs(clean, tmp_pa
     assert suites == {
         "staging_follower_snapshots",
         "staging_post_snapshots",
+        "staging_follower_changes",
         "fct_account_daily",
         "fct_post_metrics",
         "fct_tier_migrations",
@@ -88,6 +89,18 @@ PLANTED = [
         "snapshot_date_not_before_platform",
         CRITICAL,
         "update staging.follower_snapshots set snapshot_date = date '2001-01-01' where rowid = 0",
+    ),
+    (
+        "staging_follower_changes",
+        "followers_lost_not_negative",
+        CRITICAL,
+        "update staging.follower_changes set followers_lost = -1 where rowid = 0",
+    ),
+    (
+        "staging_follower_changes",
+        "key_unique",
+        CRITICAL,
+        "insert into staging.follower_changes select * from staging.follower_changes limit 1",
     ),
     (
         "staging_post_snapshots",
