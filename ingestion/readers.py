@@ -401,11 +401,12 @@ def _check_required(contract: Contract, keys) -> None:
     if not missing:
         return
     owner = next((f for f in contract.fields if f.name == "account_id"), None)
-    if contract.owner_from_location and owner is not None and owner.source in missing:
+    if contract.owner_key and owner is not None and owner.source in missing:
         # A video list or a Studio download does not say whose it is: the request did.
+        key = contract.owner_key
         raise OwnerUnknown(
             f"{contract.name}: the export does not say whose account it is (no "
-            f"{' or '.join(owner.sources)}): save it under a folder named {owner.source}=<id> "
-            f'or beside a <file name>{REQUEST_SUFFIX} holding {{"{owner.source}": "<id>"}}; read again next run'
+            f"{' or '.join(owner.sources)}): save it under a folder named {key}=<id> or beside "
+            f'a <file name>{REQUEST_SUFFIX} holding {{"{key}": "<id>"}}; read again next run'
         )
     raise FileRejected(f"{contract.name}: missing required column(s): {', '.join(missing)}")

@@ -90,8 +90,9 @@ class Contract:
     # Where a user gets this export, for the README's table of supported exports.
     where: str = ""
     # The export may not name its account (a video list answers a request for one user): the
-    # owner then comes from the file's location (ingestion.readers.file_context).
-    owner_from_location: bool = False
+    # owner then comes from the file's location under this key, a `key=value` folder or a
+    # request file (ingestion.readers.file_context); it is one of account_id's sources.
+    owner_key: str = ""
     # Format-specific derivations on parsed columns (media type mapping, caption tags, ...).
     derive: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None
     doc: str = ""

@@ -63,7 +63,16 @@ POSTS = Contract(
     platform="instagram",
     fields=(
         Field("post_id", "id", "string", required=True, doc="IG Media id"),
-        Field("account_id", "owner.id", "string", required=True, doc="IG User id of the owner"),
+        Field(
+            "account_id",
+            "owner.id",
+            "string",
+            required=True,
+            # The media edge of one's own account omits `owner` unless it was requested: the
+            # account then comes from the file's location (`ig_user_id=` folder or request file).
+            aliases=("ig_user_id",),
+            doc="IG User id of the owner",
+        ),
         Field("published_at", "timestamp", "timestamp", required=True),
         Field("media_type", "media_type", "string"),
         Field("media_product_type", "media_product_type", "string"),
@@ -87,6 +96,7 @@ POSTS = Contract(
     ),
     signature=frozenset({"id", "timestamp", "media_type"}),
     alt_signatures=(frozenset({"id", "timestamp", "like_count", "comments_count"}),),
+    owner_key="ig_user_id",
     where="Instagram Graph API IG Media with insights (/{ig-user-id}/media, or a "
     "business_discovery media edge), saved as returned",
     snapshot_rule="captured_at field, else the file name's timestamp",

@@ -119,7 +119,7 @@ TIKTOK_STUDIO_FOLLOWERS = Contract(
     ),
     signature=frozenset({"Date", "Followers"}),
     snapshot_rule="the Date column; owner from the file's location",
-    owner_from_location=True,
+    owner_key="open_id",
     where="TikTok Studio > Analytics > Followers > Download data (CSV or XLSX)",
     doc="TikTok Studio followers download: one exact follower snapshot per day.",
 )
@@ -156,7 +156,7 @@ YOUTUBE_STUDIO_TABLE = Contract(
     ),
     signature=frozenset({"Date", "Subscribers gained", "Subscribers lost"}),
     snapshot_rule="the Date column; channel from the file's location; the Total row skipped",
-    owner_from_location=True,
+    owner_key="channel_id",
     summary_rows=lambda: pl.col("Date").str.strip_chars().str.to_lowercase() == "total",
     where="YouTube Studio > Analytics > Advanced mode > Export (Table data.csv, by Date, "
     "with Subscribers gained and Subscribers lost)",

@@ -119,7 +119,7 @@ POSTS = Contract(
     ),
     signature=frozenset({"id", "create_time"}),
     alt_signatures=(frozenset({"id", "createTime"}),),
-    owner_from_location=True,
+    owner_key="open_id",
     where="TikTok Display API /v2/video/list/ or Research API video query (saved as returned), "
     "or a video scraper",
     snapshot_rule="captured_at field, else the file name's timestamp",

@@ -499,3 +499,19 @@ def test_the_readme_lists_every_supported_export_as_the_contracts_say():
     assert readme[start : readme.index("<!-- supported-exports:end -->")] == supported_exports()
     # Every contract says where a user gets it.
     assert all(c.where for c in CONTRACTS)
+
+
+def test_an_instagram_media_edge_without_owner_takes_it_from_the_folder(tmp_path):
+    media = json.loads((FIXTURES / "instagram/media_2026-03-01.json").read_text())
+    for record in media["data"]:
+        del record["owner"]  # the own-account edge returns no owner unless asked for
+    placed = tmp_path / "ig_user_id=17841400000000042" / "media_2026-03-01.json"
+    unplaced = tmp_path / "unplaced" / "media_2026-03-01.json"
+    for path in (placed, unplaced):
+        path.parent.mkdir()
+        path.write_text(json.dumps(media, indent=2))
+    tables, outcomes = prepared(tmp_path)
+    assert set(tables["posts"]["account_id"]) == {"17841400000000042"}
+    assert "folder named ig_user_id=<id>" in (
+        outcomes["unplaced/media_2026-03-01.json"].error or ""
+    )
