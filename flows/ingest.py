@@ -106,11 +106,13 @@ class IngestPlan:
     files_skipped: int
 
 
-def file_identity(sha256: str, path: str) -> tuple[str, datetime | None]:
-    """What makes two files the same export: their content and the capture time their names
-    state. A creator whose counts did not move saves byte-identical files on three days: each
-    is that day's snapshot (its date comes from its name), not a copy of the first."""
-    return sha256, capture_time_from_name(Path(path).name)
+def file_identity(sha256: str, path: str) -> tuple[str, datetime | None, tuple[str, ...]]:
+    """What makes two files the same export: their content, the capture time their names state
+    and the `key=value` folders that say whose they are. A creator whose counts did not move
+    saves byte-identical files on three days: each is that day's snapshot (its date comes from
+    its name), not a copy of the first; two creators' identical video lists are two exports."""
+    folders = tuple(part for part in Path(path).parts[:-1] if "=" in part)
+    return sha256, capture_time_from_name(Path(path).name), folders
 
 
 def plan_ingest(
@@ -121,7 +123,7 @@ def plan_ingest(
     with connect(warehouse, limits=limits) as con:
         apply_ddl(con)
         handled, loaded = meta.known_files(con)
-    loaded_paths: dict[tuple[str, datetime | None], str] = {}
+    loaded_paths: dict[tuple[str, datetime | None, tuple[str, ...]], str] = {}
     for sha, path in loaded:
         loaded_paths.setdefault(file_identity(sha, path), path)
     outcomes = [
@@ -130,7 +132,7 @@ def plan_ingest(
         if (r.relative, "") not in handled
     ]
     new: list[LandedFile] = []
-    seen_this_run: dict[tuple[str, datetime | None], str] = {}
+    seen_this_run: dict[tuple[str, datetime | None, tuple[str, ...]], str] = {}
     skipped = 0
     for f in files:
         identity = file_identity(f.sha256, f.relative)

@@ -515,3 +515,15 @@ def test_an_instagram_media_edge_without_owner_takes_it_from_the_folder(tmp_path
     assert "folder named ig_user_id=<id>" in (
         outcomes["unplaced/media_2026-03-01.json"].error or ""
     )
+
+
+def test_identical_downloads_of_two_creators_are_two_exports(tmp_path):
+    """The owner comes from the folder: the same bytes under another owner are another export."""
+    name = "tiktok_studio/username=ana.bakes/followers_2026-03-02.csv"
+    land(tmp_path / "landing", name)
+    twin = tmp_path / "landing" / "tiktok_studio" / "username=ana.twin" / "followers_2026-03-02.csv"
+    twin.parent.mkdir()
+    shutil.copyfile(FIXTURES / name, twin)
+    plan = plan_ingest(tmp_path / "landing", tmp_path / "w.duckdb", 64)
+    assert plan.known_outcomes == []
+    assert len([f for b in plan.batches for f in b]) == 2
