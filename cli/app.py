@@ -564,6 +564,27 @@ def report(
 
 
 @app.command()
+def campaign(
+    campaign_id: Annotated[str, typer.Argument(help="the campaign's id (its campaign file's)")],
+) -> None:
+    """One campaign's KPIs and its creators, cheapest engagement first (published marts)."""
+    from warehouse.report import campaign_kpis
+
+    kpis, creators, known = campaign_kpis(_published_or_exit(load_settings()), campaign_id)
+    if kpis.is_empty():
+        listed = ", ".join(known) if known else "none yet (land campaign files under campaigns/)"
+        console.print(f"[red]error[/red]: unknown campaign {campaign_id!r}; known: {listed}")
+        raise typer.Exit(EXIT_USAGE)
+    row = kpis.row(0, named=True)
+    _print_sections(
+        {
+            f"campaign {campaign_id}": (["kpi", "value"], list(row.items())),
+            "creators (cheapest engagement first)": (creators.columns, creators.rows()),
+        }
+    )
+
+
+@app.command()
 def export(
     out: Annotated[Path, typer.Option(help="folder to write the Parquet files into")],
     output_format: Annotated[

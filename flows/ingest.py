@@ -7,18 +7,30 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
+import pyarrow as pa
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows import progress
 from flows.runs import recorded_run
-from ingestion.batch import FileOutcome, failed, prepare_batch, safe_message
+from ingestion.batch import (
+    FILE_SCHEMA,
+    RAW_RECORD_MAX_CHARS,
+    REJECTED_SCHEMA,
+    FileOutcome,
+    failed,
+    prepare_batch,
+    safe_message,
+)
+from ingestion.campaigns import CONTRACT as CAMPAIGN_CONTRACT
+from ingestion.campaigns import is_campaign_file, read_campaigns
 from ingestion.discover import LandedFile, discover
 from schemas.registry import capture_time_from_name
 from warehouse import meta
 from warehouse.connect import NO_LIMITS, DuckDBLimits, connect
-from warehouse.load import load_batch
+from warehouse.load import CampaignBatch, load_batch, replace_campaigns
 from warehouse.meta import RunCounts, RunStatus
 from warehouse.schema import apply_ddl
 
@@ -104,6 +116,9 @@ class IngestPlan:
     known_outcomes: list[FileOutcome]
     files_seen: int
     files_skipped: int
+    # The campaign definitions, read again as a whole when any file is new, changed or gone.
+    campaign_files: list[LandedFile] = field(default_factory=list)
+    campaigns_changed: bool = False
 
 
 def file_identity(sha256: str, path: str) -> tuple[str, datetime | None, tuple[str, ...]]:
@@ -119,10 +134,14 @@ def plan_ingest(
     landing: Path, warehouse: Path, batch_megabytes: int, limits: DuckDBLimits = NO_LIMITS
 ) -> IngestPlan:
     """Which files are new (by path and content hash), grouped into batches."""
-    files, refused = discover(landing)
+    found, refused = discover(landing)
+    campaign_files = [f for f in found if is_campaign_file(f.relative)]
+    files = [f for f in found if not is_campaign_file(f.relative)]
     with connect(warehouse, limits=limits) as con:
         apply_ddl(con)
         handled, loaded = meta.known_files(con)
+        campaigns_read = meta.campaign_files(con)
+    campaigns_changed = {(f.relative, f.sha256) for f in campaign_files} != campaigns_read
     loaded_paths: dict[tuple[str, datetime | None, tuple[str, ...]], str] = {}
     for sha, path in loaded:
         loaded_paths.setdefault(file_identity(sha, path), path)
@@ -147,8 +166,15 @@ def plan_ingest(
         else:
             seen_this_run[identity] = f.relative
             new.append(f)
+    if not campaigns_changed:
+        skipped += len(campaign_files)
     return IngestPlan(
-        _batches(new, batch_megabytes * 1024**2), outcomes, len(files) + len(refused), skipped
+        _batches(new, batch_megabytes * 1024**2),
+        outcomes,
+        len(found) + len(refused),
+        skipped,
+        campaign_files,
+        campaigns_changed,
     )
 
 
@@ -196,6 +222,50 @@ def load_files(
     return outcomes
 
 
+@task(name="load-campaigns", cache_policy=NO_CACHE)
+def load_campaign_files(
+    warehouse: Path,
+    files: list[LandedFile],
+    run_id: str,
+    handled: set[tuple[str, str]],
+    limits: DuckDBLimits = NO_LIMITS,
+) -> list[FileOutcome]:
+    """Read every campaign file and swap in their definitions (one transaction). Files read
+    before, unchanged, add no manifest row."""
+    logger = get_run_logger()
+    load = read_campaigns(files)
+    campaigns, creators = load.campaigns.frames()
+    rejected = [
+        {
+            "source_file": r.source_file,
+            "source_sha256": next(f.sha256 for f in files if f.relative == r.source_file),
+            "row_number": r.row_number,
+            "contract": CAMPAIGN_CONTRACT,
+            "rule": r.rule,
+            "reason": r.reason,
+            "raw_record": r.raw_record[:RAW_RECORD_MAX_CHARS],
+        }
+        for r in load.campaigns.rejected
+    ]
+    new = [o for o in load.outcomes if (o.path, o.sha256) not in handled]
+    batch = CampaignBatch(
+        run_id=run_id,
+        campaigns=campaigns.to_arrow(),
+        creators=creators.to_arrow(),
+        rejected=pa.Table.from_pylist(rejected, schema=REJECTED_SCHEMA),
+        files=pl.DataFrame([o.as_row() for o in new], schema=FILE_SCHEMA).to_arrow(),
+        read=[(f.relative, f.sha256) for f in files],
+    )
+    with connect(warehouse, limits=limits) as con:
+        replace_campaigns(con, batch, datetime.now(UTC))
+    for r in load.campaigns.rejected:
+        logger.warning("campaign refused: %s row %s: %s", r.source_file, r.row_number, r.reason)
+    for o in new:
+        if o.status == "failed":
+            logger.warning("file failed: %s: %s", o.path, o.error)
+    return new
+
+
 @flow(name="ingest", log_prints=True)
 def ingest(
     landing: Path = Path("data/landing"),
@@ -232,6 +302,12 @@ def ingest(
             done += len(files)
             progress.report("files", done, total_files)
             progress.report("rows read", summary.rows_read, None)
+        if plan.campaigns_changed:
+            with connect(warehouse, limits=duckdb_limits) as con:
+                handled, _ = meta.known_files(con)
+            summary.add(
+                load_campaign_files(warehouse, plan.campaign_files, run_id, handled, duckdb_limits)
+            )
         if known:  # nothing new to read, but duplicates or refusals to record
             load_files(warehouse, [], run_id, known, 0, 0, 0, duckdb_limits)
             summary.add(known)

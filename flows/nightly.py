@@ -61,6 +61,8 @@ def nightly(
     duckdb_memory_limit: str | None = None,
     duckdb_threads: int | None = None,
     duckdb_temp_directory: Path | None = None,
+    emv_values: dict[str, float] | None = None,
+    brand_handles: list[str] | None = None,
 ) -> NightlySummary:
     """Ingest what landed, validate it, rebuild what it touched, validate, publish.
 
@@ -95,6 +97,8 @@ def nightly(
             partition_accounts=partition_accounts,
             partitions_in_flight=in_flight,
             duckdb_limits=limits,
+            emv_values=emv_values,
+            brand_handles=brand_handles,
         )
         marts = validate(
             warehouse=warehouse,

@@ -14,6 +14,7 @@ from pydantic_settings import (
 )
 
 from flows.runners import TASK_RUNNERS, TaskRunnerName
+from transforms.campaigns import EMV_ACTIONS
 from transforms.tiers import TierScheme, resolve_scheme
 from warehouse.connect import DuckDBLimits
 
@@ -65,6 +66,27 @@ class Settings(BaseSettings):
     partition_accounts: int = Field(
         5_000, ge=1, description="accounts per transform partition (memory per partition)"
     )
+    emv_values: dict[str, float] = Field(
+        default_factory=dict,
+        description="campaigns' earned media value per action: {likes, comments, shares, saves, "
+        "views: value in the campaign's currency}; unset: no EMV (it is an estimate)",
+    )
+    brand_handles: list[str] = Field(
+        default_factory=list,
+        description="brand handles (competitors) agg_brand_mentions counts beyond the campaigns'",
+    )
+
+    @field_validator("emv_values")
+    @classmethod
+    def _known_actions(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(EMV_ACTIONS))
+        if unknown:
+            raise ValueError(
+                f"emv_values: unknown action(s) {', '.join(unknown)}; known: {', '.join(EMV_ACTIONS)}"
+            )
+        if any(v < 0 for v in value.values()):
+            raise ValueError("emv_values: a value per action is never negative")
+        return value
 
     @model_validator(mode="after")
     def _valid_schemes(self) -> Settings:
@@ -125,6 +147,8 @@ class Settings(BaseSettings):
             "duckdb_memory_limit": self.duckdb_memory_limit,
             "duckdb_threads": self.duckdb_threads,
             "duckdb_temp_directory": self.duckdb_temp_directory,
+            "emv_values": self.emv_values,
+            "brand_handles": self.brand_handles,
         }
 
     def transform_parameters(self) -> dict[str, Any]:
@@ -137,6 +161,8 @@ class Settings(BaseSettings):
             "confirmation_days": self.confirmation_days,
             "partition_accounts": self.partition_accounts,
             "duckdb_limits": self.duckdb_limits(),
+            "emv_values": self.emv_values,
+            "brand_handles": self.brand_handles,
         }
 
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tempfile
 import time
 from collections import deque
@@ -19,6 +21,13 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.runs import recorded_run
+from transforms.campaigns import (
+    brand_mentions,
+    campaign_creators,
+    campaign_posts,
+    campaign_totals,
+    sponsored_vs_organic,
+)
 from transforms.growth import RECENT_DAYS, as_of_windows
 from transforms.pipeline import (
     POSTS_DAYS,
@@ -142,6 +151,7 @@ def rebuild(
     *,
     compute: ComputePartitions = compute_in_process,
     partition_accounts: int | None = None,
+    campaign_settings: CampaignSettings | None = None,
 ) -> TransformSummary:
     """Read the scope's inputs, run the transforms, swap the rows: one transaction.
 
@@ -187,11 +197,112 @@ def rebuild(
             first_day = _first_emitted(scope)
             summary.first_day = None if first_day == wm.FAR_PAST else first_day
             wm.record_changes(con, run_id, None if mode == "incremental" else "all", scope)
+        # Campaigns change with their definitions too, so they are looked at on every run.
+        for name, count in rebuild_campaigns(
+            con, scope, full=mode == "full", run_id=run_id, campaigns=campaign_settings
+        ).items():
+            summary.rows[name] = summary.rows.get(name, 0) + count
         if mode == "full" or built is None:
             meta.record_build(con, wanted, run_id, datetime.now(UTC))
         meta.mark_transformed(con, run_id, datetime.now(UTC))
     summary.seconds = round(time.perf_counter() - began, 2)
     return summary
+
+
+@dataclass(frozen=True)
+class CampaignSettings:
+    """What campaign marts are built with beyond the definitions (inflow.toml [campaigns])."""
+
+    # Value of one action (likes, comments, shares, saves, views) for earned media value.
+    emv_values: dict[str, float] = field(default_factory=dict)
+    # Brands' handles to count mentions of beyond the campaigns' own (competitors).
+    brand_handles: tuple[str, ...] = ()
+
+    def fingerprint(self) -> str:
+        return json.dumps(sorted(self.emv_values.items()))
+
+
+def rebuild_campaigns(
+    con: duckdb.DuckDBPyConnection,
+    scope: pl.DataFrame,
+    *,
+    full: bool,
+    run_id: str,
+    campaigns: CampaignSettings | None = None,
+) -> dict[str, int]:
+    """The campaign marts of campaigns whose definition (or EMV values) changed or whose
+    creators' posts did (scope), and the brand-mention and sponsored-monthly rows of the scope's
+    accounts from their first rebuilt month (every account when the brand handles changed)."""
+    settings = campaigns or CampaignSettings()
+    definitions, creators = wm.campaign_definitions(con)
+    builds = {
+        row["campaign_id"]: hashlib.sha256(
+            (row["definition_sha256"] + settings.fingerprint()).encode()
+        ).hexdigest()
+        for row in definitions.iter_rows(named=True)
+    }
+    built = wm.campaign_builds(con)
+    touched = scope.select("platform", "account_id")
+    in_scope = set(creators.join(touched, on=["platform", "account_id"], how="semi")["campaign_id"])
+    rebuilt = sorted(c for c, sha in builds.items() if full or built.get(c) != sha or c in in_scope)
+    gone = sorted(set(built) - set(builds))
+    rows: dict[str, int] = {}
+    if rebuilt or gone:
+        chosen = pl.col("campaign_id").is_in(rebuilt)
+        wanted_creators = creators.filter(chosen)
+        wanted = (
+            wanted_creators.filter(pl.col("account_id").is_not_null())
+            .select("platform", "account_id")
+            .unique()
+            .with_columns(pl.lit(wm.FAR_PAST).alias("from_date"))
+        )
+        posts = wm.posts_with_tags(con, wanted).lazy()
+        chosen_campaigns = definitions.filter(chosen).lazy()
+        attributed = campaign_posts(chosen_campaigns, wanted_creators.lazy(), posts)
+        per_creator = campaign_creators(
+            chosen_campaigns, wanted_creators.lazy(), attributed, settings.emv_values
+        )
+        per_campaign = campaign_totals(
+            chosen_campaigns, per_creator, attributed, settings.emv_values
+        )
+        outputs = dict(
+            zip(
+                wm.CAMPAIGN_MARTS,
+                pl.collect_all([attributed, per_creator, per_campaign]),
+                strict=True,
+            )
+        )
+        wm.replace_campaign_rows(
+            con, rebuilt + gone, outputs, {c: builds[c] for c in rebuilt}, run_id
+        )
+        rows |= {name: frame.height for name, frame in outputs.items()}
+    handles = sorted(
+        {h for hs in definitions["brand_handles"].to_list() for h in hs or []}
+        | {h.lstrip("@").lower() for h in settings.brand_handles}
+    )
+    handles_sha = hashlib.sha256(json.dumps(handles).encode()).hexdigest()
+    everyone = full or wm.brand_handles_built(con) != handles_sha
+    if everyone:
+        wanted = table(con, sql_text("sql", "all_accounts_scope.sql"), [wm.FAR_PAST])
+    else:
+        wanted = scope
+    wanted = wanted.select(
+        "platform", "account_id", pl.col("emit_from").dt.truncate("1mo").alias("from_date")
+    )
+    if everyone or wanted.height:
+        posts = wm.posts_with_tags(con, wanted).lazy()
+        outputs = dict(
+            zip(
+                wm.ACCOUNT_MONTH_MARTS,
+                pl.collect_all([brand_mentions(posts, handles), sponsored_vs_organic(posts)]),
+                strict=True,
+            )
+        )
+        wm.replace_account_month_rows(
+            con, None if everyone else wanted, outputs, handles_sha, run_id
+        )
+        rows |= {name: frame.height for name, frame in outputs.items()}
+    return rows
 
 
 def _bounds_text(bounds: dict[str, int]) -> str:
@@ -322,6 +433,7 @@ def rebuild_marts(
     compute: ComputePartitions,
     partition_accounts: int,
     limits: DuckDBLimits = NO_LIMITS,
+    campaign_settings: CampaignSettings | None = None,
 ) -> TransformSummary:
     """Rebuild the marts in the warehouse file (one transaction)."""
     with connect(warehouse, limits=limits) as con:
@@ -334,6 +446,7 @@ def rebuild_marts(
             run_id,
             compute=compute,
             partition_accounts=partition_accounts,
+            campaign_settings=campaign_settings,
         )
 
 
@@ -376,12 +489,16 @@ def transform(
     partition_accounts: int = PARTITION_ACCOUNTS,
     partitions_in_flight: int = 1,
     duckdb_limits: DuckDBLimits = NO_LIMITS,
+    emv_values: dict[str, float] | None = None,
+    brand_handles: list[str] | None = None,
 ) -> TransformSummary:
     """Rebuild the marts: what new ingest runs touched, everything (full refresh) or from a day.
 
     Account partitions run as `build-partition` tasks on the flow's task runner, at most
     `partitions_in_flight` at once (see `flows.runners` for Dask). `tier_scheme` names a
     built-in scheme or one of `tier_schemes` ({name: {tier: inclusive lower bound}}).
+    `emv_values` prices each action for campaigns' earned media value; `brand_handles` adds
+    handles (competitors) to agg_brand_mentions beyond the campaigns' own.
     """
     mode: RebuildMode = "full" if full_refresh else "backfill" if backfill_from else "incremental"
     with recorded_run(warehouse, "transform", duckdb_limits) as run:
@@ -395,6 +512,7 @@ def transform(
             compute_as_tasks(partitions_in_flight),
             partition_accounts,
             duckdb_limits,
+            CampaignSettings(dict(emv_values or {}), tuple(brand_handles or ())),
         )
         run.counts = {"accounts_rebuilt": summary.accounts}
         run.message = f"{mode}: {sum(summary.rows.values()):,} mart rows written"

@@ -406,6 +406,8 @@ def render_html(
         quality_headline=quality_headline(data.quality),
         data_docs=data_docs,
         runs=html_table(data.runs),
+        campaigns=html_table(data.campaigns),
+        campaign_creators=html_table(data.campaign_creators),
         anomalies=html_table(data.anomalies),
         stale_after_days=stale_after_days,
         anomalies_listed=ANOMALIES_LISTED,

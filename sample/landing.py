@@ -21,9 +21,11 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import yaml  # type: ignore[import-untyped]
 
 from sample import exports
 from sample.simulate import (
+    BRANDS,
     ER_BY_TIER,
     World,
     capture_instant,
@@ -205,6 +207,8 @@ def generate_landing(
                     progress(written, steps)
         if plan:
             plan.write_extra_files(writer, followers_by_day, posts_by_day)
+        if not stream and rotation == FORMAT_ROTATION:
+            _write_campaigns(writer, world)
     parameters = {
         "accounts": accounts,
         "days": days,
@@ -497,6 +501,103 @@ def _write_owned(
             frame,
             own.height,
         )
+
+
+# The sample campaigns: one per brand, as YAML, CSV and JSON (README: Campaigns).
+CAMPAIGN_FORMATS = ("yaml", "csv", "json")
+CAMPAIGN_CREATORS = 6
+
+
+def _write_campaigns(writer: _Writer, world: World) -> None:
+    """A campaign per brand over the middle of the period: creators who posted for the brand
+    then (fees in a currency per campaign, one paid per post, one named by handle, one post
+    listed by id from before the start), and, left out, other creators posting for the brand."""
+    posts = (
+        world.post_snapshots.join(
+            world.accounts.select("account_index", "handle"), on="account_index"
+        )
+        .unique("post_id", keep="first")
+        .with_columns(pl.col("published_at").dt.date().alias("published_date"))
+    )
+    first = world.start + timedelta(days=world.days // 4)
+    last = world.start + timedelta(days=world.days * 3 // 4)
+    for number, brand in enumerate(BRANDS):
+        tagged = posts.filter(pl.col("caption").str.contains(f"@{brand}", literal=True))
+        during = tagged.filter(
+            pl.col("published_date").is_between(first, last) & pl.col("is_sponsored")
+        )
+        creators = (
+            during.group_by("platform", "account_id", "handle")
+            .agg(
+                pl.col("post_id").sort().first().alias("post_id"),
+                pl.col("account_index").first(),
+            )
+            .sort("account_index")
+            .head(CAMPAIGN_CREATORS)
+        )
+        if creators.is_empty():
+            continue
+        before = tagged.filter(
+            (pl.col("published_date") < first)
+            & pl.col("account_id").is_in(creators["account_id"].implode())
+        ).sort("post_id")
+        currency = ("USD", "EUR", "GBP")[number]
+        entries = []
+        for position, row in enumerate(creators.iter_rows(named=True)):
+            entry: dict[str, Any] = {"platform": row["platform"], "fee": 40 + 35 * position}
+            if position == 1:
+                entry["handle"] = row["handle"]  # resolved through dim_account
+            else:
+                entry["account_id"] = row["account_id"]
+            if position == 2:
+                entry |= {"fee": 12, "fee_basis": "per_post"}
+            own_before = before.filter(pl.col("account_id") == row["account_id"])
+            if own_before.height:
+                entry["post_ids"] = [own_before["post_id"][0]]
+            entries.append(entry)
+        campaign = {
+            "campaign_id": f"{brand}-collab",
+            "brand": brand.capitalize(),
+            "name": f"{brand.capitalize()} creator collab",
+            "start_date": first.isoformat(),
+            "end_date": last.isoformat(),
+            "currency": currency,
+            "brand_handles": [brand],
+            "hashtags": [f"{brand}collab"],
+            "creators": entries,
+        }
+        fmt = CAMPAIGN_FORMATS[number % len(CAMPAIGN_FORMATS)]
+        record = ExportFile(
+            path="",
+            platform="",
+            kind="campaigns",
+            format=f"campaigns.{fmt}",
+            gzipped=False,
+            rows=1 + len(entries),
+        )
+        writer.write(f"campaigns/{brand}.{fmt}", _campaign_bytes(campaign, fmt), record)
+
+
+def _campaign_bytes(campaign: dict[str, Any], fmt: str) -> bytes:
+    if fmt == "json":
+        return (json.dumps(campaign, indent=2) + "\n").encode()
+    if fmt == "yaml":
+        return yaml.safe_dump(campaign, sort_keys=False, allow_unicode=True).encode()
+    rows = [
+        {k: v for k, v in campaign.items() if k != "creators"}
+        | {
+            "brand_handles": ";".join(campaign["brand_handles"]),
+            "hashtags": ";".join(campaign["hashtags"]),
+            "account_id": c.get("account_id", ""),
+            "handle": c.get("handle", ""),
+            "platform": c["platform"],
+            "fee": c["fee"],
+            "fee_basis": c.get("fee_basis", ""),
+            "post_ids": ";".join(c.get("post_ids", [])),
+        }
+        for c in campaign["creators"]
+    ]
+    return exports.serialise(pl.DataFrame(rows), "csv")
 
 
 class _FaultPlan:

@@ -23,6 +23,8 @@ PLATFORM_WEIGHTS = {"instagram": 0.5, "tiktok": 0.3, "youtube": 0.2}
 LOG10_FOLLOWERS_MEAN = 4.2
 LOG10_FOLLOWERS_SD = 0.8
 TIER_BOUNDARIES = (1_000, 10_000, 100_000, 1_000_000)
+# The brands sponsored posts work for (handles, lowercase): the sample campaigns' brands.
+BRANDS = ("glowco", "fitfuel", "snackbox")
 HOVER_SHARE = 0.06  # accounts placed within ±3% of a tier boundary, with no drift
 VIRAL_JUMP_PROBABILITY = 0.002  # per account-day: +10% to +45% followers
 PURGE_PROBABILITY = 0.0008  # per account-day: -5% to -25% (platform removes fake followers)
@@ -387,7 +389,15 @@ def _posts(
         ["New drop", "Weekend vibes", "Try this", "Behind the scenes", "My routine", "Quick tip"]
     )[rng.integers(0, 6, p)]
     caption = np.char.add(np.char.add(phrase, " #"), topic)
-    caption = np.char.add(caption, np.where(sponsored, " #ad @brand_partner", " #daily"))
+    # Sponsored posts tag their brand and its collab hashtag; now and then an organic post
+    # mentions a brand too (what agg_brand_mentions counts). The brand follows the post's
+    # index, not a new random draw, so every other simulated value stays as it was.
+    brand = np.array(BRANDS)[post_index % len(BRANDS)]
+    paid = np.char.add(
+        np.char.add(np.char.add(" #ad @", brand), " #"), np.char.add(brand, "collab")
+    )
+    organic = np.where(post_index % 17 == 0, np.char.add(" #daily @", brand), " #daily")
+    caption = np.char.add(caption, np.where(sponsored, paid, organic))
     return (
         pl.DataFrame(
             {

@@ -475,6 +475,196 @@ DIM_TIER = Mart(
     ),
 )
 
+# Campaigns (transforms/campaigns.py; the input: schemas/campaigns.py).
+CAMPAIGN_ID = _c("campaign_id", "varchar", "The campaign's id, as its campaign file names it.")
+ER_D7_MEAN = "Mean of the posts' er_followers_lc_d7 ((likes + comments) at 7 days / followers at publication), posts still pending left out; null when none has it."
+ER_D7_MEDIAN = "Median of the same values."
+CAMPAIGN_SUMS = (
+    _c("posts", "bigint", "Attributed posts (each once, however many rules matched)."),
+    _c(
+        "mentions",
+        "bigint",
+        "Of those, posts that mention or tag (as a hashtag) one of the brand's handles.",
+    ),
+    _c(
+        "reach",
+        "bigint",
+        "Sum of the posts' latest reach (Instagram reports it): accounts reached per post, added up, so an account reached by two posts counts twice, as campaign reports count it; null when no post has it.",
+    ),
+    _c("views", "bigint", "Sum of the posts' latest views; null when no post has them."),
+    _c(
+        "impressions",
+        "bigint",
+        "Sum of the posts' latest impressions (Instagram exports from before 2025 carry them); null when no post has them.",
+    ),
+    _c(
+        "interactions",
+        "bigint",
+        "Sum of the posts' latest interactions (fct_post_metrics.interactions); posts whose interactions are unknown add nothing.",
+    ),
+    _c("er_mean_d7", "double", ER_D7_MEAN),
+    _c("er_median_d7", "double", ER_D7_MEDIAN),
+)
+COSTS = (
+    _c(
+        "cost_per_post",
+        "double",
+        "fee / posts, in the campaign's currency; null without posts or fee.",
+    ),
+    _c(
+        "cpe",
+        "double",
+        "Cost per engagement = fee / interactions (Influencer Marketing Hub's and the ad industry's CPE: cost over engagements); null when interactions are 0 or unknown.",
+    ),
+    _c(
+        "cpm",
+        "double",
+        "Cost per thousand = fee / impressions x 1000 (IAB: per thousand impressions), with views in place of impressions when impressions are not known for every post (cpm_basis says which); null when neither is known for every post.",
+    ),
+    _c("cpm_basis", "varchar", "impressions or views: what cpm divides by."),
+    _c(
+        "emv",
+        "double",
+        "Earned media value, an estimate: the sum over posts of likes, comments, shares, saves and views times the per-action values set in inflow.toml ([campaigns] emv_values); actions a platform does not report add nothing; null when no value is set.",
+    ),
+)
+
+FCT_CAMPAIGN_POSTS = Mart(
+    "fct_campaign_posts",
+    "one row per campaign and attributed post",
+    "The posts each campaign delivered, why each is the campaign's, and what it did. A post is attributed when its id is listed for a creator of the campaign (any date), or when a creator of the campaign published it between start_date and end_date (UTC, both included) and it carries a campaign hashtag, mentions or tags a brand handle, or is labelled a paid partnership (each rule only if the campaign enables it). A creator outside the campaign is never attributed; a post can belong to two campaigns.",
+    (
+        CAMPAIGN_ID,
+        PLATFORM,
+        _c("post_id", "varchar", "The platform's post id."),
+        ACCOUNT_ID,
+        _c("published_date", "date", "Publication day (UTC)."),
+        _c(
+            "attributed_by",
+            "varchar",
+            "The first rule that matched, in this order: post_ids, hashtags, mentions, paid_partnership.",
+        ),
+        _c("matched_rules", "varchar", "Every rule that matched, comma-separated, in that order."),
+        _c(
+            "mentions_brand",
+            "boolean",
+            "True when the post mentions or tags (as a hashtag) one of the brand's handles.",
+        ),
+        _c("is_sponsored", "boolean", "fct_post_metrics.is_sponsored."),
+        _c("likes", "bigint", "Latest likes (fct_post_metrics)."),
+        _c("comments", "bigint", "Latest comments."),
+        _c("shares", "bigint", "Latest shares."),
+        _c("saves", "bigint", "Latest saves."),
+        _c("views", "bigint", "Latest views."),
+        _c("reach", "bigint", "Latest reach (Instagram)."),
+        _c(
+            "impressions",
+            "bigint",
+            "Latest impressions where the export carries them (Instagram before 2025); never views.",
+        ),
+        _c("interactions", "bigint", "Latest interactions (fct_post_metrics.interactions)."),
+        _c("interactions_d7", "bigint", "Interactions at the fixed age of 7 days."),
+        _c("er_followers", "double", "Latest interactions / followers at publication."),
+        _c(
+            "er_followers_lc_d7",
+            "double",
+            "(likes + comments) at 7 days / followers at publication: what campaign ER compares.",
+        ),
+        _c("is_d7_pending", "boolean", "True while the 7-day value may still come."),
+    ),
+)
+
+AGG_CAMPAIGN_CREATORS = Mart(
+    "agg_campaign_creators",
+    "one row per campaign and listed creator",
+    "What each creator of a campaign delivered and cost, in the campaign's currency. Every listed creator has a row, with 0 posts when none was attributed (a per-creator fee is still paid).",
+    (
+        CAMPAIGN_ID,
+        PLATFORM,
+        _c(
+            "account_id",
+            "varchar",
+            "The creator's account id, given or resolved from the handle through dim_account; null when the handle matches no known account.",
+        ),
+        _c("handle", "varchar", "The handle the campaign file gives (lowercase, no @), if any."),
+        *CAMPAIGN_SUMS,
+        _c("currency", "varchar", "The campaign's currency (ISO 4217)."),
+        _c(
+            "fee",
+            "double",
+            "What the creator is paid: the fee for a per_creator fee, fee x posts for a per_post fee; null when the file gives none.",
+        ),
+        _c("fee_basis", "varchar", "per_creator or per_post."),
+        *COSTS,
+    ),
+)
+
+AGG_CAMPAIGN = Mart(
+    "agg_campaign",
+    "one row per campaign",
+    "A campaign's KPIs: its creators, posts, reach, interactions, ER and cost, in its currency.",
+    (
+        CAMPAIGN_ID,
+        _c("brand", "varchar", "The brand."),
+        _c("name", "varchar", "The campaign's name."),
+        _c("start_date", "date", "First day (UTC) posts count from."),
+        _c("end_date", "date", "Last day (UTC) posts count to."),
+        _c("currency", "varchar", "The currency of every fee (one per campaign)."),
+        _c("creators", "bigint", "Creators listed."),
+        _c("creators_posting", "bigint", "Creators with at least one attributed post."),
+        *CAMPAIGN_SUMS,
+        _c(
+            "fee_total",
+            "double",
+            "Sum of the creators' fees (agg_campaign_creators.fee); null when none is given.",
+        ),
+        *(Column(c.name, c.sql_type, c.description.replace("fee /", "fee_total /")) for c in COSTS),
+    ),
+)
+
+SPONSORSHIP_SPLIT = (
+    _c("posts", "bigint", "Posts published that month."),
+    _c("sponsored_posts", "bigint", "Of those, posts labelled or tagged sponsored (is_sponsored)."),
+    _c(
+        "organic_posts",
+        "bigint",
+        "Of those, posts known not to be sponsored (is_sponsored false; unknown counts in neither).",
+    ),
+    _c("er_median_d7", "double", "Median er_followers_lc_d7 of the posts (pending left out)."),
+    _c("er_median_sponsored_d7", "double", "The same over sponsored posts."),
+    _c("er_median_organic_d7", "double", "The same over organic posts."),
+)
+
+AGG_BRAND_MENTIONS = Mart(
+    "agg_brand_mentions",
+    "one row per brand handle, account and month with a post naming the handle",
+    "Who already talks about a brand (or its competitors): posts that mention or tag (as a hashtag) a brand handle, by publication month. The handles are every campaign's brand_handles and inflow.toml's [campaigns] brand_handles.",
+    (
+        _c("brand_handle", "varchar", "The brand's handle (lowercase, no @)."),
+        PLATFORM,
+        ACCOUNT_ID,
+        _c("month", "date", "First day of the publication month."),
+        *SPONSORSHIP_SPLIT,
+    ),
+)
+
+AGG_SPONSORED_MONTHLY = Mart(
+    "agg_sponsored_monthly",
+    "one row per account and month with a post",
+    "Sponsored against organic: whether a creator's audience follows paid content as it follows the rest (the ratio agencies read before booking).",
+    (
+        PLATFORM,
+        ACCOUNT_ID,
+        _c("month", "date", "First day of the publication month."),
+        *SPONSORSHIP_SPLIT,
+        _c(
+            "sponsored_to_organic_er",
+            "double",
+            "er_median_sponsored_d7 / er_median_organic_d7 (1 = paid posts engage like the rest); null when either is null or the organic median is 0.",
+        ),
+    ),
+)
+
 MARTS: tuple[Mart, ...] = (
     DIM_TIER,
     DIM_ACCOUNT,
@@ -485,5 +675,10 @@ MARTS: tuple[Mart, ...] = (
     FCT_TIER_MIGRATIONS,
     AGG_TIER_TRANSITIONS_MONTHLY,
     AGG_TIER_BENCHMARKS,
+    FCT_CAMPAIGN_POSTS,
+    AGG_CAMPAIGN,
+    AGG_CAMPAIGN_CREATORS,
+    AGG_BRAND_MENTIONS,
+    AGG_SPONSORED_MONTHLY,
 )
 BY_NAME: dict[str, Mart] = {m.name: m for m in MARTS}

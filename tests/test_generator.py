@@ -10,6 +10,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+from ingestion.campaigns import read_campaigns
+from ingestion.discover import discover
 from ingestion.readers import FileRejected, file_context, read_export
 from sample import simulate as sim
 from sample.landing import FAULT_KINDS, MANIFEST_DIR, generate_landing
@@ -73,17 +75,26 @@ def test_every_format_and_compression_is_written(landing):
         ("tiktok_studio.csv", False),
         ("youtube_reporting.csv", False),
         ("youtube_studio.csv", False),
+        ("campaigns.yaml", False),
+        ("campaigns.csv", False),
+        ("campaigns.json", False),
     ]:
         assert expected in written
-    assert {f["platform"] for f in manifest["files"]} == set(sim.PLATFORMS_ALL)
+    assert {f["platform"] for f in manifest["files"] if f["kind"] != "campaigns"} == set(
+        sim.PLATFORMS_ALL
+    )
 
 
 def test_every_file_reads_through_its_contract_as_the_manifest_says(landing):
     """Round trip: each file is detected, parsed, and rejects exactly the planted bad rows."""
     out, manifest = landing
     contracts_seen = set()
+    campaigns_seen: list[str] = []
     for entry in manifest["files"]:
         path = out / entry["path"]
+        if entry["kind"] == "campaigns":
+            campaigns_seen.append(entry["path"])
+            continue
         context = file_context(path, entry["path"])
         if entry["expect"] == "fail":
             with pytest.raises(FileRejected):
@@ -104,6 +115,11 @@ def test_every_file_reads_through_its_contract_as_the_manifest_says(landing):
             kept_hidden = rows.filter(pl.col(RULE).is_null() & pl.col("followers_hidden"))
             assert kept_hidden.height == entry["hidden_rows"], entry["path"]
     assert contracts_seen == {c.name for c in registry.CONTRACTS}
+    # Every campaign file is valid and every campaign format is written.
+    found = discover(out)[0]
+    loaded = read_campaigns([f for f in found if f.relative in campaigns_seen])
+    assert loaded.campaigns.rejected == [] and len(loaded.campaigns.campaigns) == 3
+    assert {p.rsplit(".", 1)[1] for p in campaigns_seen} == {"yaml", "csv", "json"}
 
 
 def test_each_fault_kind_is_planted(landing):

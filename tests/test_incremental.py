@@ -21,7 +21,8 @@ from tests.factories import contract_frame
 from tests.test_load import FILES, REJECTED
 from transforms.tiers import DEFAULT
 from warehouse.connect import connect
-from warehouse.load import Batch, load_batch
+from schemas.campaigns import normalise_campaigns
+from warehouse.load import Batch, CampaignBatch, load_batch, replace_campaigns
 from warehouse.schema import apply_ddl
 
 D0 = date(2026, 1, 1)
@@ -112,9 +113,10 @@ def _export(day: int, world, revision: int) -> Batch:
                         "views": 1000,
                         "reach": 600,
                         "caption": None,
-                        "hashtags": None,
-                        "mentions": None,
-                        "is_sponsored": False,
+                        # Campaign and brand signals on some posts (attribution, mentions).
+                        "hashtags": ["brandxcollab"] if published % 2 == 0 else [],
+                        "mentions": ["brandx"] if published % 3 == 0 else [],
+                        "is_sponsored": published % 4 == 0,
                         "source_file": f"d{day}r{revision}",
                         "source_sha256": f"{day:03d}{revision}",
                         "source_row": len(p_rows) + 1,
@@ -129,6 +131,40 @@ def _export(day: int, world, revision: int) -> Batch:
         rejected=REJECTED,
         files=FILES,
         follower_changes=contract_frame(STAGED_FOLLOWER_CHANGE, c_rows).to_arrow(),
+    )
+
+
+def _campaigns(end_day: int) -> CampaignBatch:
+    """A campaign for brand X with both accounts (a per-creator and a per-post fee, a post
+    listed by id), defined as a campaign file would be."""
+    document = {
+        "campaign_id": "x",
+        "brand": "X",
+        "start_date": (D0 + timedelta(days=8)).isoformat(),
+        "end_date": (D0 + timedelta(days=end_day)).isoformat(),
+        "currency": "USD",
+        "brand_handles": ["brandx"],
+        "hashtags": ["brandxcollab"],
+        "creators": [
+            {"platform": "instagram", "account_id": "a", "fee": 100},
+            {
+                "platform": "instagram",
+                "account_id": "b",
+                "fee": 10,
+                "fee_basis": "per_post",
+                "post_ids": ["b3"],
+            },
+        ],
+    }
+    staged = normalise_campaigns([("campaigns/x.yaml", 1, document)])
+    campaigns, creators = staged.frames()
+    return CampaignBatch(
+        run_id=f"campaigns-{end_day}",
+        campaigns=campaigns.to_arrow(),
+        creators=creators.to_arrow(),
+        rejected=REJECTED,
+        files=FILES,
+        read=[("campaigns/x.yaml", str(end_day))],
     )
 
 
@@ -177,8 +213,11 @@ def test_incremental_equals_full_rebuild(
     con = connect(":memory:")
     apply_ddl(con)
     now = datetime(2026, 6, 1, tzinfo=UTC)
+    replace_campaigns(con, _campaigns(end_day=25), now)
     for number, (day, revision) in enumerate(arrivals):
         load_batch(con, _export(day, world, revision), now)
+        if number == len(arrivals) // 2:  # the brand extends its campaign mid-way
+            replace_campaigns(con, _campaigns(end_day=35), now)
         if number % nights == 0:  # a transform after every few loads, like nightly runs
             rebuild(con, "incremental", None, DEFAULT, 3, f"t{number}")
     rebuild(con, "incremental", None, DEFAULT, 3, "last")
@@ -190,6 +229,8 @@ def test_incremental_equals_full_rebuild(
         assert_frame_equal(incremental[name], frame, check_exact=False, rel_tol=1e-9)
     assert full["fct_account_daily"].height == (DAYS - len(missing)) * len(ACCOUNTS)
     # The exact gains were used (the property covers them): summed over one-day and two-day gaps.
+    # The campaign marts were built (the property covers them and the definition's change).
+    assert full["agg_campaign"].height == 1 and full["agg_campaign_creators"].height == 2
     gained = full["fct_account_daily"].filter(pl.col("followers_gained").is_not_null())
     assert gained.height > 0 and set(gained["account_id"]) == {EXACT_GAINS}
     # Migrations agree with the spells: each migration opens a spell that the previous one closes.

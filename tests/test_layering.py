@@ -16,11 +16,22 @@ ALLOWED = {
     "transforms": {"transforms", "schemas", "polars"},
     "warehouse": {"warehouse", "schemas", "duckdb", "pyarrow", "polars"},
     # Reading landed files into load batches: no Prefect, no warehouse connection.
-    "ingestion": {"ingestion", "schemas", "warehouse", "polars", "pyarrow", "gzip", "io", "zlib"},
+    # Campaign files are YAML (a superset of JSON: one parser for both).
+    "ingestion": {
+        "ingestion",
+        "schemas",
+        "warehouse",
+        "polars",
+        "pyarrow",
+        "gzip",
+        "io",
+        "zlib",
+        "yaml",
+    },
     # The HTML report draws what warehouse.report reads (and makes GX's Data Docs offline).
     "report": {"report", "warehouse", "polars", "altair", "jinja2", "vl_convert"},
     # The sample-export generator knows the contracts and nothing of the pipeline.
-    "sample": {"sample", "schemas", "numpy", "polars", "gzip", "io"},
+    "sample": {"sample", "schemas", "numpy", "polars", "gzip", "io", "yaml"},
     # Flows wire every layer, never the CLI.
     "flows": {
         "flows",

@@ -101,3 +101,52 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime) -> N
             [batch.run_id, now],
         )
         con.unregister("incoming_files")
+
+
+@dataclass(frozen=True)
+class CampaignBatch:
+    """Every campaign definition (they are replaced as a whole), refusals and manifest rows."""
+
+    run_id: str
+    campaigns: pa.Table
+    creators: pa.Table
+    rejected: pa.Table
+    files: pa.Table
+    # Every campaign file read, (path, sha256): what the next ingest compares the folder with.
+    read: list[tuple[str, str]]
+
+
+def replace_campaigns(con: duckdb.DuckDBPyConnection, batch: CampaignBatch, now: datetime) -> None:
+    """Swap in the campaign definitions in one transaction, with their refusals and manifest."""
+    with transaction(con):
+        con.execute("delete from staging.campaigns")
+        con.execute("delete from staging.campaign_creators")
+        # The refusals are the current definitions' too: every file is read again.
+        con.execute("delete from quarantine.rejected_rows where contract = 'campaigns'")
+        con.execute("delete from meta.campaign_files")
+        if batch.read:
+            con.executemany("insert into meta.campaign_files values (?, ?)", batch.read)
+        for table, rows in (
+            ("staging.campaigns", batch.campaigns),
+            ("staging.campaign_creators", batch.creators),
+        ):
+            con.register("incoming", rows)
+            con.execute(
+                f"insert into {table} by name select *, $1 as ingest_run_id from incoming",
+                [batch.run_id],
+            )
+            con.unregister("incoming")
+        con.register("incoming_rejected", batch.rejected)
+        con.execute(
+            "insert into quarantine.rejected_rows by name "
+            "select *, $1 as run_id, $2 as rejected_at from incoming_rejected",
+            [batch.run_id, now],
+        )
+        con.unregister("incoming_rejected")
+        con.register("incoming_files", batch.files)
+        con.execute(
+            "insert into meta.ingested_files by name "
+            "select *, $1 as run_id, $2 as ingested_at from incoming_files",
+            [batch.run_id, now],
+        )
+        con.unregister("incoming_files")

@@ -376,3 +376,84 @@ def replace_months(
     for mart, rows in outputs.items():
         con.execute(f"delete from marts.{mart} where month >= $1 and month < $2", [start, end])
         _insert(con, mart, rows)
+
+
+# --- Campaigns and brands (flows/transform.py: campaign step) -------------------------------
+
+CAMPAIGN_MARTS = ("fct_campaign_posts", "agg_campaign_creators", "agg_campaign")
+ACCOUNT_MONTH_MARTS = ("agg_brand_mentions", "agg_sponsored_monthly")
+
+
+def campaign_definitions(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Staged campaigns, and their creators with each account resolved."""
+    return (
+        table(con, sql_text("sql", "read_campaigns.sql")),
+        table(con, sql_text("sql", "read_campaign_creators.sql")),
+    )
+
+
+def campaign_builds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Each campaign's build fingerprint as its mart rows were last built."""
+    return dict(
+        con.execute("select campaign_id, build_sha256 from meta.campaign_builds").fetchall()
+    )
+
+
+def posts_with_tags(con: duckdb.DuckDBPyConnection, wanted: pl.DataFrame) -> pl.DataFrame:
+    """fct_post_metrics rows of `wanted` (platform, account_id, from_date) with their latest tags."""
+    con.register("wanted", wanted.to_arrow())
+    try:
+        return table(con, sql_text("sql", "read_posts_with_tags.sql"))
+    finally:
+        con.unregister("wanted")
+
+
+def replace_campaign_rows(
+    con: duckdb.DuckDBPyConnection,
+    campaign_ids: list[str],
+    outputs: dict[str, pl.DataFrame],
+    builds: dict[str, str],
+    run_id: str,
+) -> None:
+    """Swap the rows of the given campaigns (gone ones too) and record what they were built from."""
+    for mart in CAMPAIGN_MARTS:
+        con.execute(
+            f"delete from marts.{mart} where campaign_id in (select unnest($1::varchar[]))",
+            [campaign_ids],
+        )
+        _insert(con, mart, outputs[mart])
+    con.execute(
+        "delete from meta.campaign_builds where campaign_id in (select unnest($1::varchar[]))",
+        [campaign_ids],
+    )
+    rows = [(c, sha, run_id) for c, sha in builds.items()]
+    if rows:
+        con.executemany("insert into meta.campaign_builds values (?, ?, ?)", rows)
+
+
+def brand_handles_built(con: duckdb.DuckDBPyConnection) -> str | None:
+    rows = con.execute("select handles_sha256 from meta.brand_handle_builds").fetchall()
+    return rows[0][0] if rows else None
+
+
+def replace_account_month_rows(
+    con: duckdb.DuckDBPyConnection,
+    wanted: pl.DataFrame | None,
+    outputs: dict[str, pl.DataFrame],
+    handles_sha256: str,
+    run_id: str,
+) -> None:
+    """Swap the rows of the wanted accounts from their from_date's month (None: every row)."""
+    for mart in ACCOUNT_MONTH_MARTS:
+        if wanted is None:
+            con.execute(f"delete from marts.{mart}")
+        else:
+            con.register("wanted", wanted.to_arrow())
+            con.execute(
+                f"delete from marts.{mart} as m using wanted as w where m.platform = w.platform "
+                "and m.account_id = w.account_id and m.month >= date_trunc('month', w.from_date)"
+            )
+            con.unregister("wanted")
+        _insert(con, mart, outputs[mart])
+    con.execute("delete from meta.brand_handle_builds")
+    con.execute("insert into meta.brand_handle_builds values (?, ?)", [handles_sha256, run_id])

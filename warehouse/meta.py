@@ -81,6 +81,11 @@ def known_files(
     return handled, loaded
 
 
+def campaign_files(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    """The (path, sha256) of the campaign files the staged campaigns were read from."""
+    return set(con.execute("select path, sha256 from meta.campaign_files").fetchall())
+
+
 def mark_transformed(con: duckdb.DuckDBPyConnection, transform_run_id: str, now: datetime) -> None:
     """Record every ingest run not transformed yet as transformed by this run, and prune the
     touched accounts no step needs any more (inside the rebuild's transaction)."""

@@ -39,6 +39,8 @@ class ReportData:
     freshness: pl.DataFrame
     quality: pl.DataFrame
     runs: pl.DataFrame
+    campaigns: pl.DataFrame
+    campaign_creators: pl.DataFrame
 
 
 class NothingToReport(Exception):
@@ -85,4 +87,18 @@ def read_report_data(
             freshness=read("freshness"),
             quality=table(con, sql_text("sql", "latest_checks.sql")),
             runs=read("runs"),
+            campaigns=read("campaigns"),
+            campaign_creators=read("campaign_creators", [None]),
         )
+
+
+def campaign_kpis(
+    published: Path, campaign_id: str
+) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+    """One campaign's KPI row and creator rows (cheapest engagement first), and every known id
+    (the KPI frame is empty when the id is unknown)."""
+    with connect_for_readers(published) as con:
+        campaigns = table(con, sql_text("sql", "report_campaigns.sql"))
+        creators = table(con, sql_text("sql", "report_campaign_creators.sql"), [campaign_id])
+    known = sorted(campaigns["campaign_id"].to_list())
+    return campaigns.filter(pl.col("campaign_id") == campaign_id), creators, known

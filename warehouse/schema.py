@@ -23,6 +23,7 @@ DDL_FILES: tuple[str, ...] = (
     "060_mart_build.sql",
     "070_run_details.sql",
     "080_owned_exports.sql",
+    "090_campaigns.sql",
 )
 
 
