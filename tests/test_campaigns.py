@@ -5,7 +5,9 @@ Every expected number below is computed by hand in the comments beside it.
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -494,3 +496,125 @@ def test_csv_rows_group_into_campaigns_and_disagreeing_rows_are_refused():
         "conflicting_values",
         "the rows of campaign 'odd' disagree on end_date",
     )
+
+
+# --- Through the warehouse: campaign files landed, ingested, rebuilt, changed, removed --------
+
+
+def _land_exports(landing: Path) -> None:
+    """Canonical exports of one Instagram creator, A: a follower snapshot a day, and posts."""
+    days = [date(2026, 3, d) for d in range(1, 29)]
+    followers = pl.DataFrame(
+        {
+            "platform": "instagram",
+            "account_id": "A",
+            "snapshot_date": [d.isoformat() for d in days],
+            "captured_at": [f"{d.isoformat()}T06:00:00Z" for d in days],
+            "followers": [5000 + 10 * i for i in range(len(days))],
+            "handle": "ann",
+        }
+    )
+    posts = pl.DataFrame(
+        {
+            "platform": "instagram",
+            "post_id": ["p1", "p2", "p3"],
+            "account_id": "A",
+            "snapshot_date": "2026-03-27",
+            "captured_at": "2026-03-27T06:00:00Z",
+            "published_at": [
+                "2026-03-02T12:00:00Z",
+                "2026-03-10T12:00:00Z",
+                "2026-03-20T12:00:00Z",
+            ],
+            "likes": [100, 200, 300],
+            "comments": [10, 20, 30],
+            "shares": [1, 2, 3],
+            "saves": [1, 2, 3],
+            "views": [1000, 2000, 3000],
+            "hashtags": ["glowspring", "glowspring", "other"],
+            "mentions": ["", "", "glowco"],
+        }
+    )
+    (landing / "exports").mkdir(parents=True)
+    followers.write_csv(landing / "exports" / "followers_2026-03-28.csv")
+    posts.write_csv(landing / "exports" / "posts_2026-03-28.csv")
+
+
+def _write_campaign(landing: Path, name: str, document: dict) -> None:
+    import yaml
+
+    (landing / "campaigns").mkdir(exist_ok=True)
+    (landing / "campaigns" / name).write_text(yaml.safe_dump(document))
+
+
+def test_campaign_files_load_rebuild_change_and_go(tmp_path, prefect_api):
+    from flows.ingest import ingest
+    from flows.transform import rebuild
+    from tests.conftest import read_table
+    from transforms.tiers import DEFAULT
+    from warehouse.connect import connect
+
+    landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
+    _land_exports(landing)
+    glow = {
+        "campaign_id": "glow",
+        "brand": "GlowCo",
+        "start_date": "2026-03-01",
+        "end_date": "2026-03-31",
+        "currency": "USD",
+        "brand_handles": ["glowco"],
+        "hashtags": ["glowspring"],
+        "creators": [{"platform": "instagram", "handle": "ann", "fee": 660}],
+    }
+    _write_campaign(landing, "glow.yaml", glow)
+    (landing / "campaigns" / "mixed.json").write_text(
+        json.dumps(
+            GLOW
+            | {
+                "campaign_id": "mixed",
+                "creators": [
+                    {"platform": "instagram", "account_id": "A", "fee": 1, "currency": "USD"},
+                    {"platform": "tiktok", "account_id": "B", "fee": 1, "currency": "JPY"},
+                ],
+            }
+        )
+    )
+
+    def night() -> tuple[object, dict[str, pl.DataFrame]]:
+        summary = ingest(landing=landing, warehouse=warehouse)
+        with connect(warehouse) as con:
+            rebuild(con, "incremental", None, DEFAULT, 7, f"t-{summary.run_id}")
+        return summary, {
+            "campaigns": read_table(warehouse, "select * from marts.agg_campaign"),
+            "posts": read_table(
+                warehouse, "select * from marts.fct_campaign_posts order by post_id"
+            ),
+            "refused": read_table(
+                warehouse, "select source_file, rule, reason from quarantine.rejected_rows"
+            ),
+        }
+
+    _, marts = night()
+    # The handle resolves to A; p1 and p2 carry #glowspring, p3 mentions @glowco.
+    assert marts["posts"]["post_id"].to_list() == ["p1", "p2", "p3"]
+    row = marts["campaigns"].row(0, named=True)
+    # Interactions: 112 + 224 + 336 = 672; CPE = 660 / 672.
+    assert (row["campaign_id"], row["posts"], row["interactions"]) == ("glow", 3, 672)
+    assert row["cpe"] == pytest.approx(660 / 672)
+    assert marts["refused"].rows() == [
+        ("campaigns/mixed.json", "mixed_currencies", marts["refused"]["reason"][0])
+    ]
+    assert "JPY and USD" in marts["refused"]["reason"][0]
+
+    summary, again = night()  # nothing changed: the campaign files are not read again
+    assert (summary.files_loaded, summary.files_failed) == (0, 0)
+    assert again["refused"].height == 1 and again["campaigns"].equals(marts["campaigns"])
+
+    _write_campaign(landing, "glow.yaml", glow | {"end_date": "2026-03-15"})
+    _, changed = night()
+    assert changed["posts"]["post_id"].to_list() == ["p1", "p2"]
+    assert changed["campaigns"]["interactions"].to_list() == [336]
+
+    (landing / "campaigns" / "glow.yaml").unlink()
+    _, gone = night()
+    assert gone["campaigns"].height == 0 and gone["posts"].height == 0

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from flows.transform import rebuild
+from schemas.campaigns import normalise_campaigns
 from schemas.marts import MARTS
 from schemas.tables import (
     ACCOUNT,
@@ -21,7 +22,6 @@ from tests.factories import contract_frame
 from tests.test_load import FILES, REJECTED
 from transforms.tiers import DEFAULT
 from warehouse.connect import connect
-from schemas.campaigns import normalise_campaigns
 from warehouse.load import Batch, CampaignBatch, load_batch, replace_campaigns
 from warehouse.schema import apply_ddl
 

@@ -516,3 +516,45 @@ def test_every_flow_of_the_night_leaves_a_prefect_artifact(published_marts, pref
     publish_run = dict(runs.rows())["publish"]  # other tests' nights share this Prefect API
     publish = next(a for a in artifacts if str(a.flow_run_id) == publish_run)
     assert current_state(published_marts.parent).name in publish.data
+
+
+def test_the_campaign_command_prints_one_campaign_and_refuses_an_unknown_id(
+    published_marts, tmp_path
+):
+    published_dir = tmp_path / "published"
+    published_dir.mkdir()
+    shutil.copy(published_marts, published_dir / "inflow.duckdb")
+    known = read_table(published_marts, "select campaign_id, posts, cpe from marts.agg_campaign")
+    assert "glowco-collab" in known["campaign_id"].to_list()
+    environment = os.environ | {"INFLOW_PUBLISHED": str(published_dir), "COLUMNS": "200"}
+
+    def campaign(campaign_id: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "cli.app", "campaign", campaign_id],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=environment,
+        )
+
+    shown = campaign("glowco-collab")
+    assert shown.returncode == 0, shown.stderr
+    glow = known.filter(pl.col("campaign_id") == "glowco-collab").row(0, named=True)
+    assert "│ posts " in shown.stdout and str(glow["posts"]) in shown.stdout
+    assert "creators (cheapest engagement first)" in shown.stdout
+    unknown = campaign("no-such-campaign")
+    assert unknown.returncode == 2
+    listed = ", ".join(sorted(known["campaign_id"].to_list()))
+    assert f"unknown campaign 'no-such-campaign'; known: {listed}" in " ".join(
+        unknown.stderr.split()
+    )
+    page = tmp_path / "r.html"
+    subprocess.run(
+        [sys.executable, "-m", "cli.app", "report", "--out", str(page)],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+        env=environment,
+    )
+    text = page.read_text()
+    assert "Campaigns: what each delivered and cost" in text and "glowco-collab" in text
