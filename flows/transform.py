@@ -198,10 +198,15 @@ def rebuild(
             summary.first_day = None if first_day == wm.FAR_PAST else first_day
             wm.record_changes(con, run_id, None if mode == "incremental" else "all", scope)
         # Campaigns change with their definitions too, so they are looked at on every run.
-        for name, count in rebuild_campaigns(
+        campaign_rows = rebuild_campaigns(
             con, scope, full=mode == "full", run_id=run_id, campaigns=campaign_settings
-        ).items():
+        )
+        for name, count in campaign_rows.items():
             summary.rows[name] = summary.rows.get(name, 0) + count
+        if campaign_rows and not scope.height:
+            # A definition changed and no account did: logged all the same, so that a publish
+            # sees the marts changed (campaign marts are copied whole: warehouse/publish.py).
+            wm.record_changes(con, run_id, None, scope)
         if mode == "full" or built is None:
             meta.record_build(con, wanted, run_id, datetime.now(UTC))
         meta.mark_transformed(con, run_id, datetime.now(UTC))

@@ -238,6 +238,30 @@ POST_METRICS = Suite(
     ),
 )
 
+CAMPAIGNS = Suite(
+    "agg_campaign_creators",
+    "marts.agg_campaign_creators",
+    (
+        _unique(["campaign_id", "platform", "account_id", "handle"]),
+        *_non_negative(["fee", "posts", "interactions"]),
+        Check(
+            "cpe_not_negative",
+            "ExpectColumnValuesToBeBetween",
+            {"column": "cpe", "min_value": 0},
+            CRITICAL,
+            "a cost per engagement is never negative",
+        ),
+        Check(
+            "creator_known",
+            "ExpectColumnValuesToNotBeNull",
+            {"column": "account_id", "mostly": 0.9},
+            WARNING,
+            "a campaign creator whose handle matches no known account has no posts",
+        ),
+    ),
+    concerns="campaign_id",
+)
+
 TIER_MIGRATIONS = Suite(
     "fct_tier_migrations",
     "marts.fct_tier_migrations",
@@ -295,6 +319,7 @@ SUITES: tuple[Suite, ...] = (
     FOLLOWER_CHANGES,
     ACCOUNT_DAILY,
     POST_METRICS,
+    CAMPAIGNS,
     TIER_MIGRATIONS,
     FRESHNESS,
     ROW_COUNTS,

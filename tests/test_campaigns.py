@@ -553,6 +553,7 @@ def test_campaign_files_load_rebuild_change_and_go(tmp_path, prefect_api):
     from tests.conftest import read_table
     from transforms.tiers import DEFAULT
     from warehouse.connect import connect
+    from warehouse.publish import publish
 
     landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
     _land_exports(landing)
@@ -584,6 +585,11 @@ def test_campaign_files_load_rebuild_change_and_go(tmp_path, prefect_api):
         summary = ingest(landing=landing, warehouse=warehouse)
         with connect(warehouse) as con:
             rebuild(con, "incremental", None, DEFAULT, 7, f"t-{summary.run_id}")
+        # What readers get follows, though no account changed when only a definition did.
+        state = publish(warehouse, tmp_path / "published")
+        for mart in ("agg_campaign", "fct_campaign_posts", "agg_campaign_creators"):
+            query = f"select * from marts.{mart} order by all"
+            assert read_table(state, query).equals(read_table(warehouse, query)), mart
         return summary, {
             "campaigns": read_table(warehouse, "select * from marts.agg_campaign"),
             "posts": read_table(

@@ -58,6 +58,7 @@ def test_a_clean_warehouse_passes_every_check_and_builds_data_docs(clean, tmp_pa
         "staging_follower_changes",
         "fct_account_daily",
         "fct_post_metrics",
+        "agg_campaign_creators",
         "fct_tier_migrations",
         "freshness",
         "mart_row_counts",
@@ -113,6 +114,12 @@ PLANTED = [
         "interactions_at_most_views",
         WARNING,
         "update staging.post_snapshots set views = 0 where rowid = 0 and likes > 0",
+    ),
+    (
+        "agg_campaign_creators",
+        "cpe_not_negative",
+        CRITICAL,
+        "update marts.agg_campaign_creators set cpe = -1 where rowid = 0",
     ),
     (
         "fct_account_daily",

@@ -37,6 +37,7 @@ from schemas.marts import MARTS
 from warehouse.connect import NO_LIMITS, DuckDBLimits, connect, transaction
 from warehouse.marts import (
     ACCOUNT_MARTS,
+    CAMPAIGN_MARTS,
     PERIOD_MARTS,
     rebuilt_rows,
 )
@@ -283,6 +284,7 @@ def _catch_up(con: duckdb.DuckDBPyConnection, watermark: int, working: Path) -> 
             if first_day is not None:
                 _apply_account_changes(con, first_day)
                 _apply_period_changes(con, first_day)
+            _apply_campaign_changes(con)
             for table in READER_META:
                 con.execute(f"delete from {table}")
                 con.execute(f"insert into {table} select * from working.{table}")
@@ -313,6 +315,29 @@ def _apply_account_changes(con: duckdb.DuckDBPyConnection, first_day) -> None:
             f"semi join scope as s on {changed}",
             params,
         )
+
+
+# Small marts copied whole on every incremental publish: the campaigns' (a campaign changes with
+# its definition, not only with its creators' accounts) and the brand mentions (rows that name a
+# brand's handle only; recounted for every account when the handles change).
+WHOLE_MARTS = (*CAMPAIGN_MARTS, "agg_brand_mentions")
+
+
+def _apply_campaign_changes(con: duckdb.DuckDBPyConnection) -> None:
+    for mart in WHOLE_MARTS:
+        con.execute(f"delete from marts.{mart}")
+        con.execute(f"insert into marts.{mart} select * from working.marts.{mart}")
+    # Sponsored against organic: per account and month, rebuilt from each changed account's
+    # first rebuilt month.
+    con.execute(
+        "delete from marts.agg_sponsored_monthly as m using scope as s where m.platform = "
+        "s.platform and m.account_id = s.account_id and m.month >= date_trunc('month', s.emit_from)"
+    )
+    con.execute(
+        "insert into marts.agg_sponsored_monthly select m.* from working.marts.agg_sponsored_monthly "
+        "as m semi join scope as s on m.platform = s.platform and m.account_id = s.account_id "
+        "and m.month >= date_trunc('month', s.emit_from)"
+    )
 
 
 def _apply_period_changes(con: duckdb.DuckDBPyConnection, first_day) -> None:
