@@ -624,3 +624,21 @@ def test_campaign_files_load_rebuild_change_and_go(tmp_path, prefect_api):
     (landing / "campaigns" / "glow.yaml").unlink()
     _, gone = night()
     assert gone["campaigns"].height == 0 and gone["posts"].height == 0
+
+
+def test_the_documented_example_campaign_loads_without_refusal():
+    from ingestion.campaigns import read_campaigns
+    from ingestion.discover import LandedFile, sha256_of
+
+    example = Path(__file__).parents[1] / "docs" / "examples" / "campaign.yaml"
+    landed = LandedFile(
+        example, "campaigns/campaign.yaml", example.stat().st_size, sha256_of(example)
+    )
+    loaded = read_campaigns([landed])
+    assert loaded.campaigns.rejected == []
+    (campaign,) = loaded.campaigns.campaigns
+    assert (campaign["campaign_id"], campaign["currency"], len(loaded.campaigns.creators)) == (
+        "glow-spring-26",
+        "USD",
+        3,
+    )
