@@ -569,7 +569,7 @@ def _write_campaigns(writer: _Writer, world: World) -> None:
         fmt = CAMPAIGN_FORMATS[number % len(CAMPAIGN_FORMATS)]
         record = ExportFile(
             path="",
-            platform="",
+            platform="+".join(sorted({e["platform"] for e in entries})),
             kind="campaigns",
             format=f"campaigns.{fmt}",
             gzipped=False,

@@ -389,12 +389,18 @@ def _posts(
         ["New drop", "Weekend vibes", "Try this", "Behind the scenes", "My routine", "Quick tip"]
     )[rng.integers(0, 6, p)]
     caption = np.char.add(np.char.add(phrase, " #"), topic)
-    # Sponsored posts tag their brand and its collab hashtag; now and then an organic post
-    # mentions a brand too (what agg_brand_mentions counts). The brand follows the post's
-    # index, not a new random draw, so every other simulated value stays as it was.
+    # Sponsored posts work for a brand: a third carry its collab hashtag and handle, a third
+    # only its handle, a third only the #ad label, so that each campaign attribution rule is the
+    # first to match some posts. Now and then an organic post mentions a brand too (what
+    # agg_brand_mentions counts). Brand and variant follow the post's index, not new random
+    # draws, so every other simulated value stays as it was.
     brand = np.array(BRANDS)[post_index % len(BRANDS)]
-    paid = np.char.add(
-        np.char.add(np.char.add(" #ad @", brand), " #"), np.char.add(brand, "collab")
+    variant = (post_index // len(BRANDS)) % 3
+    tagged = np.char.add(" #ad @", brand)
+    paid = np.where(
+        variant == 0,
+        np.char.add(np.char.add(tagged, " #"), np.char.add(brand, "collab")),
+        np.where(variant == 1, tagged, " #ad"),
     )
     organic = np.where(post_index % 17 == 0, np.char.add(" #daily @", brand), " #daily")
     caption = np.char.add(caption, np.where(sponsored, paid, organic))

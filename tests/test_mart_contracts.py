@@ -12,8 +12,16 @@ import polars as pl
 import pytest
 
 from schemas import marts
+from schemas.campaigns import CAMPAIGN_SCHEMA, CREATOR_SCHEMA
 from schemas.tables import FOLLOWER_SNAPSHOT, POST_SNAPSHOT
 from tests.factories import contract_schema
+from transforms.campaigns import (
+    brand_mentions,
+    campaign_creators,
+    campaign_posts,
+    campaign_totals,
+    sponsored_vs_organic,
+)
 from transforms.engagement import RELATIVE_TO_TIER, weekly_engagement
 from transforms.pipeline import (
     AccountInputs,
@@ -66,8 +74,57 @@ def _period_outputs() -> dict[str, pl.LazyFrame]:
     return build_period_marts(**pieces)
 
 
+def _campaign_outputs() -> dict[str, pl.LazyFrame]:
+    """From empty inputs typed as the campaign flow reads them (read_posts_with_tags.sql)."""
+    campaigns = pl.LazyFrame(schema=CAMPAIGN_SCHEMA)
+    creators = pl.LazyFrame(schema=CREATOR_SCHEMA)
+    metrics = contract_schema(marts.FCT_POST_METRICS)
+    posts = pl.LazyFrame(
+        schema={
+            **{
+                c: metrics[c]
+                for c in [
+                    "platform",
+                    "post_id",
+                    "account_id",
+                    "published_date",
+                    "is_sponsored",
+                    "likes",
+                    "comments",
+                    "shares",
+                    "saves",
+                    "views",
+                    "reach",
+                    "interactions",
+                    "interactions_d7",
+                    "er_followers",
+                    "er_followers_lc_d7",
+                    "is_d7_pending",
+                ]
+            },
+            "impressions": pl.Int64,
+            "hashtags": pl.List(pl.String),
+            "mentions": pl.List(pl.String),
+        }
+    )
+    attributed = campaign_posts(campaigns, creators, posts)
+    per_creator = campaign_creators(campaigns, creators, attributed, {"likes": 1.0})
+    return {
+        "fct_campaign_posts": attributed,
+        "agg_campaign_creators": per_creator,
+        "agg_campaign": campaign_totals(campaigns, per_creator, attributed, {"likes": 1.0}),
+        "agg_brand_mentions": brand_mentions(posts, ["brand"]),
+        "agg_sponsored_monthly": sponsored_vs_organic(posts),
+    }
+
+
 def _all_outputs() -> dict[str, pl.LazyFrame]:
-    return _account_outputs() | _period_outputs() | {"dim_tier": tier_dimension(DEFAULT)}
+    return (
+        _account_outputs()
+        | _period_outputs()
+        | _campaign_outputs()
+        | {"dim_tier": tier_dimension(DEFAULT)}
+    )
 
 
 def test_every_mart_has_a_transform_checked_here():

@@ -526,6 +526,11 @@ def test_the_campaign_command_prints_one_campaign_and_refuses_an_unknown_id(
     shutil.copy(published_marts, published_dir / "inflow.duckdb")
     known = read_table(published_marts, "select campaign_id, posts, cpe from marts.agg_campaign")
     assert "glowco-collab" in known["campaign_id"].to_list()
+    # The sample campaigns exercise every attribution rule as the first that matched.
+    rules = read_table(
+        published_marts, "select distinct attributed_by from marts.fct_campaign_posts"
+    )
+    assert set(rules["attributed_by"]) == {"post_ids", "hashtags", "mentions", "paid_partnership"}
     environment = os.environ | {"INFLOW_PUBLISHED": str(published_dir), "COLUMNS": "200"}
 
     def campaign(campaign_id: str) -> subprocess.CompletedProcess:

@@ -86,21 +86,8 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime) -> N
                 [batch.run_id],
             )
             con.unregister("incoming_accounts")
-        con.register("incoming_rejected", batch.rejected)
-        con.execute(
-            "insert into quarantine.rejected_rows by name "
-            "select *, $1 as run_id, $2 as rejected_at from incoming_rejected",
-            [batch.run_id, now],
-        )
-        con.unregister("incoming_rejected")
         # The manifest rows commit with the data: a file is "loaded" only once its rows are.
-        con.register("incoming_files", batch.files)
-        con.execute(
-            "insert into meta.ingested_files by name "
-            "select *, $1 as run_id, $2 as ingested_at from incoming_files",
-            [batch.run_id, now],
-        )
-        con.unregister("incoming_files")
+        _record_outcomes(con, batch.rejected, batch.files, batch.run_id, now)
 
 
 @dataclass(frozen=True)
@@ -136,17 +123,21 @@ def replace_campaigns(con: duckdb.DuckDBPyConnection, batch: CampaignBatch, now:
                 [batch.run_id],
             )
             con.unregister("incoming")
-        con.register("incoming_rejected", batch.rejected)
+        _record_outcomes(con, batch.rejected, batch.files, batch.run_id, now)
+
+
+def _record_outcomes(
+    con: duckdb.DuckDBPyConnection, rejected: pa.Table, files: pa.Table, run_id: str, now: datetime
+) -> None:
+    """Quarantined rows and manifest rows of a load (inside its transaction)."""
+    for table, rows, stamp in (
+        ("quarantine.rejected_rows", rejected, "rejected_at"),
+        ("meta.ingested_files", files, "ingested_at"),
+    ):
+        con.register("incoming_outcomes", rows)
         con.execute(
-            "insert into quarantine.rejected_rows by name "
-            "select *, $1 as run_id, $2 as rejected_at from incoming_rejected",
-            [batch.run_id, now],
+            f"insert into {table} by name "
+            f"select *, $1 as run_id, $2 as {stamp} from incoming_outcomes",
+            [run_id, now],
         )
-        con.unregister("incoming_rejected")
-        con.register("incoming_files", batch.files)
-        con.execute(
-            "insert into meta.ingested_files by name "
-            "select *, $1 as run_id, $2 as ingested_at from incoming_files",
-            [batch.run_id, now],
-        )
-        con.unregister("incoming_files")
+        con.unregister("incoming_outcomes")
