@@ -563,6 +563,9 @@ FCT_CAMPAIGN_POSTS = Mart(
             "Latest impressions where the export carries them (Instagram before 2025); never views.",
         ),
         _c("interactions", "bigint", "Latest interactions (fct_post_metrics.interactions)."),
+        _c("likes_d7", "bigint", f"Likes at the fixed age: {D7_NOTE}."),
+        _c("comments_d7", "bigint", "Comments at the fixed age."),
+        _c("views_d7", "bigint", "Views at the fixed age."),
         _c("interactions_d7", "bigint", "Interactions at the fixed age of 7 days."),
         _c("er_followers", "double", "Latest interactions / followers at publication."),
         _c(

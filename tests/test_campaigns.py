@@ -244,6 +244,7 @@ POSTS = [
 
 
 def posts() -> pl.LazyFrame:
+    # 7-day components are not used by the costs: shown, left null here.
     return pl.LazyFrame(
         POSTS,
         schema={
@@ -258,7 +259,7 @@ def posts() -> pl.LazyFrame:
             "mentions": pl.List(pl.String),
         },
         orient="row",
-    )
+    ).with_columns(pl.lit(None, pl.Int64).alias(c) for c in ("likes_d7", "comments_d7", "views_d7"))
 
 
 EMV = {"likes": 0.1, "comments": 1.0, "views": 0.01}

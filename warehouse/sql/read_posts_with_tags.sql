@@ -3,7 +3,7 @@
 -- impressions (what attribution and brand mentions read).
 select p.platform, p.post_id, p.account_id, p.published_date, p.is_sponsored, p.likes,
        p.comments, p.shares, p.saves, p.views, p.reach, s.impressions, p.interactions,
-       p.interactions_d7, p.er_followers, p.er_followers_lc_d7, p.is_d7_pending,
+       p.likes_d7, p.comments_d7, p.views_d7, p.interactions_d7, p.er_followers, p.er_followers_lc_d7, p.is_d7_pending,
        coalesce(s.hashtags, []::varchar[]) as hashtags,
        coalesce(s.mentions, []::varchar[]) as mentions
 from marts.fct_post_metrics as p
