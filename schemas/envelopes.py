@@ -32,10 +32,6 @@ from typing import Any
 from schemas import instagram, tiktok
 from schemas.contract import Contract
 
-# Keys that mark a JSON object as a response envelope rather than a record.
-ENVELOPE_KEYS = frozenset({"data", "error", "business_discovery", "items"})
-
-
 class ResponseError(ValueError):
     """The saved response reports an error: the message is the platform's."""
 
@@ -142,8 +138,3 @@ def flatten(record: Mapping[str, Any]) -> dict[str, Any]:
             out.setdefault(str(metric["name"]), value)
     out.pop("insights", None)
     return out
-
-
-def contract_for(part: Part, detected: Contract | None) -> Contract | None:
-    """The part's contract: the one its envelope names, else the one its records match."""
-    return part.contract or detected
