@@ -32,6 +32,7 @@ from typing import Any
 from schemas import instagram, tiktok
 from schemas.contract import Contract
 
+
 class ResponseError(ValueError):
     """The saved response reports an error: the message is the platform's."""
 
