@@ -36,7 +36,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import polars as pl
@@ -121,6 +121,8 @@ def words(value: Any, sigils: str = "") -> list[str]:
 
 def _text(record: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
     value = record.get(key)
+    if isinstance(value, list | dict):
+        raise Refused("invalid_value", f"'{key}' must be a single value, not a list or object")
     text = None if value is None else str(value).strip() or None
     if required and text is None:
         raise Refused("missing_required", f"required field '{key}' is missing or empty")
@@ -129,6 +131,8 @@ def _text(record: Mapping[str, Any], key: str, *, required: bool = False) -> str
 
 def _day(record: Mapping[str, Any], key: str) -> date:
     value = record.get(key)
+    if isinstance(value, datetime):  # YAML reads "2026-03-01 10:00" as a timestamp
+        return value.date()
     if isinstance(value, date):
         return value
     text = _text(record, key, required=True)

@@ -643,3 +643,41 @@ def test_the_documented_example_campaign_loads_without_refusal():
         "USD",
         3,
     )
+
+
+def test_hostile_campaign_files_fail_alone_with_a_reason_and_never_raise(tmp_path):
+    from ingestion.campaigns import read_campaigns
+    from ingestion.discover import discover
+
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    (folder / "scalar.yaml").write_text("just a sentence\n")
+    (folder / "broken.json").write_text('{"campaign_id": "x", ')
+    (folder / "binary.yaml").write_bytes(b"\xff\xfe\x00garbage")
+    (folder / "typed.yaml").write_text(
+        "campaign_id: 2026\nbrand: [a, b]\nstart_date: 2026-03-01\nend_date: 2026-03-31\n"
+        "currency: usd\ncreators: [{platform: instagram, account_id: A}]\n"
+    )
+    (folder / "ok.yaml").write_text(
+        "campaign_id: ok\nbrand: B\nstart_date: 2026-03-01 10:00:00\nend_date: 2026-03-31\ncurrency: EUR\n"
+        "creators:\n  - {platform: tiktok, handle: '@Kai', fee: abc}\n  - {platform: tiktok, handle: kai}\n"
+    )
+    loaded = read_campaigns(discover(tmp_path)[0])
+    outcomes = {o.path: o for o in loaded.outcomes}
+    assert {p for p, o in outcomes.items() if o.status == "failed"} == {
+        "campaigns/scalar.yaml",
+        "campaigns/broken.json",
+        "campaigns/binary.yaml",
+    }
+    assert all(o.error and len(o.error) < 300 for o in outcomes.values() if o.status == "failed")
+    reasons = {(r.source_file, r.rule) for r in loaded.campaigns.rejected}
+    # A list where text belongs is refused (not read as "['a', 'b']").
+    (typed,) = [r for r in loaded.campaigns.rejected if r.source_file == "campaigns/typed.yaml"]
+    assert (typed.rule, typed.reason) == (
+        "invalid_value",
+        "'brand' must be a single value, not a list or object",
+    )
+    assert ("campaigns/ok.yaml", "invalid_value") in reasons  # fee 'abc'
+    (ok,) = loaded.campaigns.campaigns
+    assert (ok["campaign_id"], ok["start_date"]) == ("ok", date(2026, 3, 1))
+    assert [c["handle"] for c in loaded.campaigns.creators] == ["kai"]
