@@ -27,6 +27,7 @@ from ingestion.batch import (
 from ingestion.campaigns import CONTRACT as CAMPAIGN_CONTRACT
 from ingestion.campaigns import is_campaign_file, read_campaigns
 from ingestion.discover import LandedFile, discover
+from ingestion.readers import location_keys
 from schemas.registry import capture_time_from_name
 from warehouse import meta
 from warehouse.connect import NO_LIMITS, DuckDBLimits, connect
@@ -119,15 +120,20 @@ class IngestPlan:
     # The campaign definitions, read again as a whole when any file is new, changed or gone.
     campaign_files: list[LandedFile] = field(default_factory=list)
     campaigns_changed: bool = False
+    # Of those, the (path, sha256) the manifest already records: read again, not recorded again.
+    campaign_files_recorded: set[tuple[str, str]] = field(default_factory=set)
 
 
-def file_identity(sha256: str, path: str) -> tuple[str, datetime | None, tuple[str, ...]]:
+FileIdentity = tuple[str, datetime | None, tuple[tuple[str, str], ...]]
+
+
+def file_identity(sha256: str, path: str) -> FileIdentity:
     """What makes two files the same export: their content, the capture time their names state
     and the `key=value` folders that say whose they are. A creator whose counts did not move
     saves byte-identical files on three days: each is that day's snapshot (its date comes from
     its name), not a copy of the first; two creators' identical video lists are two exports."""
-    folders = tuple(part for part in Path(path).parts[:-1] if "=" in part)
-    return sha256, capture_time_from_name(Path(path).name), folders
+    owner = tuple(location_keys(path).items())
+    return sha256, capture_time_from_name(Path(path).name), owner
 
 
 def plan_ingest(
@@ -142,7 +148,7 @@ def plan_ingest(
         handled, loaded = meta.known_files(con)
         campaigns_read = meta.campaign_files(con)
     campaigns_changed = {(f.relative, f.sha256) for f in campaign_files} != campaigns_read
-    loaded_paths: dict[tuple[str, datetime | None, tuple[str, ...]], str] = {}
+    loaded_paths: dict[FileIdentity, str] = {}
     for sha, path in loaded:
         loaded_paths.setdefault(file_identity(sha, path), path)
     outcomes = [
@@ -151,7 +157,7 @@ def plan_ingest(
         if (r.relative, "") not in handled
     ]
     new: list[LandedFile] = []
-    seen_this_run: dict[tuple[str, datetime | None, tuple[str, ...]], str] = {}
+    seen_this_run: dict[FileIdentity, str] = {}
     skipped = 0
     for f in files:
         identity = file_identity(f.sha256, f.relative)
@@ -175,6 +181,7 @@ def plan_ingest(
         skipped,
         campaign_files,
         campaigns_changed,
+        {(f.relative, f.sha256) for f in campaign_files} & handled,
     )
 
 
@@ -227,18 +234,19 @@ def load_campaign_files(
     warehouse: Path,
     files: list[LandedFile],
     run_id: str,
-    handled: set[tuple[str, str]],
+    recorded: set[tuple[str, str]],
     limits: DuckDBLimits = NO_LIMITS,
 ) -> list[FileOutcome]:
-    """Read every campaign file and swap in their definitions (one transaction). Files read
-    before, unchanged, add no manifest row."""
+    """Read every campaign file and swap in their definitions (one transaction). Files the
+    manifest already `recorded`, unchanged, add no manifest row."""
     logger = get_run_logger()
     load = read_campaigns(files)
     campaigns, creators = load.campaigns.frames()
+    hashes = {f.relative: f.sha256 for f in files}
     rejected = [
         {
             "source_file": r.source_file,
-            "source_sha256": next(f.sha256 for f in files if f.relative == r.source_file),
+            "source_sha256": hashes[r.source_file],
             "row_number": r.row_number,
             "contract": CAMPAIGN_CONTRACT,
             "rule": r.rule,
@@ -247,7 +255,7 @@ def load_campaign_files(
         }
         for r in load.campaigns.rejected
     ]
-    new = [o for o in load.outcomes if (o.path, o.sha256) not in handled]
+    new = [o for o in load.outcomes if (o.path, o.sha256) not in recorded]
     batch = CampaignBatch(
         run_id=run_id,
         campaigns=campaigns.to_arrow(),
@@ -303,10 +311,14 @@ def ingest(
             progress.report("files", done, total_files)
             progress.report("rows read", summary.rows_read, None)
         if plan.campaigns_changed:
-            with connect(warehouse, limits=duckdb_limits) as con:
-                handled, _ = meta.known_files(con)
             summary.add(
-                load_campaign_files(warehouse, plan.campaign_files, run_id, handled, duckdb_limits)
+                load_campaign_files(
+                    warehouse,
+                    plan.campaign_files,
+                    run_id,
+                    plan.campaign_files_recorded,
+                    duckdb_limits,
+                )
             )
         if known:  # nothing new to read, but duplicates or refusals to record
             load_files(warehouse, [], run_id, known, 0, 0, 0, duckdb_limits)

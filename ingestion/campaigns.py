@@ -44,8 +44,8 @@ def _documents(file: LandedFile) -> list[dict[str, Any]]:
         rows = list(csv.DictReader(io.StringIO(data)))
         return documents_from_rows([{k.strip(): v for k, v in r.items() if k} for r in rows])
     try:
-        # YAML is a superset of JSON: one parser reads both.
-        value = yaml.safe_load(data) if not file.relative.endswith(".json") else json.loads(data)
+        # .json files are parsed as JSON (strict); the rest as YAML.
+        value = json.loads(data) if file.relative.endswith(".json") else yaml.safe_load(data)
     except (yaml.YAMLError, ValueError) as error:
         line = getattr(getattr(error, "problem_mark", None), "line", None)
         where = f" (line {line + 1})" if line is not None else ""

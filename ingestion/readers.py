@@ -169,6 +169,16 @@ def read_export(path: Path, **options: Any) -> RawExport:
     return exports[0]
 
 
+def location_keys(relative: str) -> dict[str, str]:
+    """The `key=value` folders on the way to a file (`tiktok/open_id=abc123/...`), in order."""
+    keys: dict[str, str] = {}
+    for folder in Path(relative).parts[:-1]:
+        key, sep, value = folder.partition("=")
+        if sep and key.strip() and value.strip():
+            keys[key.strip()] = value.strip()
+    return keys
+
+
 def file_context(path: Path, relative: str) -> dict[str, str]:
     """What a file's location says about its records, for fields the records lack.
 
@@ -178,11 +188,7 @@ def file_context(path: Path, relative: str) -> dict[str, str]:
     `{"open_id": "abc123"}`; the request file wins over the folders. A request file that is not
     a JSON object of plain values fails the export with that reason.
     """
-    context: dict[str, str] = {}
-    for folder in Path(relative).parts[:-1]:
-        key, sep, value = folder.partition("=")
-        if sep and key and value:
-            context[key.strip()] = value.strip()
+    context = location_keys(relative)
     request = path.with_name(path.name + REQUEST_SUFFIX)
     if request.is_file():
         try:

@@ -135,6 +135,15 @@ def youtube_videos(posts: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _canonical_media_type() -> pl.Expr:
+    """The simulated IG media type (IMAGE, CAROUSEL_ALBUM, REELS ...) as canonical text."""
+    return (
+        pl.col("media_type")
+        .str.to_lowercase()
+        .replace({"carousel_album": "carousel", "reels": "reel"})
+    )
+
+
 def canonical_followers(followers: pl.DataFrame) -> pl.DataFrame:
     return followers.select(
         "platform",
@@ -163,9 +172,7 @@ def canonical_posts(posts: pl.DataFrame, lists_as_text: bool) -> pl.DataFrame:
         pl.col("snapshot_date").cast(pl.String),
         _rfc3339("captured_at").alias("captured_at"),
         _rfc3339("published_at").alias("published_at"),
-        pl.col("media_type")
-        .str.to_lowercase()
-        .replace({"carousel_album": "carousel", "reels": "reel"}),
+        _canonical_media_type(),
         *POST_METRICS,
         "caption",
         hashtags.alias("hashtags"),
@@ -324,11 +331,7 @@ def youtube_list_responses(items: pl.DataFrame, kind: str) -> bytes:
 
 def meta_business_suite_posts(posts: pl.DataFrame) -> pl.DataFrame:
     """An account's Meta Business Suite post export (month-first wall-clock publish times)."""
-    post_type = (
-        pl.col("media_type")
-        .str.to_lowercase()
-        .replace({"carousel_album": "carousel", "reels": "reel"})
-    )
+    post_type = _canonical_media_type()
     return posts.select(
         pl.col("post_id").alias("Post ID"),
         pl.col("account_id").alias("Account ID"),

@@ -240,7 +240,6 @@ def _fill_context(frame: pl.LazyFrame, contract: Contract, file_time: pl.Expr) -
     )
     if contract.kind == "followers":
         frame = frame.with_columns(_rounded(contract, names).alias("is_followers_rounded"))
-    if contract.kind == "followers":
         # A hidden count is unknown, whatever number the export shows in its place.
         hidden = pl.col(HIDDEN) if HIDDEN in names else pl.lit(None)
         frame = frame.with_columns(hidden.cast(pl.Boolean).fill_null(False).alias(HIDDEN))

@@ -14,6 +14,7 @@ import pytest
 
 from schemas.campaigns import documents_from_rows, normalise_campaigns
 from transforms.campaigns import (
+    POST_INPUT,
     brand_mentions,
     campaign_creators,
     campaign_posts,
@@ -245,21 +246,13 @@ POSTS = [
 
 def posts() -> pl.LazyFrame:
     # 7-day components are not used by the costs: shown, left null here.
-    return pl.LazyFrame(
-        POSTS,
-        schema={
-            **{c: pl.String for c in ("platform", "post_id", "account_id")},
-            "published_date": pl.Date,
-            "is_sponsored": pl.Boolean,
-            **{c: pl.Int64 for c in POST_COLUMNS[5:14]},
-            "er_followers": pl.Float64,
-            "er_followers_lc_d7": pl.Float64,
-            "is_d7_pending": pl.Boolean,
-            "hashtags": pl.List(pl.String),
-            "mentions": pl.List(pl.String),
-        },
-        orient="row",
-    ).with_columns(pl.lit(None, pl.Int64).alias(c) for c in ("likes_d7", "comments_d7", "views_d7"))
+    return (
+        pl.LazyFrame(POSTS, schema={c: POST_INPUT[c] for c in POST_COLUMNS}, orient="row")
+        .with_columns(
+            pl.lit(None, pl.Int64).alias(c) for c in ("likes_d7", "comments_d7", "views_d7")
+        )
+        .select(POST_INPUT.names())
+    )
 
 
 EMV = {"likes": 0.1, "comments": 1.0, "views": 0.01}
@@ -620,6 +613,13 @@ def test_campaign_files_load_rebuild_change_and_go(tmp_path, prefect_api):
     _write_campaign(landing, "glow.yaml", glow | {"end_date": "2026-03-15"})
     _, changed = night()
     assert changed["posts"]["post_id"].to_list() == ["p1", "p2"]
+    # Both files were read again; only the changed one is a new manifest row.
+    manifest = read_table(
+        warehouse, "select path, count(*) as n from meta.ingested_files group by path order by path"
+    )
+    assert manifest.rows() == [("campaigns/glow.yaml", 2), ("campaigns/mixed.json", 1)] + [
+        r for r in manifest.rows() if not r[0].startswith("campaigns/")
+    ]
     assert changed["campaigns"]["interactions"].to_list() == [336]
 
     (landing / "campaigns" / "glow.yaml").unlink()

@@ -16,6 +16,7 @@ from schemas.campaigns import CAMPAIGN_SCHEMA, CREATOR_SCHEMA
 from schemas.tables import FOLLOWER_SNAPSHOT, POST_SNAPSHOT
 from tests.factories import contract_schema
 from transforms.campaigns import (
+    POST_INPUT,
     brand_mentions,
     campaign_creators,
     campaign_posts,
@@ -78,38 +79,7 @@ def _campaign_outputs() -> dict[str, pl.LazyFrame]:
     """From empty inputs typed as the campaign flow reads them (read_posts_with_tags.sql)."""
     campaigns = pl.LazyFrame(schema=CAMPAIGN_SCHEMA)
     creators = pl.LazyFrame(schema=CREATOR_SCHEMA)
-    metrics = contract_schema(marts.FCT_POST_METRICS)
-    posts = pl.LazyFrame(
-        schema={
-            **{
-                c: metrics[c]
-                for c in [
-                    "platform",
-                    "post_id",
-                    "account_id",
-                    "published_date",
-                    "is_sponsored",
-                    "likes",
-                    "comments",
-                    "shares",
-                    "saves",
-                    "views",
-                    "reach",
-                    "interactions",
-                    "likes_d7",
-                    "comments_d7",
-                    "views_d7",
-                    "interactions_d7",
-                    "er_followers",
-                    "er_followers_lc_d7",
-                    "is_d7_pending",
-                ]
-            },
-            "impressions": pl.Int64,
-            "hashtags": pl.List(pl.String),
-            "mentions": pl.List(pl.String),
-        }
-    )
+    posts = pl.LazyFrame(schema=POST_INPUT)
     attributed = campaign_posts(campaigns, creators, posts)
     per_creator = campaign_creators(campaigns, creators, attributed, {"likes": 1.0})
     return {

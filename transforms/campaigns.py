@@ -28,6 +28,41 @@ from schemas.marts import (
     AGG_CAMPAIGN_CREATORS,
     AGG_SPONSORED_MONTHLY,
     FCT_CAMPAIGN_POSTS,
+    FCT_POST_METRICS,
+)
+
+# What the campaign transforms read per post (warehouse/sql/read_posts_with_tags.sql):
+# fct_post_metrics columns and the latest snapshot's impressions, hashtags and mentions.
+POST_INPUT = pl.Schema(
+    {
+        **{
+            c: FCT_POST_METRICS.schema()[c]
+            for c in (
+                "platform",
+                "post_id",
+                "account_id",
+                "published_date",
+                "is_sponsored",
+                "likes",
+                "comments",
+                "shares",
+                "saves",
+                "views",
+                "reach",
+                "interactions",
+                "likes_d7",
+                "comments_d7",
+                "views_d7",
+                "interactions_d7",
+                "er_followers",
+                "er_followers_lc_d7",
+                "is_d7_pending",
+            )
+        },
+        "impressions": pl.Int64(),
+        "hashtags": pl.List(pl.String()),
+        "mentions": pl.List(pl.String()),
+    }
 )
 
 # Actions an earned-media value can price, as fct_post_metrics names them.
