@@ -498,6 +498,12 @@ def sql(
             raise typer.Exit(EXIT_FAILED) from None
     if result is None:
         raise typer.BadParameter("empty query")
+    _emit(result, output_format, out)
+
+
+def _emit(result: pl.DataFrame, output_format: OutputFormat, out: Path | None) -> None:
+    """A result as a table, CSV or JSON, on standard output or in `out` (a table goes there
+    as CSV: a file is for programs)."""
     text = (
         result.write_csv()
         if output_format == "csv"
@@ -582,6 +588,42 @@ def campaign(
             "creators (cheapest engagement first)": (creators.columns, creators.rows()),
         }
     )
+
+
+@app.command()
+def shortlist(
+    platform: Annotated[str, typer.Option(help="instagram, tiktok or youtube")],
+    tier: Annotated[str, typer.Option(help="a tier of the scheme the marts are built with")],
+    category: Annotated[
+        str | None, typer.Option(help="content category (percentiles then within it)")
+    ] = None,
+    min_er_percentile: Annotated[
+        float | None, typer.Option(min=0, max=100, help="only creators at or above this")
+    ] = None,
+    max_flags: Annotated[
+        int | None, typer.Option(min=0, help="only creators with at most this many flags")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="creators listed")] = 20,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", case_sensitive=False, help="table, csv or json")
+    ] = OutputFormat.table,
+    out: Annotated[Path | None, typer.Option(help="write the list to this file")] = None,
+) -> None:
+    """Creators of a platform and tier ranked by ER percentile, growth and flags beside
+    (agg_creator_scorecard in the published marts; README: Choosing creators)."""
+    from warehouse.report import ShortlistRequest, UnknownChoice
+    from warehouse.report import shortlist as ranked
+
+    request = ShortlistRequest(platform, tier, category, min_er_percentile, max_flags, limit)
+    try:
+        result = ranked(_published_or_exit(load_settings()), request)
+    except UnknownChoice as error:
+        console.print(f"[red]error[/red]: {error}")
+        raise typer.Exit(EXIT_USAGE) from None
+    if result.is_empty() and out is None and output_format == "table":
+        typer.echo(f"no {platform} {tier} creator matches")
+        return
+    _emit(result, output_format, out)
 
 
 @app.command()

@@ -63,6 +63,7 @@ def nightly(
     duckdb_temp_directory: Path | None = None,
     emv_values: dict[str, float] | None = None,
     brand_handles: list[str] | None = None,
+    scorecard: dict[str, float] | None = None,
 ) -> NightlySummary:
     """Ingest what landed, validate it, rebuild what it touched, validate, publish.
 
@@ -99,6 +100,7 @@ def nightly(
             duckdb_limits=limits,
             emv_values=emv_values,
             brand_handles=brand_handles,
+            scorecard=scorecard,
         )
         marts = validate(
             warehouse=warehouse,

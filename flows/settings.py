@@ -15,6 +15,7 @@ from pydantic_settings import (
 
 from flows.runners import TASK_RUNNERS, TaskRunnerName
 from transforms.campaigns import EMV_ACTIONS
+from transforms.scorecard import ScorecardRules
 from transforms.tiers import TierScheme, resolve_scheme
 from warehouse.connect import DuckDBLimits
 
@@ -75,6 +76,18 @@ class Settings(BaseSettings):
         default_factory=list,
         description="brand handles (competitors) agg_brand_mentions counts beyond the campaigns'",
     )
+
+    scorecard: dict[str, float] = Field(
+        default_factory=dict,
+        description="creator scorecards' window and flag thresholds ([scorecard] table: "
+        "window_days, min_peers and each rule's; see README: Choosing creators); unset: defaults",
+    )
+
+    @field_validator("scorecard")
+    @classmethod
+    def _known_rules(cls, value: dict[str, float]) -> dict[str, float]:
+        ScorecardRules.from_settings(value)  # raises one line naming the bad rule
+        return value
 
     @field_validator("emv_values")
     @classmethod
@@ -149,6 +162,7 @@ class Settings(BaseSettings):
             "duckdb_temp_directory": self.duckdb_temp_directory,
             "emv_values": self.emv_values,
             "brand_handles": self.brand_handles,
+            "scorecard": self.scorecard,
         }
 
     def transform_parameters(self) -> dict[str, Any]:
@@ -163,6 +177,7 @@ class Settings(BaseSettings):
             "duckdb_limits": self.duckdb_limits(),
             "emv_values": self.emv_values,
             "brand_handles": self.brand_handles,
+            "scorecard": self.scorecard,
         }
 
     @classmethod

@@ -37,6 +37,7 @@ from transforms.pipeline import (
     build_period_marts,
     with_tier_medians,
 )
+from transforms.scorecard import ScorecardRules, creator_windows, latest_scorecard, scored_creators
 from transforms.tiers import TierScheme, resolve_scheme, tier_dimension
 from warehouse import marts as wm
 from warehouse import meta, schema
@@ -152,6 +153,7 @@ def rebuild(
     compute: ComputePartitions = compute_in_process,
     partition_accounts: int | None = None,
     campaign_settings: CampaignSettings | None = None,
+    scorecard_rules: ScorecardRules | None = None,
 ) -> TransformSummary:
     """Read the scope's inputs, run the transforms, swap the rows: one transaction.
 
@@ -207,6 +209,18 @@ def rebuild(
             # A definition changed and no account did: logged all the same, so that a publish
             # sees the marts changed (campaign marts are copied whole: warehouse/publish.py).
             wm.record_changes(con, run_id, None, scope)
+        scorecard_rows, rescored_all = rebuild_scorecards(
+            con,
+            scope,
+            full=mode == "full",
+            run_id=run_id,
+            rules=scorecard_rules or ScorecardRules(),
+            partition_accounts=partition_accounts or PARTITION_ACCOUNTS,
+        )
+        summary.rows |= scorecard_rows
+        if rescored_all and mode != "full":
+            # New rules rewrote every month: a publish copies every mart (rare: a config change).
+            wm.record_changes(con, run_id, "all", scope)
         if mode == "full" or built is None:
             meta.record_build(con, wanted, run_id, datetime.now(UTC))
         meta.mark_transformed(con, run_id, datetime.now(UTC))
@@ -308,6 +322,48 @@ def rebuild_campaigns(
         )
         rows |= {name: frame.height for name, frame in outputs.items()}
     return rows
+
+
+def rebuild_scorecards(
+    con: duckdb.DuckDBPyConnection,
+    scope: pl.DataFrame,
+    *,
+    full: bool,
+    run_id: str,
+    rules: ScorecardRules,
+    partition_accounts: int,
+) -> tuple[dict[str, int], bool]:
+    """fct_creator_monthly from the first month the scope changed (every month when the rules
+    changed) and the scorecards of the accounts of those months; returns the rows written and
+    whether every month was rebuilt.
+
+    Runs after the account marts are written: a scorecard reads fct_account_daily and
+    fct_post_metrics. A month's rows compare every account of the month, so a changed account
+    rebuilds its months for all; its window reaches back window_days, so the month's inputs
+    are read from that far before it, per account partition (memory bounded as elsewhere).
+    """
+    everything = full or wm.scorecard_rules_built(con) != rules.fingerprint()
+    if not everything and not scope.height:
+        return {}, False
+    first_month = wm.FAR_PAST if everything else _first_emitted(scope).replace(day=1)
+    read_from = date.fromordinal(first_month.toordinal() - (rules.window_days - 1))
+    accounts = wm.scorecard_accounts(con)
+    with tempfile.TemporaryDirectory(prefix="inflow-scores-", dir=wm.spill_folder(con)) as spill:
+        folder = Path(spill)
+        count, empty = wm.spill_scorecard_inputs(con, read_from, partition_accounts, folder)
+        pieces = []
+        for number in range(count):
+            inputs = wm.read_spilled_inputs(con, folder, number, empty)
+            windows = creator_windows(
+                inputs["daily"].lazy(), inputs["posts"].lazy(), first_month, rules
+            )
+            pieces.append(windows.collect())
+    monthly = scored_creators(pl.concat(pieces).lazy(), accounts.lazy(), rules).collect()
+    latest = latest_scorecard(monthly.lazy(), accounts.lazy()).collect()
+    wm.replace_scorecards(con, first_month, monthly, latest, rules.fingerprint(), run_id)
+    return {"fct_creator_monthly": monthly.height, "agg_creator_scorecard": latest.height}, (
+        everything
+    )
 
 
 def _bounds_text(bounds: dict[str, int]) -> str:
@@ -439,6 +495,7 @@ def rebuild_marts(
     partition_accounts: int,
     limits: DuckDBLimits = NO_LIMITS,
     campaign_settings: CampaignSettings | None = None,
+    scorecard_rules: ScorecardRules | None = None,
 ) -> TransformSummary:
     """Rebuild the marts in the warehouse file (one transaction)."""
     with connect(warehouse, limits=limits) as con:
@@ -452,6 +509,7 @@ def rebuild_marts(
             compute=compute,
             partition_accounts=partition_accounts,
             campaign_settings=campaign_settings,
+            scorecard_rules=scorecard_rules,
         )
 
 
@@ -496,6 +554,7 @@ def transform(
     duckdb_limits: DuckDBLimits = NO_LIMITS,
     emv_values: dict[str, float] | None = None,
     brand_handles: list[str] | None = None,
+    scorecard: dict[str, float] | None = None,
 ) -> TransformSummary:
     """Rebuild the marts: what new ingest runs touched, everything (full refresh) or from a day.
 
@@ -503,7 +562,8 @@ def transform(
     `partitions_in_flight` at once (see `flows.runners` for Dask). `tier_scheme` names a
     built-in scheme or one of `tier_schemes` ({name: {tier: inclusive lower bound}}).
     `emv_values` prices each action for campaigns' earned media value; `brand_handles` adds
-    handles (competitors) to agg_brand_mentions beyond the campaigns' own.
+    handles (competitors) to agg_brand_mentions beyond the campaigns' own. `scorecard` sets
+    the creator scorecards' window and flag thresholds (transforms.scorecard.ScorecardRules).
     """
     mode: RebuildMode = "full" if full_refresh else "backfill" if backfill_from else "incremental"
     with recorded_run(warehouse, "transform", duckdb_limits) as run:
@@ -518,6 +578,7 @@ def transform(
             partition_accounts,
             duckdb_limits,
             CampaignSettings(dict(emv_values or {}), tuple(brand_handles or ())),
+            ScorecardRules.from_settings(scorecard),
         )
         run.counts = {"accounts_rebuilt": summary.accounts}
         run.message = f"{mode}: {sum(summary.rows.values()):,} mart rows written"

@@ -144,6 +144,7 @@ def quality_frames(
     frames["fct_post_metrics"] = wq.suite_rows(con, "fct_post_metrics", [since])
     frames["fct_tier_migrations"] = wq.suite_rows(con, "fct_tier_migrations", [since])
     frames["agg_campaign_creators"] = wq.suite_rows(con, "agg_campaign_creators")
+    frames["agg_creator_scorecard"] = wq.suite_rows(con, "agg_creator_scorecard")
     frames["freshness"] = wq.suite_rows(con, "freshness", [today])
     frames["mart_row_counts"] = _row_count_checks(wq.mart_row_counts(con))
     return frames
@@ -156,6 +157,8 @@ ALWAYS_FILLED_MARTS = (
     "fct_tier_history",
     "agg_tier_transitions_monthly",
     "agg_tier_benchmarks",
+    "fct_creator_monthly",
+    "agg_creator_scorecard",
 )
 
 

@@ -15,7 +15,13 @@ import altair as alt
 import polars as pl
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from warehouse.report import ANOMALIES_LISTED, ReportData, read_report_data
+from warehouse.report import (
+    ANOMALIES_LISTED,
+    SHORTLISTED,
+    TRAJECTORIES,
+    ReportData,
+    read_report_data,
+)
 
 # Industry reference ranges of ER by followers (DESIGN.md, "Reference figures"): context for
 # readers, not rules. Only ranges are drawn; single figures are left out.
@@ -236,6 +242,31 @@ def _thousands(column: pl.Expr) -> pl.Expr:
     )
 
 
+def trajectory_chart(trajectory: pl.DataFrame) -> alt.FacetChart:
+    """Followers and median ER per month of the shortlist's top creators: one column per
+    platform, one row per measure (each with its own scale), a line per creator."""
+    measures = {"followers": "followers", "er_median": "median ER per post at 7 days"}
+    long = trajectory.unpivot(
+        index=["platform", "creator", "month"],
+        on=list(measures),
+        variable_name="measure",
+        value_name="value",
+    ).with_columns(pl.col("measure").replace(measures))
+    return (
+        alt.Chart(_values(long))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y")),
+            y=alt.Y("value:Q", title=None),
+            color=alt.Color("creator:N"),
+            tooltip=["creator:N", "platform:N", "month:T", "measure:N", "value:Q"],
+        )
+        .properties(width=(CHART_WIDTH - 120) // 3, height=140)
+        .facet(row=alt.Row("measure:N", title=None), column=alt.Column("platform:N", title=None))
+        .resolve_scale(y="independent", color="independent")
+    )
+
+
 def anomalies_chart(weekly: pl.DataFrame) -> alt.Chart:
     """Growth anomalies per week, stacked by the rule that fired. Weeks are ordinal (labelled by
     their Monday): on a time axis Vega centres each bar on its date and ticks at its own
@@ -368,6 +399,11 @@ def charts(data: ReportData) -> dict[str, tuple[str, alt.TopLevelMixin | None]]:
             "Audience growth anomalies per week",
             unless_empty(data.anomalies_weekly, anomalies_chart),
         ),
+        "creator-trajectory": (
+            f"Trajectory of the top {TRAJECTORIES} of each platform's {data.tier} shortlist: "
+            "followers and median ER per post at 7 days by month (fct_creator_monthly)",
+            unless_empty(data.trajectory, trajectory_chart),
+        ),
     }
 
 
@@ -409,6 +445,9 @@ def render_html(
         campaigns=html_table(data.campaigns),
         campaign_creators=html_table(data.campaign_creators),
         anomalies=html_table(data.anomalies),
+        shortlist=html_table(data.shortlist),
+        shortlist_tier=data.tier,
+        shortlisted=SHORTLISTED,
         stale_after_days=stale_after_days,
         anomalies_listed=ANOMALIES_LISTED,
     )

@@ -525,7 +525,7 @@ COSTS = (
     _c(
         "emv",
         "double",
-        "Earned media value, an estimate: the sum over posts of likes, comments, shares, saves and views times the per-action values set in inflow.toml ([campaigns] emv_values); actions a platform does not report add nothing; null when no value is set.",
+        "Earned media value, an estimate: the sum over posts of likes, comments, shares, saves and views times the per-action values set in inflow.toml (emv_values); actions a platform does not report add nothing; null when no value is set.",
     ),
 )
 
@@ -641,7 +641,7 @@ SPONSORSHIP_SPLIT = (
 AGG_BRAND_MENTIONS = Mart(
     "agg_brand_mentions",
     "one row per brand handle, account and month with a post naming the handle",
-    "Who already talks about a brand (or its competitors): posts that mention or tag (as a hashtag) a brand handle, by publication month. The handles are every campaign's brand_handles and inflow.toml's [campaigns] brand_handles.",
+    "Who already talks about a brand (or its competitors): posts that mention or tag (as a hashtag) a brand handle, by publication month. The handles are every campaign's brand_handles and inflow.toml's brand_handles.",
     (
         _c("brand_handle", "varchar", "The brand's handle (lowercase, no @)."),
         PLATFORM,
@@ -668,6 +668,222 @@ AGG_SPONSORED_MONTHLY = Mart(
     ),
 )
 
+# Creator scorecards (transforms/scorecard.py; thresholds: transforms.scorecard.ScorecardRules,
+# set in inflow.toml [scorecard]). A creator's window is the window_days (default 90) days
+# ending on its as-of day; ER is per post at the fixed age of 7 days, never the latest values.
+WINDOW_NOTE = "in the window (the window_days days up to as_of_date, both included)"
+PERCENTILE_NOTE = "Percent rank, as SQL's PERCENT_RANK: 100 x (creators of the group with a lower value) / (creators of the group with a value - 1); 100 = the group's highest, ties share the lower rank. Null when the creator has no value or fewer than min_peers (default 5) creators of the group have one"
+FLAG_NOTE = "True when the rule fired, false when it was evaluated and did not, null when it could not be evaluated (flags_not_evaluated says why)"
+SCORECARD_COLUMNS = (
+    PLATFORM,
+    ACCOUNT_ID,
+    _c("month", "date", "First day of the month of as_of_date."),
+    _c(
+        "as_of_date",
+        "date",
+        "The account's last follower-snapshot day in the month: the window ends on it.",
+    ),
+    _c("window_start", "date", "First day of the window: as_of_date - (window_days - 1)."),
+    _c("followers", "bigint", "Followers on as_of_date."),
+    _c("following", "bigint", "Accounts followed on as_of_date, where the platform reports it."),
+    _c("tier", "varchar", "Confirmed tier on as_of_date (fct_account_daily.tier). " + TIER_NOTE),
+    _c(
+        "category",
+        "varchar",
+        "The creator's latest known content category (dim_account, as agg_tier_benchmarks); '(unknown)' when none is known.",
+    ),
+    _c("snapshot_days", "bigint", f"Days with a follower snapshot {WINDOW_NOTE}."),
+    _c(
+        "coverage",
+        "double",
+        "snapshot_days / window_days: 1 = a snapshot every day. Low coverage makes every figure below less certain.",
+    ),
+    _c("posts", "bigint", f"Posts published {WINDOW_NOTE}."),
+    _c("posts_per_week", "double", "posts / (window_days / 7)."),
+    _c(
+        "weeks_with_posts",
+        "bigint",
+        "Of the floor(window_days / 7) whole 7-day blocks counted back from as_of_date, those with at least one post.",
+    ),
+    _c(
+        "consistency",
+        "double",
+        "weeks_with_posts / floor(window_days / 7): the share of weeks the creator posted (1 = every week).",
+    ),
+    _c(
+        "posts_measured",
+        "bigint",
+        "Of the posts, those with a fixed-age value (er_followers_lc_d7; not pending): the posts the ER medians are over.",
+    ),
+    _c(
+        "er_median",
+        "double",
+        "Median of the measured posts' er_followers_lc_d7 ((likes + comments) at 7 days / followers at publication, fct_post_metrics); null without a measured post.",
+    ),
+    _c(
+        "er_views_median",
+        "double",
+        "Median of the posts' er_views_lc_d7 ((likes + comments) / views at 7 days): ER by views, the natural basis on TikTok and YouTube; null where views are not reported.",
+    ),
+    _c(
+        "likes_per_comment",
+        "double",
+        "Sum of likes_d7 / sum of comments_d7 over the measured posts; null when they have no comments.",
+    ),
+    _c("growth_rate_30d", "double", "fct_account_daily.growth_rate_30d on as_of_date."),
+    _c("growth_rate_90d", "double", "fct_account_daily.growth_rate_90d on as_of_date."),
+    _c(
+        "followers_growth_window",
+        "double",
+        "followers / followers on the window's first snapshot - 1 (the change the inactive_audience rule reads).",
+    ),
+    _c(
+        "sponsored_posts",
+        "bigint",
+        "Posts labelled or tagged sponsored (fct_post_metrics.is_sponsored).",
+    ),
+    _c(
+        "organic_posts",
+        "bigint",
+        "Posts known not to be sponsored (is_sponsored false; unknown counts in neither).",
+    ),
+    _c(
+        "sponsored_share",
+        "double",
+        "sponsored_posts / (sponsored_posts + organic_posts); null when no post's sponsorship is known.",
+    ),
+    _c(
+        "er_median_sponsored",
+        "double",
+        "Median er_followers_lc_d7 of the measured sponsored posts.",
+    ),
+    _c("er_median_organic", "double", "Median er_followers_lc_d7 of the measured organic posts."),
+    _c(
+        "sponsored_to_organic_er",
+        "double",
+        "er_median_sponsored / er_median_organic (1 = paid posts engage like the rest); null when either is null or the organic median is 0.",
+    ),
+    _c(
+        "peers_category",
+        "bigint",
+        "Creators of the month in the same platform, tier and category with an er_median: the group er_percentile_category and er_rank_category are over.",
+    ),
+    _c(
+        "er_category_median",
+        "double",
+        "Median of those creators' er_median: the norm the low_er rule compares with; null when they are fewer than min_peers.",
+    ),
+    _c(
+        "er_percentile_category",
+        "double",
+        f"{PERCENTILE_NOTE}. Of er_median within platform x tier x category.",
+    ),
+    _c(
+        "er_rank_category",
+        "bigint",
+        "Rank of er_median within platform x tier x category, 1 = highest (ties share the best rank; 1, 1, 3); null without er_median.",
+    ),
+    _c("growth_percentile_category", "double", "As er_percentile_category, of growth_rate_30d."),
+    _c(
+        "peers_tier",
+        "bigint",
+        "Creators of the month in the same platform and tier with an er_median.",
+    ),
+    _c(
+        "er_percentile_tier",
+        "double",
+        "As er_percentile_category, within platform x tier (every category).",
+    ),
+    _c("er_rank_tier", "bigint", "As er_rank_category, within platform x tier."),
+    _c("growth_percentile_tier", "double", "As er_percentile_tier, of growth_rate_30d."),
+    _c(
+        "likes_per_comment_tier_median",
+        "double",
+        "Median likes_per_comment of the platform x tier creators of the month with at least likes_comments_min_comments comments: the norm the likes_comments rule compares with; null when fewer than min_peers.",
+    ),
+    _c(
+        "flag_inactive_audience",
+        "boolean",
+        f"Followers rising while interactions per post stay flat or fall (an inactive or bought audience): followers_growth_window >= inactive_min_follower_growth (default 10%) and the median likes + comments at 7 days of the posts in the window's later half / that of its earlier half - 1 <= inactive_max_interaction_growth (default 0). Evaluated with at least inactive_min_posts (3) measured posts in each half and a snapshot in the earlier half. {FLAG_NOTE}.",
+    ),
+    _c(
+        "flag_following_spike",
+        "boolean",
+        f"A spike in accounts followed (follow/unfollow growth tactics): between two snapshots at most 7 days apart in the window, following rose by at least following_spike_min (default 200) and by at least following_spike_share (50%) of what it was. Evaluated where following is reported on two such snapshots (never on YouTube). {FLAG_NOTE}.",
+    ),
+    _c(
+        "flag_low_er",
+        "boolean",
+        f"ER far below the norm: er_median < low_er_ratio (default 0.5) x er_category_median. {FLAG_NOTE}.",
+    ),
+    _c(
+        "flag_likes_comments",
+        "boolean",
+        f"An unusual likes-to-comments ratio (bought likes, or comment pods): likes_per_comment above likes_comments_factor (default 4) times likes_per_comment_tier_median, or below it divided by that factor. Evaluated with at least likes_comments_min_comments (30) comments at 7 days in the window. {FLAG_NOTE}.",
+    ),
+    _c(
+        "flag_gain_then_loss",
+        "boolean",
+        f"A sudden gain followed within weeks by a loss (bought followers purged): a followers_change over at most 7 days of at least gain_min_followers (default 200) and gain_min_share (5%) of the followers before it, then within loss_within_days (28) days a count at least loss_share (50%) of that gain below the count the gain reached. Evaluated with a change over at most 7 days in the window. {FLAG_NOTE}.",
+    ),
+    _c("flags", "integer", "Flags that fired (0 to 5)."),
+    _c(
+        "flag_reasons",
+        "varchar",
+        "Each flag that fired with the numbers that fired it and its thresholds, ' | '-separated; null when none fired.",
+    ),
+    _c(
+        "flags_not_evaluated",
+        "varchar",
+        "Each flag that could not be evaluated and why, ' | '-separated; null when all were.",
+    ),
+)
+
+# What a scorecard reads of the daily and post marts (warehouse.marts.spill_scorecard_inputs
+# reads these columns, transforms.scorecard.creator_windows computes from them).
+SCORECARD_DAILY_INPUT = (
+    "platform",
+    "account_id",
+    "date",
+    "followers",
+    "following",
+    "followers_change",
+    "days_since_previous_snapshot",
+    "growth_rate_30d",
+    "growth_rate_90d",
+    "tier",
+)
+SCORECARD_POSTS_INPUT = (
+    "platform",
+    "account_id",
+    "published_date",
+    "is_sponsored",
+    "is_d7_pending",
+    "likes_d7",
+    "comments_d7",
+    "er_followers_lc_d7",
+    "er_views_lc_d7",
+)
+
+FCT_CREATOR_MONTHLY = Mart(
+    "fct_creator_monthly",
+    "one row per account and month with a follower snapshot",
+    "A creator's scorecard as of its last snapshot day of each month: activity, fixed-age ER, growth, sponsorship, percentiles among its peers of the month and audience-quality flags, each over the window_days (default 90) days up to that day. The trajectory of a creator; agg_creator_scorecard is its latest row.",
+    SCORECARD_COLUMNS,
+)
+
+AGG_CREATOR_SCORECARD = Mart(
+    "agg_creator_scorecard",
+    "one row per account with a follower snapshot",
+    "Choosing creators: each creator's latest fct_creator_monthly row (as of its latest snapshot day), with its handle. Percentiles compare it with the creators of that month; `inflow shortlist` ranks them. Accounts without a follower snapshot (hidden counts) have no tier and no row.",
+    (
+        *SCORECARD_COLUMNS[:2],
+        _c("handle", "varchar", "Latest known handle (dim_account)."),
+        _c("display_name", "varchar", "Latest known display name."),
+        *SCORECARD_COLUMNS[2:],
+    ),
+)
+
 MARTS: tuple[Mart, ...] = (
     DIM_TIER,
     DIM_ACCOUNT,
@@ -683,5 +899,7 @@ MARTS: tuple[Mart, ...] = (
     AGG_CAMPAIGN_CREATORS,
     AGG_BRAND_MENTIONS,
     AGG_SPONSORED_MONTHLY,
+    FCT_CREATOR_MONTHLY,
+    AGG_CREATOR_SCORECARD,
 )
 BY_NAME: dict[str, Mart] = {m.name: m for m in MARTS}

@@ -262,6 +262,46 @@ CAMPAIGNS = Suite(
     concerns="campaign_id",
 )
 
+SCORECARDS = Suite(
+    "agg_creator_scorecard",
+    "marts.agg_creator_scorecard",
+    (
+        _unique(["platform", "account_id"]),
+        *(
+            Check(
+                f"{column}_within_0_100",
+                "ExpectColumnValuesToBeBetween",
+                {"column": column, "min_value": 0, "max_value": 100},
+                CRITICAL,
+                "a percentile is between 0 and 100",
+            )
+            for column in (
+                "er_percentile_category",
+                "er_percentile_tier",
+                "growth_percentile_category",
+                "growth_percentile_tier",
+            )
+        ),
+        *(
+            Check(
+                f"{column}_within_0_1",
+                "ExpectColumnValuesToBeBetween",
+                {"column": column, "min_value": 0, "max_value": 1},
+                CRITICAL,
+                "a share of days or weeks is between 0 and 1",
+            )
+            for column in ("coverage", "consistency")
+        ),
+        Check(
+            "flags_explained",
+            "ExpectColumnValuesToBeInSet",
+            {"column": "flags_explained", "value_set": [True]},
+            CRITICAL,
+            "every fired flag comes with its reason, and no reason without a flag",
+        ),
+    ),
+)
+
 TIER_MIGRATIONS = Suite(
     "fct_tier_migrations",
     "marts.fct_tier_migrations",
@@ -320,6 +360,7 @@ SUITES: tuple[Suite, ...] = (
     ACCOUNT_DAILY,
     POST_METRICS,
     CAMPAIGNS,
+    SCORECARDS,
     TIER_MIGRATIONS,
     FRESHNESS,
     ROW_COUNTS,

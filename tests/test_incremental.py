@@ -20,6 +20,7 @@ from schemas.tables import (
 )
 from tests.factories import contract_frame
 from tests.test_load import FILES, REJECTED
+from transforms.scorecard import ScorecardRules
 from transforms.tiers import DEFAULT
 from warehouse.connect import connect
 from warehouse.load import Batch, CampaignBatch, load_batch, replace_campaigns
@@ -30,6 +31,9 @@ DAYS = 45
 ACCOUNTS = ("a", "b")
 # Account "b" is a YouTube-like account: rounded public counts and exact daily gains.
 EXACT_GAINS = "b"
+# Scorecards over 4 weeks, percentiles from 2 creators: the two accounts rank each other, so
+# the property covers the cross-account step (a month rebuilt for one account changes both).
+SCORES = ScorecardRules(window_days=28, min_peers=2)
 
 
 def _world(seed_followers: dict[str, list[int]], post_days: dict[str, list[int]]):
@@ -219,15 +223,18 @@ def test_incremental_equals_full_rebuild(
         if number == len(arrivals) // 2:  # the brand extends its campaign mid-way
             replace_campaigns(con, _campaigns(end_day=35), now)
         if number % nights == 0:  # a transform after every few loads, like nightly runs
-            rebuild(con, "incremental", None, DEFAULT, 3, f"t{number}")
-    rebuild(con, "incremental", None, DEFAULT, 3, "last")
+            rebuild(con, "incremental", None, DEFAULT, 3, f"t{number}", scorecard_rules=SCORES)
+    rebuild(con, "incremental", None, DEFAULT, 3, "last", scorecard_rules=SCORES)
     incremental = _marts(con)
-    rebuild(con, "full", None, DEFAULT, 3, "full")
+    rebuild(con, "full", None, DEFAULT, 3, "full", scorecard_rules=SCORES)
     full = _marts(con)
     for name, frame in full.items():
         # Equal up to floating-point summation order.
         assert_frame_equal(incremental[name], frame, check_exact=False, rel_tol=1e-9)
     assert full["fct_account_daily"].height == (DAYS - len(missing)) * len(ACCOUNTS)
+    # A scorecard month per account and month (January and February), the latest as scorecard.
+    assert full["fct_creator_monthly"].height == 2 * len(ACCOUNTS)
+    assert set(full["agg_creator_scorecard"]["month"]) == {date(2026, 2, 1)}
     # The exact gains were used (the property covers them): summed over one-day and two-day gaps.
     # The campaign marts were built (the property covers them and the definition's change).
     assert full["agg_campaign"].height == 1 and full["agg_campaign_creators"].height == 2

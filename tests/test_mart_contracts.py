@@ -31,6 +31,7 @@ from transforms.pipeline import (
     build_period_marts,
     with_tier_medians,
 )
+from transforms.scorecard import ScorecardRules, creator_windows, latest_scorecard, scored_creators
 from transforms.tiers import DEFAULT, tier_dimension
 
 
@@ -91,11 +92,31 @@ def _campaign_outputs() -> dict[str, pl.LazyFrame]:
     }
 
 
+def _scorecard_outputs() -> dict[str, pl.LazyFrame]:
+    """From empty inputs typed as warehouse.marts.spill_scorecard_inputs reads them."""
+    rules = ScorecardRules()
+    windows = creator_windows(
+        _empty(marts.FCT_ACCOUNT_DAILY, list(marts.SCORECARD_DAILY_INPUT)),
+        _empty(marts.FCT_POST_METRICS, list(marts.SCORECARD_POSTS_INPUT)),
+        date(2026, 1, 1),
+        rules,
+    )
+    accounts = _empty(
+        marts.DIM_ACCOUNT, ["platform", "account_id", "category", "handle", "display_name"]
+    )
+    monthly = scored_creators(windows, accounts, rules)
+    return {
+        "fct_creator_monthly": monthly,
+        "agg_creator_scorecard": latest_scorecard(monthly, accounts),
+    }
+
+
 def _all_outputs() -> dict[str, pl.LazyFrame]:
     return (
         _account_outputs()
         | _period_outputs()
         | _campaign_outputs()
+        | _scorecard_outputs()
         | {"dim_tier": tier_dimension(DEFAULT)}
     )
 

@@ -59,6 +59,7 @@ def test_a_clean_warehouse_passes_every_check_and_builds_data_docs(clean, tmp_pa
         "fct_account_daily",
         "fct_post_metrics",
         "agg_campaign_creators",
+        "agg_creator_scorecard",
         "fct_tier_migrations",
         "freshness",
         "mart_row_counts",
@@ -120,6 +121,18 @@ PLANTED = [
         "cpe_not_negative",
         CRITICAL,
         "update marts.agg_campaign_creators set cpe = -1 where rowid = 0",
+    ),
+    (
+        "agg_creator_scorecard",
+        "er_percentile_tier_within_0_100",
+        CRITICAL,
+        "update marts.agg_creator_scorecard set er_percentile_tier = 101 where rowid = 0",
+    ),
+    (
+        "agg_creator_scorecard",
+        "flags_explained",
+        CRITICAL,
+        "update marts.agg_creator_scorecard set flags = flags + 1 where rowid = 0",
     ),
     (
         "fct_account_daily",

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from schemas.marts import MARTS
+from schemas.marts import MARTS, SCORECARD_DAILY_INPUT, SCORECARD_POSTS_INPUT
 from warehouse.sql import frame, sql_literal, sql_text, table
 
 FAR_PAST = date(1900, 1, 1)
@@ -457,3 +457,65 @@ def replace_account_month_rows(
         _insert(con, mart, outputs[mart])
     con.execute("delete from meta.brand_handle_builds")
     con.execute("insert into meta.brand_handle_builds values (?, ?)", [handles_sha256, run_id])
+
+
+# --- Creator scorecards (flows/transform.py: scorecard step) --------------------------------
+
+SCORECARD_MARTS = ("fct_creator_monthly", "agg_creator_scorecard")
+
+
+def scorecard_rules_built(con: duckdb.DuckDBPyConnection) -> str | None:
+    rows = con.execute("select rules from meta.scorecard_builds").fetchall()
+    return rows[0][0] if rows else None
+
+
+def spill_scorecard_inputs(
+    con: duckdb.DuckDBPyConnection, read_from: date, partition_accounts: int, folder: Path
+) -> tuple[int, dict[str, pl.DataFrame]]:
+    """The daily and post mart rows the scorecard windows read (from `read_from`: the first
+    rebuilt month less a window), split into account partitions by hash in one pass."""
+    ((accounts,),) = con.execute("select count(*) from marts.dim_account").fetchall()
+    count = max(1, -(-accounts // partition_accounts))
+    partition = f"(hash(platform, account_id) % {count})::integer as partition_number"
+    first = sql_literal(read_from.isoformat())  # COPY takes no parameters: a date literal
+    queries = {
+        "daily": f"select {', '.join(SCORECARD_DAILY_INPUT)}, {partition} "
+        f"from marts.fct_account_daily where date >= {first}::date",
+        "posts": f"select {', '.join(SCORECARD_POSTS_INPUT)}, {partition} "
+        f"from marts.fct_post_metrics where published_date >= {first}::date",
+    }
+    return count, spill_partitions(con, queries, folder, count)
+
+
+def scorecard_accounts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every account's category, handle and display name (dim_account)."""
+    return table(
+        con, "select platform, account_id, category, handle, display_name from marts.dim_account"
+    )
+
+
+def replace_scorecards(
+    con: duckdb.DuckDBPyConnection,
+    first_month: date,
+    monthly: pl.DataFrame,
+    latest: pl.DataFrame,
+    rules: str,
+    run_id: str,
+) -> None:
+    """Swap the creator months from `first_month` on, and the scorecard rows of the accounts
+    those months have (their latest month is among them); record the rules."""
+    con.execute("delete from marts.fct_creator_monthly where month >= $1", [first_month])
+    _insert(con, "fct_creator_monthly", monthly)
+    con.register("rescored", latest.select("platform", "account_id").to_arrow())
+    try:
+        con.execute(
+            "delete from marts.agg_creator_scorecard as m using rescored as r "
+            "where m.platform = r.platform and m.account_id = r.account_id"
+        )
+    finally:
+        con.unregister("rescored")
+    # Rows of months rebuilt (when the rules changed: every row) that no account has any more.
+    con.execute("delete from marts.agg_creator_scorecard where month >= $1", [first_month])
+    _insert(con, "agg_creator_scorecard", latest)
+    con.execute("delete from meta.scorecard_builds")
+    con.execute("insert into meta.scorecard_builds values (?, ?)", [rules, run_id])

@@ -349,13 +349,27 @@ def _apply_period_changes(con: duckdb.DuckDBPyConnection, first_day) -> None:
         f"select * from working.marts.fct_engagement_weekly where {weeks}",
         [first_day],
     )
-    for mart in PERIOD_MARTS:
+    for mart in (*PERIOD_MARTS, "fct_creator_monthly"):
         months = "month >= date_trunc('month', $1::date)"
         con.execute(f"delete from marts.{mart} where {months}", [first_day])
         con.execute(
             f"insert into marts.{mart} select * from working.marts.{mart} where {months}",
             [first_day],
         )
+    # A scorecard is its account's latest creator month: every account with a rebuilt month
+    # (peers are compared per month, so all of them) gets its row anew.
+    month = "month >= date_trunc('month', $1::date)"
+    con.execute(
+        "delete from marts.agg_creator_scorecard as m using working.marts.agg_creator_scorecard "
+        f"as w where w.{month} and m.platform = w.platform and m.account_id = w.account_id",
+        [first_day],
+    )
+    con.execute(f"delete from marts.agg_creator_scorecard where {month}", [first_day])
+    con.execute(
+        f"insert into marts.agg_creator_scorecard select * from "
+        f"working.marts.agg_creator_scorecard where {month}",
+        [first_day],
+    )
 
 
 STATE_INFO_COLUMNS = {

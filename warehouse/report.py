@@ -17,6 +17,9 @@ from warehouse.sql import sql_text, table
 
 DEFAULT_PERIOD_DAYS = 90
 ANOMALIES_LISTED = 50
+# The report's shortlist per platform, and how many of its top creators the trajectory shows.
+SHORTLISTED = 10
+TRAJECTORIES = 3
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class ReportData:
     runs: pl.DataFrame
     campaigns: pl.DataFrame
     campaign_creators: pl.DataFrame
+    shortlist: pl.DataFrame
+    trajectory: pl.DataFrame
 
 
 class NothingToReport(Exception):
@@ -89,6 +94,8 @@ def read_report_data(
             runs=read("runs"),
             campaigns=read("campaigns"),
             campaign_creators=read("campaign_creators", [None]),
+            shortlist=read("shortlist", [tier, SHORTLISTED]),
+            trajectory=read("trajectory", [tier, TRAJECTORIES]),
         )
 
 
@@ -102,3 +109,61 @@ def campaign_kpis(
         creators = table(con, sql_text("sql", "report_campaign_creators.sql"), [campaign_id])
     known = sorted(campaigns["campaign_id"].to_list())
     return campaigns.filter(pl.col("campaign_id") == campaign_id), creators, known
+
+
+@dataclass(frozen=True)
+class ShortlistRequest:
+    """Which creators `inflow shortlist` lists (see shortlist.sql for the ranking)."""
+
+    platform: str
+    tier: str
+    category: str | None = None
+    min_er_percentile: float | None = None
+    max_flags: int | None = None
+    limit: int = 20
+
+
+class UnknownChoice(ValueError):
+    """A platform, tier or category the scorecards do not have; says which ones they have."""
+
+
+def shortlist(published: Path, request: ShortlistRequest) -> pl.DataFrame:
+    """The ranked creators of the request (none when no creator matches); raises UnknownChoice
+    naming the known values when the platform, tier or category is unknown."""
+    with connect_for_readers(published) as con:
+        check_choice(
+            table(con, sql_text("sql", "shortlist_choices.sql")),
+            table(con, sql_text("sql", "report_tier_order.sql"))["tier"].to_list(),
+            request,
+        )
+        return table(
+            con,
+            sql_text("sql", "shortlist.sql"),
+            [
+                request.platform,
+                request.tier,
+                request.category,
+                request.min_er_percentile,
+                request.max_flags,
+                request.limit,
+            ],
+        )
+
+
+def check_choice(known: pl.DataFrame, tiers: list[str], request: ShortlistRequest) -> None:
+    """Raise UnknownChoice for a platform without scorecards, a tier outside the scheme the
+    marts are built with (`tiers`) or a category no creator of the platform has."""
+
+    def refuse(what: str, value: str, values: list[str]) -> None:
+        listed = ", ".join(values) or "none yet (run `inflow run` or `make demo`)"
+        raise UnknownChoice(f"unknown {what} {value!r}; known: {listed}")
+
+    platforms = sorted(set(known["platform"].to_list()))
+    if request.platform not in platforms:
+        refuse("platform", request.platform, platforms)
+    if request.tier not in tiers:
+        refuse("tier", request.tier, tiers)
+    on_platform = known.filter(pl.col("platform") == request.platform)
+    categories = sorted(set(on_platform["category"].to_list()))
+    if request.category is not None and request.category not in categories:
+        refuse(f"category on {request.platform}", request.category, categories)

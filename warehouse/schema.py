@@ -24,6 +24,7 @@ DDL_FILES: tuple[str, ...] = (
     "070_run_details.sql",
     "080_owned_exports.sql",
     "090_campaigns.sql",
+    "100_scorecards.sql",
 )
 
 
