@@ -95,10 +95,10 @@ class Settings(BaseSettings):
         unknown = sorted(set(value) - set(EMV_ACTIONS))
         if unknown:
             raise ValueError(
-                f"emv_values: unknown action(s) {', '.join(unknown)}; known: {', '.join(EMV_ACTIONS)}"
+                f"unknown action(s) {', '.join(unknown)}; known: {', '.join(EMV_ACTIONS)}"
             )
         if any(v < 0 for v in value.values()):
-            raise ValueError("emv_values: a value per action is never negative")
+            raise ValueError("a value per action is never negative")
         return value
 
     @model_validator(mode="after")

@@ -149,9 +149,26 @@ def test_a_prefect_server_left_under_the_tests_temp_folders_is_found(tmp_path):
             'tier_scheme = "other"\n[tier_schemes.mine]\nnano = 1\nmicro = 10\n',
             "tier_scheme: unknown tier scheme 'other'; known: default, five_tier, industry, mine",
         ),
+        (
+            "[scorecard]\nwindows_days = 60\n",
+            "scorecard: unknown rule(s) windows_days; known: window_days, min_peers, "
+            "inactive_min_follower_growth, inactive_max_interaction_growth, inactive_min_posts, "
+            "following_spike_min, following_spike_share, low_er_ratio, likes_comments_factor, "
+            "likes_comments_min_comments, gain_min_followers, gain_min_share, loss_share, "
+            "loss_within_days",
+        ),
+        (
+            "[scorecard]\nwindow_days = 7\n",
+            "scorecard: window_days must be at least 14 (two whole weeks)",
+        ),
+        (
+            "emv_values = {hugs = 1}\n",
+            "emv_values: unknown action(s) hugs; known: likes, comments, shares, saves, views",
+        ),
+        ("emv_values = {likes = -1}\n", "emv_values: a value per action is never negative"),
     ],
 )
-def test_a_bad_tier_scheme_exits_2_with_one_line_naming_the_problem(tmp_path, toml, problem):
+def test_a_bad_setting_exits_2_with_one_line_naming_the_problem(tmp_path, toml, problem):
     (tmp_path / "inflow.toml").write_text(toml)
     result = subprocess.run(
         [sys.executable, "-m", "cli.app", "status"],

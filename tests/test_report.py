@@ -45,6 +45,7 @@ CHART_IDS = {
     "risers-growth",
     "risers-engagement",
     "anomalies-weekly",
+    "creator-trajectory",
 }
 # Drawn marks inside each chart's SVG (axes and legends are other roles).
 COUNT_MARKS = """
@@ -227,6 +228,33 @@ def test_risers_are_in_the_chosen_tier(published_marts):
     for platform_risers in data.risers_growth.partition_by("platform"):
         growth = platform_risers["growth_rate_30d"].to_list()
         assert growth == sorted(growth, reverse=True)
+
+
+def test_the_shortlist_ranks_each_platform_and_charts_the_top_of_it(published_marts, report_file):
+    data = read_report_data(published_marts, tier="micro")
+    cards = read_table(
+        published_marts,
+        "select platform, account_id, er_percentile_tier from marts.agg_creator_scorecard "
+        "where tier = 'micro' and er_percentile_tier is not null",
+    )
+    assert data.shortlist.height > 0
+    for platform, listed in data.shortlist.group_by("platform"):
+        peers = cards.filter(pl.col("platform") == platform[0])
+        assert listed["rank"].to_list() == list(range(1, min(10, peers.height) + 1))
+        assert set(listed["account_id"]) <= set(peers["account_id"])  # micro creators only
+        best = peers["er_percentile_tier"].sort(descending=True).head(listed.height)
+        assert listed["er_percentile"].to_list() == best.round(1).to_list()
+        # The trajectory follows the first three of the list, every month they have.
+        top = listed.sort("rank").head(3)
+        drawn = data.trajectory.filter(pl.col("platform") == platform[0])
+        assert set(drawn["creator"]) == set(top["handle"])
+    months = read_table(
+        published_marts, "select count(distinct month) as n from marts.fct_creator_monthly"
+    )
+    assert data.trajectory.group_by("creator").len()["len"].max() == months["n"][0]
+    page = report_file.read_text()
+    assert "Shortlist: the top 10 micro creators of each platform by ER percentile" in page
+    assert "creator-trajectory" in page
 
 
 @pytest.fixture
