@@ -611,7 +611,7 @@ def shortlist(
 ) -> None:
     """Creators of a platform and tier ranked by ER percentile, growth and flags beside
     (agg_creator_scorecard in the published marts; README: Choosing creators)."""
-    from warehouse.report import ShortlistRequest, UnknownChoice
+    from warehouse.report import SHORTLIST_TABLE, ShortlistRequest, UnknownChoice
     from warehouse.report import shortlist as ranked
 
     request = ShortlistRequest(platform, tier, category, min_er_percentile, max_flags, limit)
@@ -620,9 +620,11 @@ def shortlist(
     except UnknownChoice as error:
         console.print(f"[red]error[/red]: {error}")
         raise typer.Exit(EXIT_USAGE) from None
-    if result.is_empty() and out is None and output_format == "table":
-        typer.echo(f"no {platform} {tier} creator matches")
-        return
+    if out is None and output_format == "table":
+        if result.is_empty():
+            typer.echo(f"no {platform} {tier} creator matches")
+            return
+        result = result.select(SHORTLIST_TABLE)
     _emit(result, output_format, out)
 
 

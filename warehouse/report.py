@@ -123,6 +123,24 @@ class ShortlistRequest:
     limit: int = 20
 
 
+# What the shortlist shows as a terminal table: the ranking, growth and which flags fired (CSV
+# and JSON carry every column, the flags' reasons with their numbers among them).
+SHORTLIST_TABLE = (
+    "rank",
+    "handle",
+    "category",
+    "followers",
+    "er_median_pct",
+    "er_percentile",
+    "growth_30d_pct",
+    "growth_percentile_tier",
+    "consistency",
+    "coverage",
+    "flags",
+    "flagged",
+)
+
+
 class UnknownChoice(ValueError):
     """A platform, tier or category the scorecards do not have; says which ones they have."""
 

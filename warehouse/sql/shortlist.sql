@@ -28,6 +28,14 @@ select
     round(sponsored_to_organic_er, 2) as sponsored_to_organic_er,
     round(coverage, 2) as coverage,
     flags,
+    concat_ws(
+        ', ',
+        case when flag_inactive_audience then 'inactive_audience' end,
+        case when flag_following_spike then 'following_spike' end,
+        case when flag_low_er then 'low_er' end,
+        case when flag_likes_comments then 'likes_comments' end,
+        case when flag_gain_then_loss then 'gain_then_loss' end
+    ) as flagged,
     flag_reasons,
     as_of_date
 from ranked
