@@ -15,6 +15,7 @@ black boxes; these are meant to be argued with.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from datetime import date
 
@@ -472,7 +473,7 @@ def _explanations(rules: ScorecardRules) -> list[pl.Expr]:
     ]
 
 
-def _joined(parts) -> pl.Expr:
+def _joined(parts: Iterable[pl.Expr]) -> pl.Expr:
     text = pl.concat_str(list(parts), separator=REASON_SEPARATOR, ignore_nulls=True)
     return pl.when(text != "").then(text)
 
