@@ -247,3 +247,49 @@ def test_incremental_equals_full_rebuild(
         spells.filter(pl.col("valid_to").is_not_null()).select("account_id", "valid_to").rows()
     )
     con.close()
+
+
+def _only(batch: Batch, account: str) -> Batch:
+    """The batch's rows of one account (a creator whose export came apart from the others')."""
+
+    def rows(frame):
+        return pl.from_arrow(frame).filter(pl.col("account_id") == account).to_arrow()
+
+    return Batch(
+        run_id=f"{batch.run_id}-{account}",
+        followers=rows(batch.followers),
+        posts=rows(batch.posts),
+        accounts=rows(batch.accounts),
+        rejected=batch.rejected,
+        files=batch.files,
+        follower_changes=rows(batch.follower_changes),
+    )
+
+
+def test_scorecards_rebuild_from_the_earliest_month_any_account_changed():
+    """One night brings a late January day of one creator and a February day of the other: the
+    scorecard months are rebuilt from January (the earliest change), for both."""
+    steady = [10_000 + 40 * day for day in range(DAYS)]
+    world = _world({"a": steady, "b": steady}, {"a": [3, 10, 17, 30], "b": [5, 12, 33]})
+    late_a, last_b = 20, DAYS - 1
+    con = connect(":memory:")
+    apply_ddl(con)
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    for day in range(DAYS):
+        batch = _export(day, world, 0)
+        if day in (late_a, last_b):
+            batch = _only(batch, "b" if day == late_a else "a")
+        load_batch(con, batch, now)
+    rebuild(con, "incremental", None, DEFAULT, 3, "night1", scorecard_rules=SCORES)
+    load_batch(con, _only(_export(late_a, world, 0), "a"), now)
+    load_batch(con, _only(_export(last_b, world, 0), "b"), now)
+    rebuild(con, "incremental", None, DEFAULT, 3, "night2", scorecard_rules=SCORES)
+    incremental = _marts(con)
+    rebuild(con, "full", None, DEFAULT, 3, "full", scorecard_rules=SCORES)
+    full = _marts(con)
+    for name in ("fct_creator_monthly", "agg_creator_scorecard"):
+        assert_frame_equal(incremental[name], full[name], check_exact=False, rel_tol=1e-9)
+    january = full["fct_creator_monthly"].filter(pl.col("month") == D0)
+    # Every day of the 28-day window up to January 31 arrived in the end, for both.
+    assert january.sort("account_id")["snapshot_days"].to_list() == [28, 28]
+    con.close()

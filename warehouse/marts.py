@@ -461,9 +461,6 @@ def replace_account_month_rows(
 
 # --- Creator scorecards (flows/transform.py: scorecard step) --------------------------------
 
-SCORECARD_MARTS = ("fct_creator_monthly", "agg_creator_scorecard")
-
-
 def scorecard_rules_built(con: duckdb.DuckDBPyConnection) -> str | None:
     rows = con.execute("select rules from meta.scorecard_builds").fetchall()
     return rows[0][0] if rows else None
