@@ -242,6 +242,16 @@ def _thousands(column: pl.Expr) -> pl.Expr:
     )
 
 
+def _by_platform(frame: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
+    """The frame's rows per platform, platforms in alphabetical order."""
+    if frame.is_empty():
+        return []
+    return [
+        (str(rows["platform"][0]), rows)
+        for rows in sorted(frame.partition_by("platform"), key=lambda r: r["platform"][0])
+    ]
+
+
 def trajectory_chart(trajectory: pl.DataFrame) -> alt.FacetChart:
     """Followers and median ER per month of the shortlist's top creators: one column per
     platform, one row per measure (each with its own scale), a line per creator."""
@@ -445,7 +455,10 @@ def render_html(
         campaigns=html_table(data.campaigns),
         campaign_creators=html_table(data.campaign_creators),
         anomalies=html_table(data.anomalies),
-        shortlist=html_table(data.shortlist),
+        shortlists=[
+            (platform, html_table(rows.drop("platform")))
+            for platform, rows in _by_platform(data.shortlist)
+        ],
         shortlist_tier=data.tier,
         shortlisted=SHORTLISTED,
         stale_after_days=stale_after_days,

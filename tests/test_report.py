@@ -254,6 +254,8 @@ def test_the_shortlist_ranks_each_platform_and_charts_the_top_of_it(published_ma
     assert data.trajectory.group_by("creator").len()["len"].max() == months["n"][0]
     page = report_file.read_text()
     assert "Shortlist: the top 10 micro creators of each platform by ER percentile" in page
+    for platform in set(data.shortlist["platform"]):  # a table per platform
+        assert f"<h3>{platform}</h3>" in page
     assert "creator-trajectory" in page
 
 

@@ -461,6 +461,7 @@ def replace_account_month_rows(
 
 # --- Creator scorecards (flows/transform.py: scorecard step) --------------------------------
 
+
 def scorecard_rules_built(con: duckdb.DuckDBPyConnection) -> str | None:
     rows = con.execute("select rules from meta.scorecard_builds").fetchall()
     return rows[0][0] if rows else None
