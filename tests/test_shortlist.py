@@ -136,14 +136,7 @@ def test_shortlist_ranks_by_er_percentile_and_filters(published_marts, tmp_path)
     out = tmp_path / "list.json"
     done = _shortlist(
         published_marts,
-        "--platform",
-        platform,
-        "--tier",
-        tier,
-        "--format",
-        "json",
-        "--out",
-        str(out),
+        *("--platform", platform, "--tier", tier, "--format", "json", "--out", str(out)),
     )
     assert done.exit_code == 0, done.output
     listed = json.loads(out.read_text())
@@ -164,26 +157,30 @@ def test_shortlist_ranks_by_er_percentile_and_filters(published_marts, tmp_path)
     assert done.exit_code == 0, done.output
     rows = pl.read_csv(done.stdout.encode()) if done.stdout.strip() else pl.DataFrame()
     wanted = peers.filter((pl.col("er_percentile_tier") >= 50) & (pl.col("flags") == 0))
-    assert rows.height == min(5, wanted.height)
-    if rows.height:
-        assert rows["er_percentile"].min() >= 50 and rows["flags"].max() == 0
+    assert rows.height == min(5, wanted.height) > 0
+    assert rows["er_percentile"].min() >= 50 and rows["flags"].max() == 0
 
     # A category: percentiles within it.
     category = peers["category"][0]
     done = _shortlist(
         published_marts,
-        "--platform",
-        platform,
-        "--tier",
-        tier,
-        "--category",
-        category,
-        "--format",
-        "json",
+        *("--platform", platform, "--tier", tier, "--category", category),
+        *("--limit", "1000", "--format", "json"),
     )
     assert done.exit_code == 0, done.output
     in_category = json.loads(done.stdout)
     assert {r["category"] for r in in_category} == {category}
+    within = dict(
+        peers.filter(pl.col("category") == category)
+        .select("account_id", "er_percentile_category")
+        .iter_rows()
+    )
+    shown = {r["account_id"]: r["er_percentile"] for r in in_category}
+    assert shown.keys() == within.keys()
+    for account, percentile in within.items():  # shown rounded to 0.1
+        assert shown[account] == (
+            None if percentile is None else pytest.approx(percentile, abs=0.051)
+        )
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from warehouse.connect import connect_for_readers
@@ -94,9 +95,33 @@ def read_report_data(
             runs=read("runs"),
             campaigns=read("campaigns"),
             campaign_creators=read("campaign_creators", [None]),
-            shortlist=read("shortlist", [tier, SHORTLISTED]),
-            trajectory=read("trajectory", [tier, TRAJECTORIES]),
+            **_shortlists(con, tier),
         )
+
+
+def _shortlists(con: duckdb.DuckDBPyConnection, tier: str) -> dict[str, pl.DataFrame]:
+    """The report's shortlist (the top SHORTLISTED of `inflow shortlist` on each platform) and
+    the monthly trajectory of the first TRAJECTORIES of each."""
+    platforms = sorted(set(table(con, sql_text("sql", "shortlist_choices.sql"))["platform"]))
+    lists = [
+        table(
+            con, sql_text("sql", "shortlist.sql"), [p, tier, None, None, None, SHORTLISTED]
+        ).select(pl.lit(p).alias("platform"), *REPORT_SHORTLIST)
+        for p in platforms
+    ]
+    shortlist = pl.concat(lists) if lists else pl.DataFrame(schema={"platform": pl.String})
+    top = (
+        shortlist.filter(pl.col("rank") <= TRAJECTORIES)
+        .select(pl.format("{}:{}", "platform", "account_id"))
+        .to_series()
+        .to_list()
+        if lists
+        else []
+    )
+    return {
+        "shortlist": shortlist,
+        "trajectory": table(con, sql_text("sql", "report_trajectory.sql"), [top]),
+    }
 
 
 def campaign_kpis(
@@ -123,6 +148,20 @@ class ShortlistRequest:
     limit: int = 20
 
 
+# The report's shortlist columns (HTML: the reasons fit).
+REPORT_SHORTLIST = (
+    "rank",
+    "handle",
+    "account_id",
+    "category",
+    "followers",
+    "er_median_pct",
+    "er_percentile",
+    "growth_30d_pct",
+    "consistency",
+    "flags",
+    "flag_reasons",
+)
 # What the shortlist shows as a terminal table: the ranking, growth and which flags fired (CSV
 # and JSON carry every column, the flags' reasons with their numbers among them).
 SHORTLIST_TABLE = (

@@ -1,14 +1,7 @@
--- Followers and median ER by month (fct_creator_monthly) of the top $2 creators of the
--- report's shortlist per platform (tier $1; the same ranking as report_shortlist.sql).
-with top as (
-    select platform, account_id, handle
-    from marts.agg_creator_scorecard
-    where tier = $1 and er_percentile_tier is not null
-    qualify row_number() over (
-        partition by platform order by er_percentile_tier desc, er_median desc, account_id
-    ) <= $2
-)
-select t.platform, coalesce(t.handle, t.account_id) as creator, m.month, m.followers, m.er_median
+-- Followers and median ER by month (fct_creator_monthly) of the creators $1 names
+-- ('platform:account_id': the top of the report's shortlist).
+select s.platform, coalesce(s.handle, s.account_id) as creator, m.month, m.followers, m.er_median
 from marts.fct_creator_monthly as m
-join top as t using (platform, account_id)
-order by t.platform, creator, m.month
+join marts.agg_creator_scorecard as s using (platform, account_id)
+where s.platform || ':' || s.account_id in (select unnest($1::varchar[]))
+order by s.platform, creator, m.month
