@@ -140,8 +140,10 @@ def creator_windows(
         .join(_gains_then_losses(days, rules), on=group, how="left")
         .join(_post_stats(window_posts, width, rules), on=group, how="left")
         .with_columns(
-            pl.col("posts", "sponsored_posts", "organic_posts", "weeks_with_posts").fill_null(0),
-            pl.col("posts_measured").fill_null(0),
+            # No post in the window: counts of 0, medians null.
+            pl.col(
+                "posts", "sponsored_posts", "organic_posts", "weeks_with_posts", "posts_measured"
+            ).fill_null(0),
         )
         .with_columns(
             (pl.col("posts") / (width / 7)).alias("posts_per_week"),

@@ -104,9 +104,9 @@ def _shortlists(con: duckdb.DuckDBPyConnection, tier: str) -> dict[str, pl.DataF
     the monthly trajectory of the first TRAJECTORIES of each."""
     platforms = sorted(set(table(con, sql_text("sql", "shortlist_choices.sql"))["platform"]))
     lists = [
-        table(
-            con, sql_text("sql", "shortlist.sql"), [p, tier, None, None, None, SHORTLISTED]
-        ).select(pl.lit(p).alias("platform"), *REPORT_SHORTLIST)
+        _ranked(con, ShortlistRequest(p, tier, limit=SHORTLISTED)).select(
+            pl.lit(p).alias("platform"), *REPORT_SHORTLIST
+        )
         for p in platforms
     ]
     shortlist = pl.concat(lists) if lists else pl.DataFrame(schema={"platform": pl.String})
@@ -181,7 +181,8 @@ SHORTLIST_TABLE = (
 
 
 class UnknownChoice(ValueError):
-    """A platform, tier or category the scorecards do not have; says which ones they have."""
+    """A platform without scorecards, a tier outside the marts' scheme or a category no creator
+    of the platform has; the message lists the known ones."""
 
 
 def shortlist(published: Path, request: ShortlistRequest) -> pl.DataFrame:
@@ -193,18 +194,22 @@ def shortlist(published: Path, request: ShortlistRequest) -> pl.DataFrame:
             table(con, sql_text("sql", "report_tier_order.sql"))["tier"].to_list(),
             request,
         )
-        return table(
-            con,
-            sql_text("sql", "shortlist.sql"),
-            [
-                request.platform,
-                request.tier,
-                request.category,
-                request.min_er_percentile,
-                request.max_flags,
-                request.limit,
-            ],
-        )
+        return _ranked(con, request)
+
+
+def _ranked(con: duckdb.DuckDBPyConnection, request: ShortlistRequest) -> pl.DataFrame:
+    return table(
+        con,
+        sql_text("sql", "shortlist.sql"),
+        [
+            request.platform,
+            request.tier,
+            request.category,
+            request.min_er_percentile,
+            request.max_flags,
+            request.limit,
+        ],
+    )
 
 
 def check_choice(known: pl.DataFrame, tiers: list[str], request: ShortlistRequest) -> None:
