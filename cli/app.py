@@ -314,6 +314,24 @@ def _not_locked() -> Iterator[None]:
 
 
 @contextmanager
+def _current_published_state() -> Iterator[None]:
+    """A published state written before a mart existed (inflow upgraded, no run since) lacks
+    it: exit 2 saying so, not a traceback. The next run publishes every mart."""
+    import duckdb
+
+    try:
+        yield
+    except duckdb.CatalogException as error:
+        missing = safe_message(str(error)).splitlines()[0]
+        console.print(
+            "[red]error[/red]: the published state lacks what this inflow reads (written by an "
+            f"older version?): {escape(missing)}; run `inflow run` or `inflow publish` to "
+            "publish every mart"
+        )
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+@contextmanager
 def _definitions_checked() -> Iterator[None]:
     """A rebuild refused because the marts were built under other definitions: exit 2."""
     from flows.transform import DefinitionsChanged
@@ -553,19 +571,20 @@ def report(
 
     settings = load_settings(report=out)
     published = _published_or_exit(settings)
-    try:
-        written = write_report(
-            published,
-            settings.report,
-            tier=tier,
-            start=_parse_date(period_from, "--from") if period_from else None,
-            end=_parse_date(period_to, "--to") if period_to else None,
-            stale_after_days=settings.freshness_days,
-            data_docs=settings.data_docs,
-        )
-    except NothingToReport as error:
-        console.print(f"[red]error[/red]: {error}")
-        raise typer.Exit(EXIT_USAGE) from None
+    with _current_published_state():
+        try:
+            written = write_report(
+                published,
+                settings.report,
+                tier=tier,
+                start=_parse_date(period_from, "--from") if period_from else None,
+                end=_parse_date(period_to, "--to") if period_to else None,
+                stale_after_days=settings.freshness_days,
+                data_docs=settings.data_docs,
+            )
+        except NothingToReport as error:
+            console.print(f"[red]error[/red]: {error}")
+            raise typer.Exit(EXIT_USAGE) from None
     typer.echo(f"report: {written.resolve()} ({written.stat().st_size / 1e6:.1f} MB)")
 
 
@@ -576,7 +595,8 @@ def campaign(
     """One campaign's KPIs and its creators, cheapest engagement first (published marts)."""
     from warehouse.report import campaign_kpis
 
-    kpis, creators, known = campaign_kpis(_published_or_exit(load_settings()), campaign_id)
+    with _current_published_state():
+        kpis, creators, known = campaign_kpis(_published_or_exit(load_settings()), campaign_id)
     if kpis.is_empty():
         listed = ", ".join(known) if known else "none yet (land campaign files under campaigns/)"
         console.print(f"[red]error[/red]: unknown campaign {campaign_id!r}; known: {listed}")
@@ -615,11 +635,12 @@ def shortlist(
     from warehouse.report import shortlist as ranked
 
     request = ShortlistRequest(platform, tier, category, min_er_percentile, max_flags, limit)
-    try:
-        result = ranked(_published_or_exit(load_settings()), request)
-    except UnknownChoice as error:
-        console.print(f"[red]error[/red]: {error}")
-        raise typer.Exit(EXIT_USAGE) from None
+    with _current_published_state():
+        try:
+            result = ranked(_published_or_exit(load_settings()), request)
+        except UnknownChoice as error:
+            console.print(f"[red]error[/red]: {error}")
+            raise typer.Exit(EXIT_USAGE) from None
     if out is None and output_format == "table":
         if result.is_empty():
             typer.echo(f"no {platform} {tier} creator matches")

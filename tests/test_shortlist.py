@@ -204,3 +204,31 @@ def test_shortlist_refuses_unknown_values_listing_the_known_ones(published_marts
         assert "instagram" in known and "tiktok" in known
     if "tier" in message:
         assert "micro" in known and "nano" in known
+
+
+@pytest.mark.parametrize(
+    "command", [["shortlist", "--platform", "tiktok", "--tier", "micro"], ["report"]]
+)
+def test_a_state_published_before_the_scorecards_exits_2_saying_so(
+    published_marts, tmp_path, command
+):
+    """An older inflow's published state has no scorecard mart: the readers say what to run."""
+    import shutil
+
+    import duckdb
+
+    older = tmp_path / "published" / published_marts.name
+    older.parent.mkdir()
+    shutil.copyfile(published_marts, older)
+    con = duckdb.connect(str(older))
+    con.execute("drop table marts.agg_creator_scorecard")
+    con.close()
+    runner = CliRunner(
+        env={"INFLOW_PUBLISHED": str(older.parent), "INFLOW_REPORT": str(tmp_path / "r.html")}
+    )
+    done = runner.invoke(app, command)
+    assert done.exit_code == 2, done.output
+    text = " ".join(done.stderr.split())
+    assert "the published state lacks what this inflow reads" in text
+    assert "agg_creator_scorecard" in text and "run `inflow run` or `inflow publish`" in text
+    assert not (tmp_path / "r.html").exists()
