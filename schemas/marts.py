@@ -814,12 +814,12 @@ SCORECARD_COLUMNS = (
     _c(
         "flag_low_er",
         "boolean",
-        f"ER far below the norm: er_median < low_er_ratio (default 0.5) x er_category_median. {FLAG_NOTE}.",
+        f"ER far below the norm: er_median < low_er_ratio (default 0.5) x er_category_median; evaluated where both are known. {FLAG_NOTE}.",
     ),
     _c(
         "flag_likes_comments",
         "boolean",
-        f"An unusual likes-to-comments ratio (bought likes, or comment pods): likes_per_comment above likes_comments_factor (default 4) times likes_per_comment_tier_median, or below it divided by that factor. Evaluated with at least likes_comments_min_comments (30) comments at 7 days in the window. {FLAG_NOTE}.",
+        f"An unusual likes-to-comments ratio (bought likes, or comment pods): likes_per_comment above likes_comments_factor (default 4) times likes_per_comment_tier_median, or below it divided by that factor. Evaluated with at least likes_comments_min_comments (30) comments at 7 days in the window and a likes_per_comment_tier_median. {FLAG_NOTE}.",
     ),
     _c(
         "flag_gain_then_loss",
