@@ -147,7 +147,8 @@ def plan_ingest(
         apply_ddl(con)
         handled, loaded = meta.known_files(con)
         campaigns_read = meta.campaign_files(con)
-    campaigns_changed = {(f.relative, f.sha256) for f in campaign_files} != campaigns_read
+    campaign_keys = {(f.relative, f.sha256) for f in campaign_files}
+    campaigns_changed = campaign_keys != campaigns_read
     loaded_paths: dict[FileIdentity, str] = {}
     for sha, path in loaded:
         loaded_paths.setdefault(file_identity(sha, path), path)
@@ -181,7 +182,7 @@ def plan_ingest(
         skipped,
         campaign_files,
         campaigns_changed,
-        {(f.relative, f.sha256) for f in campaign_files} & handled,
+        campaign_keys & handled,
     )
 
 

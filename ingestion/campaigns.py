@@ -10,13 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
-from ingestion.batch import FileOutcome, safe_message
+from ingestion.batch import FileOutcome, failed
 from ingestion.discover import LandedFile
 from ingestion.readers import FileRejected, read_bytes
 from schemas.campaigns import Campaigns, documents_from_rows, normalise_campaigns
@@ -66,28 +67,15 @@ def read_campaigns(files: list[LandedFile]) -> CampaignLoad:
             items = _documents(file)
         except (FileRejected, OSError, UnicodeDecodeError, csv.Error) as error:
             reason = str(error) if isinstance(error, FileRejected) else type(error).__name__
-            outcomes.append(
-                FileOutcome(
-                    file.relative,
-                    file.sha256,
-                    file.bytes,
-                    "failed",
-                    contract=CONTRACT,
-                    kind=CONTRACT,
-                    error=safe_message(f"cannot read the campaign file: {reason}"),
-                )
-            )
+            unread = failed(file, f"cannot read the campaign file: {reason}")
+            outcomes.append(replace(unread, contract=CONTRACT, kind=CONTRACT))
             continue
         per_file[file.relative] = len(items)
         documents += [(file.relative, n, item) for n, item in enumerate(items, start=1)]
     campaigns = normalise_campaigns(documents)
-    refused: dict[str, int] = {}
-    for r in campaigns.rejected:
-        refused[r.source_file] = refused.get(r.source_file, 0) + 1
+    refused = Counter(r.source_file for r in campaigns.rejected)
     # Rows are entries: a campaign and each of its creators (what can be refused alone).
-    loaded: dict[str, int] = {}
-    for entry in (*campaigns.campaigns, *campaigns.creators):
-        loaded[entry["source_file"]] = loaded.get(entry["source_file"], 0) + 1
+    loaded = Counter(e["source_file"] for e in (*campaigns.campaigns, *campaigns.creators))
     for file in files:
         if file.relative not in per_file:
             continue
@@ -100,9 +88,9 @@ def read_campaigns(files: list[LandedFile]) -> CampaignLoad:
                 format=Path(file.relative).suffix.lstrip(".") or None,
                 contract=CONTRACT,
                 kind=CONTRACT,
-                rows_read=loaded.get(file.relative, 0) + refused.get(file.relative, 0),
-                rows_loaded=loaded.get(file.relative, 0),
-                rows_quarantined=refused.get(file.relative, 0),
+                rows_read=loaded[file.relative] + refused[file.relative],
+                rows_loaded=loaded[file.relative],
+                rows_quarantined=refused[file.relative],
             )
         )
     return CampaignLoad(campaigns, outcomes)
