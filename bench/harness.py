@@ -252,11 +252,20 @@ def validation_section(result: dict, command: str) -> list[str]:
 
 def overhead_section(result: dict, command: str) -> list[str]:
     imports = result["imports_s"]
+    commands = result["commands_s"]
+
+    def row(label: str, name: str) -> str:
+        direct, prefect = commands["direct"][name], commands["prefect"][name]
+        return f"| {label} | {_seconds(direct)} | {_seconds(prefect)} |"
+
     return [
-        "## Framework overhead of a tiny nightly run",
+        "## Start-up: what a command costs before any data is touched",
         "",
-        f"`{command}`: medians of {result['runs']} runs, each in fresh processes; the tiny run is "
-        f"`inflow run` on {result['accounts']} creators × {result['days']} days "
+        f"`{command}`: medians of {result['runs']} runs, each in fresh processes. The commands "
+        "run their flows directly (the default when no Prefect API is configured: "
+        "`flows/engine.py` says why) and through Prefect (`INFLOW_ORCHESTRATION=prefect`, which "
+        "without an API starts Prefect's temporary server, as every command did before); the "
+        f"tiny run is `inflow run` on {result['accounts']} creators × {result['days']} days "
         f"({result['files']} files) with a fresh warehouse and Prefect home.",
         "",
         "| what | time |",
@@ -264,11 +273,16 @@ def overhead_section(result: dict, command: str) -> list[str]:
         *(f"| `import {name}` | {_seconds(seconds)} |" for name, seconds in imports.items()),
         f"| `inflow --help` (Python start + CLI imports) | {_seconds(result['cli_help_s'])} |",
         f"| Prefect temporary server start | {_seconds(result['prefect_server_start_s'])} |",
-        f"| `inflow run`, tiny landing, end to end | {_seconds(result['tiny_nightly_s'])} |",
-        f"| of which beyond the server start and CLI start | {_seconds(result['tiny_nightly_beyond_server_and_cli_s'])} |",
+        "",
+        "| command | directly | through Prefect, temporary server |",
+        "| --- | --- | --- |",
+        row("`inflow ingest` of an empty folder", "idle_ingest"),
+        row("`inflow transform` with nothing pending", "idle_transform"),
+        row("`inflow run`, tiny landing, end to end", "tiny_run"),
         "",
         "A scheduled deployment on a running Prefect server does not pay the temporary server "
-        "start; great-expectations is imported only by the validate step.",
+        "start, but pays `import prefect`; great-expectations is imported only by the validate "
+        "step, which every `inflow run` has (it checks freshness even when nothing landed).",
     ]
 
 

@@ -3,10 +3,11 @@
     python -m bench.harness --only overhead        (sizes in bench/harness.py)
 
 Times, each in fresh processes and as the median of `repeat` runs: importing each library;
-`inflow --help` (Python start and the CLI's imports); Prefect's temporary server start (what
-`inflow run` pays when no PREFECT_API_URL is set); and `inflow run` end to end on a tiny
-landing folder (fresh warehouse and Prefect home each time). What the tiny run spends beyond
-the server start and the imports is the pipeline's own work plus Prefect's per-task cost.
+`inflow --help` (Python start and the CLI's imports); Prefect's temporary server start; and,
+with the flows run directly (the default without a Prefect API) and through Prefect with its
+temporary server, three commands: `inflow ingest` of an empty folder and `inflow transform`
+with nothing pending (commands with nothing to do), and `inflow run` end to end on a tiny
+landing folder (fresh warehouse and Prefect home each time).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from pathlib import Path
 from bench.common import median, print_result
 
 LIBRARIES = ("duckdb", "polars", "pyarrow", "prefect", "great_expectations")
+# How the commands run their flows (flows.engine): directly (no Prefect API configured, the
+# default) and through Prefect with its temporary server (`orchestration = "prefect"`).
+MODES = ("direct", "prefect")
 SERVER_START = (
     "import time\n"
     "t = time.perf_counter()\n"
@@ -83,33 +87,30 @@ def run(accounts: int, days: int, repeat: int) -> dict:
             capture_output=True,
             check=True,
         )
-        nightly_runs = []
-        for number in range(repeat):
-            run_dir = workdir / f"run-{number}"
-            run_dir.mkdir()
-            environment = os.environ | {
-                "PREFECT_HOME": str(run_dir / "prefect-home"),
-                "INFLOW_PUBLISHED": str(run_dir / "published"),
-            }
-            nightly_runs.append(
-                _timed(
-                    [
-                        inflow,
-                        "run",
-                        "--landing",
-                        str(landing),
-                        "--warehouse",
-                        str(run_dir / "w.duckdb"),
-                    ],
-                    cwd=run_dir,
-                    env=environment,
-                )
+        commands: dict[str, dict[str, list[float]]] = {}
+        for mode in MODES:
+            times = commands.setdefault(
+                mode, {"idle_ingest": [], "idle_transform": [], "tiny_run": []}
             )
+            for number in range(repeat):
+                run_dir = workdir / f"{mode}-{number}"
+                (run_dir / "empty").mkdir(parents=True)
+                environment = os.environ | {
+                    "PREFECT_HOME": str(run_dir / "prefect-home"),
+                    "INFLOW_PUBLISHED": str(run_dir / "published"),
+                    "INFLOW_ORCHESTRATION": mode,
+                }
+                idle = [inflow, "ingest", "--landing", str(run_dir / "empty")]
+                idle += ["--warehouse", str(run_dir / "idle.duckdb")]
+                times["idle_ingest"].append(_timed(idle, cwd=run_dir, env=environment))
+                again = [inflow, "transform", "--warehouse", str(run_dir / "idle.duckdb")]
+                times["idle_transform"].append(_timed(again, cwd=run_dir, env=environment))
+                nightly = [inflow, "run", "--landing", str(landing)]
+                nightly += ["--warehouse", str(run_dir / "w.duckdb")]
+                times["tiny_run"].append(_timed(nightly, cwd=run_dir, env=environment))
         files = sum(1 for p in landing.rglob("*") if p.is_file() and "_generator" not in p.parts)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    nightly = median(nightly_runs)
-    server = median(server_runs)
     return {
         "runs": repeat,
         "accounts": accounts,
@@ -117,9 +118,11 @@ def run(accounts: int, days: int, repeat: int) -> dict:
         "files": files,
         "imports_s": imports,
         "cli_help_s": cli_help,
-        "prefect_server_start_s": server,
-        "tiny_nightly_s": nightly,
-        "tiny_nightly_beyond_server_and_cli_s": round(nightly - server - cli_help, 2),
+        "prefect_server_start_s": median(server_runs),
+        "commands_s": {
+            mode: {name: median(values) for name, values in by_command.items()}
+            for mode, by_command in commands.items()
+        },
     }
 
 

@@ -26,6 +26,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from flows.engine import ENV_ORCHESTRATION
 from flows.settings import Settings
 from ingestion.batch import safe_message
 from schemas.tables import PLATFORMS
@@ -67,7 +68,7 @@ def main(
         typer.Option(
             "--verbose",
             "-v",
-            help="also show Prefect's logs: its temporary server, flow and task runs",
+            help="also show the flows' logs (and Prefect's, when it runs them)",
         ),
     ] = False,
     show_version: Annotated[
@@ -78,19 +79,33 @@ def main(
     ] = False,
 ) -> None:
     """Influencer social metrics: export files -> DuckDB history -> marts."""
-    # Quiet by default: the terminal shows inflow's own lines, Prefect's warnings and errors.
+    # Quiet by default: the terminal shows inflow's own lines, the flows' warnings and errors.
     # Only the console handler is raised: with a Prefect API configured, the UI still gets
-    # every INFO log of every flow and task run. Prefect configured logging when it was
-    # imported, so the handler is set here, and the variable (PREFECT_LOGGING_<path in its
-    # logging.yml>) for processes started from this one; a user's own setting wins.
+    # every INFO log of every flow and task run. Prefect configures logging when it is
+    # imported, from the variable (PREFECT_LOGGING_<path in its logging.yml>) set here, which
+    # processes started from this one inherit; a user's own setting wins.
     if ctx.invoked_subcommand in FLOW_COMMANDS and not os.environ.get("PREFECT_API_URL"):
         from cli.watchdog import guard_children
 
-        guard_children()  # a `kill -9` of this process must not leave the server running
+        guard_children()  # a `kill -9` must not leave a temporary server or Dask workers running
+    _show_run_logs(verbose)
+
+
+def _show_run_logs(verbose: bool) -> None:
+    """Flow logs on stderr: warnings, everything with -v. A flow run directly logs to the
+    `inflow` logger (flows.engine), one run through Prefect to Prefect's loggers."""
     import logging
 
-    from prefect.logging.handlers import PrefectConsoleHandler
-
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter(
+            "%(asctime)s.%(msecs)03d | %(levelname)-7s | %(name)s - %(message)s", "%H:%M:%S"
+        )
+    )
+    inflow_logs = logging.getLogger("inflow")
+    inflow_logs.handlers[:] = [handler]
+    inflow_logs.setLevel(logging.INFO if verbose else logging.WARNING)
+    inflow_logs.propagate = False
     setting = "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"
     if verbose:  # -v wins over a quiet setting inherited from the environment
         os.environ.pop(setting, None)
@@ -100,9 +115,14 @@ def main(
     else:
         os.environ[setting] = "WARNING"
         level = logging.WARNING
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, PrefectConsoleHandler):
-            handler.setLevel(level)
+    # Prefect reads the variable when it configures logging on import; if something imported
+    # it already (a test, a plugin), its console handler is set here too.
+    if "prefect.logging.handlers" in sys.modules:
+        from prefect.logging.handlers import PrefectConsoleHandler
+
+        for prefect_handler in logging.getLogger().handlers:
+            if isinstance(prefect_handler, PrefectConsoleHandler):
+                prefect_handler.setLevel(level)
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -117,6 +137,9 @@ def load_settings(**overrides: Any) -> Settings:
                 f"[red]configuration error[/red]: {field + ': ' if field else ''}{escape(message)}"
             )
         raise typer.Exit(EXIT_USAGE) from None
+    # flows.engine reads it (a flow can be started without Settings); a user's variable was
+    # already read into the settings, so this only adds inflow.toml's value.
+    os.environ[ENV_ORCHESTRATION] = settings.orchestration
     return settings
 
 
@@ -711,7 +734,7 @@ def serve(
 ) -> None:
     """Run the nightly schedule locally (Prefect serve): no server or work pool to set up."""
     settings = load_settings()
-    from flows.nightly import nightly
+    from flows.deployments import nightly
 
     typer.echo(
         f"serving the nightly run at '{cron}' UTC on {settings.landing} -> {settings.published}; Ctrl-C stops"

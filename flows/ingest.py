@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
-from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 
 from flows import progress
+from flows.engine import flow, markdown_artifact, run_logger, task
 from flows.runs import recorded_run
 from ingestion.batch import (
     FILE_SCHEMA,
@@ -201,7 +198,7 @@ def _batches(files: list[LandedFile], max_bytes: int) -> list[list[LandedFile]]:
     return batches
 
 
-@task(name="load-batch", cache_policy=NO_CACHE)
+@task(name="load-batch")
 def load_files(
     warehouse: Path,
     files: list[LandedFile],
@@ -213,14 +210,12 @@ def load_files(
     limits: DuckDBLimits = NO_LIMITS,
 ) -> list[FileOutcome]:
     """Read, normalise and load one batch of files in one transaction."""
-    logger = get_run_logger()
+    logger = run_logger()
     batch, outcomes = prepare_batch(files, run_id, extra_outcomes=known, max_bytes=max_file_bytes)
     # Printed before the transaction starts: operators (and the kill test) see which batch is in flight.
     if files:
-        print(
-            f"loading batch {number}/{total}: {len(files)} files, {batch.followers.num_rows + batch.posts.num_rows:,} rows",
-            file=sys.stderr,
-            flush=True,
+        logger.info(
+            f"loading batch {number}/{total}: {len(files)} files, {batch.followers.num_rows + batch.posts.num_rows:,} rows"
         )
     with connect(warehouse, limits=limits) as con:
         load_batch(con, batch, datetime.now(UTC))
@@ -230,7 +225,7 @@ def load_files(
     return outcomes
 
 
-@task(name="load-campaigns", cache_policy=NO_CACHE)
+@task(name="load-campaigns")
 def load_campaign_files(
     warehouse: Path,
     files: list[LandedFile],
@@ -240,7 +235,7 @@ def load_campaign_files(
 ) -> list[FileOutcome]:
     """Read every campaign file and swap in their definitions (one transaction). Files the
     manifest already `recorded`, unchanged, add no manifest row."""
-    logger = get_run_logger()
+    logger = run_logger()
     load = read_campaigns(files)
     campaigns, creators = load.campaigns.frames()
     hashes = {f.relative: f.sha256 for f in files}
@@ -275,7 +270,7 @@ def load_campaign_files(
     return new
 
 
-@flow(name="ingest", log_prints=True)
+@flow(name="ingest")
 def ingest(
     landing: Path = Path("data/landing"),
     warehouse: Path = Path("data/inflow.duckdb"),
@@ -328,7 +323,7 @@ def ingest(
         run.message = (
             f"{summary.files_failed} file(s) could not be read" if summary.files_failed else ""
         )
-    create_markdown_artifact(
+    markdown_artifact(
         key="ingest-summary", markdown=summary.markdown(), description="inflow ingest run"
     )
     return summary

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from prefect import flow
-from prefect.artifacts import create_markdown_artifact
-
+from flows.engine import flow, markdown_artifact
 from flows.ingest import DEFAULT_BATCH_MEGABYTES, DEFAULT_MAX_FILE_MEGABYTES, ingest
 from flows.publish import publish
 from flows.runners import TaskRunnerName, configured_transform
@@ -41,7 +39,7 @@ class NightlySummary:
     warning_lines: list[str]
 
 
-@flow(name="nightly", log_prints=True)
+@flow(name="nightly")
 def nightly(
     landing: Path = Path("data/landing"),
     warehouse: Path = Path("data/inflow.duckdb"),
@@ -141,7 +139,7 @@ def nightly(
         if summary.files_failed:
             run.status = "completed_with_errors"
             run.message = f"{summary.files_failed} file(s) could not be read"
-    create_markdown_artifact(
+    markdown_artifact(
         key="nightly-summary",
         markdown="# nightly run\n\n"
         + "\n".join(f"- {k}: {v}" for k, v in summary.__dict__.items())

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prefect import flow, task
-from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
-
+from flows.engine import flow, markdown_artifact, run_logger, task
 from flows.runs import recorded_run
 from warehouse import publish as published
 from warehouse.connect import NO_LIMITS, DuckDBLimits
@@ -17,16 +14,14 @@ from warehouse.connect import NO_LIMITS, DuckDBLimits
 # slow NFS); a refusal for quality is not an error and is never retried.
 @task(
     name="publish-marts",
-    cache_policy=NO_CACHE,
     retries=2,
     retry_delay_seconds=5,
-    retry_condition_fn=None,
 )
 def publish_marts(warehouse: Path, published_dir: Path, keep: int, limits: DuckDBLimits) -> Path:
     return published.publish(warehouse, published_dir, keep, limits)
 
 
-@flow(name="publish", log_prints=True)
+@flow(name="publish")
 def publish(
     warehouse: Path = Path("data/inflow.duckdb"),
     published_dir: Path = Path("data/published"),
@@ -38,11 +33,13 @@ def publish(
         state = publish_marts(warehouse, published_dir, keep, duckdb_limits)
         run.counts = {"published_state": state.name}
         run.message = f"readers open {published_dir / published.PUBLISHED_NAME}"
-    create_markdown_artifact(
+    markdown_artifact(
         key="publish-summary",
         markdown=f"# publish run `{run.run_id}`\n\nPublished state `{state.name}`; readers open "
         f"`{published_dir / published.PUBLISHED_NAME}`; {keep} states kept for rollback.\n",
         description="inflow publish run",
     )
-    print(f"published {state.name}: readers open {published_dir / published.PUBLISHED_NAME}")
+    run_logger().info(
+        f"published {state.name}: readers open {published_dir / published.PUBLISHED_NAME}"
+    )
     return state

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from flows.engine import flow_run_id
 from ingestion.batch import safe_message
 from warehouse import meta
 from warehouse.connect import DuckDBLimits, connect
@@ -74,14 +74,6 @@ def run_lock(warehouse: Path) -> Iterator[bool]:
         handle.close()  # closing releases the lock, also when the process dies
 
 
-def current_run_id() -> str:
-    """The current Prefect flow run's id, or a fresh UUID outside one (a flow function called
-    directly, a test)."""
-    from prefect.runtime import flow_run
-
-    return str(flow_run.id or uuid.uuid4())
-
-
 @dataclass
 class RunRecord:
     """What a flow reports about its run before it ends: status, counts, message."""
@@ -97,7 +89,7 @@ def recorded_run(warehouse: Path, flow: str, limits: DuckDBLimits) -> Iterator[R
     """meta.runs holds this run from its start: `running`, then the status the flow set, or
     `failed` with the error's first line when it raised (the error still propagates)."""
     with run_lock(warehouse) as outermost:
-        record = RunRecord(current_run_id())
+        record = RunRecord(flow_run_id())
         with connect(warehouse, limits=limits) as con:
             if outermost:  # a nightly run's steps find the DDL its own start applied
                 apply_ddl(con)

@@ -13,7 +13,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from flows.runners import TASK_RUNNERS, TaskRunnerName
+from flows.engine import ORCHESTRATIONS, TASK_RUNNERS, Orchestration, TaskRunnerName
 from transforms.campaigns import EMV_ACTIONS
 from transforms.scorecard import ScorecardRules
 from transforms.tiers import TierScheme, resolve_scheme
@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     confirmation_days: int = Field(7, ge=0, le=90, description="days a new tier must hold to count")
     task_runner: TaskRunnerName = Field(
         "local", description="where transform partitions run: local or dask"
+    )
+    orchestration: Orchestration = Field(
+        "auto",
+        description="run flows through Prefect: auto (when a Prefect API is configured), "
+        "prefect (always; without an API Prefect starts a temporary server) or direct (never)",
     )
     dask_address: str | None = Field(
         None, description="Dask scheduler address; none starts a local cluster"
@@ -121,6 +126,13 @@ class Settings(BaseSettings):
     def _known_runner(cls, value: str) -> str:
         if value not in TASK_RUNNERS:
             raise ValueError(f"task_runner must be one of {', '.join(TASK_RUNNERS)}")
+        return value
+
+    @field_validator("orchestration", mode="before")
+    @classmethod
+    def _known_orchestration(cls, value: str) -> str:
+        if value not in ORCHESTRATIONS:
+            raise ValueError(f"orchestration must be one of {', '.join(ORCHESTRATIONS)}")
         return value
 
     def duckdb_limits(self) -> DuckDBLimits:

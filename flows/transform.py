@@ -15,11 +15,8 @@ from typing import Literal
 
 import duckdb
 import polars as pl
-from prefect import flow, task
-from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
-from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.engine import flow, markdown_artifact, run_logger, task
 from flows.runs import recorded_run
 from transforms.campaigns import (
     brand_mentions,
@@ -108,7 +105,7 @@ def compute_in_process(
         yield part, build_partition_rows(inputs, part, scheme, confirmation_days)
 
 
-@task(name="build-partition", cache_policy=NO_CACHE)
+@task(name="build-partition")
 def build_partition(
     inputs: PartitionInputs, part: pl.DataFrame, scheme: TierScheme, confirmation_days: int
 ) -> dict[str, pl.DataFrame]:
@@ -540,8 +537,7 @@ def _monday(day: date) -> date:
     return date.fromordinal(day.toordinal() - day.weekday())
 
 
-# (Prefect's own annotations reject its ThreadPoolTaskRunner here: its generic is unsolved.)
-@flow(name="transform", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=1))  # type: ignore[arg-type]
+@flow(name="transform")
 def transform(
     warehouse: Path = Path("data/inflow.duckdb"),
     full_refresh: bool = False,
@@ -582,10 +578,10 @@ def transform(
         )
         run.counts = {"accounts_rebuilt": summary.accounts}
         run.message = f"{mode}: {sum(summary.rows.values()):,} mart rows written"
-    create_markdown_artifact(
+    markdown_artifact(
         key="transform-summary", markdown=summary.markdown(), description="inflow transform run"
     )
-    print(
+    run_logger().info(
         f"transform ({mode}): {summary.accounts:,} accounts, {sum(summary.rows.values()):,} rows in {summary.seconds} s"
     )
     return summary

@@ -20,10 +20,8 @@ from urllib.request import url2pathname
 import duckdb
 import polars as pl
 import pyarrow as pa
-from prefect import flow, task
-from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 
+from flows.engine import flow, markdown_artifact, run_logger, task
 from flows.runs import recorded_run
 from report.data_docs import make_offline
 from schemas import quality
@@ -298,7 +296,7 @@ def record(
     )
 
 
-@task(name="validate-warehouse", cache_policy=NO_CACHE)
+@task(name="validate-warehouse")
 def validate_warehouse(
     warehouse: Path,
     freshness_days: int,
@@ -322,7 +320,7 @@ def validate_warehouse(
     return summary
 
 
-@flow(name="validate", log_prints=True)
+@flow(name="validate")
 def validate(
     warehouse: Path = Path("data/inflow.duckdb"),
     freshness_days: int = quality.DEFAULT_FRESHNESS_DAYS,
@@ -350,13 +348,14 @@ def validate(
         # A critical failure blocks publishing: the run failed; warnings are shown, not fatal.
         run.status = "failed" if summary.critical_failures else "succeeded"
         run.message = f"{stage}: " + ("; ".join(r.line() for r in failed) or "every check passed")
-    create_markdown_artifact(
+    markdown_artifact(
         key="quality-summary", markdown=summary.markdown(), description="inflow validation run"
     )
-    print(
+    logger = run_logger()
+    logger.info(
         f"quality: {len(summary.results)} checks, {len(summary.critical_failures)} critical failures, "
         f"{len(summary.warnings)} warnings; data docs: {summary.data_docs}"
     )
     for result in failed:
-        print(f"{result.severity}: {result.line()}")
+        logger.info(f"{result.severity}: {result.line()}")
     return summary

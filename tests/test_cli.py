@@ -216,7 +216,8 @@ def test_version_help_and_completion_follow_cli_conventions():
 
 
 def test_commands_are_quiet_unless_verbose(tmp_path):
-    """Prefect's temporary-server and run lines only with -v; inflow's own summary always."""
+    """Run lines only with -v: the flow's own when it runs directly, Prefect's (its temporary
+    server, its runs) when told to go through Prefect; inflow's own summary always."""
     landing = tmp_path / "landing"
     landing.mkdir()
     (landing / "ig.csv").write_text(
@@ -243,7 +244,18 @@ def test_commands_are_quiet_unless_verbose(tmp_path):
         env=os.environ | environment,
     )
     assert loud.returncode == 0
-    assert "Starting temporary server" in loud.stderr and "Finished in state" in loud.stderr
+    # No Prefect API: the flow runs directly and -v shows its run's lines, no server starts.
+    assert "inflow.ingest - run" in loud.stderr and "finished in" in loud.stderr
+    assert "Starting temporary server" not in loud.stderr
+    through_prefect = subprocess.run(
+        [command[0], "-v", *command[1:]],
+        capture_output=True,
+        text=True,
+        env=os.environ | environment | {"INFLOW_ORCHESTRATION": "prefect"},
+    )
+    assert through_prefect.returncode == 0
+    assert "Starting temporary server" in through_prefect.stderr
+    assert "Finished in state" in through_prefect.stderr
 
 
 def test_every_writing_command_stops_at_once_while_another_process_holds_the_run_lock(

@@ -30,7 +30,13 @@ def marts_of(warehouse):
     return {m.name: read_table(warehouse, f"select * from marts.{m.name}") for m in MARTS}
 
 
-def test_dask_cluster_of_two_workers_builds_the_same_marts(ingested, tmp_path):
+# "auto" runs through the test's Prefect API (prefect-dask's runner), "direct" on a
+# distributed.Client of inflow's own (flows.engine): the same partitions, the same marts.
+@pytest.mark.parametrize("orchestration", ["auto", "direct"])
+def test_dask_cluster_of_two_workers_builds_the_same_marts(
+    ingested, tmp_path, orchestration, monkeypatch
+):
+    monkeypatch.setenv("INFLOW_ORCHESTRATION", orchestration)
     local_warehouse = tmp_path / "local.duckdb"
     dask_warehouse = tmp_path / "dask.duckdb"
     shutil.copy(ingested, local_warehouse)
