@@ -47,3 +47,8 @@ comment on column meta.runs.rows_read is 'Rows read from the files.';
 comment on column meta.runs.rows_loaded is 'Rows that passed their contract and were upserted.';
 comment on column meta.runs.rows_quarantined is 'Rows rejected by their contract, kept in quarantine.rejected_rows with the reason.';
 comment on column meta.runs.message is 'Error or summary message, when there is one.';
+
+create table if not exists meta.ddl_applied (
+    fingerprint varchar not null
+);
+comment on table meta.ddl_applied is 'The fingerprint of the DDL last applied in full (warehouse.schema.apply_ddl): while it matches, a run skips re-running every CREATE ... IF NOT EXISTS.';
