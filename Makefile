@@ -51,7 +51,7 @@ format: install
 # Re-resolve the pinned set from pyproject.toml (needs the package registry).
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/pip install --quiet -e '.[dev]'
+	.lock-venv/bin/pip install --quiet -e '.[dev,bench]'
 	(echo "# Pinned full dependency set: every install uses it as constraints (make install)."; \
 	 echo "# Regenerate with: make lock"; \
 	 .lock-venv/bin/pip freeze --exclude-editable) > requirements.lock
@@ -59,10 +59,17 @@ lock:
 
 # The benchmarks recorded in docs/benchmarks.md, at the recorded sizes (about an hour);
 # `make bench-quick` runs every suite small (a few minutes; CI runs it) into data/bench/.
-bench: install browser
+# The benchmarks' peers (dlt) are a bench-only extra, pinned in requirements.lock like the rest.
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: install browser $(BENCH_STAMP)
 	$(BIN)/python -m bench.harness
 
-bench-quick: install browser
+bench-quick: install browser $(BENCH_STAMP)
 	$(BIN)/python -m bench.harness --quick
 
 # Mutation testing of transforms/ and the contract parsing (docs/mutation.md; about an hour,

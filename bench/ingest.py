@@ -1,23 +1,27 @@
-"""Ingest throughput per format: inflow versus a bare DuckDB load and a naive pandas loader.
+"""Ingest per format, whole processes: inflow versus dlt (the peer) and bare DuckDB (the limit).
 
     python -m bench.harness --only ingest        (sizes in bench/harness.py)
 
-For each format the same simulated data is written as a landing folder, then, in the same run:
-  1. inflow's `ingest` flow into a fresh warehouse (contract parsing, quarantine, dedup and
-     upsert, manifest), `repeat` times;
-  2. bare DuckDB: `CREATE TABLE AS SELECT * FROM read_csv/read_parquet/read_json(glob)` of the
-     same files, one table per kind, `repeat` times;
-  3. the loader a user writes by hand: pandas `read_csv`/`read_parquet`/`read_json` per file and
-     row inserts (`executemany`) into DuckDB. It is slow, so it runs on the first files up to
-     `naive_rows` rows and is compared by rows per second.
-The Prefect temporary server start is measured apart (once per process, not per row).
+For each format the same simulated data is written as a landing folder, then, alternating in
+the same run, `repeat` times each, every one a fresh process into a fresh target (wall time and
+peak resident memory of the process, from `wait4`):
+  1. `inflow ingest` (discovery and sha256, contract parsing of every value, quarantine with
+     reasons, dedup and transactional upsert, manifest, lineage), flows run directly (no
+     Prefect API configured: what a user's command does);
+  2. dlt (bench/dlt_load.py): pyarrow readers, `write_disposition="merge"` on the natural keys,
+     DuckDB destination: what a data engineer would pick instead;
+  3. bare DuckDB: `CREATE TABLE AS SELECT * FROM read_csv/read_parquet/read_json(glob)` of the
+     same files, one table per kind (type inference and nothing else): the engine's limit.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import date
@@ -25,144 +29,159 @@ from pathlib import Path
 
 from bench.common import median, print_result
 
+# name: (generator rotation, dlt_load's --format, DuckDB's reader over a folder of one kind)
 FORMATS = {
-    "canonical CSV": (("canonical", "csv", False),),
-    "canonical Parquet": (("canonical", "parquet", False),),
-    "native JSON lines (gzip)": (("native", "jsonl", True),),
+    "canonical CSV": (
+        (("canonical", "csv", False),),
+        "csv",
+        "read_csv('{root}/*.csv', union_by_name = true)",
+    ),
+    "canonical Parquet": (
+        (("canonical", "parquet", False),),
+        "parquet",
+        "read_parquet('{root}/*.parquet', union_by_name = true)",
+    ),
+    "native JSON lines (gzip)": (
+        (("native", "jsonl", True),),
+        "jsonl",
+        "read_json('{root}/*.jsonl.gz', format = 'newline_delimited', union_by_name = true)",
+    ),
 }
-DUCKDB_READER = {
-    "canonical CSV": "read_csv('{root}/**/*.csv', union_by_name = true)",
-    "canonical Parquet": "read_parquet('{root}/**/*.parquet', union_by_name = true)",
-    "native JSON lines (gzip)": "read_json('{root}/**/*.jsonl.gz', format = 'newline_delimited', union_by_name = true)",
-}
+TOOLS = ("inflow", "dlt", "duckdb")
+
+BARE = """
+import sys, duckdb
+target, reader, *roots = sys.argv[1:]
+con = duckdb.connect(target, config={"preserve_insertion_order": False})
+for number, root in enumerate(roots):
+    con.execute(f"create table landed_{number} as select * from " + reader.format(root=root))
+"""
 
 
-def bare_duckdb_load(root: Path, reader: str, target: Path) -> tuple[float, int]:
+def whole_process(command: list[str], **kwargs) -> tuple[float, float]:
+    """Wall seconds and peak resident MB of `command` run as its own process."""
+    with tempfile.TemporaryFile() as errors:
+        began = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, **kwargs)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - began
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            errors.seek(0)
+            tail = errors.read()[-3000:].decode(errors="replace")
+            raise RuntimeError(f"{' '.join(command)} exited {process.returncode}:\n{tail}")
+    return seconds, usage.ru_maxrss / 1024  # Linux: kilobytes
+
+
+def _kind_folders(landing: Path, workdir: Path) -> list[Path]:
+    """One folder of symlinks per kind (followers, posts), for DuckDB's one-table globs."""
+    manifest = json.loads((landing / "_generator" / "manifest.json").read_text())
+    folders = []
+    for kind in sorted({f["kind"] for f in manifest["files"]}):
+        folder = workdir / f"kind-{kind}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        for number, f in enumerate(manifest["files"]):
+            if f["kind"] == kind:
+                source = landing / f["path"]
+                (folder / f"{number:05d}-{source.name}").symlink_to(source)
+        folders.append(folder)
+    return folders
+
+
+def _commands(name: str, landing: Path, target: Path, workdir: Path) -> dict[str, list[str]]:
+    _, dlt_format, reader = FORMATS[name]
+    inflow = str(Path(sys.executable).parent / "inflow")
+    kinds = [str(folder) for folder in _kind_folders(landing, workdir)]
+    return {
+        "inflow": [inflow, "ingest", "--landing", str(landing), "--warehouse", str(target)],
+        "dlt": [
+            sys.executable,
+            "-m",
+            "bench.dlt_load",
+            "--landing",
+            str(landing),
+            "--format",
+            dlt_format,
+            "--target",
+            str(target),
+            "--workdir",
+            str(workdir / "dlt-pipelines"),
+        ],
+        "duckdb": [sys.executable, "-c", BARE, str(target), reader, *kinds],
+    }
+
+
+def _rows(target: Path, tool: str) -> int:
     import duckdb
 
-    target.unlink(missing_ok=True)
-    con = duckdb.connect(str(target), config={"preserve_insertion_order": False})
-    began = time.perf_counter()
-    con.execute(f"create table landed as select * from {reader.format(root=root)}")
-    seconds = time.perf_counter() - began
-    ((rows,),) = con.execute("select count(*) from landed").fetchall()
-    con.close()
-    return seconds, rows
+    con = duckdb.connect(str(target), read_only=True)
+    try:
+        if tool == "inflow":
+            sql = "select sum(rows_read) from meta.ingested_files"
+        else:
+            schema = "landed" if tool == "dlt" else "main"
+            listed = con.execute(
+                "select table_name from information_schema.tables where table_schema = ? "
+                "and table_name not like '\\_dlt%' escape '\\'",
+                [schema],
+            ).fetchall()
+            sql = " + ".join(f"(select count(*) from {schema}.{t})" for (t,) in listed)
+            sql = f"select {sql}"
+        ((rows,),) = con.execute(sql).fetchall()
+        return int(rows)
+    finally:
+        con.close()
 
 
-def _read_with_pandas(path: Path):
-    import pandas as pd
-
-    if path.name.endswith((".csv", ".csv.gz")):
-        return pd.read_csv(path)
-    if path.name.endswith(".parquet"):
-        return pd.read_parquet(path)
-    return pd.read_json(path, lines=True)
-
-
-def _text(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    return str(value)
-
-
-def naive_pandas_load(files: list[Path], target: Path, max_rows: int) -> tuple[float, int]:
-    """pandas per file, then row inserts: one table per column set, every value as text."""
-    import duckdb
-
-    target.unlink(missing_ok=True)
-    con = duckdb.connect(str(target))
-    tables: dict[tuple[str, ...], str] = {}
-    rows = 0
-    began = time.perf_counter()
-    for path in files:
-        frame = _read_with_pandas(path)
-        columns = tuple(str(c) for c in frame.columns)
-        if columns not in tables:
-            tables[columns] = f"landed_{len(tables)}"
-            listed = ", ".join(f'"{c}" varchar' for c in columns)
-            con.execute(f"create table {tables[columns]} ({listed})")
-        values = [
-            tuple(_text(v) for v in record) for record in frame.itertuples(index=False, name=None)
-        ]
-        placeholders = ", ".join("?" for _ in columns)
-        con.executemany(f"insert into {tables[columns]} values ({placeholders})", values)
-        rows += len(values)
-        if rows >= max_rows:
-            break
-    seconds = time.perf_counter() - began
-    con.close()
-    return seconds, rows
-
-
-def run(accounts: int, days: int, repeat: int, naive_rows: int, formats: list[str]) -> dict:
-    from prefect.testing.utilities import prefect_test_harness
-
-    from flows.ingest import ingest
+def run(accounts: int, days: int, repeat: int, formats: list[str]) -> dict:
     from sample.landing import generate_landing
     from sample.simulate import PLATFORMS_ALL
 
     workdir = Path(tempfile.mkdtemp(prefix="inflow-ingest-bench-"))
+    # No Prefect API: the commands run their flows directly, as a user's would.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    environment["PREFECT_HOME"] = str(workdir / "prefect-home")
     results: dict = {"accounts": accounts, "days": days, "runs": repeat, "formats": {}}
     try:
-        began = time.perf_counter()
-        with prefect_test_harness(server_startup_timeout=120):
-            results["prefect_server_start_s"] = round(time.perf_counter() - began, 1)
-            for name in formats:
-                landing = workdir / "landing"
-                shutil.rmtree(landing, ignore_errors=True)
-                generate_landing(
-                    landing,
-                    accounts=accounts,
-                    days=days,
-                    seed=1,
-                    start=date(2026, 1, 1),
-                    platforms=PLATFORMS_ALL,
-                    rotation=FORMATS[name],
-                )
-                manifest = json.loads((landing / "_generator" / "manifest.json").read_text())
-                inflow_runs, rows = [], 0
-                for _ in range(repeat):
-                    warehouse = workdir / "wh" / "bench.duckdb"
-                    shutil.rmtree(warehouse.parent, ignore_errors=True)
-                    started = time.perf_counter()
-                    summary = ingest(landing=landing, warehouse=warehouse)
-                    inflow_runs.append(time.perf_counter() - started)
-                    rows = summary.rows_read
-                bare_runs, bare_rows = [], 0
-                for _ in range(repeat):
-                    seconds, bare_rows = 0.0, 0
-                    # Each kind into its own table, as inflow does; times add up.
-                    for kind in ("followers", "posts"):
-                        kind_root = workdir / "bare"
-                        shutil.rmtree(kind_root, ignore_errors=True)
-                        kind_root.mkdir()
-                        for f in manifest["files"]:
-                            if f["kind"] == kind:
-                                (kind_root / Path(f["path"]).name).symlink_to(landing / f["path"])
-                        kind_seconds, kind_rows = bare_duckdb_load(
-                            kind_root, DUCKDB_READER[name], workdir / "bare.duckdb"
-                        )
-                        seconds += kind_seconds
-                        bare_rows += kind_rows
-                    bare_runs.append(seconds)
-                files = sorted(landing / f["path"] for f in manifest["files"])
-                naive_seconds, naive_count = naive_pandas_load(
-                    files, workdir / "naive.duckdb", naive_rows
-                )
-                inflow_s, bare_s = median(inflow_runs), median(bare_runs)
-                results["formats"][name] = {
-                    "rows": rows,
-                    "inflow_s": inflow_s,
-                    "inflow_rows_per_s": round(rows / inflow_s),
-                    "bare_s": bare_s,
-                    "bare_rows": bare_rows,
-                    "bare_rows_per_s": round(bare_rows / bare_s),
-                    "naive_rows": naive_count,
-                    "naive_s": round(naive_seconds, 2),
-                    "naive_rows_per_s": round(naive_count / naive_seconds),
-                }
-                shutil.rmtree(landing, ignore_errors=True)
+        for name in formats:
+            landing = workdir / "landing"
+            shutil.rmtree(landing, ignore_errors=True)
+            generate_landing(
+                landing,
+                accounts=accounts,
+                days=days,
+                seed=1,
+                start=date(2026, 1, 1),
+                platforms=PLATFORMS_ALL,
+                rotation=FORMATS[name][0],
+            )
+            landed_bytes = sum(
+                p.stat().st_size
+                for p in landing.rglob("*")
+                if p.is_file() and "_generator" not in p.parts
+            )
+            times: dict[str, list[float]] = {tool: [] for tool in TOOLS}
+            peaks: dict[str, list[float]] = {tool: [] for tool in TOOLS}
+            rows: dict[str, int] = {}
+            for _ in range(repeat):
+                for tool in TOOLS:  # alternating: drift in the machine hits every tool alike
+                    target = workdir / "target" / f"{tool}.duckdb"
+                    shutil.rmtree(target.parent, ignore_errors=True)
+                    shutil.rmtree(workdir / "dlt-pipelines", ignore_errors=True)
+                    target.parent.mkdir()
+                    command = _commands(name, landing, target, workdir)[tool]
+                    seconds, peak = whole_process(command, env=environment, cwd=workdir)
+                    times[tool].append(seconds)
+                    peaks[tool].append(peak)
+                    rows[tool] = _rows(target, tool)
+            results["formats"][name] = {
+                "landed_mb": round(landed_bytes / 2**20, 1),
+                "rows": rows,
+                "wall_s": {tool: median(times[tool]) for tool in TOOLS},
+                "peak_mb": {tool: round(median(peaks[tool])) for tool in TOOLS},
+            }
+            shutil.rmtree(landing, ignore_errors=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return results
@@ -170,15 +189,12 @@ def run(accounts: int, days: int, repeat: int, naive_rows: int, formats: list[st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--accounts", type=int, default=15000)
+    parser.add_argument("--accounts", type=int, default=3000)
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--naive-rows", type=int, default=200_000)
     parser.add_argument("--formats", default=",".join(FORMATS))
     args = parser.parse_args()
-    print_result(
-        run(args.accounts, args.days, args.repeat, args.naive_rows, args.formats.split(","))
-    )
+    print_result(run(args.accounts, args.days, args.repeat, args.formats.split(",")))
 
 
 if __name__ == "__main__":

@@ -34,7 +34,12 @@ class Settings(BaseSettings):
     )
     keep_published: int = Field(3, ge=1, le=100, description="published states kept for rollback")
     report: Path = Field(Path("data/report.html"), description="where `inflow report` writes")
-    batch_megabytes: int = Field(256, ge=1, le=65536, description="file bytes per load transaction")
+    batch_megabytes: int = Field(
+        64,
+        ge=1,
+        le=65536,
+        description="bytes per load transaction, as the files hold them once read (unzipped)",
+    )
     max_file_megabytes: int = Field(
         1024, ge=1, description="largest file (uncompressed) ingest reads"
     )

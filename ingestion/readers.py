@@ -107,6 +107,30 @@ def read_bytes(
     return data
 
 
+def uncompressed_bytes(path: Path, size: int) -> int:
+    """About how many bytes the file holds once read (what a batch's memory follows), from its
+    header or trailer, without reading it: a gzip's trailer (ISIZE: the last member's size
+    modulo 4 GiB), a Parquet footer's uncompressed column sizes; else its `size` on disk.
+    A file whose header or footer cannot be read counts its size: reading it will say why."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+            if head[:2] == GZIP_MAGIC and size >= 18:
+                handle.seek(-4, io.SEEK_END)
+                return max(size, int.from_bytes(handle.read(4), "little"))
+            if head == b"PAR1":
+                import pyarrow.parquet as pq
+
+                footer = pq.read_metadata(handle)
+                return max(
+                    size,
+                    sum(footer.row_group(i).total_byte_size for i in range(footer.num_row_groups)),
+                )
+    except (OSError, ValueError):
+        pass
+    return size
+
+
 def _gunzip(handle: io.BufferedReader, max_bytes: int, digest) -> bytes:
     # Streamed with a cap: a small gzip can inflate to gigabytes.
     inflater = zlib.decompressobj(wbits=31)
@@ -225,9 +249,9 @@ def _with_context(export: RawExport, context: Mapping[str, str]) -> RawExport:
     return replace(export, rows=rows)
 
 
-def _decode(data: bytes) -> None:
+def _decode(data: bytes) -> str:
     try:
-        data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise FileRejected(f"file is not UTF-8 text (byte {error.start})") from None
 
@@ -235,7 +259,7 @@ def _decode(data: bytes) -> None:
 def _read_json(data: bytes, max_line_bytes: int, context: Mapping[str, str]) -> list[RawExport]:
     """JSON lines of records (the fast path), or saved API responses: one pretty-printed
     document, a list of records, or one response per line."""
-    _decode(data)
+    text = _decode(data)
     lines = data.split(b"\n")
     if lines and not lines[-1].strip():
         lines.pop()
@@ -255,7 +279,7 @@ def _read_json(data: bytes, max_line_bytes: int, context: Mapping[str, str]) -> 
                 raise FileRejected(f"line {number} is not a complete JSON response")
             responses.append(response)
         return _read_responses(responses, context)
-    return [_read_json_lines(lines, max_line_bytes, context)]
+    return [_read_json_lines(text, lines, max_line_bytes, context)]
 
 
 def _parse_value(text: bytes) -> Any:
@@ -301,7 +325,7 @@ def _read_responses(responses: list[Any], context: Mapping[str, str]) -> list[Ra
 
 
 def _read_json_lines(
-    lines: list[bytes], max_line_bytes: int, context: Mapping[str, str]
+    text: str, lines: list[bytes], max_line_bytes: int, context: Mapping[str, str]
 ) -> RawExport:
     longest = max(len(line) for line in lines)
     if longest > max_line_bytes:
@@ -310,16 +334,17 @@ def _read_json_lines(
     if first is None:
         raise FileRejected("no line of the file is a JSON object")
     contract = _detect(first.keys(), first)
-    sample_keys: set[str] = set()
-    for line in lines[:1000]:
-        record = _parse_object(line)
-        if record is not None:
-            sample_keys |= record.keys()
-    _check_required(contract, sample_keys | set(context))
-    text = pl.Series(
-        RAW_RECORD, [line.decode("utf-8").rstrip("\r") for line in lines], dtype=pl.String
+    # The lines, split in Polars (one Python string per line cost 0.4 µs each, 2M of them).
+    records = (
+        pl.Series(RAW_RECORD, [text])
+        .str.split("\n")
+        .explode()
+        .head(len(lines))
+        .str.strip_suffix("\r")
     )
-    frame = pl.LazyFrame({RAW_RECORD: text}).with_row_index(ROW_NUMBER, offset=1)
+    sample_keys = _sample_keys(records.head(1000), lines[:1000])
+    _check_required(contract, sample_keys | set(context))
+    frame = pl.LazyFrame({RAW_RECORD: records}).with_row_index(ROW_NUMBER, offset=1)
     try:
         # One parse per line; falls back to per-field extraction when any line is malformed.
         rows = raw_from_json_lines(frame, contract, decode_whole=True).collect()
@@ -327,6 +352,24 @@ def _read_json_lines(
         rows = raw_from_json_lines(frame, contract).collect()
     ignored = tuple(sorted(sample_keys - {p.split(".", 1)[0] for p in contract.source_paths}))
     return RawExport(contract, rows.lazy(), len(lines), "jsonl", ignored)
+
+
+def _sample_keys(sample: pl.Series, lines: list[bytes]) -> set[str]:
+    """The keys of the first lines' records (what the contract needs, and the columns it
+    ignores): Polars infers the union of their keys; when a line is not a JSON object, each
+    line is parsed in Python and the broken ones are skipped (they are quarantined later)."""
+    try:
+        dtype = sample.str.json_decode(infer_schema_length=None).dtype
+    except pl.exceptions.PolarsError:
+        dtype = None
+    if isinstance(dtype, pl.Struct):
+        return {f.name for f in dtype.fields}
+    keys: set[str] = set()
+    for line in lines:
+        record = _parse_object(line)
+        if record is not None:
+            keys |= record.keys()
+    return keys
 
 
 def _parse_object(line: bytes) -> dict | None:

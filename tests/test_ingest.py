@@ -269,3 +269,42 @@ def test_cli_ingest_applies_the_configured_file_size_limit(tmp_path, prefect_api
     )
     assert result.exit_code == 1
     assert "larger than the 1,048,576-byte limit" in result.output
+
+
+def test_a_batch_counts_the_bytes_files_hold_once_read(tmp_path):
+    """Memory follows the rows read, not the bytes on disk: a gzip counts its inflated size
+    (its trailer), a Parquet file its columns' uncompressed size (its footer), a broken
+    header its size on disk; batches are cut on those."""
+    import gzip
+
+    import pyarrow.parquet as pq
+
+    from flows.ingest import _batches
+    from ingestion.discover import discover
+    from ingestion.readers import uncompressed_bytes
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    text = (
+        "platform,account_id,snapshot_date,followers\n" + "instagram,1,2026-01-01,5\n" * 40_000
+    ).encode()
+    (landing / "a.csv.gz").write_bytes(gzip.compress(text))
+    frame = pl.DataFrame(
+        {"account_id": [str(n % 7) for n in range(200_000)], "followers": range(200_000)}
+    )
+    frame.write_parquet(landing / "b.parquet", compression="zstd")
+    (landing / "c.csv").write_bytes(text[:1000])
+    (landing / "d.parquet").write_bytes(b"PAR1 not really")
+    files = {f.relative: f for f in discover(landing)[0]}
+    held = {name: uncompressed_bytes(f.path, f.bytes) for name, f in files.items()}
+    assert held["a.csv.gz"] == len(text) > 50 * files["a.csv.gz"].bytes
+    footer = pq.read_metadata(landing / "b.parquet")  # two row groups: both count
+    columns = sum(footer.row_group(i).total_byte_size for i in range(footer.num_row_groups))
+    assert footer.num_row_groups == 2
+    assert held["b.parquet"] == columns > 2 * files["b.parquet"].bytes
+    assert held["c.csv"] == 1000
+    assert held["d.parquet"] == files["d.parquet"].bytes  # unreadable footer: its size
+    # A budget the gzip alone exceeds once inflated: it gets a batch of its own.
+    batches = _batches([files["a.csv.gz"], files["c.csv"]], max_bytes=len(text) // 2)
+    assert [[f.relative for f in b] for b in batches] == [["a.csv.gz"], ["c.csv"]]
+    assert len(_batches([files["a.csv.gz"], files["c.csv"]], max_bytes=2 * len(text))) == 1

@@ -30,7 +30,7 @@ STAGING = (
 
 def _inflow(args: list[str], tmp_path: Path, **env: str) -> subprocess.Popen:
     environment = os.environ | {"PREFECT_HOME": str(tmp_path / "prefect-home"), **env}
-    # -v: the test reads Prefect's task log lines ("loading batch 1/3") to time its kill.
+    # -v: the test reads the flow's log lines ("loading batch 1/3") to time its kill.
     command = [str(Path(sys.executable).parent / "inflow"), "-v", *args]
     # A session of its own: the killed process's children (its temporary Prefect server) are
     # reaped with its group afterwards instead of outliving the test.
@@ -44,7 +44,11 @@ def _inflow(args: list[str], tmp_path: Path, **env: str) -> subprocess.Popen:
     )
 
 
-def test_sigkill_mid_batch_leaves_no_partial_batch(tmp_path, prefect_api):
+# Run directly (the default without a Prefect API: batches commit to a WAL that one checkpoint
+# writes at the end, warehouse.connect.kept_open) and through Prefect with its temporary
+# server, which must die with the command (cli/watchdog.py).
+@pytest.mark.parametrize("orchestration", ["direct", "prefect"])
+def test_sigkill_mid_batch_leaves_no_partial_batch(tmp_path, prefect_api, orchestration):
     landing = tmp_path / "landing"
     generate_landing(
         landing,
@@ -60,6 +64,7 @@ def test_sigkill_mid_batch_leaves_no_partial_batch(tmp_path, prefect_api):
         ["ingest", "--landing", str(landing), "--warehouse", str(warehouse)],
         tmp_path,
         INFLOW_BATCH_MEGABYTES="6",
+        INFLOW_ORCHESTRATION=orchestration,
     )
     batch_files: dict[int, int] = {}
     deadline = time.monotonic() + 240
@@ -69,14 +74,17 @@ def test_sigkill_mid_batch_leaves_no_partial_batch(tmp_path, prefect_api):
             batch_files[int(match.group(1))] = int(match.group(3))
             assert int(match.group(2)) >= 3, "the landing must make several batches"
         if match and match.group(1) == "2":
-            server = owned_processes(process.pid)  # its temporary Prefect server, running
+            started = owned_processes(process.pid)  # its temporary Prefect server, running
             time.sleep(0.1)  # batch 2's transaction is under way (it takes a few hundred ms)
             process.send_signal(signal.SIGKILL)  # the command alone, not its process group
             break
         assert time.monotonic() < deadline
     process.wait(timeout=60)
     # What the command started dies with it (cli/watchdog.py), the server included.
-    assert server, "the command's temporary server carries its mark"
+    if orchestration == "prefect":
+        assert started, "the command's temporary server carries its mark"
+    else:
+        assert not started, "run directly, the command starts no server"
     gone = time.monotonic() + 20
     while owned_processes(process.pid) and time.monotonic() < gone:
         time.sleep(0.2)

@@ -47,6 +47,9 @@ def _upsert_sql(kind: str) -> str:
         table=table,
         key=", ".join(key),
         key_match=" and ".join(f"s.{k} = w.{k}" for k in key),
+        first_day=FIRST_AFFECTED_DAY[kind],
+        # touched_accounts needs the account (a post's key is the post's).
+        owner="" if "account_id" in key else "account_id, ",
     )
 
 
@@ -63,7 +66,7 @@ def _upsert_snapshots(
     run_script(con, _upsert_sql(kind), [first, last])
     con.execute(
         "insert into meta.touched_accounts "
-        f"select $1, platform, account_id, min({FIRST_AFFECTED_DAY[kind]}) from winners group by all",
+        "select $1, platform, account_id, min(first_day) from winners group by all",
         [run_id],
     )
     con.unregister("incoming_snapshots")
