@@ -189,17 +189,22 @@ def normalise(
     kept = [pl.col(c) for c in carry if c in present]
     # The raw record only matters for a rejected row (quarantine keeps it): a valid row's is
     # null, so the JSON lines' text is not carried through every valid row.
-    raw = [pl.col(RAW_RECORD)] if RAW_RECORD in present else []
-    no_raw = [pl.lit(None, pl.String).alias(RAW_RECORD)] if raw else []
+    raw_record: list[pl.Expr] = [pl.col(RAW_RECORD)] if RAW_RECORD in present else []
+    no_raw_record = [pl.lit(None, pl.String).alias(RAW_RECORD)] if raw_record else []
     checked = parsed.with_columns(rule.cast(pl.String).alias(RULE))
     valid = checked.filter(pl.col(RULE).is_null()).select(
-        pl.col(ROW_NUMBER), *columns, *kept, *no_raw, RULE, pl.lit(None, pl.String).alias(REASON)
+        pl.col(ROW_NUMBER),
+        *columns,
+        *kept,
+        *no_raw_record,
+        RULE,
+        pl.lit(None, pl.String).alias(REASON),
     )
     rejected = checked.filter(pl.col(RULE).is_not_null()).select(
         pl.col(ROW_NUMBER),
         *columns,
         *kept,
-        *raw,
+        *raw_record,
         RULE,
         reason.cast(pl.String).alias(REASON),
     )
