@@ -59,7 +59,8 @@ for number, root in enumerate(roots):
 
 
 def whole_process(command: list[str], **kwargs) -> tuple[float, float]:
-    """Wall seconds and peak resident MB of `command` run as its own process."""
+    """Wall seconds and peak resident MB of `command` run as its own process (its peak
+    includes what it was forked with: the caller must be small, as this module's is)."""
     with tempfile.TemporaryFile() as errors:
         began = time.perf_counter()
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, **kwargs)
@@ -134,28 +135,39 @@ def _rows(target: Path, tool: str) -> int:
         con.close()
 
 
-def run(accounts: int, days: int, repeat: int, formats: list[str]) -> dict:
+def write_landing(landing: Path, name: str, accounts: int, days: int) -> None:
     from sample.landing import generate_landing
     from sample.simulate import PLATFORMS_ALL
 
+    generate_landing(
+        landing,
+        accounts=accounts,
+        days=days,
+        seed=1,
+        start=date(2026, 1, 1),
+        platforms=PLATFORMS_ALL,
+        rotation=FORMATS[name][0],
+    )
+
+
+def run(accounts: int, days: int, repeat: int, formats: list[str]) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="inflow-ingest-bench-"))
     # No Prefect API: the commands run their flows directly, as a user's would.
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     environment["PREFECT_HOME"] = str(workdir / "prefect-home")
+    # The processes run in the work folder: bench/ (not an installed package) from here.
+    root = str(Path(__file__).resolve().parents[1])
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
     results: dict = {"accounts": accounts, "days": days, "runs": repeat, "formats": {}}
     try:
         for name in formats:
             landing = workdir / "landing"
             shutil.rmtree(landing, ignore_errors=True)
-            generate_landing(
-                landing,
-                accounts=accounts,
-                days=days,
-                seed=1,
-                start=date(2026, 1, 1),
-                platforms=PLATFORMS_ALL,
-                rotation=FORMATS[name][0],
-            )
+            # Written by a process of its own: a child's peak memory counts the pages it was
+            # forked with, so this process must stay small (it holds no landing data).
+            write = [sys.executable, "-m", "bench.ingest", "--write-landing", str(landing)]
+            write += ["--formats", name, "--accounts", str(accounts), "--days", str(days)]
+            subprocess.run(write, check=True, env=environment)
             landed_bytes = sum(
                 p.stat().st_size
                 for p in landing.rglob("*")
@@ -193,7 +205,11 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--formats", default=",".join(FORMATS))
+    parser.add_argument("--write-landing", type=Path, help="only write the landing of one format")
     args = parser.parse_args()
+    if args.write_landing:
+        write_landing(args.write_landing, args.formats, args.accounts, args.days)
+        return
     print_result(run(args.accounts, args.days, args.repeat, args.formats.split(",")))
 
 
