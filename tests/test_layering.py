@@ -51,6 +51,13 @@ ALLOWED = {
         "fcntl",
         "uuid",
         "sys",
+        # flows/engine.py: a flow run directly (its context, logs, futures, the Dask client,
+        # and the Prefect profile it reads to know whether an API is configured).
+        "contextvars",
+        "logging",
+        "concurrent",
+        "distributed",
+        "tomllib",
     },
 }
 STDLIB_OK = {

@@ -123,6 +123,58 @@ def test_ties_are_broken_by_content_hash_then_row(warehouse):
     assert ("a2", DAY, 11, "f.jsonl") in followers_in(con)
 
 
+def post_rows(*rows: dict) -> pa.Table:
+    base = {
+        "platform": "tiktok",
+        "post_id": "p1",
+        "account_id": "a1",
+        "snapshot_date": DAY,
+        "captured_at": datetime(2026, 3, 2, 3, tzinfo=UTC),
+        "published_at": datetime(2026, 2, 20, 12, tzinfo=UTC),
+        "likes": 10,
+        "source_file": "v.jsonl",
+        "source_sha256": "aa",
+        "source_row": 1,
+        "ingest_run_id": "r1",
+    }
+    return contract_frame(STAGED_POST_SNAPSHOT, [base | r for r in rows]).to_arrow()
+
+
+def test_posts_upsert_with_and_without_repeated_keys_and_record_what_they_touched(warehouse):
+    """A batch whose keys are unique skips the ranking (incoming_snapshots_summary.sql); one
+    that repeats a key ranks it. Either way the touched accounts name the post's owner from
+    its publication day (a post's key does not hold the account)."""
+    _, con = warehouse
+    posts = batch()
+    unique = post_rows({}, {"post_id": "p2", "account_id": "a2", "likes": 5})
+    load_batch(con, Batch(**(posts.__dict__ | {"posts": unique})), NOW)
+    repeated = post_rows(
+        {"likes": 11, "source_row": 1},
+        {"likes": 12, "source_row": 2, "captured_at": datetime(2026, 3, 2, 9, tzinfo=UTC)},
+        {"likes": 13, "source_row": 3, "captured_at": datetime(2026, 3, 2, 6, tzinfo=UTC)},
+    )
+    load_batch(con, Batch(**(posts.__dict__ | {"posts": repeated, "run_id": "r2"})), NOW)
+    assert con.execute(
+        "select post_id, account_id, likes, source_row from staging.post_snapshots order by all"
+    ).fetchall() == [("p1", "a1", 12, 2), ("p2", "a2", 5, 1)]
+    assert con.execute(
+        "select run_id, account_id, first_affected_date from meta.touched_accounts order by all"
+    ).fetchall() == [
+        ("r1", "a1", date(2026, 2, 20)),
+        ("r1", "a2", date(2026, 2, 20)),
+        ("r2", "a1", date(2026, 2, 20)),
+    ]
+    # An older capture of p1 in a batch of its own loses to the staged row: nothing changes.
+    older = post_rows({"likes": 1, "captured_at": datetime(2026, 3, 2, 1, tzinfo=UTC)})
+    load_batch(con, Batch(**(posts.__dict__ | {"posts": older, "run_id": "r3"})), NOW)
+    assert con.execute(
+        "select likes from staging.post_snapshots where post_id = 'p1'"
+    ).fetchall() == [(12,)]
+    assert con.execute(
+        "select count(*) from meta.touched_accounts where run_id = 'r3'"
+    ).fetchall() == [(0,)]
+
+
 def test_reloading_the_same_rows_changes_nothing(warehouse):
     _, con = warehouse
     rows = follower_rows(

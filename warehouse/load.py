@@ -41,10 +41,15 @@ class Batch:
     follower_changes: pa.Table = field(default_factory=STAGED_FOLLOWER_CHANGE.empty_table)
 
 
-def _upsert_sql(kind: str) -> str:
+def _upsert_sql(kind: str, deduplicate: bool) -> str:
     table, key = SNAPSHOT_TABLES[kind]
+    ranked = (
+        f"qualify row_number() over (partition by {', '.join(key)} "
+        "order by captured_at desc, source_sha256 desc, source_row desc) = 1"
+    )
     return sql_text("sql", "upsert_snapshots.sql").format(
         table=table,
+        dedup=ranked if deduplicate else "",
         key=", ".join(key),
         key_match=" and ".join(f"s.{k} = w.{k}" for k in key),
         first_day=FIRST_AFFECTED_DAY[kind],
@@ -59,11 +64,12 @@ def _upsert_snapshots(
     if rows.num_rows == 0:
         return
     con.register("incoming_snapshots", rows)
+    summary = sql_text("sql", "incoming_snapshots_summary.sql")
     # fetchall, not fetchone: duckdb 2.0 keeps a half-read result open and refuses the next call.
-    ((first, last),) = con.execute(
-        "select min(snapshot_date), max(snapshot_date) from incoming_snapshots"
+    ((first, last, repeated_keys),) = con.execute(
+        summary.format(key=", ".join(SNAPSHOT_TABLES[kind][1]))
     ).fetchall()
-    run_script(con, _upsert_sql(kind), [first, last])
+    run_script(con, _upsert_sql(kind, deduplicate=repeated_keys > 0), [first, last])
     con.execute(
         "insert into meta.touched_accounts "
         "select $1, platform, account_id, min(first_day) from winners group by all",

@@ -4,14 +4,12 @@
 -- $1, $2: the batch's first and last snapshot_date, so both joins read only that date range.
 -- The winners are chosen on narrow columns (key, capture time, row identity): sorting the
 -- whole rows, captions and all, cost 60% more time and memory. A row of the batch is
--- identified by (source_sha256, source_row): one file's content, one row of it.
+-- identified by (source_sha256, source_row): one file's content, one row of it. {dedup} is
+-- the ranking below when the batch holds a key more than once, else empty (nothing to rank).
 create or replace temp table winners as
 select {key}, {owner}captured_at, source_sha256, source_row, {first_day} as first_day
 from incoming_snapshots
-qualify row_number() over (
-    partition by {key}
-    order by captured_at desc, source_sha256 desc, source_row desc
-) = 1;
+{dedup};
 
 delete from winners as w
 using {table} as s
