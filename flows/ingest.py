@@ -216,7 +216,7 @@ def load_files(
     """Read, normalise and load one batch of files in one transaction."""
     logger = run_logger()
     batch, outcomes = prepare_batch(files, run_id, extra_outcomes=known, max_bytes=max_file_bytes)
-    # Printed before the transaction starts: operators (and the kill test) see which batch is in flight.
+    # Logged before the transaction starts: operators (and the kill test) see which batch is in flight.
     if files:
         logger.info(
             f"loading batch {number}/{total}: {len(files)} files, {batch.followers.num_rows + batch.posts.num_rows:,} rows"
