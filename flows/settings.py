@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -126,18 +126,12 @@ class Settings(BaseSettings):
             raise ValueError(f"tier_scheme: {error}") from None
         return self
 
-    @field_validator("task_runner", mode="before")
+    @field_validator("task_runner", "orchestration", mode="before")
     @classmethod
-    def _known_runner(cls, value: str) -> str:
-        if value not in TASK_RUNNERS:
-            raise ValueError(f"task_runner must be one of {', '.join(TASK_RUNNERS)}")
-        return value
-
-    @field_validator("orchestration", mode="before")
-    @classmethod
-    def _known_orchestration(cls, value: str) -> str:
-        if value not in ORCHESTRATIONS:
-            raise ValueError(f"orchestration must be one of {', '.join(ORCHESTRATIONS)}")
+    def _known_choice(cls, value: str, info: ValidationInfo) -> str:
+        known = {"task_runner": TASK_RUNNERS, "orchestration": ORCHESTRATIONS}[str(info.field_name)]
+        if value not in known:
+            raise ValueError(f"unknown value {value!r}; known: {', '.join(known)}")
         return value
 
     def duckdb_limits(self) -> DuckDBLimits:

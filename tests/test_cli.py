@@ -166,6 +166,11 @@ def test_a_prefect_server_left_under_the_tests_temp_folders_is_found(tmp_path):
             "emv_values: unknown action(s) hugs; known: likes, comments, shares, saves, views",
         ),
         ("emv_values = {likes = -1}\n", "emv_values: a value per action is never negative"),
+        (
+            'orchestration = "sometimes"\n',
+            "orchestration: unknown value 'sometimes'; known: auto, prefect, direct",
+        ),
+        ('task_runner = "spark"\n', "task_runner: unknown value 'spark'; known: local, dask"),
     ],
 )
 def test_a_bad_setting_exits_2_with_one_line_naming_the_problem(tmp_path, toml, problem):
