@@ -143,27 +143,43 @@ def normalise(
     after tomorrow, or before its platform existed, is rejected here with its reason, not
     staged (a staged 9999-12-31 would fail the critical quality checks of every later run).
 
-    Input: `_row_number` and one String column per source path of the contract (a path the
-    file lacks may be absent); optionally `_raw` (kept), `_malformed` and `_file_captured_at`.
+    Input: `_row_number` and one column per source path of the contract (a path the file lacks
+    may be absent), String or a type `parsing.typed` takes for the fields reading it; optionally `_raw` (kept), `_malformed` and `_file_captured_at`.
     `captured_at` (or the `_file_captured_at` column, for a frame of several files) is the
     capture time read from the file name, used where the records do not carry one. `carry`
     names input columns passed through unchanged (lineage).
     """
     canonical = polars_schema(CANONICAL_BY_KIND[contract.kind])
-    present = set(raw.collect_schema().names())
+    schema = raw.collect_schema()
+    present = set(schema.names())
+    # A typed column read by a field parsed from text (another of its sources is text) is
+    # written as text for it.
     text = {
-        p: (pl.col(p) if p in present else pl.lit(None, pl.String)) for p in contract.source_paths
+        p: (
+            pl.lit(None, pl.String)
+            if p not in present
+            else pl.col(p)
+            if schema[p] == pl.String
+            else _as_text(pl.col(p), schema[p])
+        )
+        for p in contract.source_paths
     }
+    typed = _typed_fields(contract, schema)
 
     def source_text(f: Field) -> pl.Expr:
         return pl.coalesce([text[p] for p in f.sources])
 
+    def parse(f: Field) -> pl.Expr:
+        if f.name in typed:  # already its type (raw_from_columns kept it): no text in between
+            return pl.coalesce([convert(pl.col(p)) for p, convert in typed[f.name].items()])
+        return parsing.PARSERS[f.parser](pl.col(_text(f)))
+
     if MALFORMED not in present:
         raw = raw.with_columns(pl.lit(False).alias(MALFORMED))
-    texts = raw.with_columns(source_text(f).alias(_text(f)) for f in contract.fields)
-    parsed = texts.with_columns(
-        parsing.PARSERS[f.parser](pl.col(_text(f))).alias(f.name) for f in contract.fields
+    texts = raw.with_columns(
+        source_text(f).alias(_text(f)) for f in contract.fields if f.name not in typed
     )
+    parsed = texts.with_columns(parse(f).alias(f.name) for f in contract.fields)
     # The values as parsed, before the context fills gaps (a snapshot_date of 0000-00-00 must
     # fail as invalid, not be replaced by the capture day).
     parsed = parsed.with_columns(
@@ -172,10 +188,10 @@ def normalise(
     file_time = pl.lit(captured_at, pl.Datetime("us", "UTC"))
     if FILE_CAPTURED_AT in present:
         file_time = pl.coalesce(pl.col(FILE_CAPTURED_AT), file_time)
-    parsed = parsed.pipe(_fill_context, contract, file_time)
+    parsed = parsed.pipe(_fill_context, contract, file_time, frozenset(typed))
     if contract.derive is not None:
         parsed = parsed.pipe(contract.derive)
-    checks = _row_checks(contract, now or datetime.now(UTC))
+    checks = _row_checks(contract, now or datetime.now(UTC), frozenset(typed))
     # The first check that fires names the row's rule and reason. The rule is cheap (booleans
     # and literals) and computed for every row; the readable reason formats text, so it is
     # computed for the rejected rows only.
@@ -211,6 +227,19 @@ def normalise(
     return pl.concat([valid, rejected])
 
 
+def _typed_fields(
+    contract: Contract, schema: pl.Schema
+) -> dict[str, dict[str, Callable[[pl.Expr], pl.Expr]]]:
+    """The fields whose present sources are all typed columns their parser takes as they are
+    (parsing.typed), with each source's conversion: they are parsed without text."""
+    found: dict[str, dict[str, Callable[[pl.Expr], pl.Expr]]] = {}
+    for f in contract.fields:
+        converts = {p: parsing.typed(f.parser, schema[p]) for p in f.sources if p in schema}
+        if converts and all(c is not None for c in converts.values()):
+            found[f.name] = {p: c for p, c in converts.items() if c is not None}
+    return found
+
+
 def _text(f: Field) -> str:
     return f"_text_{f.name}"
 
@@ -224,7 +253,9 @@ def _parsed(f: Field) -> str:
     return f"_parsed_{f.name}"
 
 
-def _fill_context(frame: pl.LazyFrame, contract: Contract, file_time: pl.Expr) -> pl.LazyFrame:
+def _fill_context(
+    frame: pl.LazyFrame, contract: Contract, file_time: pl.Expr, typed: frozenset[str]
+) -> pl.LazyFrame:
     """Platform, capture time and snapshot date from the contract and file where rows lack them."""
     names = {f.name for f in contract.fields}
     exprs: list[pl.Expr] = []
@@ -249,7 +280,7 @@ def _fill_context(frame: pl.LazyFrame, contract: Contract, file_time: pl.Expr) -
         ).alias("captured_at")
     )
     if contract.kind == "followers":
-        frame = frame.with_columns(_rounded(contract, names).alias("is_followers_rounded"))
+        frame = frame.with_columns(_rounded(contract, names, typed).alias("is_followers_rounded"))
         # A hidden count is unknown, whatever number the export shows in its place.
         hidden = pl.col(HIDDEN) if HIDDEN in names else pl.lit(None)
         frame = frame.with_columns(hidden.cast(pl.Boolean).fill_null(False).alias(HIDDEN))
@@ -301,14 +332,19 @@ ROUNDED = Field(
 )
 
 
-def _rounded(contract: Contract, names: set[str]) -> pl.Expr:
+def _rounded(contract: Contract, names: set[str], typed: frozenset[str]) -> pl.Expr:
     """Rounded when the contract says so (YouTube), the row or its source declares it, or the
-    count is written abbreviated (a creator tool's 12.3k, a scraper's 50.5K)."""
+    count is written abbreviated (a creator tool's 12.3k, a scraper's 50.5K; a typed count
+    never is)."""
     rounded = pl.lit(contract.is_followers_rounded)
     if "is_followers_rounded" in names:
         rounded = rounded | pl.col("is_followers_rounded").fill_null(False)
     followers = next((f for f in contract.fields if f.name == "followers"), None)
-    if followers is not None and followers.parser == "abbreviated_count":
+    if (
+        followers is not None
+        and followers.parser == "abbreviated_count"
+        and followers.name not in typed
+    ):
         shown = pl.col(_text(followers)).str.strip_chars().str.contains(_ABBREVIATED_COUNT)
         rounded = rounded | shown.fill_null(False)
     return rounded
@@ -321,18 +357,34 @@ def _hidden(contract: Contract, f: Field) -> pl.Expr:
     return pl.lit(False)
 
 
-def _row_checks(contract: Contract, now: datetime) -> list[tuple[pl.Expr, str, pl.Expr]]:
-    """(broken, rule, reason) per check, in the order they are reported (first wins)."""
+def _row_checks(
+    contract: Contract, now: datetime, typed: frozenset[str] = frozenset()
+) -> list[tuple[pl.Expr, str, pl.Expr]]:
+    """(broken, rule, reason) per check, in the order they are reported (first wins). A typed
+    field (`typed`) is missing when its value is null and never invalid: its type is the
+    parser's."""
     checks: list[tuple[pl.Expr, str, pl.Expr]] = [
         (pl.col(MALFORMED), "malformed_record", pl.lit("the record is not a complete JSON object"))
     ]
     checks += [(r.broken(), r.rule, pl.lit(r.reason)) for r in contract.row_rules if r.first]
     for f in contract.fields:
-        text = pl.col(_text(f))
-        shown = text.str.slice(0, _REASON_VALUE_CHARS)
         # A count the platform hides is neither missing nor invalid: the row's other fields are
         # checked as usual, its follower count not at all.
         counted = ~_hidden(contract, f)
+        if f.name in typed:
+            value = pl.col(_parsed(f) if f.name in CONTEXT_FILLED else f.name)
+            if f.required:
+                checks.append(
+                    (
+                        value.is_null() & counted,
+                        "missing_required",
+                        pl.lit(f"required field '{f.source}' is missing or empty"),
+                    )
+                )
+            checks += _negative_check(f, counted)
+            continue
+        text = pl.col(_text(f))
+        shown = text.str.slice(0, _REASON_VALUE_CHARS)
         if f.required:
             checks.append(
                 (
@@ -356,18 +408,7 @@ def _row_checks(contract: Contract, now: datetime) -> list[tuple[pl.Expr, str, p
                 ),
             )
         )
-        if f.non_negative:
-            checks.append(
-                (
-                    (pl.col(f.name) < 0) & counted,
-                    "negative_count",
-                    pl.format(
-                        "'{}' = {} is negative: counts are never below 0",
-                        pl.lit(f.source),
-                        pl.col(f.name),
-                    ),
-                )
-            )
+        checks += _negative_check(f, counted)
     checks.append(
         (
             pl.col("captured_at").is_null(),
@@ -386,6 +427,22 @@ def _row_checks(contract: Contract, now: datetime) -> list[tuple[pl.Expr, str, p
         )
     checks += [(r.broken(), r.rule, pl.lit(r.reason)) for r in contract.row_rules if not r.first]
     return checks
+
+
+def _negative_check(f: Field, counted: pl.Expr) -> list[tuple[pl.Expr, str, pl.Expr]]:
+    if not f.non_negative:
+        return []
+    return [
+        (
+            (pl.col(f.name) < 0) & counted,
+            "negative_count",
+            pl.format(
+                "'{}' = {} is negative: counts are never below 0",
+                pl.lit(f.source),
+                pl.col(f.name),
+            ),
+        )
+    ]
 
 
 # A snapshot may be dated up to a day after the UTC day it is read (exporters ahead of UTC);
@@ -491,15 +548,31 @@ def _json_path(path: str) -> str:
 
 
 def raw_from_columns(table: pl.LazyFrame, contract: Contract) -> pl.LazyFrame:
-    """One row per table row (CSV, Parquet): `_row_number` and each source column as text.
+    """One row per table row (CSV, Parquet): `_row_number` and each source column, as text
+    unless its type is one its fields' parsers take as it is (`parsing.typed`: whole numbers,
+    instants, dates, booleans), which normalise then parses without text.
 
-    Lists become ';'-separated text and instants ISO 8601 in UTC, so that typed Parquet and
-    all-text CSV normalise the same way. The raw record is not built here (it costs as much as
+    Other lists become ';'-separated text and instants ISO 8601 in UTC, so that typed Parquet
+    and all-text CSV normalise the same way. The raw record is not built here (it costs as much as
     the parse): `records_as_json` builds it for the few rows that are rejected.
     """
     schema = table.collect_schema()
     wanted = [p for p in contract.source_paths if p in schema]
-    return table.select(ROW_NUMBER, *[_as_text(pl.col(n), schema[n]).alias(n) for n in wanted])
+    # A column every field reading it takes typed stays typed (normalise parses it without
+    # text); any other becomes text.
+    keep = {
+        p
+        for p in wanted
+        if all(
+            parsing.typed(f.parser, schema[p]) is not None
+            for f in contract.fields
+            if p in f.sources
+        )
+    }
+    return table.select(
+        ROW_NUMBER,
+        *[(pl.col(n) if n in keep else _as_text(pl.col(n), schema[n])).alias(n) for n in wanted],
+    )
 
 
 def records_as_json(table: pl.DataFrame, row_numbers: Sequence[int]) -> pl.DataFrame:

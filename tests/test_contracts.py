@@ -312,6 +312,44 @@ def test_canonical_csv_text_and_parquet_types_normalise_alike():
     assert row["comments"] is None and row["is_sponsored"] is True and row["_rule"] is None
 
 
+def test_typed_columns_are_parsed_without_text_and_checked_all_the_same():
+    """A Parquet file's typed columns stay typed (no text round trip: parsing.typed) and meet
+    the same checks: a negative count, a missing required count; a float count and a UInt64
+    go through text as before (2.5 is not a count). Instants: naive is UTC, zoned converted."""
+    from zoneinfo import ZoneInfo
+
+    typed = {
+        "platform": ["instagram"] * 4,
+        "account_id": ["a1", "a2", "a3", "a4"],
+        "snapshot_date": [date(2026, 3, 2)] * 4,
+        "captured_at": pl.Series([datetime(2026, 3, 2, 5, tzinfo=ZoneInfo("Europe/Berlin"))] * 4),
+        "followers": pl.Series([12_000, -3, None, 40], dtype=pl.Int32),
+        "following": pl.Series([7, 8, 9, 10], dtype=pl.UInt64),
+        "posts_count": pl.Series([3.0, 4.0, 5.0, 2.5], dtype=pl.Float64),
+        "followers_hidden": pl.Series([False, False, False, False], dtype=pl.Boolean),
+    }
+    frame = pl.LazyFrame(typed).with_row_index(c.ROW_NUMBER, offset=1)
+    raw = c.raw_from_columns(frame, canonical.FOLLOWERS).collect_schema()
+    assert raw["followers"] == pl.Int32 and raw["snapshot_date"] == pl.Date
+    assert isinstance(raw["captured_at"], pl.Datetime) and raw["followers_hidden"] == pl.Boolean
+    assert raw["following"] == pl.String and raw["posts_count"] == pl.String  # through text
+    rows = normalise_table(typed, canonical.FOLLOWERS)
+    assert rules(rows) == [None, "negative_count", "missing_required", "invalid_value"]
+    assert rows["_reason"].to_list()[1:] == [
+        "'followers' = -3 is negative: counts are never below 0",
+        "required field 'followers' is missing or empty",
+        "'posts_count' = '2.5' is not a whole number",
+    ]
+    first = rows.row(0, named=True)
+    assert first["followers"] == 12_000 and first["following"] == 7 and first["posts_count"] == 3
+    assert first["captured_at"] == datetime(2026, 3, 2, 4, tzinfo=UTC)  # 05:00 in Berlin
+    assert first["is_followers_rounded"] is False
+    naive = typed | {"captured_at": pl.Series([datetime(2026, 3, 2, 5)] * 4)}
+    assert normalise_table(naive, canonical.FOLLOWERS)["captured_at"][0] == datetime(
+        2026, 3, 2, 5, tzinfo=UTC
+    )
+
+
 def test_canonical_rejects_unknown_platform():
     table = {
         "platform": ["myspace"],
