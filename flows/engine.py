@@ -168,11 +168,19 @@ def markdown_artifact(key: str, markdown: str, description: str) -> None:
 class Task(Generic[P, R]):
     """A step of a flow: a Prefect task inside a Prefect flow run, a function call otherwise."""
 
-    def __init__(self, fn: Callable[P, R], name: str, retries: int, retry_delay_seconds: float):
+    def __init__(
+        self,
+        fn: Callable[P, R],
+        name: str,
+        retries: int,
+        retry_delay_seconds: float,
+        retry_on: tuple[type[Exception], ...],
+    ):
         self.fn = fn
         self.name = name
         self.retries = retries
         self.retry_delay_seconds = retry_delay_seconds
+        self.retry_on = retry_on
         functools.update_wrapper(self, fn)
 
     @functools.cached_property
@@ -180,12 +188,19 @@ class Task(Generic[P, R]):
         from prefect import task
         from prefect.cache_policies import NO_CACHE
 
+        retry_on = self.retry_on
+
+        def retry_condition(task: Any, task_run: Any, state: Any) -> bool:
+            error = state.result(raise_on_failure=False)
+            return isinstance(error, retry_on)
+
         # No caching: every step reads or writes the warehouse, its inputs say nothing of it.
         return task(
             name=self.name,
             cache_policy=NO_CACHE,
             retries=self.retries,
             retry_delay_seconds=self.retry_delay_seconds,
+            retry_condition_fn=retry_condition,
         )(self.fn)
 
     def _call_with_retries(self, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -193,7 +208,7 @@ class Task(Generic[P, R]):
             try:
                 return self.fn(*args, **kwargs)
             except Exception as error:
-                if attempt == self.retries:
+                if attempt == self.retries or not isinstance(error, self.retry_on):
                     raise
                 logging.getLogger(LOGGER).warning(
                     "%s failed (%s); retry %d of %d in %s s",
@@ -222,10 +237,15 @@ class Task(Generic[P, R]):
 
 
 def task(
-    name: str, retries: int = 0, retry_delay_seconds: float = 0
+    name: str,
+    retries: int = 0,
+    retry_delay_seconds: float = 0,
+    retry_on: tuple[type[Exception], ...] = (Exception,),
 ) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """A step; `retries` more attempts after an error of a `retry_on` type (others fail at once)."""
+
     def decorate(fn: Callable[P, R]) -> Task[P, R]:
-        return Task(fn, name, retries, retry_delay_seconds)
+        return Task(fn, name, retries, retry_delay_seconds, retry_on)
 
     return decorate
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
+
 from flows.engine import flow, markdown_artifact, run_logger, task
 from flows.runs import recorded_run
 from warehouse import publish as published
@@ -11,11 +13,13 @@ from warehouse.connect import NO_LIMITS, DuckDBLimits
 
 
 # Publishing only touches the file system: a retry helps with a transient error (disk, a
-# slow NFS); a refusal for quality is not an error and is never retried.
+# slow NFS); a refusal for quality is not an error and is never retried (PublishRefused fails
+# at once: with Prefect's default condition it waited out two retries, 10 s, first).
 @task(
     name="publish-marts",
     retries=2,
     retry_delay_seconds=5,
+    retry_on=(OSError, duckdb.IOException),
 )
 def publish_marts(warehouse: Path, published_dir: Path, keep: int, limits: DuckDBLimits) -> Path:
     return published.publish(warehouse, published_dir, keep, limits)

@@ -127,6 +127,38 @@ def test_a_direct_task_retries_then_raises_and_submit_runs_it(monkeypatch):
         flaky.submit(0)
 
 
+def _retried(errors: list[Exception]) -> tuple[engine.Flow, list[int]]:
+    """A flow whose one task fails with `errors` in turn (then succeeds), retried only on
+    OSError, and the list of its attempts."""
+    attempts: list[int] = []
+
+    @engine.task(name="flaky-disk", retries=2, retry_on=(OSError,))
+    def step() -> int:
+        attempts.append(1)
+        if len(attempts) <= len(errors):
+            raise errors[len(attempts) - 1]
+        return len(attempts)
+
+    @engine.flow(name="retries")
+    def run() -> int:
+        return step()
+
+    return run, attempts
+
+
+@pytest.mark.parametrize("orchestration", ["direct", "auto"])
+def test_a_task_retries_only_the_errors_it_is_told_to(orchestration, prefect_api, monkeypatch):
+    """publish retries a disk error, never a refusal for quality: through Prefect (its retry
+    condition) and directly alike. "auto" goes through the test's Prefect API."""
+    monkeypatch.setenv("INFLOW_ORCHESTRATION", orchestration)
+    flaky, attempts = _retried([OSError("NFS hiccup")])
+    assert flaky() == 2 and len(attempts) == 2
+    refused, attempts = _retried([ValueError("critical quality failures block publishing")])
+    with pytest.raises(ValueError, match="critical quality"):
+        refused()
+    assert len(attempts) == 1
+
+
 def _marts(warehouse: Path) -> dict[str, object]:
     return {m.name: read_table(warehouse, f"select * from marts.{m.name}") for m in MARTS}
 
