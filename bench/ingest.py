@@ -90,12 +90,25 @@ def _kind_folders(landing: Path, workdir: Path) -> list[Path]:
     return folders
 
 
-def _commands(name: str, landing: Path, target: Path, workdir: Path) -> dict[str, list[str]]:
+def _target(workdir: Path, tool: str) -> Path:
+    return workdir / "target" / f"{tool}.duckdb"
+
+
+def _commands(name: str, landing: Path, workdir: Path) -> dict[str, list[str]]:
+    """Each tool's command for one format's landing (each into `_target(workdir, tool)`)."""
+    target = {tool: _target(workdir, tool) for tool in TOOLS}
     _, dlt_format, reader = FORMATS[name]
     inflow = str(Path(sys.executable).parent / "inflow")
     kinds = [str(folder) for folder in _kind_folders(landing, workdir)]
     return {
-        "inflow": [inflow, "ingest", "--landing", str(landing), "--warehouse", str(target)],
+        "inflow": [
+            inflow,
+            "ingest",
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(target["inflow"]),
+        ],
         "dlt": [
             sys.executable,
             "-m",
@@ -105,11 +118,11 @@ def _commands(name: str, landing: Path, target: Path, workdir: Path) -> dict[str
             "--format",
             dlt_format,
             "--target",
-            str(target),
+            str(target["dlt"]),
             "--workdir",
             str(workdir / "dlt-pipelines"),
         ],
-        "duckdb": [sys.executable, "-c", BARE, str(target), reader, *kinds],
+        "duckdb": [sys.executable, "-c", BARE, str(target["duckdb"]), reader, *kinds],
     }
 
 
@@ -176,14 +189,14 @@ def run(accounts: int, days: int, repeat: int, formats: list[str]) -> dict:
             times: dict[str, list[float]] = {tool: [] for tool in TOOLS}
             peaks: dict[str, list[float]] = {tool: [] for tool in TOOLS}
             rows: dict[str, int] = {}
+            commands = _commands(name, landing, workdir)
             for _ in range(repeat):
                 for tool in TOOLS:  # alternating: drift in the machine hits every tool alike
-                    target = workdir / "target" / f"{tool}.duckdb"
+                    target = _target(workdir, tool)
                     shutil.rmtree(target.parent, ignore_errors=True)
                     shutil.rmtree(workdir / "dlt-pipelines", ignore_errors=True)
                     target.parent.mkdir()
-                    command = _commands(name, landing, target, workdir)[tool]
-                    seconds, peak = whole_process(command, env=environment, cwd=workdir)
+                    seconds, peak = whole_process(commands[tool], env=environment, cwd=workdir)
                     times[tool].append(seconds)
                     peaks[tool].append(peak)
                     rows[tool] = _rows(target, tool)
