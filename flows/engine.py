@@ -67,6 +67,11 @@ class RunnerSpec:
     address: str | None = None
     workers: int = 2
 
+    def local_cluster(self) -> dict[str, Any]:
+        """A local cluster's arguments: `workers` single-threaded processes (Polars already
+        uses every core of a worker)."""
+        return {"n_workers": self.workers, "threads_per_worker": 1, "processes": True}
+
 
 LOCAL = RunnerSpec()
 
@@ -281,9 +286,7 @@ def _direct_runner(spec: RunnerSpec) -> Iterator[Callable[..., Future[Any]]]:
             yield on(client)
         return
     with (
-        LocalCluster(
-            n_workers=spec.workers, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
+        LocalCluster(**spec.local_cluster(), dashboard_address=None) as cluster,
         Client(cluster) as client,
     ):
         yield on(client)
@@ -298,8 +301,7 @@ def _prefect_runner(spec: RunnerSpec) -> Any:
 
     if spec.address:
         return DaskTaskRunner(address=spec.address)
-    cluster = {"n_workers": spec.workers, "threads_per_worker": 1, "processes": True}
-    return DaskTaskRunner(cluster_kwargs=cluster)
+    return DaskTaskRunner(cluster_kwargs=spec.local_cluster())
 
 
 class Flow(Generic[P, R]):
