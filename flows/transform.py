@@ -32,6 +32,7 @@ from transforms.pipeline import (
     account_period_rows,
     build_account_marts,
     build_period_marts,
+    collected,
     with_tier_medians,
 )
 from transforms.scorecard import ScorecardRules, creator_windows, latest_scorecard, scored_creators
@@ -93,7 +94,9 @@ def build_partition_rows(
     inputs: PartitionInputs, part: pl.DataFrame, scheme: TierScheme, confirmation_days: int
 ) -> dict[str, pl.DataFrame]:
     """One account partition's mart rows: pure Polars on data in memory, no warehouse access."""
-    outputs = build_account_marts(inputs.lazy(), pl.LazyFrame(part), scheme, confirmation_days)
+    outputs = build_account_marts(
+        inputs.lazy(), pl.LazyFrame(part), scheme, confirmation_days, stage=collected
+    )
     return dict(zip(outputs, pl.collect_all(list(outputs.values())), strict=True))
 
 

@@ -12,6 +12,7 @@ full" testable.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date
 
@@ -91,12 +92,37 @@ class PartitionInputs:
         )
 
 
+# Materialises a stage of the graph (`pl.LazyFrame.collect` then `.lazy()`), or leaves it lazy.
+Stage = Callable[[pl.LazyFrame], pl.LazyFrame]
+
+
+def _lazy(frame: pl.LazyFrame) -> pl.LazyFrame:
+    return frame
+
+
+def collected(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """A stage computed once: Polars' common-subplan elimination did not share fct_account_daily
+    between the five marts built on it (each recomputed it: 2.3 s for a partition of 5,000
+    accounts, 0.7 s with the stage collected once)."""
+    return frame.collect().lazy()
+
+
 def build_account_marts(
-    inputs: AccountInputs, scope: pl.LazyFrame, scheme: TierScheme, confirmation_days: int
+    inputs: AccountInputs,
+    scope: pl.LazyFrame,
+    scheme: TierScheme,
+    confirmation_days: int,
+    *,
+    stage: Stage = _lazy,
 ) -> dict[str, pl.LazyFrame]:
-    """The rows of each account-grain mart from emit_from on, for the accounts of `scope`."""
-    posts = emitted_rows(
-        post_metrics(inputs.post_snapshots, inputs.follower_snapshots), scope, "published_date"
+    """The rows of each account-grain mart from emit_from on, for the accounts of `scope`.
+
+    `stage` is applied to the rows the other marts are built on (the emitted posts and
+    fct_account_daily): `collected` computes them once; the default keeps one lazy graph."""
+    posts = stage(
+        emitted_rows(
+            post_metrics(inputs.post_snapshots, inputs.follower_snapshots), scope, "published_date"
+        )
     )
     all_posts = pl.concat([inputs.earlier_posts, posts], how="vertical_relaxed")
     daily = account_daily(
@@ -109,7 +135,7 @@ def build_account_marts(
         history=inputs.as_of_snapshots,
         earlier=inputs.earlier_daily,
         changes=inputs.follower_changes,
-    )
+    ).pipe(stage)
     all_daily = pl.concat([inputs.earlier_daily, daily], how="vertical_relaxed")
     spells = _spells(daily, inputs.current_spells)
     migrations = emitted_rows(
