@@ -55,7 +55,7 @@ def nightly(
     task_runner: TaskRunnerName = "local",
     dask_address: str | None = None,
     dask_workers: int = 2,
-    partition_accounts: int = 5_000,
+    partition_accounts: int | None = None,
     duckdb_memory_limit: str | None = None,
     duckdb_threads: int | None = None,
     duckdb_temp_directory: Path | None = None,

@@ -74,8 +74,11 @@ class Settings(BaseSettings):
     duckdb_temp_directory: Path | None = Field(
         None, description="where DuckDB spills beyond its memory limit (default: next to the file)"
     )
-    partition_accounts: int = Field(
-        5_000, ge=1, description="accounts per transform partition (memory per partition)"
+    partition_accounts: int | None = Field(
+        None,
+        ge=1,
+        description="accounts per transform partition (memory per partition); unset: sized "
+        "so that each reads about a million account-days of inputs (~2 GB)",
     )
     emv_values: dict[str, float] = Field(
         default_factory=dict,

@@ -157,6 +157,9 @@ def rebuild(
 ) -> TransformSummary:
     """Read the scope's inputs, run the transforms, swap the rows: one transaction.
 
+    `partition_accounts`: accounts per partition; None sizes partitions by the days each
+    account's inputs span (accounts_per_partition).
+
     The marts are built under one tier scheme and confirmation period (meta.mart_build): an
     incremental run or a backfill under others raises DefinitionsChanged; marts built under an
     older version of the mart contracts (or before it was recorded) are rebuilt in full.
@@ -193,7 +196,7 @@ def rebuild(
                 scheme,
                 confirmation_days,
                 compute,
-                partition_accounts or PARTITION_ACCOUNTS,
+                partition_accounts,
                 marts_emptied=mode == "full",
             )
             first_day = _first_emitted(scope)
@@ -215,7 +218,7 @@ def rebuild(
             full=mode == "full",
             run_id=run_id,
             rules=scorecard_rules or ScorecardRules(),
-            partition_accounts=partition_accounts or PARTITION_ACCOUNTS,
+            partition_accounts=partition_accounts,
         )
         summary.rows |= scorecard_rows
         if rescored_all and mode != "full":
@@ -331,7 +334,7 @@ def rebuild_scorecards(
     full: bool,
     run_id: str,
     rules: ScorecardRules,
-    partition_accounts: int,
+    partition_accounts: int | None,
 ) -> tuple[dict[str, int], bool]:
     """fct_creator_monthly from the first month the scope changed (every month when the rules
     changed) and the scorecards of the accounts of those months; returns the rows written and
@@ -350,10 +353,13 @@ def rebuild_scorecards(
     accounts = wm.scorecard_accounts(con)
     with tempfile.TemporaryDirectory(prefix="inflow-scores-", dir=wm.spill_folder(con)) as spill:
         folder = Path(spill)
-        count, empty = wm.spill_scorecard_inputs(con, read_from, partition_accounts, folder)
+        days = wm.days_read_per_account(con, read_from)
+        spilled = wm.spill_scorecard_inputs(
+            con, read_from, accounts_per_partition(partition_accounts, days), folder
+        )
         pieces = []
-        for number in range(count):
-            inputs = wm.read_spilled_inputs(con, folder, number, empty)
+        for number in range(spilled.count):
+            inputs = spilled.read(con, number)
             windows = creator_windows(
                 inputs["daily"].lazy(), inputs["posts"].lazy(), first_month, rules
             )
@@ -381,7 +387,7 @@ def _rebuild_scope(
     scheme: TierScheme,
     confirmation_days: int,
     compute: ComputePartitions,
-    partition_accounts: int,
+    partition_accounts: int | None,
     *,
     marts_emptied: bool,
 ) -> dict[str, int]:
@@ -389,7 +395,8 @@ def _rebuild_scope(
     # Account partitions bound memory whatever the scope (a full rebuild, or a night that
     # touches every account); they are independent, which is what lets them run apart. Their
     # inputs are read in one pass for all of them and split by partition on disk.
-    parts = partitions(scope, partition_accounts)
+    days = wm.days_read_per_scope_account(con, scope, recent_days=RECENT_DAYS)
+    parts = partitions(scope, accounts_per_partition(partition_accounts, days))
     numbered = pl.concat(
         part.with_columns(pl.lit(number, pl.Int32).alias("partition_number"))
         for number, part in enumerate(parts)
@@ -401,9 +408,9 @@ def _rebuild_scope(
     with tempfile.TemporaryDirectory(prefix="inflow-inputs-", dir=wm.spill_folder(con)) as spill:
         folder = Path(spill)
         register(numbered)
-        empty = wm.spill_account_inputs(con, as_of_windows(), folder, len(parts))
+        spilled = wm.spill_account_inputs(con, as_of_windows(), folder, len(parts))
         jobs = (
-            (PartitionInputs(**wm.read_spilled_inputs(con, folder, number, empty)), part)
+            (PartitionInputs(**spilled.read(con, number)), part)
             for number, part in enumerate(parts)
         )
         for part, collected in compute(jobs, scheme, confirmation_days):
@@ -439,7 +446,7 @@ def _rebuild_scope(
 
 
 def _month_marts(
-    con: duckdb.DuckDBPyConnection, start: date, end: date, partition_accounts: int
+    con: duckdb.DuckDBPyConnection, start: date, end: date, partition_accounts: int | None
 ) -> dict[str, pl.DataFrame]:
     """The monthly marts of [start, end): per-account rows one account partition at a time,
     then the medians and shares over all of them. A month of every account's days is never in
@@ -447,10 +454,11 @@ def _month_marts(
     account and one per post."""
     with tempfile.TemporaryDirectory(prefix="inflow-month-", dir=wm.spill_folder(con)) as spill:
         folder = Path(spill)
-        count, empty = wm.spill_period_inputs(con, start, end, partition_accounts, folder)
+        per_partition = accounts_per_partition(partition_accounts, (end - start).days)
+        spilled = wm.spill_period_inputs(con, start, end, per_partition, folder)
         pieces = []
-        for number in range(count):
-            inputs = wm.read_spilled_inputs(con, folder, number, empty)
+        for number in range(spilled.count):
+            inputs = spilled.read(con, number)
             piece = account_period_rows(
                 **{n: f.lazy() for n, f in inputs.items()}, first_month=start
             )
@@ -492,7 +500,7 @@ def rebuild_marts(
     confirmation_days: int,
     run_id: str,
     compute: ComputePartitions,
-    partition_accounts: int,
+    partition_accounts: int | None,
     limits: DuckDBLimits = NO_LIMITS,
     campaign_settings: CampaignSettings | None = None,
     scorecard_rules: ScorecardRules | None = None,
@@ -513,8 +521,20 @@ def rebuild_marts(
         )
 
 
-# Accounts per partition: about 2 GB of Polars memory per 5,000 accounts x 200 days (measured).
-PARTITION_ACCOUNTS = 5_000
+# What a partition holds when `partition_accounts` is not set: accounts whose inputs add up
+# to about this many account-days (follower snapshots read). Polars' memory follows the rows:
+# about 2 GB per million (5,000 accounts x 200 days, measured). A fixed count of accounts cut
+# a night, which reads about 30 days per account, into partitions 7 times smaller than memory
+# allows, and every partition costs its own reads, graph and writes.
+PARTITION_ACCOUNT_DAYS = 1_000_000
+
+
+def accounts_per_partition(setting: int | None, days_per_account: float) -> int:
+    """`partition_accounts` when set, else as many accounts as PARTITION_ACCOUNT_DAYS allows
+    at `days_per_account` days read each."""
+    if setting is not None:
+        return setting
+    return max(1, int(PARTITION_ACCOUNT_DAYS // max(1.0, days_per_account)))
 
 
 def partitions(scope: pl.DataFrame, max_accounts: int) -> list[pl.DataFrame]:
@@ -548,7 +568,7 @@ def transform(
     tier_scheme: str = "default",
     tier_schemes: dict[str, dict[str, int]] | None = None,
     confirmation_days: int = 7,
-    partition_accounts: int = PARTITION_ACCOUNTS,
+    partition_accounts: int | None = None,
     partitions_in_flight: int = 1,
     duckdb_limits: DuckDBLimits = NO_LIMITS,
     emv_values: dict[str, float] | None = None,

@@ -276,8 +276,12 @@ def test_a_rebuild_writes_each_partitions_rows_in_date_order(built, tmp_path):
         assert backwards < partitions < accounts["n"][0] / 10, mart
 
 
-def test_inputs_read_in_one_pass_equal_each_partitions_own_reads(built, tmp_path):
-    """The spilled inputs of every partition are exactly what reading per partition returns."""
+@pytest.mark.parametrize(("max_accounts", "expected_parts"), [(90, 5), (10**6, 1)])
+def test_inputs_read_in_one_pass_equal_each_partitions_own_reads(
+    built, tmp_path, max_accounts, expected_parts
+):
+    """The inputs of every partition, split in one pass (spilled to Parquet, or held in memory
+    when there is one partition), are exactly what reading per partition returns."""
     from datetime import date
 
     from flows.transform import partitions
@@ -299,26 +303,28 @@ def test_inputs_read_in_one_pass_equal_each_partitions_own_reads(built, tmp_path
             .otherwise(pl.lit(date(2026, 2, 10)))
             .alias("emit_from")
         )
-        parts = partitions(scope, 90)
+        parts = partitions(scope, max_accounts)
         numbered = pl.concat(
             p.with_columns(pl.lit(n, pl.Int32).alias("partition_number"))
             for n, p in enumerate(parts)
         )
         register = {"recent_days": RECENT_DAYS, "posts_days": POSTS_DAYS}
         wm.register_scope(con, numbered, **register)
-        empty = wm.spill_account_inputs(con, as_of_windows(), tmp_path / "spill", len(parts))
+        split = wm.spill_account_inputs(con, as_of_windows(), tmp_path / "spill", len(parts))
         queries = wm.account_input_queries(as_of_windows())
-        assert len(parts) == 5
+        assert len(parts) == expected_parts
+        # Spilled to disk for several partitions; one partition's inputs never touch it.
+        assert (tmp_path / "spill").exists() == (expected_parts > 1)
         checked = 0
         for number, part in enumerate(parts):
-            spilled = wm.read_spilled_inputs(con, tmp_path / "spill", number, empty)
+            spilled = split.read(con, number)
             wm.register_scope(con, part, **register)
             for name, sql in queries.items():
                 own = table(con, sql)
                 assert_frame_equal(spilled[name], own, check_row_order=False)
                 checked += own.height
         assert checked > 10_000
-        assert {name for name, frame in empty.items() if frame.height == 0} == set(queries)
+        assert {name for name, frame in split.empty.items() if frame.height == 0} == set(queries)
     finally:
         con.close()
 
@@ -498,3 +504,44 @@ def test_a_warehouse_an_older_version_built_upgrades_in_place(built, tmp_path):
         upgraded.drop("followers_hidden"),
         content(original, "marts.dim_account").drop("followers_hidden"),
     )
+
+
+def test_unset_partition_accounts_sizes_partitions_by_the_days_read(built, tmp_path, monkeypatch):
+    """Without partition_accounts, a partition holds the accounts whose inputs add up to
+    PARTITION_ACCOUNT_DAYS: a full rebuild reads every day, so it gets fewer accounts per
+    partition than a night; either way the marts are the same."""
+    import flows.transform as ft
+
+    sizes: list[int] = []
+    split = ft.partitions
+
+    def recorded(scope: pl.DataFrame, max_accounts: int) -> list[pl.DataFrame]:
+        sizes.append(max_accounts)
+        return split(scope, max_accounts)
+
+    monkeypatch.setattr(ft, "partitions", recorded)
+    # 400 accounts x 45 days: at 4,500 account-days, about 100 accounts per partition.
+    monkeypatch.setattr(ft, "PARTITION_ACCOUNT_DAYS", 4_500)
+    _, warehouse = built
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(warehouse, copy)
+    transform(warehouse=copy, full_refresh=True)
+    assert 90 <= sizes[-1] <= 110, sizes
+    for mart in MARTS:
+        assert_frame_equal(
+            content(copy, f"marts.{mart.name}"),
+            content(warehouse, f"marts.{mart.name}"),
+            check_exact=False,
+            rel_tol=1e-9,
+        )
+
+
+def test_accounts_per_partition_follows_the_setting_or_the_days_read(monkeypatch):
+    import flows.transform as ft
+
+    monkeypatch.setattr(ft, "PARTITION_ACCOUNT_DAYS", 1_000_000)
+    assert ft.accounts_per_partition(37, 200) == 37  # set: used as is
+    assert ft.accounts_per_partition(None, 200) == 5_000
+    assert ft.accounts_per_partition(None, 30) == 33_333
+    assert ft.accounts_per_partition(None, 0) == 1_000_000  # never a division by zero
+    assert ft.accounts_per_partition(None, 10**7) == 1  # never an empty partition

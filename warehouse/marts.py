@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -49,6 +50,39 @@ def register_scope(
     )
 
 
+def days_read_per_scope_account(
+    con: duckdb.DuckDBPyConnection, scope: pl.DataFrame, *, recent_days: int
+) -> float:
+    """The days of follower snapshots a rebuild of `scope` reads per account, on average: from
+    emit_from - recent_days (not before the first staged day) to the last staged day. Account
+    partitions are split by hash, so each holds about the average."""
+    ((first_day, last_day),) = con.execute(
+        "select min(snapshot_date), max(snapshot_date) from staging.follower_snapshots"
+    ).fetchall()
+    if first_day is None or not scope.height:
+        return 1.0
+    days = scope.select(
+        (
+            pl.lit(last_day, pl.Date)
+            - pl.max_horizontal(
+                pl.col("emit_from") - pl.duration(days=recent_days), pl.lit(first_day, pl.Date)
+            )
+        )
+        .dt.total_days()
+        .clip(lower_bound=0)
+        .mean()
+    ).item()
+    return float(days) + 1
+
+
+def days_read_per_account(con: duckdb.DuckDBPyConnection, read_from: date) -> float:
+    """The days of fct_account_daily a read from `read_from` on spans (at most: per account)."""
+    ((first_day, last_day),) = con.execute(
+        "select min(date), max(date) from marts.fct_account_daily where date >= $1", [read_from]
+    ).fetchall()
+    return 1.0 if last_day is None else float((last_day - first_day).days + 1)
+
+
 # The inputs of transforms.pipeline.AccountInputs, each a query on the registered scope.
 ACCOUNT_INPUTS = (
     "follower_snapshots",
@@ -87,13 +121,10 @@ def spill_account_inputs(
     as_of_windows: list[tuple[int, int]],
     folder: Path,
     partitions: int,
-) -> dict[str, pl.DataFrame]:
-    """Write the registered scope's inputs to `folder` split by its `partition_number` column:
+) -> PartitionedInputs:
+    """The registered scope's inputs split by its `partition_number` column (spill_partitions):
     one pass over each input's window for every partition, where reading them per partition
-    scanned the window once per partition (a night of a million accounts: 200 times).
-
-    Returns each input's empty frame (its columns and types), for partitions without rows.
-    """
+    scanned the window once per partition (a night of a million accounts: 200 times)."""
     return spill_partitions(
         con,
         {
@@ -119,15 +150,41 @@ def partitioned_write_flush_threshold(partitions: int) -> int:
     return max(1_000, PARTITIONED_WRITE_BUFFER_ROWS // max(1, partitions))
 
 
+@dataclass(frozen=True)
+class PartitionedInputs:
+    """Each input's rows split into `count` account partitions: spilled to Parquet under
+    `folder` (one folder per input and partition), or held in memory when there is one partition.
+
+    One partition needs no split: writing its inputs to Parquet and reading them back cost a
+    20,000-creator night 1.7 s of its 7 (each input read straight into Arrow took a third of
+    its partitioned COPY, measured). Held inputs are what a single partition would read back.
+    """
+
+    count: int
+    empty: dict[str, pl.DataFrame]
+    folder: Path
+    held: dict[str, pl.DataFrame] | None = None
+
+    def read(self, con: duckdb.DuckDBPyConnection, number: int) -> dict[str, pl.DataFrame]:
+        """Partition `number`'s inputs (the empty frame for an input without rows in it)."""
+        if self.held is not None:
+            return self.held
+        return read_spilled_inputs(con, self.folder, number, self.empty)
+
+
 def spill_partitions(
     con: duckdb.DuckDBPyConnection, queries: dict[str, str], folder: Path, partitions: int
-) -> dict[str, pl.DataFrame]:
-    """Write each query's rows (with a `partition_number` column, 0..partitions-1) to
-    folder/<name>/, one Parquet folder per partition, in one pass; read them back with
-    read_spilled_inputs.
-
-    Returns each query's empty frame (its columns and types), for partitions without rows.
+) -> PartitionedInputs:
+    """Each query's rows (with a `partition_number` column, 0..partitions-1) split by partition
+    in one pass: written to folder/<name>/, one Parquet folder per partition (read back with
+    PartitionedInputs.read), or, for a single partition, read into memory.
     """
+    if partitions == 1:
+        held = {
+            name: table(con, f"select * exclude (partition_number) from ({sql})")
+            for name, sql in queries.items()
+        }
+        return PartitionedInputs(1, {n: f.clear() for n, f in held.items()}, folder, held)
     folder.mkdir(parents=True, exist_ok=True)
     empty = {}
     ((saved,),) = con.execute(
@@ -146,13 +203,13 @@ def spill_partitions(
             )
     finally:
         con.execute(f"set partitioned_write_flush_threshold = {int(saved)}")
-    return empty
+    return PartitionedInputs(partitions, empty, folder)
 
 
 def read_spilled_inputs(
     con: duckdb.DuckDBPyConnection, folder: Path, partition: int, empty: dict[str, pl.DataFrame]
 ) -> dict[str, pl.DataFrame]:
-    """One partition's inputs from spill_account_inputs, through DuckDB (the same types)."""
+    """One partition's inputs from spill_partitions, through DuckDB (the same types)."""
     inputs = {}
     for name, nothing in empty.items():
         files = folder / name / f"partition_number={partition}"
@@ -339,14 +396,13 @@ def spill_period_inputs(
     end: date,
     partition_accounts: int,
     folder: Path,
-) -> tuple[int, dict[str, pl.DataFrame]]:
+) -> PartitionedInputs:
     """What the monthly marts of [start, end) read, split into account partitions by hash in
     one pass (see spill_partitions): the daily rows, the posts published, each account's
     confirmed tier before `start` (the tier spell open then: tier history is one row per spell,
     so this does not grow with the days) and its category.
 
-    Returns the number of partitions (about `partition_accounts` accounts each) and each
-    input's empty frame.
+    About `partition_accounts` accounts per partition.
     """
     ((accounts,),) = con.execute("select count(*) from marts.dim_account").fetchall()
     count = max(1, -(-accounts // partition_accounts))
@@ -364,7 +420,7 @@ def spill_period_inputs(
         f"{partition} from marts.fct_tier_history where valid_from < {first}::date group by all",
         "categories": f"select platform, account_id, category, {partition} from marts.dim_account",
     }
-    return count, spill_partitions(con, queries, folder, count)
+    return spill_partitions(con, queries, folder, count)
 
 
 PERIOD_MARTS = ("agg_tier_transitions_monthly", "agg_tier_benchmarks")
@@ -469,7 +525,7 @@ def scorecard_rules_built(con: duckdb.DuckDBPyConnection) -> str | None:
 
 def spill_scorecard_inputs(
     con: duckdb.DuckDBPyConnection, read_from: date, partition_accounts: int, folder: Path
-) -> tuple[int, dict[str, pl.DataFrame]]:
+) -> PartitionedInputs:
     """The daily and post mart rows the scorecard windows read (from `read_from`: the first
     rebuilt month less a window), split into account partitions by hash in one pass."""
     ((accounts,),) = con.execute("select count(*) from marts.dim_account").fetchall()
@@ -482,7 +538,7 @@ def spill_scorecard_inputs(
         "posts": f"select {', '.join(SCORECARD_POSTS_INPUT)}, {partition} "
         f"from marts.fct_post_metrics where published_date >= {first}::date",
     }
-    return count, spill_partitions(con, queries, folder, count)
+    return spill_partitions(con, queries, folder, count)
 
 
 def scorecard_accounts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
