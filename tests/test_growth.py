@@ -441,3 +441,72 @@ def test_without_exact_gains_the_columns_are_null():
     rows = daily({0: 100, 1: 110})
     assert rows["followers_gained"].to_list() == [None, None]
     assert rows["followers_lost"].to_list() == [None, None]
+
+
+def test_trailing_windows_gathered_for_the_emitted_rows_equal_the_rolling_ones():
+    """A rebuild from emit_from gathers the anomaly rule's trailing windows for the emitted
+    rows only; a full one rolls them over every row. Quartiles and the days spanned must be
+    the same for every emitted row: irregular gaps, missing rates, accounts cut on different
+    days (some before their first row, some after their last)."""
+    import random
+
+    from transforms.growth import (
+        TRAILING,
+        _trailing_rates_gathered,
+        _trailing_rates_rolling,
+    )
+
+    rng = random.Random(11)
+    rows, cuts = [], []
+    for account in range(25):
+        day, previous = D0, None
+        for _ in range(70):
+            day += timedelta(days=rng.choice([1, 1, 1, 1, 2, 3, 9]))
+            gap = None if previous is None else (day - previous).days
+            rate = None if gap is None or rng.random() < 0.1 else rng.gauss(20, 60)
+            rows.append((f"p{account % 2}", f"a{account}", day, rate, gap))
+            previous = day
+        # Two accounts rebuilt from before their first row (empty windows), the rest anywhere.
+        offset = -5 if account < 2 else rng.randint(0, 160)
+        cuts.append((f"p{account % 2}", f"a{account}", D0 + timedelta(days=offset)))
+    frame = (
+        pl.DataFrame(
+            rows,
+            schema={
+                "platform": pl.String,
+                "account_id": pl.String,
+                "snapshot_date": pl.Date,
+                "_rate": pl.Float64,
+                "days_since_previous_snapshot": pl.Int32,
+            },
+            orient="row",
+        )
+        .sort("platform", "account_id", "snapshot_date")
+        .with_columns(pl.struct("platform", "account_id").rle_id().alias("_account"))
+    )
+    scope = pl.LazyFrame(
+        cuts, schema=["platform", "account_id", "emit_from"], orient="row"
+    ).with_columns(pl.col("emit_from").cast(pl.Date))
+    rolled = _trailing_rates_rolling(frame.lazy()).collect()
+    gathered = _trailing_rates_gathered(frame.lazy(), scope).collect()
+    emitted = rolled.join(scope.collect(), on=["platform", "account_id"]).filter(
+        pl.col("snapshot_date") >= pl.col("emit_from")
+    )
+    assert 300 < emitted.height < frame.height - 300  # cuts fall inside most histories
+    # Empty windows (an account's first row) have no quartiles and span no days.
+    assert 2 <= emitted["_median"].null_count() < 30 and emitted["_spanned"].min() == 0
+    key = ["platform", "account_id", "snapshot_date"]
+    compared = emitted.select(*key, *TRAILING).join(
+        gathered.select(*key, *TRAILING), on=key, suffix="_gathered"
+    )
+    assert compared.height == emitted.height
+    for column in TRAILING:
+        assert (
+            compared.select((pl.col(column) - pl.col(f"{column}_gathered")).abs().max()).item()
+            or 0.0
+        ) < 1e-9, column
+        assert compared[column].null_count() == compared[f"{column}_gathered"].null_count()
+    before = gathered.join(scope.collect(), on=["platform", "account_id"]).filter(
+        pl.col("snapshot_date") < pl.col("emit_from")
+    )
+    assert before.height > 300 and before["_median"].null_count() == before.height

@@ -198,3 +198,51 @@ def test_collected_stages_build_the_same_rows_as_one_lazy_graph():
         for name, rows in lazy.items():
             assert rows.height > 0 or name == "fct_tier_migrations", (name, day)
             assert_frame_equal(staged[name], rows, check_row_order=False)
+
+
+def test_a_partition_without_exact_gains_builds_as_one_with_none():
+    """PartitionInputs.lazy() passes an empty follower_changes frame on as None (the graph then
+    skips its as-of lookups): the rows must be those an empty frame gives."""
+    from schemas.tables import FOLLOWER_CHANGE
+
+    followers, posts, accounts = _staging()
+    full = _full()
+    cut = D0 + timedelta(days=40)
+    no_changes = pl.from_arrow(FOLLOWER_CHANGE.empty_table())
+    assert isinstance(no_changes, pl.DataFrame)
+    inputs = PartitionInputs(
+        follower_snapshots=followers.filter(
+            pl.col("snapshot_date") >= cut - timedelta(days=RECENT_DAYS)
+        ),
+        as_of_snapshots=followers.filter(pl.col("snapshot_date") < cut),
+        seed=full["fct_account_daily"]
+        .filter(pl.col("date") < cut)
+        .sort("date")
+        .group_by(KEY)
+        .agg(pl.all().last()),
+        post_snapshots=posts.filter(pl.col("published_at").dt.date() >= cut),
+        earlier_posts=full["fct_post_metrics"].filter(pl.col("published_date") < cut),
+        earlier_daily=full["fct_account_daily"].filter(
+            (pl.col("date") >= cut - timedelta(days=RECENT_DAYS)) & (pl.col("date") < cut)
+        ),
+        current_spells=full["fct_tier_history"].filter(
+            (pl.col("valid_from") < cut)
+            & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= cut))
+        ),
+        accounts=accounts,
+        earlier_dim=full["dim_account"],
+        follower_changes=no_changes,
+    )
+    lazy = inputs.lazy()
+    assert lazy.follower_changes is None
+    with_empty = AccountInputs(
+        **{
+            f: getattr(lazy, f)
+            for f in AccountInputs.__dataclass_fields__
+            if f != "follower_changes"
+        },
+        follower_changes=no_changes.lazy(),
+    )
+    skipped, computed = _build(lazy, cut), _build(with_empty, cut)
+    for name, rows in computed.items():
+        assert_frame_equal(skipped[name], rows, check_row_order=False)

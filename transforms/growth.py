@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import polars as pl
 
 from schemas.marts import FCT_ACCOUNT_DAILY
 from schemas.tables import ACCOUNT_KEY
-from transforms.frames import as_of
+from transforms.frames import as_of, emitted_rows
 from transforms.tiers import TierScheme, confirm_tiers, tier_of
 
 # Growth windows (days) and how much older than t-N their base snapshot may be: a 7-day rate
@@ -57,6 +58,7 @@ def account_daily(
     history: pl.LazyFrame | None = None,
     earlier: pl.LazyFrame | None = None,
     changes: pl.LazyFrame | None = None,
+    stage: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None,
 ) -> pl.LazyFrame:
     """One row per account and follower-snapshot day: followers, changes, growth, tiers, anomalies.
 
@@ -68,9 +70,12 @@ def account_daily(
     up; default: `followers`) and `earlier` (the mart rows of that window before emit_from:
     their changes and gaps are the full history's, where the window's first snapshot alone
     has no previous one). `changes`: the exact daily gains and losses (staging.follower_changes)
-    from emit_from minus the anomaly window on, where an export has them.
+    from emit_from minus the anomaly window on, where an export has them. `stage`, when given,
+    is applied to the intermediate frames that several later steps read
+    (`transforms.pipeline.collected` computes each once: Polars recomputed them per reader).
     """
     key = list(ACCOUNT_KEY)
+    staged = stage or (lambda frame: frame)
     snapshots = followers.select(
         *key, "snapshot_date", "followers", "following", "is_followers_rounded"
     )
@@ -86,6 +91,7 @@ def account_daily(
         snapshots = pl.concat([previous, snapshots], how="vertical_relaxed").unique(
             subset=[*key, "snapshot_date"], keep="last", maintain_order=True
         )
+    snapshots = staged(snapshots)
     lookups = (
         snapshots
         if history is None
@@ -93,24 +99,37 @@ def account_daily(
             [history.select(snapshots.collect_schema().names()), snapshots], how="vertical_relaxed"
         ).unique(subset=[*key, "snapshot_date"], keep="last", maintain_order=True)
     )
+    # `_account`: an integer per account, numbered right after the sort by account (so one
+    # run of rows, one number): windows and joins on it cost a fraction of those on two strings.
+    account = "_account"
     daily = (
         snapshots.sort(*key, "snapshot_date")
+        .with_columns(pl.struct(key).rle_id().alias(account))
         .with_columns(
-            pl.col("followers").diff().over(key).alias("followers_change"),
-            (pl.col("snapshot_date") - pl.col("snapshot_date").shift().over(key))
+            pl.col("followers").diff().over(account).alias("followers_change"),
+            (pl.col("snapshot_date") - pl.col("snapshot_date").shift().over(account))
             .dt.total_days()
             .cast(pl.Int32)
             .alias("days_since_previous_snapshot"),
-            pl.col("followers").shift().over(key).alias("_previous_followers"),
-            pl.col("is_followers_rounded").shift().over(key).alias("_previous_rounded"),
+            pl.col("followers").shift().over(account).alias("_previous_followers"),
+            pl.col("is_followers_rounded").shift().over(account).alias("_previous_rounded"),
         )
         .pipe(_exact_changes, changes)
         .pipe(_known_changes, earlier)
-        .pipe(_growth_windows, lookups)
-        .pipe(_anomalies)
+        .pipe(staged)
+        .pipe(_anomalies, emit_from)
+    )
+    if emit_from is not None:
+        # The rows before emit_from were read for the changes and the anomaly rule's trailing
+        # window; growth windows, tiers and post counts are computed for the emitted rows only
+        # (a night emits one day of the 30 it reads per account: these steps were 60% of the
+        # graph's time at 20,000 accounts). Rows are cut here once; confirm_tiers cuts again
+        # (a no-op) as it must when called alone.
+        daily = emitted_rows(daily, emit_from, "snapshot_date")
+    daily, lookups = staged(daily), staged(lookups)
+    daily = (
+        daily.pipe(_growth_windows, lookups)
         .with_columns(tier_of(pl.col("followers"), scheme).alias("raw_tier"))
-        # Before the emit_from cut, so that posts between the previous snapshot and the first
-        # emitted day count on the emitted day, and older ones do not.
         .pipe(_posts_published, posts_published)
     )
     daily = confirm_tiers(daily, confirmation_days, seed=seed, emit_from=emit_from)
@@ -238,7 +257,7 @@ def rounding_unit(followers: pl.Expr) -> pl.Expr:
     return pl.max_horizontal(pl.lit(10.0).pow(digits), pl.lit(1.0))
 
 
-def _anomalies(daily: pl.LazyFrame) -> pl.LazyFrame:
+def _anomalies(daily: pl.LazyFrame, emit_from: date | pl.LazyFrame | None = None) -> pl.LazyFrame:
     """Flag changes far outside the account's own recent behaviour, purges, round jumps.
 
     robust_z: rate = followers_change / days_since_previous_snapshot; against the rates of the
@@ -247,35 +266,23 @@ def _anomalies(daily: pl.LazyFrame) -> pl.LazyFrame:
     the rounding unit when either count is rounded; fires when |rate - median| / scale > 6,
     the change is at least 50 followers and more than one rounding unit, and the window's
     changes span at least 14 days.
+
+    `daily` has `_account`, an integer per account (account_daily's). With `emit_from`, the
+    window's statistics are computed for the rows from it on only (rows
+    before are context, dropped after): a night emits one day of the 29 it reads per account,
+    and rolling windows over every row cost 0.45 s of 20,000 accounts' graph where gathering
+    the emitted rows' windows costs 0.04 s. Both give the same numbers (tested).
     """
-    key = list(ACCOUNT_KEY)
     change = pl.col("followers_change").cast(pl.Float64)
     gap = pl.col("days_since_previous_snapshot")
     rate = (change / gap).alias("_rate")
-    window = f"{ANOMALY_WINDOW_DAYS}d"
     daily = daily.with_columns(rate)
-
-    def trailing(expr: pl.Expr) -> pl.Expr:
-        return expr.over(key)
-
-    def quantile(q: float) -> pl.Expr:
-        return trailing(
-            pl.col("_rate").rolling_quantile_by(
-                "snapshot_date",
-                window_size=window,
-                quantile=q,
-                interpolation="linear",
-                closed="left",
-            )
-        )
-
-    median = quantile(0.5)
-    spanned = trailing(
-        pl.when(pl.col("_rate").is_not_null())
-        .then(gap)
-        .otherwise(0)
-        .rolling_sum_by("snapshot_date", window_size=window, closed="left")
-    )
+    if emit_from is None:
+        daily = _trailing_rates_rolling(daily)
+    else:
+        daily = _trailing_rates_gathered(daily, emit_from)
+    median = pl.col("_median")
+    spanned = pl.col("_spanned")
     rounded = pl.col("is_followers_rounded") | pl.col("_previous_rounded").fill_null(False)
     unit = (
         pl.when(rounded)
@@ -284,7 +291,7 @@ def _anomalies(daily: pl.LazyFrame) -> pl.LazyFrame:
     )
     # IQR / 1.349 estimates the standard deviation robustly; the floor (one follower, or one
     # rounding unit, per day) keeps a flat history from making every small step infinite.
-    scale = pl.max_horizontal((quantile(0.75) - quantile(0.25)) / 1.349, unit / gap)
+    scale = pl.max_horizontal((pl.col("_q75") - pl.col("_q25")) / 1.349, unit / gap)
     robust_z = (pl.col("_rate") - median) / scale
     big_enough = change.abs() >= ANOMALY_MIN_CHANGE
     exact_counts = ~pl.col("is_followers_rounded") & ~pl.col("_previous_rounded").fill_null(True)
@@ -307,15 +314,91 @@ def _anomalies(daily: pl.LazyFrame) -> pl.LazyFrame:
     return (
         daily.with_columns(fired.alias("anomaly_rule"))
         .with_columns(pl.col("anomaly_rule").is_not_null().alias("is_growth_anomaly"))
-        .drop("_rate")
+        .drop("_rate", "_account", *TRAILING)
     )
+
+
+# The statistics of the anomaly rule's trailing window: the rates' quartiles and the days
+# their changes span (the rows dated in [t - ANOMALY_WINDOW_DAYS, t), this one excluded).
+TRAILING = ("_q25", "_median", "_q75", "_spanned")
+
+
+def _spanned_days() -> pl.Expr:
+    return pl.when(pl.col("_rate").is_not_null()).then(pl.col("days_since_previous_snapshot"))
+
+
+def _trailing_rates_rolling(daily: pl.LazyFrame) -> pl.LazyFrame:
+    """TRAILING for every row: rolling windows per account."""
+    window = f"{ANOMALY_WINDOW_DAYS}d"
+
+    def quantile(q: float) -> pl.Expr:
+        return pl.col("_rate").rolling_quantile_by(
+            "snapshot_date", window_size=window, quantile=q, interpolation="linear", closed="left"
+        )
+
+    return daily.with_columns(
+        *(
+            quantile(q).over("_account").alias(name)
+            for q, name in ((0.25, "_q25"), (0.5, "_median"), (0.75, "_q75"))
+        ),
+        _spanned_days()
+        .fill_null(0)
+        .rolling_sum_by("snapshot_date", window_size=window, closed="left")
+        .over("_account")
+        .alias("_spanned"),
+    )
+
+
+def _trailing_rates_gathered(daily: pl.LazyFrame, emit_from: date | pl.LazyFrame) -> pl.LazyFrame:
+    """TRAILING for the rows from emit_from on (null before): each such row's window gathered
+    by a join with its account's rows, then aggregated; the same windows as the rolling ones."""
+    key = list(ACCOUNT_KEY)
+    targets = emitted_rows(
+        daily.select(*key, "_account", "snapshot_date"), emit_from, "snapshot_date"
+    ).drop(key)
+    rates = daily.select(
+        "_account", pl.col("snapshot_date").alias("_day"), "_rate", _spanned_days().alias("_days")
+    )
+    windows = (
+        targets.join(rates, on="_account")
+        .filter(
+            (pl.col("_day") < pl.col("snapshot_date"))
+            & (pl.col("_day") >= pl.col("snapshot_date") - pl.duration(days=ANOMALY_WINDOW_DAYS))
+        )
+        .group_by("_account", "snapshot_date")
+        .agg(
+            pl.col("_rate").quantile(0.25, "linear").alias("_q25"),
+            pl.col("_rate").quantile(0.5, "linear").alias("_median"),
+            pl.col("_rate").quantile(0.75, "linear").alias("_q75"),
+            pl.col("_days").fill_null(0).sum().alias("_spanned"),
+        )
+    )
+    # An emitted row whose window is empty (the account's first) spans 0 days, as rolling.
+    windows = targets.join(windows, on=["_account", "snapshot_date"], how="left").with_columns(
+        pl.col("_spanned").fill_null(0)
+    )
+    return daily.join(windows, on=["_account", "snapshot_date"], how="left")
 
 
 def _posts_published(daily: pl.LazyFrame, posts: pl.LazyFrame) -> pl.LazyFrame:
-    """Posts published after the previous snapshot day and up to this one (nothing uncounted)."""
-    snapshot_days = daily.select(*ACCOUNT_KEY, pl.col("snapshot_date").alias("_counted_on")).sort(
-        "_counted_on"
+    """Posts published after the previous snapshot day and up to this one (nothing uncounted).
+
+    `daily` may start after an account's first snapshot (the rows from emit_from): its first
+    row's previous snapshot day (days_since_previous_snapshot before it) bounds that row's
+    posts, so older posts are counted on that day, which is not in `daily`, and dropped."""
+    days = daily.select(*ACCOUNT_KEY, pl.col("snapshot_date").alias("_counted_on"))
+    previous = (
+        daily.group_by(ACCOUNT_KEY)
+        .agg(
+            pl.col("snapshot_date").min().alias("_first"),
+            pl.col("days_since_previous_snapshot").sort_by("snapshot_date").first().alias("_gap"),
+        )
+        .filter(pl.col("_gap").is_not_null())
+        .select(
+            *ACCOUNT_KEY, (pl.col("_first") - pl.duration(days=pl.col("_gap"))).alias("_counted_on")
+        )
     )
+    snapshot_days = pl.concat([days, previous]).sort("_counted_on")
     counted = (
         posts.select(*ACCOUNT_KEY, "published_date")
         .sort("published_date")

@@ -88,7 +88,9 @@ class PartitionInputs:
         changes = frames.pop("follower_changes")
         return AccountInputs(
             **{name: f.lazy() for name, f in frames.items()},
-            follower_changes=None if changes is None else changes.lazy(),
+            # No exact gains in the partition: the graph skips their as-of lookups (0.3 s of
+            # 20,000 accounts' graph), with the same result (no gain known, none summed).
+            follower_changes=None if changes is None or changes.is_empty() else changes.lazy(),
         )
 
 
@@ -135,6 +137,7 @@ def build_account_marts(
         history=inputs.as_of_snapshots,
         earlier=inputs.earlier_daily,
         changes=inputs.follower_changes,
+        stage=stage,
     ).pipe(stage)
     all_daily = pl.concat([inputs.earlier_daily, daily], how="vertical_relaxed")
     spells = _spells(daily, inputs.current_spells)
