@@ -865,6 +865,28 @@ SCORECARD_POSTS_INPUT = (
     "er_views_lc_d7",
 )
 
+# What an account rebuild reads of the mart rows before emit_from (warehouse.marts reads these
+# columns, transforms.pipeline.build_account_marts computes from them; the rest it never looks
+# at: a third of fct_account_daily's bytes and a fifth of fct_post_metrics' are these).
+EARLIER_DAILY_INPUT = (
+    "platform",
+    "account_id",
+    "date",
+    "followers",
+    "followers_change",
+    "days_since_previous_snapshot",
+    "tier",
+    "followers_before_tier",
+)
+EARLIER_POSTS_INPUT = (
+    "platform",
+    "account_id",
+    "published_date",
+    "is_d7_pending",
+    "interactions",
+    "er_followers_lc_d7",
+)
+
 FCT_CREATOR_MONTHLY = Mart(
     "fct_creator_monthly",
     "one row per account and month with a follower snapshot",

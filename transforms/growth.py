@@ -117,15 +117,16 @@ def account_daily(
         .pipe(_exact_changes, changes)
         .pipe(_known_changes, earlier)
         .pipe(staged)
-        .pipe(_anomalies, emit_from)
     )
-    if emit_from is not None:
+    if emit_from is None:
+        daily = _anomalies(daily)
+    else:
         # The rows before emit_from were read for the changes and the anomaly rule's trailing
-        # window; growth windows, tiers and post counts are computed for the emitted rows only
-        # (a night emits one day of the 30 it reads per account: these steps were 60% of the
-        # graph's time at 20,000 accounts). Rows are cut here once; confirm_tiers cuts again
-        # (a no-op) as it must when called alone.
-        daily = emitted_rows(daily, emit_from, "snapshot_date")
+        # window; the rule, growth windows, tiers and post counts are computed for the emitted
+        # rows only (a night emits one day of the 30 it reads per account: these steps were
+        # 60% of the graph's time at 20,000 accounts). confirm_tiers cuts again (a no-op) as
+        # it must when called alone.
+        daily = _anomalies(emitted_rows(daily, emit_from, "snapshot_date"), context=daily)
     daily, lookups = staged(daily), staged(lookups)
     daily = (
         daily.pipe(_growth_windows, lookups)
@@ -257,7 +258,7 @@ def rounding_unit(followers: pl.Expr) -> pl.Expr:
     return pl.max_horizontal(pl.lit(10.0).pow(digits), pl.lit(1.0))
 
 
-def _anomalies(daily: pl.LazyFrame, emit_from: date | pl.LazyFrame | None = None) -> pl.LazyFrame:
+def _anomalies(daily: pl.LazyFrame, context: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """Flag changes far outside the account's own recent behaviour, purges, round jumps.
 
     robust_z: rate = followers_change / days_since_previous_snapshot; against the rates of the
@@ -267,20 +268,20 @@ def _anomalies(daily: pl.LazyFrame, emit_from: date | pl.LazyFrame | None = None
     the change is at least 50 followers and more than one rounding unit, and the window's
     changes span at least 14 days.
 
-    `daily` has `_account`, an integer per account (account_daily's). With `emit_from`, the
-    window's statistics are computed for the rows from it on only (rows
-    before are context, dropped after): a night emits one day of the 29 it reads per account,
-    and rolling windows over every row cost 0.45 s of 20,000 accounts' graph where gathering
-    the emitted rows' windows costs 0.04 s. Both give the same numbers (tested).
+    `daily` has `_account`, an integer per account (account_daily's). Without `context`, every
+    row of `daily` is judged, over rolling windows; with it, `daily` holds the rows to judge
+    (a rebuild's, from emit_from) and `context` every row read, whose windows are gathered
+    for them: a night judges one day of the 29 it reads per account, and rolling windows over
+    every row cost 0.45 s of 20,000 accounts' graph. Both give the same numbers (tested).
     """
     change = pl.col("followers_change").cast(pl.Float64)
     gap = pl.col("days_since_previous_snapshot")
     rate = (change / gap).alias("_rate")
     daily = daily.with_columns(rate)
-    if emit_from is None:
+    if context is None:
         daily = _trailing_rates_rolling(daily)
     else:
-        daily = _trailing_rates_gathered(daily, emit_from)
+        daily = _trailing_rates_gathered(daily, context.with_columns(rate))
     median = pl.col("_median")
     spanned = pl.col("_spanned")
     rounded = pl.col("is_followers_rounded") | pl.col("_previous_rounded").fill_null(False)
@@ -349,14 +350,11 @@ def _trailing_rates_rolling(daily: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _trailing_rates_gathered(daily: pl.LazyFrame, emit_from: date | pl.LazyFrame) -> pl.LazyFrame:
-    """TRAILING for the rows from emit_from on (null before): each such row's window gathered
-    by a join with its account's rows, then aggregated; the same windows as the rolling ones."""
-    key = list(ACCOUNT_KEY)
-    targets = emitted_rows(
-        daily.select(*key, "_account", "snapshot_date"), emit_from, "snapshot_date"
-    ).drop(key)
-    rates = daily.select(
+def _trailing_rates_gathered(daily: pl.LazyFrame, context: pl.LazyFrame) -> pl.LazyFrame:
+    """TRAILING for each row of `daily`, its window gathered from its account's rows in
+    `context` (a join on the account, then aggregated): the same windows as the rolling ones."""
+    targets = daily.select("_account", "snapshot_date")
+    rates = context.select(
         "_account", pl.col("snapshot_date").alias("_day"), "_rate", _spanned_days().alias("_days")
     )
     windows = (
@@ -373,11 +371,10 @@ def _trailing_rates_gathered(daily: pl.LazyFrame, emit_from: date | pl.LazyFrame
             pl.col("_days").fill_null(0).sum().alias("_spanned"),
         )
     )
-    # An emitted row whose window is empty (the account's first) spans 0 days, as rolling.
-    windows = targets.join(windows, on=["_account", "snapshot_date"], how="left").with_columns(
+    # A row whose window is empty (the account's first) spans 0 days, as a rolling sum does.
+    return daily.join(windows, on=["_account", "snapshot_date"], how="left").with_columns(
         pl.col("_spanned").fill_null(0)
     )
-    return daily.join(windows, on=["_account", "snapshot_date"], how="left")
 
 
 def _posts_published(daily: pl.LazyFrame, posts: pl.LazyFrame) -> pl.LazyFrame:

@@ -18,11 +18,16 @@ from datetime import date
 
 import polars as pl
 
-from schemas.marts import DIM_ACCOUNT
+from schemas.marts import DIM_ACCOUNT, EARLIER_DAILY_INPUT, EARLIER_POSTS_INPUT
 from schemas.tables import ACCOUNT_KEY
 from transforms.accounts import dim_account, tier_unknown_reason
 from transforms.benchmarks import creator_months, tier_benchmarks
-from transforms.engagement import ROLLING_WEEKS, post_metrics, relative_to_tier, weekly_engagement
+from transforms.engagement import (
+    ROLLING_WEEKS,
+    post_metrics,
+    relative_to_tier,
+    weekly_engagement,
+)
 from transforms.frames import emitted_rows
 from transforms.growth import account_daily
 from transforms.migrations import (
@@ -40,6 +45,10 @@ KEY = list(ACCOUNT_KEY)
 # Posts read before the first rebuilt week: the rolling 4-week ER of the trend's baseline week.
 POSTS_DAYS = 7 * (2 * ROLLING_WEEKS - 1)
 
+# The earlier mart rows' columns the graph reads (the warehouse reads no others).
+EARLIER_POSTS_COLUMNS = EARLIER_POSTS_INPUT
+EARLIER_DAILY_COLUMNS = EARLIER_DAILY_INPUT
+
 
 @dataclass(frozen=True)
 class AccountInputs:
@@ -48,8 +57,10 @@ class AccountInputs:
     follower_snapshots: staging rows from emit_from - RECENT_DAYS on.
     as_of_snapshots: staging rows in the as-of windows before that.
     post_snapshots: staging rows of posts published from emit_from on.
-    earlier_posts: fct_post_metrics rows published in [emit week - POSTS_DAYS, emit_from).
-    earlier_daily: fct_account_daily rows in [emit_from - RECENT_DAYS, emit_from).
+    earlier_posts: fct_post_metrics rows published in [emit week - POSTS_DAYS, emit_from)
+        (at least EARLIER_POSTS_COLUMNS).
+    earlier_daily: fct_account_daily rows in [emit_from - RECENT_DAYS, emit_from) (at least
+        EARLIER_DAILY_COLUMNS).
     seed: each account's last fct_account_daily row before emit_from, however old.
     current_spells: fct_tier_history spells still open on emit_from - 1.
     accounts: staging.accounts; earlier_dim: dim_account rows (for first_seen).
@@ -126,7 +137,10 @@ def build_account_marts(
             post_metrics(inputs.post_snapshots, inputs.follower_snapshots), scope, "published_date"
         )
     )
-    all_posts = pl.concat([inputs.earlier_posts, posts], how="vertical_relaxed")
+    earlier_posts = inputs.earlier_posts.select(EARLIER_POSTS_COLUMNS)
+    all_posts = pl.concat(
+        [earlier_posts, posts.select(EARLIER_POSTS_COLUMNS)], how="vertical_relaxed"
+    )
     daily = account_daily(
         inputs.follower_snapshots,
         all_posts.select(*KEY, "published_date"),
@@ -139,16 +153,20 @@ def build_account_marts(
         changes=inputs.follower_changes,
         stage=stage,
     ).pipe(stage)
-    all_daily = pl.concat([inputs.earlier_daily, daily], how="vertical_relaxed")
+    all_daily = pl.concat(
+        [inputs.earlier_daily.select(EARLIER_DAILY_COLUMNS), daily.select(EARLIER_DAILY_COLUMNS)],
+        how="vertical_relaxed",
+    )
     spells = _spells(daily, inputs.current_spells)
     migrations = emitted_rows(
         tier_migrations(spells, all_daily, scheme).rename({"migrated_on": "date"}), scope, "date"
     ).rename({"date": "migrated_on"})
     week_scope = scope.with_columns(pl.col("emit_from").dt.truncate("1w"))
+    # A week's tier is its last day's: only the days of the emitted weeks are needed (the
+    # posts of earlier weeks are, for the rolling ER).
+    week_tiers = emitted_rows(all_daily.select(*KEY, "date", "tier"), week_scope, "date")
     weekly = emitted_rows(
-        weekly_engagement(all_posts, all_daily.select(*KEY, "date", "tier")).rename(
-            {"week_start": "date"}
-        ),
+        weekly_engagement(all_posts, week_tiers).rename({"week_start": "date"}),
         week_scope,
         "date",
     ).rename({"date": "week_start"})

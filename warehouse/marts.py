@@ -10,7 +10,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from schemas.marts import MARTS, SCORECARD_DAILY_INPUT, SCORECARD_POSTS_INPUT
+from schemas.marts import (
+    EARLIER_DAILY_INPUT,
+    EARLIER_POSTS_INPUT,
+    MARTS,
+    SCORECARD_DAILY_INPUT,
+    SCORECARD_POSTS_INPUT,
+)
 from warehouse.sql import frame, sql_literal, sql_text, table
 
 FAR_PAST = date(1900, 1, 1)
@@ -110,6 +116,11 @@ def account_input_queries(as_of_windows: list[tuple[int, int]]) -> dict[str, str
     )
     furthest = max(start for start, _ in as_of_windows)
     queries = {name: sql_text("sql", f"read_{name}.sql") for name in ACCOUNT_INPUTS}
+    for name, columns in (
+        ("earlier_daily", EARLIER_DAILY_INPUT),
+        ("earlier_posts", EARLIER_POSTS_INPUT),
+    ):
+        queries[name] = queries[name].format(columns=", ".join(f"m.{c}" for c in columns))
     queries["as_of_snapshots"] = queries["as_of_snapshots"].format(
         windows=windows, furthest=int(furthest)
     )

@@ -2,7 +2,7 @@ with bounds as (
     select min(recent_from) as first_day from scope
 ),
 source as (
-    select m.*
+    select {columns}
     from marts.fct_account_daily as m
     join scope as s on m.platform = s.platform and m.account_id = s.account_id
     where m.date >= (select first_day from bounds)

@@ -3,7 +3,7 @@ with bounds as (
     select min(posts_from) as first_day from scope
 ),
 source as (
-    select m.*
+    select {columns}
     from marts.fct_post_metrics as m
     join scope as s on m.platform = s.platform and m.account_id = s.account_id
     where m.published_date >= (select first_day from bounds)
