@@ -10,4 +10,8 @@ from marts.fct_post_metrics as p
 join wanted as w on p.platform = w.platform and p.account_id = w.account_id
 left join staging.post_snapshots as s
     on s.platform = p.platform and s.post_id = p.post_id and s.snapshot_date = p.latest_snapshot_date
+    -- A post's latest snapshot is no older than its publication: bounds the staging scan.
+    and s.snapshot_date >= (select min(from_date) from wanted)
 where p.published_date >= w.from_date
+  -- One bound for every account, so that DuckDB skips the older row groups (zonemaps).
+  and p.published_date >= (select min(from_date) from wanted)
