@@ -116,6 +116,9 @@ def account_daily(
         )
         .pipe(_exact_changes, changes)
         .pipe(_known_changes, earlier)
+        # Day order within each account, which the trailing windows read (a join may not keep
+        # it; on integers this is cheap when it did).
+        .sort(account, "snapshot_date")
         .pipe(staged)
     )
     if emit_from is None:
