@@ -443,32 +443,44 @@ def test_without_exact_gains_the_columns_are_null():
     assert rows["followers_lost"].to_list() == [None, None]
 
 
-def test_trailing_windows_gathered_for_the_emitted_rows_equal_the_rolling_ones():
+@pytest.mark.parametrize("way", ["gathered", "mixed"])
+def test_trailing_windows_gathered_for_the_emitted_rows_equal_the_rolling_ones(way, monkeypatch):
     """A rebuild from emit_from gathers the anomaly rule's trailing windows for the emitted
-    rows only; a full one rolls them over every row. Quartiles and the days spanned must be
-    the same for every emitted row: irregular gaps, missing rates, accounts cut on different
-    days (some before their first row, some after their last)."""
+    rows of accounts with few of them and rolls them for the others (`mixed`); a full one rolls
+    them over every row. Quartiles and the days spanned must be the same for every emitted
+    row: irregular gaps, missing rates, accounts cut on different days (some before their
+    first row, some within their last few)."""
     import random
 
     from transforms.growth import (
+        GATHER_MAX_ROWS,
         TRAILING,
         _trailing_rates_gathered,
+        _trailing_rates_mixed,
         _trailing_rates_rolling,
     )
 
     rng = random.Random(11)
     rows, cuts = [], []
     for account in range(25):
-        day, previous = D0, None
+        day, previous, days = D0, None, []
         for _ in range(70):
             day += timedelta(days=rng.choice([1, 1, 1, 1, 2, 3, 9]))
             gap = None if previous is None else (day - previous).days
             rate = None if gap is None or rng.random() < 0.1 else rng.gauss(20, 60)
             rows.append((f"p{account % 2}", f"a{account}", day, rate, gap))
             previous = day
-        # Two accounts rebuilt from before their first row (empty windows), the rest anywhere.
-        offset = -5 if account < 2 else rng.randint(0, 160)
-        cuts.append((f"p{account % 2}", f"a{account}", D0 + timedelta(days=offset)))
+            days.append(day)
+        # Two accounts rebuilt from before their first row (empty windows), six from one of
+        # their last seven rows (as a night), the rest anywhere.
+        cut = (
+            D0 - timedelta(days=5)
+            if account < 2
+            else days[-rng.randint(1, 7)]
+            if account < 8
+            else D0 + timedelta(days=rng.randint(0, 160))
+        )
+        cuts.append((f"p{account % 2}", f"a{account}", cut))
     frame = (
         pl.DataFrame(
             rows,
@@ -491,10 +503,29 @@ def test_trailing_windows_gathered_for_the_emitted_rows_equal_the_rolling_ones()
     emitted = rolled.join(scope.collect(), on=["platform", "account_id"]).filter(
         pl.col("snapshot_date") >= pl.col("emit_from")
     )
-    judged = frame.join(scope.collect(), on=["platform", "account_id"]).filter(
-        pl.col("snapshot_date") >= pl.col("emit_from")
+    judged = (
+        frame.join(scope.collect(), on=["platform", "account_id"])
+        .filter(pl.col("snapshot_date") >= pl.col("emit_from"))
+        .drop("emit_from")
     )
-    gathered = _trailing_rates_gathered(judged.lazy(), frame.lazy()).collect()
+    per_account = judged.group_by("account_id").len()["len"]
+    assert (per_account <= GATHER_MAX_ROWS).sum() >= 6 and (
+        per_account > GATHER_MAX_ROWS
+    ).sum() >= 6
+    compute = _trailing_rates_gathered if way == "gathered" else _trailing_rates_mixed
+    sent: list[pl.LazyFrame] = []
+
+    def recorded(rows: pl.LazyFrame, context: pl.LazyFrame) -> pl.LazyFrame:
+        sent.append(rows)
+        return _trailing_rates_gathered(rows, context)
+
+    monkeypatch.setattr("transforms.growth._trailing_rates_gathered", recorded)
+    gathered = compute(judged.lazy(), frame.lazy()).collect()
+    if way == "mixed":
+        # Only accounts with a night's few rows are gathered (a join per row and account row
+        # is quadratic in a rebuild's hundreds); the others are rolled.
+        gathered_counts = pl.concat([f.collect() for f in sent]).group_by("_account").len()
+        assert gathered_counts.height >= 6 and gathered_counts["len"].max() <= GATHER_MAX_ROWS
     assert 300 < emitted.height < frame.height - 300  # cuts fall inside most histories
     # Empty windows (an account's first row) have no quartiles and span no days.
     assert 2 <= emitted["_median"].null_count() < 30 and emitted["_spanned"].min() == 0

@@ -284,7 +284,7 @@ def _anomalies(daily: pl.LazyFrame, context: pl.LazyFrame | None = None) -> pl.L
     if context is None:
         daily = _trailing_rates_rolling(daily)
     else:
-        daily = _trailing_rates_gathered(daily, context.with_columns(rate))
+        daily = _trailing_rates_mixed(daily, context.with_columns(rate))
     median = pl.col("_median")
     spanned = pl.col("_spanned")
     rounded = pl.col("is_followers_rounded") | pl.col("_previous_rounded").fill_null(False)
@@ -350,6 +350,32 @@ def _trailing_rates_rolling(daily: pl.LazyFrame) -> pl.LazyFrame:
         .rolling_sum_by("snapshot_date", window_size=window, closed="left")
         .over("_account")
         .alias("_spanned"),
+    )
+
+
+# Emitted rows per account up to which their windows are gathered rather than rolled. A
+# gathered window joins the row with every row of its account read (about 30 for a night):
+# cheap for a night's few rows, quadratic for a rebuild's hundreds (a full rebuild of 50,000
+# accounts x 200 days held 200M pairs and peaked at 7.6 GB before this threshold).
+GATHER_MAX_ROWS = 7
+
+
+def _trailing_rates_mixed(daily: pl.LazyFrame, context: pl.LazyFrame) -> pl.LazyFrame:
+    """TRAILING for the rows of `daily` (a subset of `context`'s, with the same columns):
+    gathered for accounts with at most GATHER_MAX_ROWS of them, rolled over `context` for the
+    others (a full rebuild, or a backfill from weeks back)."""
+    per_account = daily.group_by("_account").agg(pl.len().alias("_judged"))
+    many = per_account.filter(pl.col("_judged") > GATHER_MAX_ROWS).select("_account")
+    few_rows = daily.join(many, on="_account", how="anti")
+    rolled = _trailing_rates_rolling(context.join(many, on="_account", how="semi")).join(
+        daily.select("_account", "snapshot_date"), on=["_account", "snapshot_date"], how="semi"
+    )
+    return pl.concat(
+        [
+            _trailing_rates_gathered(few_rows, context),
+            rolled.select(few_rows.collect_schema().names() + list(TRAILING)),
+        ],
+        how="vertical_relaxed",
     )
 
 
