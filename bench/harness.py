@@ -363,8 +363,9 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   a million creators × 100 days (17.9 GB warehouse, 7.4 GB state, 7.0 GB spill) is within 5%
   of what the scale run measured (18.3, 7.5 and 7.3 GB), so the year's figure is not a guess.
   Projected, not measured: its full rebuild grows with rows, about 3.65× the 100-day one
-  (3.4 hours here); its night's memory follows the account partitions and the metrics'
-  windows, not the history (at 20,000 creators the night grew 1.2× from 30 to 365 days). It
+  (3.4 hours here before the changes below); its night's memory follows the account partitions
+  and the metrics' windows, not the history (at 20,000 creators the night's peak grew from 1.3
+  to 2.0 GB from 30 to 365 days). It
   needs a machine with about 150 GB of free disk, not a code change; keeping staging as zstd
   Parquet would nearly halve staging (19 rather than 36 GB) but not make the year fit here.
 - **The million-creator run, beyond its tables.** Its setup is the kept one, written by an
@@ -379,15 +380,23 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   every 15 s never passed 5.6 GB, so the peak is brief and not yet located (the weekly tier
   medians and the publish, in the same process, are the candidates). Its partition step took 45 min, as in the previous session's second run; the
   first run's took 34 min on the same data, which is not explained yet.
+- **Both million-creator runs predate the night's rework** (`docs/performance.md`: the mart
+  graph computed once, only the emitted rows computed, partitions sized by the days they
+  read). Measured since, old and new code on copies of one history, same hour: 200,000
+  creators × 30 days, night 165.8 s → 64.2 s (5.7 → 5.2 GB peak); 50,000 × 200 days, full
+  rebuild and its publish 667.5 s → 137.0 s on a loaded machine (7.9 and 8.0 GB peak: the
+  4.7 GB in the transforms table's earlier record was not reproduced by the old code either).
+  At 0.3 ms per account the million-creator night would take about 320 s: not measured.
 
-Reading the figures: the night's transform grew 1.2× (13.8 to 16.6 s) while the history grew
-12× (30 to 365 days), and its incremental publish, in place, stayed near 0.8 s where the full
-copy grows 1.4 to 7.7 s; its peak memory stays near 1 GB at 20,000 accounts. Those are the
-dated marts in date order (a night's date-bounded reads skip the history's row groups) and the
-in-place publish; the record before both (on an Intel machine, whose full rebuilds ran 1.2 to
-1.4× faster than this one's) had the night grow 1.5× and its publish, a copy, 0.5 to 1.4 s.
-Full rebuilds peak lower than they did (10M follower snapshots: 4.7 GB, 7.6 GB before rebuilt
-rows stopped going through a registered view, which kept them all in memory until the commit).
+Reading the figures: the night's transform at 20,000 creators takes a third of what it took
+(13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/performance.md`) and a full
+rebuild about half; the night still grows with history (the as-of lookups reach back 97 days,
+and the monthly marts and scorecards recompute every account's month), and its incremental
+publish, in place, stays near 1 s where the full copy grows with the history. Its peak
+memory rose from about 1 GB to 1.3-2.0 GB: a night's partition now holds as many accounts as
+read a million account-days (20,000 accounts: one partition) where it held 5,000. Dated
+marts in date order (a night's date-bounded reads skip the history's row groups) and the
+in-place publish keep the rest flat.
 """
 
 

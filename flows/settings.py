@@ -78,7 +78,7 @@ class Settings(BaseSettings):
         None,
         ge=1,
         description="accounts per transform partition (memory per partition); unset: sized "
-        "so that each reads about a million account-days of inputs (~2 GB)",
+        "so that each reads about a million account-days of inputs",
     )
     emv_values: dict[str, float] = Field(
         default_factory=dict,
