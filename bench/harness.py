@@ -364,8 +364,8 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   of what the scale run measured (18.3, 7.5 and 7.3 GB), so the year's figure is not a guess.
   Projected, not measured: its full rebuild grows with rows, about 3.65× the 100-day one
   (3.4 hours here before the changes below); its night's memory follows the account partitions
-  and the metrics' windows, not the history (at 20,000 creators the night's peak grew from 1.3
-  to 2.0 GB from 30 to 365 days). It
+  and the metrics' windows, not the history (at 20,000 creators the night's peak grew from 1.2
+  to 2.1 GB from 30 to 365 days). It
   needs a machine with about 150 GB of free disk, not a code change; keeping staging as zstd
   Parquet would nearly halve staging (19 rather than 36 GB) but not make the year fit here.
 - **The million-creator run, beyond its tables.** Its setup is the kept one, written by an
@@ -393,7 +393,7 @@ Reading the figures: the night's transform at 20,000 creators takes a third of w
 rebuild about half; the night still grows with history (the as-of lookups reach back 97 days,
 and the monthly marts and scorecards recompute every account's month), and its incremental
 publish, in place, stays near 1 s where the full copy grows with the history. Its peak
-memory rose from about 1 GB to 1.3-2.0 GB: a night's partition now holds as many accounts as
+memory rose from about 1 GB to 1.2-2.1 GB: a night's partition now holds as many accounts as
 read a million account-days (20,000 accounts: one partition) where it held 5,000. Dated
 marts in date order (a night's date-bounded reads skip the history's row groups) and the
 in-place publish keep the rest flat.
