@@ -325,6 +325,8 @@ def _anomalies(daily: pl.LazyFrame, context: pl.LazyFrame | None = None) -> pl.L
 # The statistics of the anomaly rule's trailing window: the rates' quartiles and the days
 # their changes span (the rows dated in [t - ANOMALY_WINDOW_DAYS, t), this one excluded).
 TRAILING = ("_q25", "_median", "_q75", "_spanned")
+# The quartiles among them, each with its quantile (linearly interpolated), rolled or gathered.
+QUARTILES = {"_q25": 0.25, "_median": 0.5, "_q75": 0.75}
 
 
 def _spanned_days() -> pl.Expr:
@@ -341,10 +343,7 @@ def _trailing_rates_rolling(daily: pl.LazyFrame) -> pl.LazyFrame:
         )
 
     return daily.with_columns(
-        *(
-            quantile(q).over("_account").alias(name)
-            for q, name in ((0.25, "_q25"), (0.5, "_median"), (0.75, "_q75"))
-        ),
+        *(quantile(q).over("_account").alias(name) for name, q in QUARTILES.items()),
         _spanned_days()
         .fill_null(0)
         .rolling_sum_by("snapshot_date", window_size=window, closed="left")
@@ -394,9 +393,7 @@ def _trailing_rates_gathered(daily: pl.LazyFrame, context: pl.LazyFrame) -> pl.L
         )
         .group_by("_account", "snapshot_date")
         .agg(
-            pl.col("_rate").quantile(0.25, "linear").alias("_q25"),
-            pl.col("_rate").quantile(0.5, "linear").alias("_median"),
-            pl.col("_rate").quantile(0.75, "linear").alias("_q75"),
+            *(pl.col("_rate").quantile(q, "linear").alias(name) for name, q in QUARTILES.items()),
             pl.col("_days").fill_null(0).sum().alias("_spanned"),
         )
     )

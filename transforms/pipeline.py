@@ -45,10 +45,6 @@ KEY = list(ACCOUNT_KEY)
 # Posts read before the first rebuilt week: the rolling 4-week ER of the trend's baseline week.
 POSTS_DAYS = 7 * (2 * ROLLING_WEEKS - 1)
 
-# The earlier mart rows' columns the graph reads (the warehouse reads no others).
-EARLIER_POSTS_COLUMNS = EARLIER_POSTS_INPUT
-EARLIER_DAILY_COLUMNS = EARLIER_DAILY_INPUT
-
 
 @dataclass(frozen=True)
 class AccountInputs:
@@ -58,9 +54,9 @@ class AccountInputs:
     as_of_snapshots: staging rows in the as-of windows before that.
     post_snapshots: staging rows of posts published from emit_from on.
     earlier_posts: fct_post_metrics rows published in [emit week - POSTS_DAYS, emit_from)
-        (at least EARLIER_POSTS_COLUMNS).
+        (at least EARLIER_POSTS_INPUT).
     earlier_daily: fct_account_daily rows in [emit_from - RECENT_DAYS, emit_from) (at least
-        EARLIER_DAILY_COLUMNS).
+        EARLIER_DAILY_INPUT).
     seed: each account's last fct_account_daily row before emit_from, however old.
     current_spells: fct_tier_history spells still open on emit_from - 1.
     accounts: staging.accounts; earlier_dim: dim_account rows (for first_seen).
@@ -137,9 +133,9 @@ def build_account_marts(
             post_metrics(inputs.post_snapshots, inputs.follower_snapshots), scope, "published_date"
         )
     )
-    earlier_posts = inputs.earlier_posts.select(EARLIER_POSTS_COLUMNS)
+    earlier_posts = inputs.earlier_posts.select(EARLIER_POSTS_INPUT)
     all_posts = pl.concat(
-        [earlier_posts, posts.select(EARLIER_POSTS_COLUMNS)], how="vertical_relaxed"
+        [earlier_posts, posts.select(EARLIER_POSTS_INPUT)], how="vertical_relaxed"
     )
     daily = account_daily(
         inputs.follower_snapshots,
@@ -154,7 +150,7 @@ def build_account_marts(
         stage=stage,
     ).pipe(stage)
     all_daily = pl.concat(
-        [inputs.earlier_daily.select(EARLIER_DAILY_COLUMNS), daily.select(EARLIER_DAILY_COLUMNS)],
+        [inputs.earlier_daily.select(EARLIER_DAILY_INPUT), daily.select(EARLIER_DAILY_INPUT)],
         how="vertical_relaxed",
     )
     spells = _spells(daily, inputs.current_spells)
