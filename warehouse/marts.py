@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -62,10 +62,17 @@ def days_read_per_scope_account(
     """The days of follower snapshots a rebuild of `scope` reads per account, on average: from
     emit_from - recent_days (not before the first staged day) to the last staged day. Account
     partitions are split by hash, so each holds about the average."""
+    earliest = scope["emit_from"].min()
+    if not isinstance(earliest, date):
+        return 1.0
     ((first_day, last_day),) = con.execute(
-        "select min(snapshot_date), max(snapshot_date) from staging.follower_snapshots"
+        # Bounded below by the earliest day read, so that a night scans its recent row groups
+        # only, not the whole history (the first staged day matters only before that bound).
+        "select min(snapshot_date), max(snapshot_date) from staging.follower_snapshots "
+        "where snapshot_date >= $1",
+        [earliest - timedelta(days=recent_days)],
     ).fetchall()
-    if first_day is None or not scope.height:
+    if first_day is None:
         return 1.0
     days = scope.select(
         (
