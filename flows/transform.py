@@ -8,6 +8,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -37,10 +38,27 @@ from transforms.pipeline import (
 )
 from transforms.scorecard import ScorecardRules, creator_windows, latest_scorecard, scored_creators
 from transforms.tiers import TierScheme, resolve_scheme, tier_dimension
+from warehouse import lake as lk
 from warehouse import marts as wm
 from warehouse import meta, schema
 from warehouse.connect import NO_LIMITS, DuckDBLimits, connect, transaction
 from warehouse.sql import sql_text, table
+from warehouse.storage import DUCKDB, MartStore, store_for
+
+StorageName = Literal["duckdb", "delta"]
+STORAGES: tuple[str, ...] = ("duckdb", "delta")
+
+
+def lake_of(storage: str, lake_path: str | None, buckets: int) -> lk.Lake | None:
+    """The lake of a run's storage settings (None: the warehouse file holds the marts)."""
+    if storage not in STORAGES:
+        raise ValueError(f"storage must be one of {', '.join(STORAGES)}, not {storage!r}")
+    if storage == "duckdb":
+        return None
+    if not lake_path:
+        raise ValueError('storage = "delta" needs lake_path: the folder of the Delta tables')
+    return lk.Lake(str(lake_path), buckets)
+
 
 # What a transform run rebuilds: the accounts new ingest runs touched, from the first day they
 # changed; every account from a day on; or every mart from scratch.
@@ -80,14 +98,41 @@ def _scope(
     return table(con, sql_text("sql", "all_accounts_scope.sql"), [first])
 
 
-# One partition's work: (inputs, scope part) -> rows of each account-grain mart.
-PartitionJob = tuple[PartitionInputs, pl.DataFrame]
+@dataclass(frozen=True)
+class LakePartition:
+    """A partition on the lake (storage = "delta"): the buckets its worker owns. The worker
+    reads their inputs from the lake, builds their rows and commits them itself; only row
+    counts travel back to the flow."""
+
+    lake: lk.Lake
+    buckets: tuple[int, ...]
+    # The last staged day of all accounts (a worker sees only its buckets').
+    last_day: date | None
+    # A full rebuild emptied the marts: rows are appended, not swapped.
+    marts_emptied: bool
+
+
+# One partition's work: (inputs, or the lake buckets to read them from; scope part) -> rows of
+# each account-grain mart (counts only for a lake partition: its worker wrote them).
+PartitionJob = tuple[PartitionInputs | LakePartition, pl.DataFrame]
+PartitionRows = dict[str, pl.DataFrame] | dict[str, int]
 # Runs the jobs somewhere (in process, or as tasks on the flow's task runner) and yields each
 # part with its rows; the order does not matter, partitions are disjoint sets of accounts.
 ComputePartitions = Callable[
     [Iterable[PartitionJob], TierScheme, int],
-    Iterator[tuple[pl.DataFrame, dict[str, pl.DataFrame]]],
+    Iterator[tuple[pl.DataFrame, PartitionRows]],
 ]
+# What a lake worker reads: the default path's input queries run on views of these.
+LAKE_INPUTS = (
+    "staging.follower_snapshots",
+    "staging.post_snapshots",
+    "staging.accounts",
+    "staging.follower_changes",
+    "marts.fct_account_daily",
+    "marts.dim_account",
+    "marts.fct_tier_history",
+    "marts.fct_post_metrics",
+)
 
 
 def build_partition_rows(
@@ -100,20 +145,79 @@ def build_partition_rows(
     return dict(zip(outputs, pl.collect_all(list(outputs.values())), strict=True))
 
 
+def lake_partition_rows(
+    job: LakePartition, part: pl.DataFrame, scheme: TierScheme, confirmation_days: int
+) -> dict[str, int]:
+    """A lake partition on its worker: read the buckets' inputs from the lake, build their rows
+    with the same pure graph, commit each mart's rows for these buckets; returns rows written.
+
+    The worker's DuckDB is in memory, a query engine over the lake's Parquet: it never opens
+    the warehouse file. Each mart's commit replaces the buckets' partitions from the scope's
+    first month (Lake.replace: retried when a concurrent commit clashes).
+    """
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    try:
+        lk.attach_views(con, job.lake, LAKE_INPUTS, job.buckets)
+        wm.register_scope(
+            con, part, recent_days=RECENT_DAYS, posts_days=POSTS_DAYS, last_day=job.last_day
+        )
+        inputs = {
+            name: table(con, sql) for name, sql in wm.account_input_queries(as_of_windows()).items()
+        }
+        rows = build_partition_rows(PartitionInputs(**inputs), part, scheme, confirmation_days)
+        first_day = _first_emitted(part)
+        owned = f"account_bucket IN ({', '.join(str(b) for b in job.buckets)})"
+        for mart, frame in rows.items():
+            spec = lk.MART_TABLES[mart]
+            if job.marts_emptied:
+                job.lake.append(con, spec, frame)
+                continue
+            where = owned
+            if spec.month_of:
+                first = _monday(first_day) if mart == "fct_engagement_weekly" else first_day
+                where += f" AND month >= '{first.replace(day=1).isoformat()}'"
+            condition, _ = wm.rebuilt_rows(mart)
+            job.lake.replace(
+                con,
+                spec,
+                frame,
+                where=where,
+                drop=f"exists (select 1 from scope as s where {condition})",
+            )
+        return {mart: frame.height for mart, frame in rows.items()}
+    finally:
+        con.close()
+
+
+def _run_partition(
+    inputs: PartitionInputs | LakePartition,
+    part: pl.DataFrame,
+    scheme: TierScheme,
+    confirmation_days: int,
+) -> PartitionRows:
+    if isinstance(inputs, LakePartition):
+        return lake_partition_rows(inputs, part, scheme, confirmation_days)
+    return build_partition_rows(inputs, part, scheme, confirmation_days)
+
+
 def compute_in_process(
     jobs: Iterable[PartitionJob], scheme: TierScheme, confirmation_days: int
-) -> Iterator[tuple[pl.DataFrame, dict[str, pl.DataFrame]]]:
+) -> Iterator[tuple[pl.DataFrame, PartitionRows]]:
     """One partition after the other in this process: memory bounded by one partition."""
     for inputs, part in jobs:
-        yield part, build_partition_rows(inputs, part, scheme, confirmation_days)
+        yield part, _run_partition(inputs, part, scheme, confirmation_days)
 
 
 @task(name="build-partition")
 def build_partition(
-    inputs: PartitionInputs, part: pl.DataFrame, scheme: TierScheme, confirmation_days: int
-) -> dict[str, pl.DataFrame]:
-    """build_partition_rows as a task, so the flow's task runner (e.g. Dask) decides where."""
-    return build_partition_rows(inputs, part, scheme, confirmation_days)
+    inputs: PartitionInputs | LakePartition,
+    part: pl.DataFrame,
+    scheme: TierScheme,
+    confirmation_days: int,
+) -> PartitionRows:
+    """A partition's rows as a task, so the flow's task runner (e.g. Dask) decides where."""
+    return _run_partition(inputs, part, scheme, confirmation_days)
 
 
 def compute_as_tasks(in_flight: int) -> ComputePartitions:
@@ -121,6 +225,7 @@ def compute_as_tasks(in_flight: int) -> ComputePartitions:
 
     The window bounds the memory of the inputs read ahead and the results not yet written;
     the warehouse is read and written only here, in the flow's process (one DuckDB writer).
+    Lake partitions carry no inputs and return counts: their workers read and commit.
     """
 
     def compute(jobs, scheme, confirmation_days):
@@ -154,8 +259,13 @@ def rebuild(
     partition_accounts: int | None = None,
     campaign_settings: CampaignSettings | None = None,
     scorecard_rules: ScorecardRules | None = None,
+    store: MartStore = DUCKDB,
 ) -> TransformSummary:
     """Read the scope's inputs, run the transforms, swap the rows: one transaction.
+
+    `store`: where the marts are written (warehouse.storage). On the lake, the warehouse's
+    transaction holds the run's records and the marts' views, and Lake.working_run restores
+    every table to its start if the run fails: nothing of a failed rebuild is kept either way.
 
     `partition_accounts`: accounts per partition; None sizes partitions by the days each
     account's inputs span (accounts_per_partition).
@@ -179,16 +289,21 @@ def rebuild(
             f"{wanted.confirmation_days}: run `inflow transform --full-refresh` to rebuild "
             "every mart with them (a rebuild from a day would mix two definitions)"
         )
-    if upgrade and mode != "full" and not _marts_empty(con):
-        mode = "full"  # marts of an older contract (or unrecorded) are never mixed with new rows
-    summary = TransformSummary(run_id, mode)
-    scope = _scope(con, mode, backfill_from)
-    summary.accounts = scope.height
     # Nothing of a failed rebuild is kept.
-    with transaction(con):
+    lake_run = store.lake.working_run(run_id) if store.lake is not None else nullcontext()
+    with lake_run, transaction(con):
+        if store.prepare(con, mode == "full"):
+            mode = "full"  # a new lake, or marts moved back from one: every mart is built
+        if upgrade and mode != "full" and not _marts_empty(con):
+            mode = (
+                "full"  # marts of an older contract (or unrecorded) are never mixed with new rows
+            )
+        summary = TransformSummary(run_id, mode)
+        scope = _scope(con, mode, backfill_from)
+        summary.accounts = scope.height
         if mode == "full":
-            schema.recreate_marts(con)
-        wm.replace_tiers(con, tier_dimension(scheme).collect())
+            store.reset_marts(con)
+        store.replace_tiers(con, tier_dimension(scheme).collect())
         if scope.height:
             summary.rows = _rebuild_scope(
                 con,
@@ -198,13 +313,19 @@ def rebuild(
                 compute,
                 partition_accounts,
                 marts_emptied=mode == "full",
+                store=store,
             )
             first_day = _first_emitted(scope)
             summary.first_day = None if first_day == wm.FAR_PAST else first_day
             wm.record_changes(con, run_id, None if mode == "incremental" else "all", scope)
         # Campaigns change with their definitions too, so they are looked at on every run.
         campaign_rows = rebuild_campaigns(
-            con, scope, full=mode == "full", run_id=run_id, campaigns=campaign_settings
+            con,
+            scope,
+            full=mode == "full",
+            run_id=run_id,
+            campaigns=campaign_settings,
+            store=store,
         )
         for name, count in campaign_rows.items():
             summary.rows[name] = summary.rows.get(name, 0) + count
@@ -219,6 +340,7 @@ def rebuild(
             run_id=run_id,
             rules=scorecard_rules or ScorecardRules(),
             partition_accounts=partition_accounts,
+            store=store,
         )
         summary.rows |= scorecard_rows
         if rescored_all and mode != "full":
@@ -251,6 +373,7 @@ def rebuild_campaigns(
     full: bool,
     run_id: str,
     campaigns: CampaignSettings | None = None,
+    store: MartStore = DUCKDB,
 ) -> dict[str, int]:
     """The campaign marts of campaigns whose definition (or EMV values) changed or whose
     creators' posts did (scope), and the brand-mention and sponsored-monthly rows of the scope's
@@ -294,7 +417,7 @@ def rebuild_campaigns(
                 strict=True,
             )
         )
-        wm.replace_campaign_rows(
+        store.replace_campaign_rows(
             con, rebuilt + gone, outputs, {c: builds[c] for c in rebuilt}, run_id
         )
         rows |= {name: frame.height for name, frame in outputs.items()}
@@ -320,7 +443,7 @@ def rebuild_campaigns(
                 strict=True,
             )
         )
-        wm.replace_account_month_rows(
+        store.replace_account_month_rows(
             con, None if everyone else wanted, outputs, handles_sha, run_id
         )
         rows |= {name: frame.height for name, frame in outputs.items()}
@@ -335,6 +458,7 @@ def rebuild_scorecards(
     run_id: str,
     rules: ScorecardRules,
     partition_accounts: int | None,
+    store: MartStore = DUCKDB,
 ) -> tuple[dict[str, int], bool]:
     """fct_creator_monthly from the first month the scope changed (every month when the rules
     changed) and the scorecards of the accounts of those months; returns the rows written and
@@ -366,7 +490,7 @@ def rebuild_scorecards(
             pieces.append(windows.collect())
     monthly = scored_creators(pl.concat(pieces).lazy(), accounts.lazy(), rules).collect()
     latest = latest_scorecard(monthly.lazy(), accounts.lazy()).collect()
-    wm.replace_scorecards(con, first_month, monthly, latest, rules.fingerprint(), run_id)
+    store.replace_scorecards(con, first_month, monthly, latest, rules.fingerprint(), run_id)
     return {"fct_creator_monthly": monthly.height, "agg_creator_scorecard": latest.height}, (
         everything
     )
@@ -390,13 +514,106 @@ def _rebuild_scope(
     partition_accounts: int | None,
     *,
     marts_emptied: bool,
+    store: MartStore = DUCKDB,
 ) -> dict[str, int]:
-    rows: dict[str, int] = {}
     # Account partitions bound memory whatever the scope (a full rebuild, or a night that
-    # touches every account); they are independent, which is what lets them run apart. Their
-    # inputs are read in one pass for all of them and split by partition on disk.
+    # touches every account); they are independent, which is what lets them run apart.
     days = wm.days_read_per_scope_account(con, scope, recent_days=RECENT_DAYS)
-    parts = partitions(scope, accounts_per_partition(partition_accounts, days))
+    per_partition = accounts_per_partition(partition_accounts, days)
+    if store.lake is not None:
+        rows = _lake_account_rows(
+            con,
+            store.lake,
+            scope,
+            per_partition,
+            scheme,
+            confirmation_days,
+            compute,
+            marts_emptied=marts_emptied,
+        )
+    else:
+        rows = _account_rows(
+            con,
+            scope,
+            per_partition,
+            scheme,
+            confirmation_days,
+            compute,
+            marts_emptied=marts_emptied,
+        )
+    _cross_account_rows(con, scope, partition_accounts, store, rows)
+    return rows
+
+
+def _lake_account_rows(
+    con: duckdb.DuckDBPyConnection,
+    lake: lk.Lake,
+    scope: pl.DataFrame,
+    per_partition: int,
+    scheme: TierScheme,
+    confirmation_days: int,
+    compute: ComputePartitions,
+    *,
+    marts_emptied: bool,
+) -> dict[str, int]:
+    """The account marts on the lake: partitions are sets of storage buckets, so that each
+    worker reads and commits its own buckets; the flow sends scopes and gets counts back."""
+    rows: dict[str, int] = {}
+    last_day = wm.last_staged_day(con, scope)
+    jobs = (
+        (LakePartition(lake, buckets, last_day, marts_emptied), part)
+        for buckets, part in bucket_partitions(scope, lake.buckets, per_partition)
+    )
+    for _part, counts in compute(jobs, scheme, confirmation_days):
+        for name, count in counts.items():
+            rows[name] = rows.get(name, 0) + (count if isinstance(count, int) else count.height)
+    lk.point_views(con, lake, wm.ACCOUNT_MARTS)
+    return rows
+
+
+def bucket_partitions(
+    scope: pl.DataFrame, buckets: int, max_accounts: int
+) -> list[tuple[tuple[int, ...], pl.DataFrame]]:
+    """The scope cut into runs of consecutive storage buckets holding about `max_accounts`
+    accounts each (a bucket is never split: its worker owns it whole)."""
+    keyed = scope.with_columns(
+        pl.Series(
+            "_bucket",
+            [
+                lk.account_bucket(p, a, buckets)
+                for p, a in zip(scope["platform"], scope["account_id"], strict=True)
+            ],
+            pl.Int32,
+        )
+    )
+    groups: list[tuple[tuple[int, ...], pl.DataFrame]] = []
+    current: list[pl.DataFrame] = []
+    owned: list[int] = []
+    for (bucket,), rows in sorted(keyed.partition_by("_bucket", as_dict=True).items()):
+        current.append(rows.drop("_bucket"))
+        owned.append(int(bucket))
+        if sum(p.height for p in current) >= max_accounts:
+            groups.append((tuple(owned), pl.concat(current)))
+            current, owned = [], []
+    if current:
+        groups.append((tuple(owned), pl.concat(current)))
+    return groups
+
+
+def _account_rows(
+    con: duckdb.DuckDBPyConnection,
+    scope: pl.DataFrame,
+    per_partition: int,
+    scheme: TierScheme,
+    confirmation_days: int,
+    compute: ComputePartitions,
+    *,
+    marts_emptied: bool,
+) -> dict[str, int]:
+    """The account marts in the warehouse file: inputs read in one pass for every partition
+    and split by partition on disk; the flow inserts each partition's rows (one writer)."""
+    rows: dict[str, int] = {}
+    parts = partitions(scope, per_partition)
     numbered = pl.concat(
         part.with_columns(pl.lit(number, pl.Int32).alias("partition_number"))
         for number, part in enumerate(parts)
@@ -414,35 +631,47 @@ def _rebuild_scope(
             for number, part in enumerate(parts)
         )
         for part, collected in compute(jobs, scheme, confirmation_days):
+            frames = {n: f for n, f in collected.items() if isinstance(f, pl.DataFrame)}
             if marts_emptied:
-                wm.insert_account_rows(con, collected)
+                wm.insert_account_rows(con, frames)
             else:
                 register(part)  # the deletes go by the registered scope: this part's accounts
-                wm.replace_account_rows(con, collected)
-            for name, frame in collected.items():
+                wm.replace_account_rows(con, frames)
+            for name, frame in frames.items():
                 rows[name] = rows.get(name, 0) + frame.height
+    return rows
+
+
+def _cross_account_rows(
+    con: duckdb.DuckDBPyConnection,
+    scope: pl.DataFrame,
+    partition_accounts: int | None,
+    store: MartStore,
+    rows: dict[str, int],
+) -> None:
+    """The weekly tier medians and the monthly marts of the weeks and months the scope
+    touched: they compare accounts, so the flow builds them over every account's rows."""
     first_day = _first_emitted(scope)
     # er_vs_tier_median compares accounts: every account of the affected weeks is updated,
     # a block of weeks at a time (medians are per week) so that memory stays bounded.
     first_week, last_week = wm.weeks_from(con, _monday(first_day))
-    wm.delete_weeks_after(con, last_week or _monday(first_day), inclusive=last_week is None)
+    store.delete_weeks_after(con, last_week or _monday(first_day), inclusive=last_week is None)
     rows["fct_engagement_weekly"] = 0
     for block_start, block_end in _blocks(first_week, last_week, WEEKS_PER_BLOCK * 7):
         weekly = with_tier_medians(wm.weekly_between(con, block_start, block_end)).collect()
-        wm.replace_weeks(con, block_start, block_end, weekly)
+        store.replace_weeks(con, block_start, block_end, weekly)
         rows["fct_engagement_weekly"] += weekly.height
     # Monthly aggregates span all accounts: the affected months are recomputed whole, one
     # month at a time (each reads its own days, plus the as-of tolerance before it).
     first_month, last_month = wm.months_from(con, first_day.replace(day=1))
-    wm.delete_months_after(
+    store.delete_months_after(
         con, last_month or first_day.replace(day=1), inclusive=last_month is None
     )
     for month_start, month_end in _months(first_month, last_month):
         period_rows = _month_marts(con, month_start, month_end, partition_accounts)
-        wm.replace_months(con, month_start, month_end, period_rows)
+        store.replace_months(con, month_start, month_end, period_rows)
         for name, frame in period_rows.items():
             rows[name] = rows.get(name, 0) + frame.height
-    return rows
 
 
 def _month_marts(
@@ -504,8 +733,9 @@ def rebuild_marts(
     limits: DuckDBLimits = NO_LIMITS,
     campaign_settings: CampaignSettings | None = None,
     scorecard_rules: ScorecardRules | None = None,
+    store: MartStore = DUCKDB,
 ) -> TransformSummary:
-    """Rebuild the marts in the warehouse file (one transaction)."""
+    """Rebuild the marts in the warehouse file, or on the lake (one transaction)."""
     with connect(warehouse, limits=limits) as con:
         return rebuild(
             con,
@@ -518,6 +748,7 @@ def rebuild_marts(
             partition_accounts=partition_accounts,
             campaign_settings=campaign_settings,
             scorecard_rules=scorecard_rules,
+            store=store,
         )
 
 
@@ -575,6 +806,9 @@ def transform(
     emv_values: dict[str, float] | None = None,
     brand_handles: list[str] | None = None,
     scorecard: dict[str, float] | None = None,
+    storage: StorageName = "duckdb",
+    lake_path: str | None = None,
+    lake_buckets: int = lk.DEFAULT_BUCKETS,
 ) -> TransformSummary:
     """Rebuild the marts: what new ingest runs touched, everything (full refresh) or from a day.
 
@@ -584,7 +818,10 @@ def transform(
     `emv_values` prices each action for campaigns' earned media value; `brand_handles` adds
     handles (competitors) to agg_brand_mentions beyond the campaigns' own. `scorecard` sets
     the creator scorecards' window and flag thresholds (transforms.scorecard.ScorecardRules).
+    `storage`: "duckdb" (the marts in the warehouse file) or "delta" (Delta tables under
+    `lake_path` in `lake_buckets` account buckets; warehouse/lake.py).
     """
+    store = store_for(lake_of(storage, lake_path, lake_buckets))
     mode: RebuildMode = "full" if full_refresh else "backfill" if backfill_from else "incremental"
     with recorded_run(warehouse, "transform", duckdb_limits) as run:
         summary = rebuild_marts(
@@ -599,6 +836,7 @@ def transform(
             duckdb_limits,
             CampaignSettings(dict(emv_values or {}), tuple(brand_handles or ())),
             ScorecardRules.from_settings(scorecard),
+            store,
         )
         run.counts = {"accounts_rebuilt": summary.accounts}
         run.message = f"{mode}: {sum(summary.rows.values()):,} mart rows written"

@@ -35,13 +35,15 @@ def register_scope(
     *,
     recent_days: int,
     posts_days: int,
+    last_day: date | None = None,
 ) -> None:
-    """The accounts to rebuild, each with emit_from and the first days its inputs are read from."""
-    ((last_day,),) = con.execute(
-        # Bounded below so DuckDB reads only the recent row groups.
-        "select max(snapshot_date) from staging.follower_snapshots where snapshot_date >= $1",
-        [scope["emit_from"].min()],
-    ).fetchall()
+    """The accounts to rebuild, each with emit_from and the first days its inputs are read from.
+
+    `last_day`: the last staged day of every account (a lake worker sees only its buckets' and
+    is given the flow's); read from staging when not given.
+    """
+    if last_day is None:
+        last_day = last_staged_day(con, scope)
     con.register(
         "scope",
         scope.with_columns(
@@ -54,6 +56,16 @@ def register_scope(
         )
         .to_arrow(),
     )
+
+
+def last_staged_day(con: duckdb.DuckDBPyConnection, scope: pl.DataFrame) -> date | None:
+    """The last follower snapshot day staged on or after the scope's earliest emit_from."""
+    ((last_day,),) = con.execute(
+        # Bounded below so DuckDB reads only the recent row groups.
+        "select max(snapshot_date) from staging.follower_snapshots where snapshot_date >= $1",
+        [scope["emit_from"].min()],
+    ).fetchall()
+    return last_day
 
 
 def days_read_per_scope_account(
@@ -496,6 +508,13 @@ def replace_campaign_rows(
             [campaign_ids],
         )
         _insert(con, mart, outputs[mart])
+    record_campaign_builds(con, campaign_ids, builds, run_id)
+
+
+def record_campaign_builds(
+    con: duckdb.DuckDBPyConnection, campaign_ids: list[str], builds: dict[str, str], run_id: str
+) -> None:
+    """What the given campaigns' rows were built from (gone campaigns: no row)."""
     con.execute(
         "delete from meta.campaign_builds where campaign_id in (select unnest($1::varchar[]))",
         [campaign_ids],
@@ -529,6 +548,10 @@ def replace_account_month_rows(
             )
             con.unregister("wanted")
         _insert(con, mart, outputs[mart])
+    record_brand_handles(con, handles_sha256, run_id)
+
+
+def record_brand_handles(con: duckdb.DuckDBPyConnection, handles_sha256: str, run_id: str) -> None:
     con.execute("delete from meta.brand_handle_builds")
     con.execute("insert into meta.brand_handle_builds values (?, ?)", [handles_sha256, run_id])
 
@@ -589,5 +612,9 @@ def replace_scorecards(
     # Rows of months rebuilt (when the rules changed: every row) that no account has any more.
     con.execute("delete from marts.agg_creator_scorecard where month >= $1", [first_month])
     _insert(con, "agg_creator_scorecard", latest)
+    record_scorecard_rules(con, rules, run_id)
+
+
+def record_scorecard_rules(con: duckdb.DuckDBPyConnection, rules: str, run_id: str) -> None:
     con.execute("delete from meta.scorecard_builds")
     con.execute("insert into meta.scorecard_builds values (?, ?)", [rules, run_id])

@@ -26,6 +26,7 @@ DDL_FILES: tuple[str, ...] = (
     "080_owned_exports.sql",
     "090_campaigns.sql",
     "100_scorecards.sql",
+    "110_lake.sql",
 )
 
 
