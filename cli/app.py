@@ -484,12 +484,7 @@ def publish(
 
     try:
         with _not_locked():
-            publish_flow(
-                warehouse=settings.warehouse,
-                published_dir=settings.published,
-                keep=settings.keep_published,
-                duckdb_limits=settings.duckdb_limits(),
-            )
+            publish_flow(**settings.publish_parameters())
     except PublishRefused as refused:
         console.print(
             f"[red]not published[/red]: {refused}; the previous published state stays readable"
@@ -798,6 +793,62 @@ def quarantine(
     settings = load_settings(warehouse=warehouse)
     _require_warehouse(settings.warehouse)
     _print_sections(warehouse_status.quarantine(settings.warehouse, file, limit))
+
+
+lake_app = typer.Typer(
+    help='The Delta Lake of storage = "delta": vacuum and compaction.', no_args_is_help=True
+)
+app.add_typer(lake_app, name="lake")
+
+
+def _configured_lake(settings: Settings):
+    from flows.transform import lake_of
+
+    try:
+        lake = lake_of(settings.storage, settings.lake_path, settings.lake_buckets)
+    except ValueError as error:
+        console.print(f"[red]error[/red]: {escape(str(error))}")
+        raise typer.Exit(EXIT_USAGE) from None
+    if lake is None:
+        console.print(
+            '[red]error[/red]: storage is "duckdb": there is no lake (README: Beyond one machine)'
+        )
+        raise typer.Exit(EXIT_USAGE)
+    return lake
+
+
+@lake_app.command("vacuum")
+def lake_vacuum() -> None:
+    """Delete the lake's data files that no kept published state and no current version reads."""
+    settings = load_settings()
+    lake = _configured_lake(settings)
+    from flows.runs import run_lock
+    from warehouse.lake_publish import vacuum
+
+    with _not_locked(), run_lock(settings.warehouse):
+        removed = vacuum(lake, settings.published)
+    typer.echo(f"vacuumed: {removed} data files removed from {lake.root}")
+
+
+@lake_app.command("compact")
+def lake_compact(
+    before: Annotated[
+        str, typer.Option(help="compact the months before this one (YYYY-MM): closed months")
+    ],
+) -> None:
+    """Rewrite the closed months' partitions into few large files (a new version per table)."""
+    settings = load_settings()
+    lake = _configured_lake(settings)
+    first = _parse_date(f"{before}-01" if len(before) == 7 else before, "--before").replace(day=1)
+    from flows.runs import run_lock
+    from warehouse.lake_publish import compact_months
+
+    with _not_locked(), run_lock(settings.warehouse):
+        removed = compact_months(lake, settings.warehouse, first)
+    typer.echo(
+        f"compacted the months before {first:%Y-%m}: {sum(removed.values())} files rewritten "
+        "(published states keep reading theirs until `inflow lake vacuum`)"
+    )
 
 
 @app.command()

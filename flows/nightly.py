@@ -18,6 +18,7 @@ from flows.runners import TaskRunnerName, configured_transform
 from flows.runs import recorded_run
 from flows.validate import QualitySummary, validate
 from warehouse.connect import DuckDBLimits
+from warehouse.lake import DEFAULT_BUCKETS
 
 
 class QualityBlocked(Exception):
@@ -62,6 +63,9 @@ def nightly(
     emv_values: dict[str, float] | None = None,
     brand_handles: list[str] | None = None,
     scorecard: dict[str, float] | None = None,
+    storage: str = "duckdb",
+    lake_path: str | None = None,
+    lake_buckets: int = DEFAULT_BUCKETS,
 ) -> NightlySummary:
     """Ingest what landed, validate it, rebuild what it touched, validate, publish.
 
@@ -99,6 +103,9 @@ def nightly(
             emv_values=emv_values,
             brand_handles=brand_handles,
             scorecard=scorecard,
+            storage=storage,
+            lake_path=lake_path,
+            lake_buckets=lake_buckets,
         )
         marts = validate(
             warehouse=warehouse,
@@ -113,6 +120,9 @@ def nightly(
             published_dir=published_dir,
             keep=keep_published,
             duckdb_limits=limits,
+            storage=storage,
+            lake_path=lake_path,
+            lake_buckets=lake_buckets,
         )
         summary = NightlySummary(
             files_loaded=loaded.files_loaded,

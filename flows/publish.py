@@ -10,6 +10,7 @@ from flows.engine import flow, markdown_artifact, run_logger, task
 from flows.runs import recorded_run
 from warehouse import publish as published
 from warehouse.connect import NO_LIMITS, DuckDBLimits
+from warehouse.lake import DEFAULT_BUCKETS, Lake
 
 
 # Publishing only touches the file system: a retry helps with a transient error (disk, a
@@ -21,7 +22,17 @@ from warehouse.connect import NO_LIMITS, DuckDBLimits
     retry_delay_seconds=5,
     retry_on=(OSError, duckdb.IOException),
 )
-def publish_marts(warehouse: Path, published_dir: Path, keep: int, limits: DuckDBLimits) -> Path:
+def publish_marts(
+    warehouse: Path,
+    published_dir: Path,
+    keep: int,
+    limits: DuckDBLimits,
+    lake: Lake | None = None,
+) -> Path:
+    if lake is not None:
+        from warehouse.lake_publish import publish_lake
+
+        return publish_lake(warehouse, lake, published_dir, keep, limits)
     return published.publish(warehouse, published_dir, keep, limits)
 
 
@@ -31,10 +42,20 @@ def publish(
     published_dir: Path = Path("data/published"),
     keep: int = 3,
     duckdb_limits: DuckDBLimits = NO_LIMITS,
+    storage: str = "duckdb",
+    lake_path: str | None = None,
+    lake_buckets: int = DEFAULT_BUCKETS,
 ) -> Path:
-    """Publish the marts; raises PublishRefused while the latest validation failed critically."""
+    """Publish the marts; raises PublishRefused while the latest validation failed critically.
+
+    With storage = "delta" a state pins the lake's table versions and readers get views over
+    them (warehouse/lake_publish.py); no rows are copied.
+    """
+    from flows.transform import lake_of
+
+    lake = lake_of(storage, lake_path, lake_buckets)
     with recorded_run(warehouse, "publish", duckdb_limits) as run:
-        state = publish_marts(warehouse, published_dir, keep, duckdb_limits)
+        state = publish_marts(warehouse, published_dir, keep, duckdb_limits, lake)
         run.counts = {"published_state": state.name}
         run.message = f"readers open {published_dir / published.PUBLISHED_NAME}"
     markdown_artifact(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
@@ -79,6 +79,20 @@ class Settings(BaseSettings):
         ge=1,
         description="accounts per transform partition (memory per partition); unset: sized "
         "so that each reads about a million account-days of inputs",
+    )
+    storage: Literal["duckdb", "delta"] = Field(
+        "duckdb",
+        description="where the marts are stored: duckdb (the warehouse file) or delta (Delta "
+        "Lake tables under lake_path that Dask workers read and write; README: Beyond one machine)",
+    )
+    lake_path: str | None = Field(
+        None, description='the Delta Lake folder (local or NFS) for storage = "delta"'
+    )
+    lake_buckets: int = Field(
+        256,
+        ge=1,
+        le=65536,
+        description="account buckets of a new lake (fixed once the lake exists)",
     )
     emv_values: dict[str, float] = Field(
         default_factory=dict,
@@ -177,6 +191,9 @@ class Settings(BaseSettings):
             "emv_values": self.emv_values,
             "brand_handles": self.brand_handles,
             "scorecard": self.scorecard,
+            "storage": self.storage,
+            "lake_path": self.lake_path,
+            "lake_buckets": self.lake_buckets,
         }
 
     def transform_parameters(self) -> dict[str, Any]:
@@ -192,6 +209,21 @@ class Settings(BaseSettings):
             "emv_values": self.emv_values,
             "brand_handles": self.brand_handles,
             "scorecard": self.scorecard,
+            "storage": self.storage,
+            "lake_path": self.lake_path,
+            "lake_buckets": self.lake_buckets,
+        }
+
+    def publish_parameters(self) -> dict[str, Any]:
+        """The publish flow's parameters from these settings."""
+        return {
+            "warehouse": self.warehouse,
+            "published_dir": self.published,
+            "keep": self.keep_published,
+            "duckdb_limits": self.duckdb_limits(),
+            "storage": self.storage,
+            "lake_path": self.lake_path,
+            "lake_buckets": self.lake_buckets,
         }
 
     @classmethod

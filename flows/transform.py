@@ -57,7 +57,9 @@ def lake_of(storage: str, lake_path: str | None, buckets: int) -> lk.Lake | None
         return None
     if not lake_path:
         raise ValueError('storage = "delta" needs lake_path: the folder of the Delta tables')
-    return lk.Lake(str(lake_path), buckets)
+    # A local path absolute: workers and the published views read the files by it.
+    root = lake_path if "://" in lake_path else str(Path(lake_path).resolve())
+    return lk.Lake(root, buckets)
 
 
 # What a transform run rebuilds: the accounts new ingest runs touched, from the first day they

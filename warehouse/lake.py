@@ -33,12 +33,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import polars as pl
 import pyarrow as pa
-from deltalake import DeltaTable, WriterProperties, write_deltalake
-from deltalake.exceptions import CommitFailedError
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable, WriterProperties
 
 from schemas.marts import MARTS, Mart
 from warehouse.sql import sql_literal
@@ -140,8 +142,23 @@ MART_TABLES = {
     for name, (bucketed, month_of) in _MART_LAYOUT.items()
 }
 CONTRACTS: dict[str, Mart] = {m.name: m for m in MARTS}
-# Zstd, as the warehouse's own Parquet exports; delta-rs defaults to snappy.
-WRITER = WriterProperties(compression="ZSTD")
+
+
+def delta() -> Any:
+    """The deltalake package (the optional `lake` extra: the default path never needs it)."""
+    try:
+        import deltalake
+        import deltalake.exceptions
+    except ImportError:  # pragma: no cover - the dev and CI installs have it
+        raise LakeError(
+            'storage = "delta" needs the lake extra: pip install "inflow[lake]"'
+        ) from None
+    return deltalake
+
+
+def writer() -> WriterProperties:
+    """Zstd, as the warehouse's own Parquet exports (delta-rs defaults to snappy)."""
+    return delta().WriterProperties(compression="ZSTD")
 
 
 @functools.cache
@@ -199,7 +216,7 @@ class Lake:
         return f"{self.root.rstrip('/')}/{spec.layer}/{spec.name}"
 
     def open(self, spec: LakeTable, version: int | None = None) -> DeltaTable:
-        return DeltaTable(
+        return delta().DeltaTable(
             self.uri(spec), version=version, storage_options=self.storage_options or None
         )
 
@@ -230,13 +247,13 @@ class Lake:
                 )
         for spec in self.tables():
             uri = self.uri(spec)
-            if DeltaTable.is_deltatable(uri, self.storage_options or None):
+            if delta().DeltaTable.is_deltatable(uri, self.storage_options or None):
                 continue
             if spec.layer == "staging":
                 schema = _with_partitions(_normalized(staging_schemas[spec.name]), spec)
             else:
                 schema = mart_schema(spec.name)
-            DeltaTable.create(
+            delta().DeltaTable.create(
                 uri,
                 schema=schema,
                 partition_by=spec.partition_by or None,
@@ -252,7 +269,7 @@ class Lake:
         created yet as 0, the empty version its creation commits."""
         return {
             spec.key: self.open(spec).version()
-            if DeltaTable.is_deltatable(self.uri(spec), self.storage_options or None)
+            if delta().DeltaTable.is_deltatable(self.uri(spec), self.storage_options or None)
             else 0
             for spec in self.tables()
         }
@@ -295,12 +312,12 @@ class Lake:
         finally:
             con.unregister("_new_rows")
         dt = self.open(spec)
-        write_deltalake(
+        delta().write_deltalake(
             dt,
             data.cast(_table_schema(dt)),
             mode="append",
             partition_by=spec.partition_by or None,
-            writer_properties=WRITER,
+            writer_properties=writer(),
         )
 
     def replace(
@@ -346,16 +363,16 @@ class Lake:
                 if after_read is not None:
                     after_read()
                 try:
-                    write_deltalake(
+                    delta().write_deltalake(
                         dt,
                         data.cast(_table_schema(dt)),
                         mode="overwrite",
                         predicate=where,
                         partition_by=spec.partition_by or None,
-                        writer_properties=WRITER,
+                        writer_properties=writer(),
                     )
                     return attempt
-                except CommitFailedError as error:
+                except delta().exceptions.CommitFailedError as error:
                     last = error
             raise LakeConflict(
                 f"{spec.key}: {attempts} commits replacing {where or 'every row'} met concurrent "
@@ -370,24 +387,24 @@ class Lake:
         """A table's whole content replaced by a stream of rows (already with partition columns)."""
         dt = self.open(spec)
         schema = _table_schema(dt)
-        write_deltalake(
+        delta().write_deltalake(
             dt,
             _cast_stream(reader, schema),
             mode="overwrite",
             partition_by=spec.partition_by or None,
-            writer_properties=WRITER,
+            writer_properties=writer(),
         )
 
     def overwrite_partitions(self, spec: LakeTable, data: pa.Table, where: str) -> None:
         """The partitions `where` selects replaced by `data` (a bridge of staging rows)."""
         dt = self.open(spec)
-        write_deltalake(
+        delta().write_deltalake(
             dt,
             data.cast(_table_schema(dt)),
             mode="overwrite",
             predicate=where,
             partition_by=spec.partition_by or None,
-            writer_properties=WRITER,
+            writer_properties=writer(),
         )
 
     def restore(self, versions: dict[str, int]) -> list[str]:

@@ -25,7 +25,9 @@ import polars as pl
 from schemas.marts import MARTS
 from warehouse import lake as lk
 from warehouse import marts as wm
+from warehouse.lake import CONTRACTS
 from warehouse.schema import apply_mart_ddl, recreate_marts
+from warehouse.sql import table
 
 
 class MartStore(Protocol):
@@ -137,6 +139,11 @@ class DuckDBMarts:
         wm.replace_scorecards(con, first_month, monthly, latest, rules, run_id)
 
 
+def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows as text in a fixed order: equal whatever integer widths each side carries."""
+    return frame.cast(pl.String).sort(frame.columns)
+
+
 def _day(value: date) -> str:
     return f"DATE '{value.isoformat()}'"
 
@@ -193,6 +200,12 @@ class LakeMarts:
             self._replace(con, mart.name, None, where=None)
 
     def replace_tiers(self, con, tiers):
+        # Every run states the tiers; unchanged, they are not committed again, so that a night
+        # with nothing new leaves every table at its version (a publish then pins the same).
+        columns = [c.name for c in CONTRACTS["dim_tier"].columns]
+        current = table(con, "select * from marts.dim_tier").select(columns)
+        if _as_text(current).equals(_as_text(tiers.select(columns))):
+            return
         self._replace(con, "dim_tier", tiers, where=None)
 
     def delete_weeks_after(self, con, week, *, inclusive):
