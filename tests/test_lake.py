@@ -22,6 +22,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from flows.nightly import nightly
+from flows.transform import transform
 from schemas.marts import MARTS
 from tests.conftest import START, generated_landing, read_table
 from warehouse import lake as lk
@@ -346,3 +347,45 @@ def test_three_nights_on_the_lake_publish_what_the_default_path_does(
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["n", str(nights[1]["fct_account_daily"].height)]
+
+
+def test_a_transform_that_fails_midway_leaves_the_lake_and_its_views_as_they_were(
+    tmp_path_factory, monkeypatch
+):
+    import flows.transform as transform_module
+    from flows.ingest import ingest
+
+    monkeypatch.setenv("INFLOW_ORCHESTRATION", "direct")
+    landing = generated_landing(tmp_path_factory, accounts=60, days=20, seed=5)
+    root = tmp_path_factory.mktemp("failing")
+    warehouse = root / "w.duckdb"
+    ingest(landing=landing, warehouse=warehouse)
+    on_lake = {"storage": "delta", "lake_path": str(root / "lake"), "lake_buckets": 8}
+    transform(warehouse=warehouse, partition_accounts=15, **on_lake)
+    before = _published_marts(warehouse)  # the warehouse's views of the lake
+    assert before["fct_account_daily"].height > 0
+
+    # A full refresh empties every mart, the first partitions commit their buckets, then a
+    # partition fails: every table goes back to where the run started.
+    built = []
+    real = transform_module.build_partition_rows
+
+    def failing(*args, **kwargs):
+        built.append(1)
+        if len(built) == 3:
+            raise RuntimeError("injected: a partition failed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(transform_module, "build_partition_rows", failing)
+    with pytest.raises(RuntimeError, match="injected"):
+        transform(warehouse=warehouse, full_refresh=True, partition_accounts=15, **on_lake)
+    lake = lk.Lake(on_lake["lake_path"], 8)
+    assert not lake.running()
+    _assert_same(before, _published_marts(warehouse))
+    for name, frame in before.items():  # the tables themselves, not only the views
+        stored = pl.read_delta(lake.uri(lk.MART_TABLES[name]))
+        assert stored.height == frame.height, name
+
+    monkeypatch.setattr(transform_module, "build_partition_rows", real)
+    transform(warehouse=warehouse, full_refresh=True, partition_accounts=15, **on_lake)
+    _assert_same(before, _published_marts(warehouse))

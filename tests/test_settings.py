@@ -6,6 +6,7 @@ import inspect
 from pathlib import Path
 
 from flows.nightly import nightly
+from flows.publish import publish
 from flows.settings import Settings
 from flows.transform import transform
 from warehouse.connect import DuckDBLimits
@@ -42,3 +43,16 @@ def test_every_transform_parameter_but_the_mode_comes_from_the_settings(tmp_path
     command_given = {"full_refresh", "backfill_from", "partitions_in_flight"}
     assert set(mapped) == _parameters(transform) - command_given
     assert mapped["duckdb_limits"] == DuckDBLimits(threads=1)
+
+
+def test_every_publish_parameter_comes_from_the_settings(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("INFLOW_STORAGE", "delta")
+    monkeypatch.setenv("INFLOW_LAKE_PATH", "/shared/lake")
+    mapped = Settings().publish_parameters()
+    assert set(mapped) == _parameters(publish)
+    assert (mapped["storage"], mapped["lake_path"], mapped["lake_buckets"]) == (
+        "delta",
+        "/shared/lake",
+        256,
+    )

@@ -98,7 +98,7 @@ def publish_lake(
                 [
                     (name, manifest[name], file, lake.root)
                     for name, listed in files.items()
-                    for file in (listed or [None])
+                    for file in _or_none(listed)
                 ],
             )
             con.execute(
@@ -112,6 +112,11 @@ def publish_lake(
     _prune(states, keep)
     vacuum(lake, published_dir)
     return state
+
+
+def _or_none(files: list[str]) -> list[str | None]:
+    """A version's files, or one null row: an empty table is in the manifest all the same."""
+    return list(files) if files else [None]
 
 
 def manifest_of(state: Path) -> dict[str, int]:

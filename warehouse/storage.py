@@ -93,7 +93,7 @@ class MartStore(Protocol):
 class DuckDBMarts:
     """The marts as tables in the warehouse file (the default)."""
 
-    lake = None
+    lake: lk.Lake | None = None
 
     def prepare(self, con: duckdb.DuckDBPyConnection, full: bool) -> bool:
         """Marts left as lake views (the warehouse ran with storage = "delta" before) become
