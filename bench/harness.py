@@ -35,6 +35,7 @@ SIZES = {
         "overhead": ("bench.overhead", ["--accounts", "20", "--days", "3"]),
         "report": ("bench.report", ["--accounts", "1000", "--days", "180"]),
         "storage": ("bench.storage", ["--accounts", "20000", "--days", "61"]),
+        "lake": ("bench.lake", ["--accounts", "20000", "--history-days", "30,90"]),
     },
     "quick": {
         "ingest": ("bench.ingest", ["--accounts", "300", "--days", "10"]),
@@ -44,6 +45,7 @@ SIZES = {
         "overhead": ("bench.overhead", ["--accounts", "20", "--days", "3"]),
         "report": ("bench.report", ["--accounts", "100", "--days", "30"]),
         "storage": ("bench.storage", ["--accounts", "300", "--days", "12"]),
+        "lake": ("bench.lake", ["--accounts", "300", "--history-days", "15"]),
     },
 }
 SUITES = tuple(SIZES["full"])  # what `make bench` runs
@@ -342,6 +344,30 @@ def storage_section(result: dict, command: str) -> list[str]:
     return lines
 
 
+def lake_section(result: dict, command: str) -> list[str]:
+    lines = [
+        '## The lake path (storage = "delta") beside the DuckDB path',
+        "",
+        f"`{command}`: {result['accounts']:,} creators, the nightly suite's setup; each path's "
+        "full rebuild with its publish, then the night (one new day loaded, the incremental "
+        "transform, the publish), medians of the nights, whole processes, same run. The lake "
+        f"has {result['buckets']} account buckets; its partitions ran in the flow's process "
+        "(a 2-worker Dask cluster adds no cores on this 2-core machine).",
+        "",
+        "| history | path | full rebuild | its publish | peak | night transform | night publish | night peak |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for days, h in result["histories"].items():
+        for name, p in (("DuckDB file", h["duckdb"]), ("Delta Lake", h["lake"])):
+            lines.append(
+                f"| {days} days | {name} | {_seconds(p['full_s'])} | "
+                f"{_seconds(p['full_publish_s'])} | {_gb(p['full_peak_rss_mb'])} | "
+                f"{_seconds(p['night_s'])} | {_seconds(p['night_publish_s'])} | "
+                f"{_gb(p['night_peak_rss_mb'])} |"
+            )
+    return lines
+
+
 SECTIONS = {
     "ingest": ingest_section,
     "transforms": transforms_section,
@@ -350,6 +376,7 @@ SECTIONS = {
     "overhead": overhead_section,
     "report": report_section,
     "storage": storage_section,
+    "lake": lake_section,
     "scale": scale_section,
 }
 

@@ -183,14 +183,13 @@ def _copy_published(source: Path, target: Path) -> None:
     os.link(target / STATES / current.name, target / PUBLISHED_NAME)
 
 
-def night(warehouse: Path) -> dict:
+def load_new_day(con, warehouse: Path) -> tuple[float, int, int]:
+    """The setup's day D through ingest's load path: (seconds, follower rows, post rows)."""
     import polars as pl
     import pyarrow as pa
 
-    from flows.transform import rebuild
     from ingestion.batch import REJECTED_SCHEMA
     from schemas.tables import ACCOUNT
-    from warehouse.connect import connect
     from warehouse.load import Batch, load_batch
 
     followers = pl.read_parquet(warehouse.with_suffix(".follower_snapshots.parquet")).with_columns(
@@ -218,11 +217,18 @@ def night(warehouse: Path) -> dict:
         REJECTED_SCHEMA.empty_table(),
         files,
     )
-    limits = phase_limits()
-    con = connect(warehouse, limits=limits)
     began = time.perf_counter()
     load_batch(con, batch, datetime.now(UTC))
-    loaded = time.perf_counter() - began
+    return time.perf_counter() - began, followers.height, posts.height
+
+
+def night(warehouse: Path) -> dict:
+    from flows.transform import rebuild
+    from warehouse.connect import connect
+
+    limits = phase_limits()
+    con = connect(warehouse, limits=limits)
+    loaded, follower_rows, post_rows = load_new_day(con, warehouse)
     began = time.perf_counter()
     with PeakDiskUse(lambda: spill_paths(warehouse, limits)) as spill:
         summary = rebuild(con, "incremental", None, DEFAULT, 7, "bench-night")
@@ -242,8 +248,8 @@ def night(warehouse: Path) -> dict:
         "publish_s": round(published, 2),
         "spill_mb": spill.peak_mb,
         "accounts": summary.accounts,
-        "new_follower_rows": followers.height,
-        "new_post_rows": posts.height,
+        "new_follower_rows": follower_rows,
+        "new_post_rows": post_rows,
     }
 
 

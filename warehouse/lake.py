@@ -278,9 +278,36 @@ class Lake:
         """The Parquet files of a table version (absolute paths)."""
         return list(self.open(spec, version).file_uris())
 
-    def dataset(self, spec: LakeTable, where: str | None = None):
-        """A table's current rows as a pyarrow dataset, pruned to the partitions of `where`."""
-        return self.open(spec).to_pyarrow_dataset(file_pruning_predicate=where)
+    def scan(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        relation: str,
+        spec: LakeTable,
+        where: str | None = None,
+        dt: DeltaTable | None = None,
+    ) -> None:
+        """`relation` on `con`: a temporary view of a table version's rows (the current one
+        unless `dt` is given) in the partitions of `where` (only their files are read), with
+        the partition columns.
+
+        DuckDB reads the Parquet files itself when they are paths (a folder or NFS): scanning
+        the same files as a pyarrow dataset took 6.5 of a 15-second night over 256 buckets'
+        small files. Object-store URLs go through delta-rs' dataset (its filesystem).
+        """
+        dt = dt or self.open(spec)
+        files: list[str] = []
+        if "://" in self.root:
+            source = dt.to_pyarrow_dataset(file_pruning_predicate=where)
+        else:
+            files = list(dt.file_uris(file_pruning_predicate=where))
+            source = None if files else _table_schema(dt).empty_table()
+        if source is not None:
+            con.register(f"{relation}_source", source)
+            body = f"select * from {relation}_source"
+        else:
+            listed = ", ".join(sql_literal(f) for f in files)
+            body = f"select * from read_parquet([{listed}]{_hive(spec)})"
+        con.execute(f"create or replace temp view {relation} as {body}")
 
     # --- writes ---------------------------------------------------------------------------
 
@@ -314,7 +341,7 @@ class Lake:
         dt = self.open(spec)
         delta().write_deltalake(
             dt,
-            data.cast(_table_schema(dt)),
+            _conformed(data, dt),
             mode="append",
             partition_by=spec.partition_by or None,
             writer_properties=writer(),
@@ -355,17 +382,16 @@ class Lake:
         try:
             for attempt in range(attempts):
                 dt = self.open(spec)
-                con.register("_current", dt.to_pyarrow_dataset(file_pruning_predicate=where))
+                self.scan(con, "_current", spec, where, dt)
                 kept = f"select * from _current as m where ({where or 'true'}) and not ({drop})"
                 sql = kept if new is None else f"{kept} union all by name {new}"
                 data = con.sql(sql, params=params or None).to_arrow_table()
-                con.unregister("_current")
                 if after_read is not None:
                     after_read()
                 try:
                     delta().write_deltalake(
                         dt,
-                        data.cast(_table_schema(dt)),
+                        _conformed(data, dt),
                         mode="overwrite",
                         predicate=where,
                         partition_by=spec.partition_by or None,
@@ -400,7 +426,7 @@ class Lake:
         dt = self.open(spec)
         delta().write_deltalake(
             dt,
-            data.cast(_table_schema(dt)),
+            _conformed(data, dt),
             mode="overwrite",
             predicate=where,
             partition_by=spec.partition_by or None,
@@ -453,6 +479,21 @@ class Lake:
 
     def running(self) -> bool:
         return (self.control / "working.json").exists()
+
+
+def _hive(spec: LakeTable) -> str:
+    """read_parquet's options for a table's partition folders, typed as the lake stores them."""
+    if not spec.partition_by:
+        return ""
+    kinds = {"account_bucket": "INTEGER", "month": "DATE"}
+    typed = ", ".join(f"'{c}': {kinds[c]}" for c in spec.partition_by)
+    return f", hive_partitioning = true, hive_types = {{{typed}}}"
+
+
+def _conformed(data: pa.Table, dt: DeltaTable) -> pa.Table:
+    """Rows in the table's column order and types (DuckDB puts partition columns last)."""
+    schema = _table_schema(dt)
+    return data.select(schema.names).cast(schema)
 
 
 def _table_schema(dt: DeltaTable) -> pa.Schema:
@@ -536,10 +577,10 @@ def attach_views(
     for key in keys:
         layer, name = key.split(".")
         spec = STAGING[name] if layer == "staging" else MART_TABLES[name]
-        dataset = lake.dataset(spec, where)
+        dt = lake.open(spec)
         relation = f"_lake_{layer}_{name}"
-        con.register(relation, dataset)
-        own = [f for f in dataset.schema.names if f not in spec.added]
+        lake.scan(con, relation, spec, where, dt)
+        own = [f for f in _table_schema(dt).names if f not in spec.added]
         con.execute(f"create schema if not exists {layer}")
         con.execute(
             f"create or replace view {layer}.{name} as select {', '.join(own)} from {relation}"
@@ -579,8 +620,11 @@ def bridge_staging(
     pending = [
         run_id
         for (run_id,) in con.execute(
-            "select run_id from meta.runs where flow = 'ingest' and run_id not in "
-            "(select run_id from meta.lake_bridged_runs) order by run_id"
+            # Ingest runs, and whatever else loaded staging and named the accounts it touched
+            # (the incremental transform's own source of truth).
+            "select run_id from meta.runs where flow = 'ingest' union "
+            "select distinct run_id from meta.touched_accounts except "
+            "select run_id from meta.lake_bridged_runs order by run_id"
         ).fetchall()
     ]
     written: dict[str, int] = {}
