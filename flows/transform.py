@@ -57,9 +57,13 @@ def lake_of(storage: str, lake_path: str | None, buckets: int) -> lk.Lake | None
         return None
     if not lake_path:
         raise ValueError('storage = "delta" needs lake_path: the folder of the Delta tables')
-    # A local path absolute: workers and the published views read the files by it.
-    root = lake_path if "://" in lake_path else str(Path(lake_path).resolve())
-    return lk.Lake(root, buckets)
+    if "://" in lake_path:
+        raise ValueError(
+            f"lake_path {lake_path!r}: object-store URLs are not supported yet; mount the "
+            "storage on every node (NFS) and give its path"
+        )
+    # Absolute: workers and the published views read the files by it.
+    return lk.Lake(str(Path(lake_path).resolve()), buckets)
 
 
 # What a transform run rebuilds: the accounts new ingest runs touched, from the first day they

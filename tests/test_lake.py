@@ -389,3 +389,37 @@ def test_a_transform_that_fails_midway_leaves_the_lake_and_its_views_as_they_wer
     monkeypatch.setattr(transform_module, "build_partition_rows", real)
     transform(warehouse=warehouse, full_refresh=True, partition_accounts=15, **on_lake)
     _assert_same(before, _published_marts(warehouse))
+
+
+def test_compaction_rewrites_closed_months_only_and_keeps_pinned_versions_readable(lake, tmp_path):
+    from warehouse.connect import connect
+    from warehouse.lake_publish import compact_months
+    from warehouse.schema import apply_ddl
+
+    spec = lk.MART_TABLES["fct_account_daily"]
+    con = duckdb.connect()
+    accounts = _accounts_in(1, lake.buckets, 3)
+    for day in (date(2026, 1, 5), date(2026, 1, 6), date(2026, 2, 2), date(2026, 2, 3)):
+        lake.append(con, spec, _daily_rows(accounts, day, day.day))  # a file per append
+    before = lake.open(spec).version()
+    files_before = lake.files(spec)
+    rows_before = _daily(lake).sort("date", "account_id")
+    assert len(files_before) == 4
+
+    warehouse = tmp_path / "w.duckdb"
+    with connect(warehouse) as wcon:
+        apply_ddl(wcon)
+    removed = compact_months(lake, warehouse, date(2026, 2, 1))
+
+    assert removed["marts.fct_account_daily"] == 2  # January's two files, not February's
+    after = lake.files(spec)
+    assert len(after) == 3
+    assert {f for f in files_before if "month=2026-02-01" in f} <= set(after)
+    assert_frame_equal(_daily(lake).sort("date", "account_id"), rows_before)
+    # The version a published state pinned still reads (its files are only vacuumed once no
+    # kept state reads them), and the warehouse's views follow the compacted version.
+    pinned = pl.from_arrow(lake.open(spec, before).to_pyarrow_table())
+    assert pinned.height == rows_before.height
+    assert (
+        read_table(warehouse, "select count(*) as n from marts.fct_account_daily")["n"].item() == 12
+    )
