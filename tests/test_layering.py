@@ -14,7 +14,8 @@ ALLOWED = {
     # great-expectations only where suites are built (schemas/quality.py).
     "schemas": {"schemas", "polars", "pyarrow", "great_expectations"},
     "transforms": {"transforms", "schemas", "polars"},
-    "warehouse": {"warehouse", "schemas", "duckdb", "pyarrow", "polars"},
+    # deltalake: the Delta Lake storage (warehouse/lake.py, the optional `lake` extra).
+    "warehouse": {"warehouse", "schemas", "duckdb", "pyarrow", "polars", "deltalake"},
     # Reading landed files into load batches: no Prefect, no warehouse connection.
     # Campaign files are YAML (a superset of JSON: one parser for both).
     "ingestion": {
