@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -161,10 +161,15 @@ def lake_partition_rows(
     the warehouse file. Each mart's commit replaces the buckets' partitions from the scope's
     first month (Lake.replace: retried when a concurrent commit clashes).
     """
+    first_day = _first_emitted(part)
+    # The earliest staged day any input query reads (their own bounds): older months' files
+    # are not even opened. The marts are not bounded: a seed row may be older.
+    lookback = max(RECENT_DAYS, *(start for start, _ in as_of_windows()))
+    staging_from = first_day - timedelta(days=lookback)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     try:
-        lk.attach_views(con, job.lake, LAKE_INPUTS, job.buckets)
+        lk.attach_views(con, job.lake, LAKE_INPUTS, job.buckets, staging_from=staging_from)
         wm.register_scope(
             con, part, recent_days=RECENT_DAYS, posts_days=POSTS_DAYS, last_day=job.last_day
         )
@@ -172,12 +177,13 @@ def lake_partition_rows(
             name: table(con, sql) for name, sql in wm.account_input_queries(as_of_windows()).items()
         }
         rows = build_partition_rows(PartitionInputs(**inputs), part, scheme, confirmation_days)
-        first_day = _first_emitted(part)
         owned = f"account_bucket IN ({', '.join(str(b) for b in job.buckets)})"
         for mart, frame in rows.items():
             spec = lk.MART_TABLES[mart]
             if job.marts_emptied:
-                job.lake.append(con, spec, frame)
+                # The buckets' rows whole, not appended: a task the cluster runs again (a
+                # worker lost) writes the same rows, not twice the rows.
+                job.lake.replace(con, spec, frame, where=owned)
                 continue
             where = owned
             if spec.month_of:
@@ -301,9 +307,8 @@ def rebuild(
         if store.prepare(con, mode == "full"):
             mode = "full"  # a new lake, or marts moved back from one: every mart is built
         if upgrade and mode != "full" and not _marts_empty(con):
-            mode = (
-                "full"  # marts of an older contract (or unrecorded) are never mixed with new rows
-            )
+            # Marts of an older contract (or unrecorded) are never mixed with new rows.
+            mode = "full"
         summary = TransformSummary(run_id, mode)
         scope = _scope(con, mode, backfill_from)
         summary.accounts = scope.height

@@ -496,7 +496,9 @@ def _table_schema(dt: DeltaTable) -> pa.Schema:
 
 
 def _cast_stream(reader: pa.RecordBatchReader, schema: pa.Schema) -> pa.RecordBatchReader:
-    return pa.RecordBatchReader.from_batches(schema, (batch.cast(schema) for batch in reader))
+    return pa.RecordBatchReader.from_batches(
+        schema, (batch.select(schema.names).cast(schema) for batch in reader)
+    )
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -563,15 +565,24 @@ def point_views(
 
 
 def attach_views(
-    con: duckdb.DuckDBPyConnection, lake: Lake, keys: Sequence[str], buckets: Sequence[int]
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    keys: Sequence[str],
+    buckets: Sequence[int],
+    *,
+    staging_from: date | None = None,
 ) -> None:
     """On a worker's in-memory DuckDB: staging.<t> and marts.<m> as views over the current
-    rows of `buckets` only (pyarrow datasets pruned to them; DuckDB pushes filters into them).
-    The read SQL of the default path then runs unchanged."""
-    where = f"account_bucket IN ({', '.join(str(int(b)) for b in buckets)})"
+    rows of `buckets` only (only their files are read; DuckDB pushes filters into the scans),
+    dated staging tables from the month of `staging_from` on. The read SQL of the default
+    path then runs unchanged."""
+    owned = f"account_bucket IN ({', '.join(str(int(b)) for b in buckets)})"
     for key in keys:
         layer, name = key.split(".")
         spec = STAGING[name] if layer == "staging" else MART_TABLES[name]
+        where = owned
+        if layer == "staging" and spec.month_of and staging_from is not None:
+            where += f" AND month >= '{month_start(staging_from).isoformat()}'"
         dt = lake.open(spec)
         relation = f"_lake_{layer}_{name}"
         lake.scan(con, relation, spec, where, dt)
