@@ -524,10 +524,17 @@ def sql(
     """Read-only ad hoc SQL on the published marts (writes, DDL, files, URLs and ATTACH refused)."""
     import duckdb
 
-    from warehouse.connect import connect_for_readers
+    from warehouse.connect import connect_for_readers, lake_root_of, only_reads
 
     with connect_for_readers(_published_or_exit(load_settings())) as con:
         try:
+            if lake_root_of(con) is not None and not only_reads(query):
+                # A lake state's connection may read (so COPY could write) the lake's folder.
+                console.print(
+                    "[red]query refused or failed[/red]: only SELECT queries on a state "
+                    "published from the lake (its files are readable, nothing may be written)"
+                )
+                raise typer.Exit(EXIT_FAILED)
             result = pl.DataFrame(con.sql(query).to_arrow_table()) if query.strip() else None
         except duckdb.Error as error:
             console.print(f"[red]query refused or failed[/red]: {safe_message(str(error))}")

@@ -423,3 +423,56 @@ def test_compaction_rewrites_closed_months_only_and_keeps_pinned_versions_readab
     assert (
         read_table(warehouse, "select count(*) as n from marts.fct_account_daily")["n"].item() == 12
     )
+
+
+def test_the_commands_run_on_the_lake_as_configured(tmp_path_factory, monkeypatch):
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
+    runner = CliRunner()
+    monkeypatch.setenv("INFLOW_ORCHESTRATION", "direct")
+    landing = generated_landing(tmp_path_factory, accounts=30, days=40, seed=9)
+    root = tmp_path_factory.mktemp("cli")
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("INFLOW_LANDING", str(landing))
+
+    # Without a lake the lake commands say so; a URL is refused in one line.
+    vacuumed = runner.invoke(app, ["lake", "vacuum"])
+    assert vacuumed.exit_code == 2 and 'storage is "duckdb"' in vacuumed.output
+    (root / "inflow.toml").write_text('storage = "delta"\nlake_path = "s3://bucket/lake"\n')
+    refused = runner.invoke(app, ["lake", "vacuum"])
+    assert refused.exit_code == 2 and "object-store URLs are not supported" in refused.output
+
+    (root / "inflow.toml").write_text('storage = "delta"\nlake_path = "lake"\nlake_buckets = 4\n')
+    for command in (["ingest"], ["transform"], ["publish"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 0, (command, result.output)
+    assert (root / "lake" / "marts" / "fct_account_daily" / "_delta_log").is_dir()
+    counted = runner.invoke(
+        app, ["sql", "select count(*) as n from marts.fct_account_daily", "--format", "csv"]
+    )
+    assert counted.exit_code == 0, counted.output
+    assert counted.output.split() == ["n", str(30 * 40)]
+
+    compacted = runner.invoke(app, ["lake", "compact", "--before", "2026-02"])
+    assert compacted.exit_code == 0, compacted.output
+    assert "compacted the months before 2026-02" in compacted.output
+    vacuumed = runner.invoke(app, ["lake", "vacuum"])
+    assert vacuumed.exit_code == 0 and "vacuumed:" in vacuumed.output
+    # The published state pins the pre-compaction files: vacuum kept them.
+    again = runner.invoke(
+        app, ["sql", "select count(*) as n from marts.fct_account_daily", "--format", "csv"]
+    )
+    assert again.output.split() == ["n", str(30 * 40)]
+    # Readers' SQL may read the lake's files through the views, and nothing else.
+    secret = root / "secret.csv"
+    secret.write_text("a\n1\n")
+    for statement, reason in {
+        f"select * from read_csv('{secret}')": "disabled",
+        f"copy marts.dim_account to '{root / 'lake' / 'leak.csv'}'": "only SELECT",
+        "set enable_external_access = true": "only SELECT",
+    }.items():
+        result = runner.invoke(app, ["sql", statement])
+        assert result.exit_code == 1 and reason in result.output, (statement, result.output)
+    assert not (root / "lake" / "leak.csv").exists()

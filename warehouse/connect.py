@@ -105,10 +105,40 @@ def connect_for_readers(path: Path | str) -> duckdb.DuckDBPyConnection:
 
     Read-only refuses writes and DDL; no external access refuses file and URL reads, COPY,
     ATTACH and INSTALL; the locked configuration stops a query from turning either back on.
+
+    A state published from a Delta Lake (storage = "delta") is views over the lake's Parquet
+    files: its connection may read files under the lake's folder and nowhere else (DuckDB's
+    allowed_directories, which must be set before external access is turned off). DuckDB would
+    also let COPY write there: callers running users' SQL check `only_reads` first.
     """
     con = duckdb.connect(
         str(path), config={"access_mode": "READ_ONLY", "enable_external_access": False}
     )
+    lake = lake_root_of(con)
+    if lake is not None:
+        con.close()
+        con = duckdb.connect(str(path), config={"access_mode": "READ_ONLY"})
+        folder = "'" + (lake.rstrip("/") + "/").replace("'", "''") + "'"
+        con.execute(f"SET allowed_directories = [{folder}]")
+        con.execute("SET enable_external_access = false")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET lock_configuration = true")
     return con
+
+
+def lake_root_of(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The lake a published state's views read (None: a state of the DuckDB path)."""
+    ((exists,),) = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = 'meta' and table_name = 'lake_manifest'"
+    ).fetchall()
+    if not exists:
+        return None
+    rows = con.execute("select distinct lake from meta.lake_manifest").fetchall()
+    return str(rows[0][0]) if rows else None
+
+
+def only_reads(query: str) -> bool:
+    """The query is one or more SELECTs (or EXPLAINs of them): nothing that writes a file."""
+    kinds = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+    return all(s.type in kinds for s in duckdb.extract_statements(query))
