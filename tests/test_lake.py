@@ -476,3 +476,27 @@ def test_the_commands_run_on_the_lake_as_configured(tmp_path_factory, monkeypatc
         result = runner.invoke(app, ["sql", statement])
         assert result.exit_code == 1 and reason in result.output, (statement, result.output)
     assert not (root / "lake" / "leak.csv").exists()
+
+
+def test_switching_storage_back_and_forth_rebuilds_what_the_other_path_missed(
+    tmp_path_factory, monkeypatch
+):
+    from flows.ingest import ingest
+
+    monkeypatch.setenv("INFLOW_ORCHESTRATION", "direct")
+    source = generated_landing(tmp_path_factory, accounts=30, days=DAYS, seed=17)
+    root = tmp_path_factory.mktemp("switching")
+    landing, reference_landing = root / "landing", root / "reference-landing"
+    warehouse, reference = root / "w.duckdb", root / "reference.duckdb"
+    on_lake = {"storage": "delta", "lake_path": str(root / "lake"), "lake_buckets": 4}
+    # Night 1 on the lake, night 2 in the warehouse file, night 3 on the lake again: the lake
+    # missed night 2 and must not build night 3 on top of its stale marts.
+    for night, storage in ((1, on_lake), (2, {}), (3, on_lake)):
+        _land(source, landing, night)
+        ingest(landing=landing, warehouse=warehouse)
+        transform(warehouse=warehouse, **storage)
+    for night in (1, 2, 3):
+        _land(source, reference_landing, night)
+    ingest(landing=reference_landing, warehouse=reference)
+    transform(warehouse=reference)
+    _assert_same(_published_marts(reference), _published_marts(warehouse))

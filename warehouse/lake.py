@@ -472,6 +472,11 @@ class Lake:
         marker.unlink()
         return restored
 
+    def last_build(self) -> str | None:
+        """The run id of the last transform that finished on this lake."""
+        built = self.control / "built.json"
+        return json.loads(built.read_text())["run_id"] if built.exists() else None
+
     def running(self) -> bool:
         return (self.control / "working.json").exists()
 

@@ -191,9 +191,18 @@ class LakeMarts:
         loaded since the last run (all of them for a new lake or a full rebuild) and point the
         warehouse's marts at the lake."""
         created = self._lake.ensure(lk.staging_schemas(con))
-        lk.bridge_staging(con, self._lake, everything=created or full)
+        # The lake's marts are those of the last transform that finished on it: when the
+        # warehouse's last transform is another one (it ran with storage = "duckdb" since),
+        # the lake missed its changes and is rebuilt whole.
+        latest = con.execute(
+            "select run_id from meta.runs where flow = 'transform' "
+            "and status in ('succeeded', 'completed_with_errors') "
+            "order by started_at desc limit 1"
+        ).fetchall()
+        stale = bool(latest) and latest[0][0] != self._lake.last_build()
+        lk.bridge_staging(con, self._lake, everything=created or stale or full)
         lk.point_views(con, self._lake)
-        return created
+        return created or stale
 
     def reset_marts(self, con: duckdb.DuckDBPyConnection) -> None:
         for mart in MARTS:
