@@ -334,13 +334,7 @@ class Lake:
         finally:
             con.unregister("_new_rows")
         dt = self.open(spec)
-        delta().write_deltalake(
-            dt,
-            _conformed(data, dt),
-            mode="append",
-            partition_by=spec.partition_by or None,
-            writer_properties=writer(),
-        )
+        _commit(dt, spec, _conformed(data, dt), "append")
 
     def replace(
         self,
@@ -384,14 +378,7 @@ class Lake:
                 if after_read is not None:
                     after_read()
                 try:
-                    delta().write_deltalake(
-                        dt,
-                        _conformed(data, dt),
-                        mode="overwrite",
-                        predicate=where,
-                        partition_by=spec.partition_by or None,
-                        writer_properties=writer(),
-                    )
+                    _commit(dt, spec, _conformed(data, dt), "overwrite", where)
                     return attempt
                 except delta().exceptions.CommitFailedError as error:
                     last = error
@@ -407,26 +394,12 @@ class Lake:
     def overwrite_from(self, spec: LakeTable, reader: pa.RecordBatchReader) -> None:
         """A table's whole content replaced by a stream of rows (already with partition columns)."""
         dt = self.open(spec)
-        schema = _table_schema(dt)
-        delta().write_deltalake(
-            dt,
-            _cast_stream(reader, schema),
-            mode="overwrite",
-            partition_by=spec.partition_by or None,
-            writer_properties=writer(),
-        )
+        _commit(dt, spec, _cast_stream(reader, _table_schema(dt)), "overwrite")
 
     def overwrite_partitions(self, spec: LakeTable, data: pa.Table, where: str) -> None:
         """The partitions `where` selects replaced by `data` (a bridge of staging rows)."""
         dt = self.open(spec)
-        delta().write_deltalake(
-            dt,
-            _conformed(data, dt),
-            mode="overwrite",
-            predicate=where,
-            partition_by=spec.partition_by or None,
-            writer_properties=writer(),
-        )
+        _commit(dt, spec, _conformed(data, dt), "overwrite", where)
 
     def restore(self, versions: dict[str, int]) -> list[str]:
         """Every table back at its version in `versions` (tables already there are left alone);
@@ -488,6 +461,25 @@ def _hive(spec: LakeTable) -> str:
     kinds = {"account_bucket": "INTEGER", "month": "DATE"}
     typed = ", ".join(f"'{c}': {kinds[c]}" for c in spec.partition_by)
     return f", hive_partitioning = true, hive_types = {{{typed}}}"
+
+
+def _commit(
+    dt: DeltaTable,
+    spec: LakeTable,
+    data: pa.Table | pa.RecordBatchReader,
+    mode: str,
+    predicate: str | None = None,
+) -> None:
+    """One Delta commit against `dt`'s version (a concurrent one on the same partitions fails
+    it), zstd, partitioned as the table is."""
+    delta().write_deltalake(
+        dt,
+        data,
+        mode=mode,
+        predicate=predicate,
+        partition_by=spec.partition_by or None,
+        writer_properties=writer(),
+    )
 
 
 def _conformed(data: pa.Table, dt: DeltaTable) -> pa.Table:
