@@ -35,7 +35,7 @@ SIZES = {
         "overhead": ("bench.overhead", ["--accounts", "20", "--days", "3"]),
         "report": ("bench.report", ["--accounts", "1000", "--days", "180"]),
         "storage": ("bench.storage", ["--accounts", "20000", "--days", "61"]),
-        "lake": ("bench.lake", ["--accounts", "20000", "--history-days", "30,90"]),
+        "lake": ("bench.lake", ["--accounts", "20000", "--history-days", "30,90,180,365"]),
     },
     "quick": {
         "ingest": ("bench.ingest", ["--accounts", "300", "--days", "10"]),

@@ -167,7 +167,7 @@ def run(accounts: int, history_days: list[int], post_window: int, repeat: int) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, default=20_000)
-    parser.add_argument("--history-days", default="30,90")
+    parser.add_argument("--history-days", default="30,90,180,365")
     parser.add_argument("--post-window", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--days", type=int, help="(a phase's) history length")
