@@ -809,7 +809,7 @@ app.add_typer(lake_app, name="lake")
 
 
 def _configured_lake(settings: Settings):
-    from flows.transform import lake_of
+    from warehouse.lake import lake_of
 
     try:
         lake = lake_of(settings.storage, settings.lake_path, settings.lake_buckets)

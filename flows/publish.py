@@ -10,7 +10,7 @@ from flows.engine import flow, markdown_artifact, run_logger, task
 from flows.runs import recorded_run
 from warehouse import publish as published
 from warehouse.connect import NO_LIMITS, DuckDBLimits
-from warehouse.lake import DEFAULT_BUCKETS, Lake
+from warehouse.lake import DEFAULT_BUCKETS, Lake, lake_of
 
 
 # Publishing only touches the file system: a retry helps with a transient error (disk, a
@@ -51,8 +51,6 @@ def publish(
     With storage = "delta" a state pins the lake's table versions and readers get views over
     them (warehouse/lake_publish.py); no rows are copied.
     """
-    from flows.transform import lake_of
-
     lake = lake_of(storage, lake_path, lake_buckets)
     with recorded_run(warehouse, "publish", duckdb_limits) as run:
         state = publish_marts(warehouse, published_dir, keep, duckdb_limits, lake)

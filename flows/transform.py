@@ -45,27 +45,6 @@ from warehouse.connect import NO_LIMITS, DuckDBLimits, connect, transaction
 from warehouse.sql import sql_text, table
 from warehouse.storage import DUCKDB, MartStore, store_for
 
-StorageName = Literal["duckdb", "delta"]
-STORAGES: tuple[str, ...] = ("duckdb", "delta")
-
-
-def lake_of(storage: str, lake_path: str | None, buckets: int) -> lk.Lake | None:
-    """The lake of a run's storage settings (None: the warehouse file holds the marts)."""
-    if storage not in STORAGES:
-        raise ValueError(f"storage must be one of {', '.join(STORAGES)}, not {storage!r}")
-    if storage == "duckdb":
-        return None
-    if not lake_path:
-        raise ValueError('storage = "delta" needs lake_path: the folder of the Delta tables')
-    if "://" in lake_path:
-        raise ValueError(
-            f"lake_path {lake_path!r}: object-store URLs are not supported yet; mount the "
-            "storage on every node (NFS) and give its path"
-        )
-    # Absolute: workers and the published views read the files by it.
-    return lk.Lake(str(Path(lake_path).resolve()), buckets)
-
-
 # What a transform run rebuilds: the accounts new ingest runs touched, from the first day they
 # changed; every account from a day on; or every mart from scratch.
 RebuildMode = Literal["incremental", "backfill", "full"]
@@ -817,7 +796,7 @@ def transform(
     emv_values: dict[str, float] | None = None,
     brand_handles: list[str] | None = None,
     scorecard: dict[str, float] | None = None,
-    storage: StorageName = "duckdb",
+    storage: lk.StorageName = "duckdb",
     lake_path: str | None = None,
     lake_buckets: int = lk.DEFAULT_BUCKETS,
 ) -> TransformSummary:
@@ -832,7 +811,7 @@ def transform(
     `storage`: "duckdb" (the marts in the warehouse file) or "delta" (Delta tables under
     `lake_path` in `lake_buckets` account buckets; warehouse/lake.py).
     """
-    store = store_for(lake_of(storage, lake_path, lake_buckets))
+    store = store_for(lk.lake_of(storage, lake_path, lake_buckets))
     mode: RebuildMode = "full" if full_refresh else "backfill" if backfill_from else "incremental"
     with recorded_run(warehouse, "transform", duckdb_limits) as run:
         summary = rebuild_marts(

@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 import polars as pl
@@ -502,6 +502,27 @@ def _write_atomically(path: Path, text: str) -> None:
     partial = path.with_suffix(path.suffix + ".partial")
     partial.write_text(text)
     os.replace(partial, path)
+
+
+StorageName = Literal["duckdb", "delta"]
+STORAGES: tuple[str, ...] = ("duckdb", "delta")
+
+
+def lake_of(storage: str, lake_path: str | None, buckets: int) -> Lake | None:
+    """The lake of a run's storage settings (None: the warehouse file holds the marts)."""
+    if storage not in STORAGES:
+        raise ValueError(f"storage must be one of {', '.join(STORAGES)}, not {storage!r}")
+    if storage == "duckdb":
+        return None
+    if not lake_path:
+        raise ValueError('storage = "delta" needs lake_path: the folder of the Delta tables')
+    if "://" in lake_path:
+        raise ValueError(
+            f"lake_path {lake_path!r}: object-store URLs are not supported yet; mount the "
+            "storage on every node (NFS) and give its path"
+        )
+    # Absolute: workers and the published views read the files by it.
+    return Lake(str(Path(lake_path).resolve()), buckets)
 
 
 # --- DuckDB views over table versions ---------------------------------------------------------
