@@ -10,6 +10,7 @@ object-store URLs are refused for now, see the README):
     marts/<mart>/                                                       small whole tables
     _inflow/layout.json     the bucket count the lake was created with (never changes)
     _inflow/working.json    the table versions a running transform started from
+    _inflow/built.json      the last transform that finished on the lake
 
 Why these choices (measured in issue 23): delta-rs commits, restores and compacts in well
 under a second at 5M rows and needs no JVM; pyiceberg's upsert took 54 s for 50K rows; DuckDB's
@@ -31,7 +32,7 @@ import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -202,14 +203,11 @@ def mart_schema(name: str) -> pa.Schema:
 
 @dataclass(frozen=True)
 class Lake:
-    """A lake at `root` with `buckets` account buckets; picklable, so a Dask task carries it.
-
-    `storage_options` go to delta-rs as they are (object-store credentials).
-    """
+    """A lake at `root` (an absolute path) with `buckets` account buckets; picklable, so a
+    Dask task carries it."""
 
     root: str
     buckets: int = DEFAULT_BUCKETS
-    storage_options: dict[str, str] = field(default_factory=dict)
 
     # --- tables -------------------------------------------------------------------------
 
@@ -217,9 +215,7 @@ class Lake:
         return f"{self.root.rstrip('/')}/{spec.layer}/{spec.name}"
 
     def open(self, spec: LakeTable, version: int | None = None) -> DeltaTable:
-        return delta().DeltaTable(
-            self.uri(spec), version=version, storage_options=self.storage_options or None
-        )
+        return delta().DeltaTable(self.uri(spec), version=version)
 
     def tables(self) -> list[LakeTable]:
         return [*STAGING.values(), *MART_TABLES.values()]
@@ -248,7 +244,7 @@ class Lake:
                 )
         for spec in self.tables():
             uri = self.uri(spec)
-            if delta().DeltaTable.is_deltatable(uri, self.storage_options or None):
+            if delta().DeltaTable.is_deltatable(uri):
                 continue
             if spec.layer == "staging":
                 schema = _with_partitions(_normalized(staging_schemas[spec.name]), spec)
@@ -258,7 +254,6 @@ class Lake:
                 uri,
                 schema=schema,
                 partition_by=spec.partition_by or None,
-                storage_options=self.storage_options or None,
             )
         if not layout.exists():
             self.control.mkdir(parents=True, exist_ok=True)
@@ -270,7 +265,7 @@ class Lake:
         created yet as 0, the empty version its creation commits."""
         return {
             spec.key: self.open(spec).version()
-            if delta().DeltaTable.is_deltatable(self.uri(spec), self.storage_options or None)
+            if delta().DeltaTable.is_deltatable(self.uri(spec))
             else 0
             for spec in self.tables()
         }
