@@ -356,14 +356,20 @@ def _current_published_state() -> Iterator[None]:
 
 @contextmanager
 def _definitions_checked() -> Iterator[None]:
-    """A rebuild refused because the marts were built under other definitions: exit 2."""
+    """A rebuild refused because the marts were built under other definitions: exit 2. The
+    lake (storage = "delta") refusing as configured: exit 2; commits that kept clashing with
+    another writer: exit 1. Either way its tables were restored: nothing changed."""
     from flows.transform import DefinitionsChanged
+    from warehouse.lake import LakeConflict, LakeError
 
     try:
         yield
     except DefinitionsChanged as changed:
         console.print(f"[red]not rebuilt[/red]: {escape(str(changed))}")
         raise typer.Exit(EXIT_USAGE) from None
+    except LakeError as error:
+        console.print(f"[red]not rebuilt[/red]: {escape(str(error))}; nothing was changed")
+        raise typer.Exit(EXIT_FAILED if isinstance(error, LakeConflict) else EXIT_USAGE) from None
 
 
 def _parse_date(value: str, flag: str) -> date:
@@ -480,11 +486,15 @@ def publish(
     settings = load_settings(warehouse=warehouse)
     _require_warehouse(settings.warehouse)
     from flows.publish import publish as publish_flow
+    from warehouse.lake import LakeError
     from warehouse.publish import PUBLISHED_NAME, PublishRefused
 
     try:
         with _not_locked():
             publish_flow(**settings.publish_parameters())
+    except LakeError as error:
+        console.print(f"[red]not published[/red]: {escape(str(error))}")
+        raise typer.Exit(EXIT_FAILED) from None
     except PublishRefused as refused:
         console.print(
             f"[red]not published[/red]: {refused}; the previous published state stays readable"

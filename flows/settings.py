@@ -18,6 +18,7 @@ from transforms.campaigns import EMV_ACTIONS
 from transforms.scorecard import ScorecardRules
 from transforms.tiers import TierScheme, resolve_scheme
 from warehouse.connect import DuckDBLimits
+from warehouse.lake import lake_of
 
 CONFIG_FILE = "inflow.toml"
 
@@ -141,6 +142,15 @@ class Settings(BaseSettings):
             resolve_scheme(self.tier_scheme, self.tier_schemes)
         except ValueError as error:
             raise ValueError(f"tier_scheme: {error}") from None
+        return self
+
+    @model_validator(mode="after")
+    def _lake_configured(self) -> Settings:
+        # storage = "delta" needs a usable lake_path: refused here, one line, not mid-run.
+        try:
+            lake_of(self.storage, self.lake_path, self.lake_buckets)
+        except ValueError as error:
+            raise ValueError(f"lake_path: {error}") from None
         return self
 
     @field_validator("task_runner", "orchestration", mode="before")

@@ -477,6 +477,17 @@ def test_the_commands_run_on_the_lake_as_configured(tmp_path_factory, monkeypatc
         assert result.exit_code == 1 and reason in result.output, (statement, result.output)
     assert not (root / "lake" / "leak.csv").exists()
 
+    # A lake keeps its bucket count: another one is refused in one line, nothing changed.
+    versions = lk.Lake(str(root / "lake"), 4).versions()
+    (root / "inflow.toml").write_text('storage = "delta"\nlake_path = "lake"\nlake_buckets = 8\n')
+    refused = runner.invoke(app, ["transform", "--full-refresh"])
+    assert refused.exit_code == 2, refused.output
+    assert "created with 4 buckets" in refused.output and "Traceback" not in refused.output
+    assert lk.Lake(str(root / "lake"), 4).versions() == versions
+    (root / "inflow.toml").write_text('storage = "delta"\n')
+    missing = runner.invoke(app, ["transform"])
+    assert missing.exit_code == 2 and "needs lake_path" in missing.output
+
 
 def test_switching_storage_back_and_forth_rebuilds_what_the_other_path_missed(
     tmp_path_factory, monkeypatch
