@@ -24,6 +24,7 @@ from bench.transforms import (
     KEPT_STATES,
     _args,
     _kept_setup,
+    copy_staged,
     load_new_day,
     nights,
     phase_limits,
@@ -94,8 +95,7 @@ def night(warehouse: Path) -> dict:
 def _lake_history(staged: Path, workdir: Path, args: list[str]) -> dict:
     """The staged history copied to `workdir` and rebuilt onto a new lake (timed)."""
     warehouse = workdir / "history.duckdb"
-    for kept in staged.parent.glob(f"{staged.stem}.*"):
-        shutil.copy(kept, warehouse.with_name(kept.name.replace(staged.stem, "history", 1)))
+    copy_staged(staged.parent, warehouse)
     result = run_phase("bench.lake", "--phase", "full", *args[:-1], str(warehouse))
     return {"warehouse": warehouse, "full": result, "args": [*args[:-1], str(warehouse)]}
 

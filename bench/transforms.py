@@ -280,14 +280,19 @@ def prepared_history(
         setup_result = run_phase("bench.transforms", "--phase", "setup", *extra)
     else:
         setup_result = _kept_setup(keep_setup, accounts, days, post_window)
-        for kept in keep_setup.glob("staged.*"):
-            shutil.copy(kept, warehouse.with_name(kept.name.replace("staged", "history", 1)))
+        copy_staged(keep_setup, warehouse)
     full_result = run_phase("bench.transforms", "--phase", "full", *extra)
     full_result["warehouse_mb"] = round(warehouse.stat().st_size / 2**20)
     full_result["published_mb"] = round(
         (workdir / "published" / "inflow.duckdb").stat().st_size / 2**20
     )
     return {"warehouse": warehouse, "setup": setup_result, "full": full_result, "args": extra}
+
+
+def copy_staged(folder: Path, warehouse: Path) -> None:
+    """A kept setup's staged warehouse and its night's files, copied as `warehouse`."""
+    for kept in folder.glob("staged.*"):
+        shutil.copy(kept, warehouse.with_name(kept.name.replace("staged", warehouse.stem, 1)))
 
 
 def _kept_setup(folder: Path, accounts: int, days: int, post_window: int) -> dict:

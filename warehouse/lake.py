@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from deltalake import DeltaTable, WriterProperties
 
 from schemas.marts import MARTS, Mart
+from warehouse.schema import mart_comments
 from warehouse.sql import sql_literal
 
 # Storage buckets of accounts. Fixed when a lake is created (_inflow/layout.json): every
@@ -557,15 +558,8 @@ def create_mart_views(
         con.execute(
             f"create or replace view {schema}.{name} as {view_sql(MART_TABLES[name], listed)}"
         )
-        mart = CONTRACTS[name]
-        con.execute(
-            f"comment on view {schema}.{name} is "
-            f"{sql_literal(mart.description + ' Grain: ' + mart.grain + '.')}"
-        )
-        for c in mart.columns:
-            con.execute(
-                f"comment on column {schema}.{name}.{c.name} is {sql_literal(c.description)}"
-            )
+        for statement in mart_comments(CONTRACTS[name], f"{schema}.{name}"):
+            con.execute(statement)
 
 
 def point_views(

@@ -38,6 +38,7 @@ from warehouse.publish import (
     _latest_change,
     _point_published_at,
     _prune,
+    _write_state_info,
     critical_failures,
     published_states,
 )
@@ -84,11 +85,7 @@ def publish_lake(
             for table in READER_META:
                 con.execute(f"create table {table} as select * from working.{table}")
                 _copy_comments(con, table)
-            con.execute(
-                "create table meta.state_info (watermark bigint, watermark_run_id varchar, "
-                "built varchar, published_at timestamptz)"
-            )
-            con.execute("insert into meta.state_info values ($1, $2, 'lake', now())", watermark)
+            _write_state_info(con, watermark, "lake")
             con.execute(
                 "create table meta.lake_manifest "
                 "(table_name varchar, version bigint, file varchar, lake varchar)"

@@ -46,7 +46,7 @@ from warehouse.sql import sql_literal
 
 PUBLISHED_NAME = "inflow.duckdb"
 # How a published state was built: every mart copied, or the previous state plus the changes.
-StateBuild = Literal["full", "incremental"]
+StateBuild = Literal["full", "incremental", "lake"]
 STATES = "states"
 # Tables readers get besides the marts (status, freshness and quality for dashboards).
 READER_META = ("meta.runs", "meta.quality_results")

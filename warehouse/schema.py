@@ -72,14 +72,21 @@ def _applied_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
 def mart_ddl(mart: Mart) -> str:
     columns = ",\n    ".join(f"{c.name} {c.sql_type}" for c in mart.columns)
     lines = [f"create table if not exists marts.{mart.name} (\n    {columns}\n);"]
-    lines.append(
-        f"comment on table marts.{mart.name} is {sql_literal(mart.description + ' Grain: ' + mart.grain + '.')};"
-    )
-    lines += [
-        f"comment on column marts.{mart.name}.{c.name} is {sql_literal(c.description)};"
-        for c in mart.columns
+    return "\n".join(lines + [f"{c};" for c in mart_comments(mart)])
+
+
+def mart_comments(mart: Mart, relation: str | None = None) -> list[str]:
+    """A mart's COMMENT ON statements (its description and grain, each column's), on
+    `relation` (default marts.<name>: a table, or the lake's view of the same name)."""
+    target = relation or f"marts.{mart.name}"
+    return [
+        f"comment on table {target} is "
+        f"{sql_literal(mart.description + ' Grain: ' + mart.grain + '.')}",
+        *(
+            f"comment on column {target}.{c.name} is {sql_literal(c.description)}"
+            for c in mart.columns
+        ),
     ]
-    return "\n".join(lines)
 
 
 def contract_version() -> str:

@@ -33,7 +33,8 @@ from warehouse.sql import table
 class MartStore(Protocol):
     """The writes of a rebuild (see the module's docstring); `con` is the warehouse's."""
 
-    lake: lk.Lake | None
+    @property
+    def lake(self) -> lk.Lake | None: ...
 
     def prepare(self, con: duckdb.DuckDBPyConnection, full: bool) -> bool: ...
 
@@ -93,7 +94,9 @@ class MartStore(Protocol):
 class DuckDBMarts:
     """The marts as tables in the warehouse file (the default)."""
 
-    lake: lk.Lake | None = None
+    @property
+    def lake(self) -> lk.Lake | None:
+        return None
 
     def prepare(self, con: duckdb.DuckDBPyConnection, full: bool) -> bool:
         """Marts left as lake views (the warehouse ran with storage = "delta" before) become
@@ -163,8 +166,11 @@ class LakeMarts:
     """
 
     def __init__(self, lake: lk.Lake) -> None:
-        self.lake: lk.Lake | None = lake
         self._lake = lake
+
+    @property
+    def lake(self) -> lk.Lake:
+        return self._lake
 
     def _replace(
         self,
