@@ -172,12 +172,21 @@ def normalise(
     def parse(f: Field) -> pl.Expr:
         if f.name in typed:  # already its type (raw_from_columns kept it): no text in between
             return pl.coalesce([convert(pl.col(p)) for p, convert in typed[f.name].items()])
-        return parsing.PARSERS[f.parser](pl.col(_text(f)))
+        text = pl.col(_text(f))
+        if f.parser in parsing.FAST_PATHS:  # the rest of the rows, after the fast form's column
+            rest = pl.when(pl.col(_fast(f)).is_null()).then(text)
+            return pl.coalesce(pl.col(_fast(f)), parsing.PARSERS[f.parser](rest))
+        return parsing.PARSERS[f.parser](text)
 
     if MALFORMED not in present:
         raw = raw.with_columns(pl.lit(False).alias(MALFORMED))
     texts = raw.with_columns(
         source_text(f).alias(_text(f)) for f in contract.fields if f.name not in typed
+    )
+    texts = texts.with_columns(
+        parsing.FAST_PATHS[f.parser](pl.col(_text(f))).alias(_fast(f))
+        for f in contract.fields
+        if f.name not in typed and f.parser in parsing.FAST_PATHS
     )
     parsed = texts.with_columns(parse(f).alias(f.name) for f in contract.fields)
     # The values as parsed, before the context fills gaps (a snapshot_date of 0000-00-00 must
@@ -242,6 +251,10 @@ def _typed_fields(
 
 def _text(f: Field) -> str:
     return f"_text_{f.name}"
+
+
+def _fast(f: Field) -> str:
+    return f"_fast_{f.name}"
 
 
 # Columns the file's context fills where a row lacks them (_fill_context): their validity is

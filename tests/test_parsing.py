@@ -83,6 +83,30 @@ def test_timestamps_in_every_offset_style_become_utc():
     assert parse(parsing.timestamp_utc, values) == [expected, expected, expected, expected, None]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The common shape (the fast path) and the rows beside it that take the others.
+        ("2026-01-05T14:03:11+00:00", datetime(2026, 1, 5, 14, 3, 11, tzinfo=UTC)),
+        (" 2026-01-05T14:03:11Z ", datetime(2026, 1, 5, 14, 3, 11, tzinfo=UTC)),
+        ("2026-01-05T14:03:11.250Z", datetime(2026, 1, 5, 14, 3, 11, 250000, tzinfo=UTC)),
+        ("2026-01-05 14:03:11Z", datetime(2026, 1, 5, 14, 3, 11, tzinfo=UTC)),
+        ("2026-01-05T14:03:11-0500", datetime(2026, 1, 5, 19, 3, 11, tzinfo=UTC)),
+        ("2026-01-05T14:03:11.5", datetime(2026, 1, 5, 14, 3, 11, 500000, tzinfo=UTC)),
+        # Of the common shape but no instant: every format refuses them.
+        ("2026-02-30T00:00:00Z", None),
+        ("2026-01-05T24:00:00Z", None),
+        ("2026-01-05T14:03:11+0000junk", None),
+        (None, None),
+    ],
+)
+def test_timestamps_of_the_common_shape_and_beside_it(text, expected):
+    # Mixed in one column with common-shape rows, as a file holds them.
+    values = [text, "2026-01-05T14:03:11+0000", "2026-01-05T14:03:11Z"]
+    common = datetime(2026, 1, 5, 14, 3, 11, tzinfo=UTC)
+    assert parse(parsing.timestamp_utc, values) == [expected, common, common]
+
+
 def test_epoch_seconds():
     assert parse(parsing.epoch_seconds_utc, ["1767225600", "soon"]) == [
         datetime(2026, 1, 1, tzinfo=UTC),
