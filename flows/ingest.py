@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +30,7 @@ from ingestion.readers import location_keys, uncompressed_bytes
 from schemas.registry import capture_time_from_name
 from warehouse import meta
 from warehouse.connect import NO_LIMITS, DuckDBLimits, connect, kept_open
-from warehouse.load import CampaignBatch, load_batch, replace_campaigns
+from warehouse.load import Batch, CampaignBatch, load_batch, replace_campaigns
 from warehouse.meta import RunCounts, RunStatus
 from warehouse.schema import apply_ddl
 
@@ -202,31 +204,68 @@ def _batches(files: list[LandedFile], max_bytes: int) -> list[list[LandedFile]]:
     return batches
 
 
+@dataclass(frozen=True)
+class PreparedBatch:
+    """A batch of files read and normalised (`prepare_batch`), ready for its transaction."""
+
+    batch: Batch
+    outcomes: list[FileOutcome]
+    files: int
+
+
 @task(name="load-batch")
 def load_files(
     warehouse: Path,
-    files: list[LandedFile],
-    run_id: str,
-    known: list[FileOutcome],
+    prepared: PreparedBatch,
     number: int,
     total: int,
-    max_file_bytes: int,
     limits: DuckDBLimits = NO_LIMITS,
 ) -> list[FileOutcome]:
-    """Read, normalise and load one batch of files in one transaction."""
+    """Load one batch of files, read and normalised, in one transaction."""
     logger = run_logger()
-    batch, outcomes = prepare_batch(files, run_id, extra_outcomes=known, max_bytes=max_file_bytes)
+    batch = prepared.batch
     # Logged before the transaction starts: operators (and the kill test) see which batch is in flight.
-    if files:
+    if prepared.files:
         logger.info(
-            f"loading batch {number}/{total}: {len(files)} files, {batch.followers.num_rows + batch.posts.num_rows:,} rows"
+            f"loading batch {number}/{total}: {prepared.files} files, {batch.followers.num_rows + batch.posts.num_rows:,} rows"
         )
     with connect(warehouse, limits=limits) as con:
         load_batch(con, batch, datetime.now(UTC))
-    for o in outcomes:
+    for o in prepared.outcomes:
         if o.status == "failed":
             logger.warning("file failed: %s: %s", o.path, safe_message(o.error or ""))
-    return outcomes
+    return prepared.outcomes
+
+
+def prepare(
+    files: list[LandedFile], run_id: str, known: list[FileOutcome], max_file_bytes: int
+) -> PreparedBatch:
+    batch, outcomes = prepare_batch(files, run_id, extra_outcomes=known, max_bytes=max_file_bytes)
+    return PreparedBatch(batch, outcomes, len(files))
+
+
+def prepared_ahead(
+    batches: list[list[LandedFile]], run_id: str, known: list[FileOutcome], max_file_bytes: int
+) -> Iterator[PreparedBatch]:
+    """The batches read and normalised, each next one while the caller writes the one before.
+
+    Reading (Polars: parsing, hashing, JSON decoding, much of it one core) and writing (DuckDB's
+    insert) each leave a core idle on a 2-core machine; one batch read ahead overlaps them.
+    Both release the GIL while they work. At most two batches are held at once: the one being
+    written and the next (the batch budget bounds each)."""
+    if not batches:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inflow-read") as reader:
+        upcoming = reader.submit(prepare, batches[0], run_id, known, max_file_bytes)
+        for following in [*batches[1:], None]:
+            current = upcoming.result()
+            if following is not None:
+                upcoming = reader.submit(prepare, following, run_id, [], max_file_bytes)
+            try:
+                yield current
+            except GeneratorExit:
+                upcoming.cancel()
+                raise
 
 
 @task(name="load-campaigns")
@@ -295,21 +334,13 @@ def ingest(
         progress.report("files", 0, total_files)
         # One checkpoint after the batches, not one per batch (warehouse.connect.kept_open).
         with kept_open(warehouse, duckdb_limits):
-            for number, files in enumerate(plan.batches, start=1):
-                outcomes = load_files(
-                    warehouse,
-                    files,
-                    run_id,
-                    known,
-                    number,
-                    len(plan.batches),
-                    max_file_megabytes * 1024**2,
-                    duckdb_limits,
-                )
+            batches = prepared_ahead(plan.batches, run_id, known, max_file_megabytes * 1024**2)
+            for number, prepared in enumerate(batches, start=1):
+                outcomes = load_files(warehouse, prepared, number, len(plan.batches), duckdb_limits)
                 known = []
                 summary.add(outcomes)
                 summary.batches += 1
-                done += len(files)
+                done += prepared.files
                 progress.report("files", done, total_files)
                 progress.report("rows read", summary.rows_read, None)
         if plan.campaigns_changed:
@@ -323,7 +354,7 @@ def ingest(
                 )
             )
         if known:  # nothing new to read, but duplicates or refusals to record
-            load_files(warehouse, [], run_id, known, 0, 0, 0, duckdb_limits)
+            load_files(warehouse, prepare([], run_id, known, 0), 0, 0, duckdb_limits)
             summary.add(known)
         run.status, run.counts = summary.status, summary.counts()
         run.message = (

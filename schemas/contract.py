@@ -398,20 +398,22 @@ def _row_checks(
             continue
         text = pl.col(_text(f))
         shown = text.str.slice(0, _REASON_VALUE_CHARS)
+        value = pl.col(_parsed(f) if f.name in CONTEXT_FILLED else f.name)
+        # Every parser reads blank text as absent, so a parsed value means the text was not
+        # blank: only the rows without a value are looked at (trimming every text of every
+        # field was a third of normalising a file of posts).
+        blank = pl.when(value.is_null()).then(text).str.strip_chars() == ""
         if f.required:
             checks.append(
                 (
-                    (text.is_null() | (text.str.strip_chars() == "")) & counted,
+                    value.is_null() & (text.is_null() | blank) & counted,
                     "missing_required",
                     pl.lit(f"required field '{f.source}' is missing or empty"),
                 )
             )
         checks.append(
             (
-                text.is_not_null()
-                & (text.str.strip_chars() != "")
-                & pl.col(_parsed(f) if f.name in CONTEXT_FILLED else f.name).is_null()
-                & counted,
+                value.is_null() & text.is_not_null() & ~blank & counted,
                 "invalid_value",
                 pl.format(
                     "'{}' = '{}' is not {}",
