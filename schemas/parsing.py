@@ -121,9 +121,7 @@ def timestamp_utc(text: pl.Expr) -> pl.Expr:
     # there even though Polars computes it once per reference (see FAST_PATHS).
     rest = _clean(unless(fast, text))
     offset = rest.str.to_datetime("%Y-%m-%dT%H:%M:%S%z", strict=False).cast(utc)
-    cleaned = (
-        unless(offset, rest).str.replace(r"Z$", "+00:00").str.replace("T", " ", literal=True)
-    )
+    cleaned = unless(offset, rest).str.replace(r"Z$", "+00:00").str.replace("T", " ", literal=True)
     with_zone = cleaned.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%z", strict=False, time_zone="UTC")
     naive = cleaned.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False).dt.replace_time_zone(
         "UTC"
