@@ -235,6 +235,11 @@ def string_list(text: pl.Expr) -> pl.Expr:
     )
 
 
+def _plain_list(text: pl.Expr) -> pl.Expr:
+    """`string_list` of words joined by ';' ("humor;daily": creator tools' CSVs), null otherwise."""
+    return pl.when(text.str.contains(r"^[\w.]+(?:;[\w.]+)*$")).then(text.str.split(";"))
+
+
 def tags_in_text(text: pl.Expr, sigil: str) -> pl.Expr:
     """Hashtags ('#') or mentions ('@') found in a caption, without the sigil, lowercased."""
     return text.str.extract_all(sigil + r"[\w.]+").list.eval(
@@ -270,6 +275,7 @@ FAST_PATHS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
     "abbreviated_count": _plain_count,
     "timestamp": _utc_common_shape,
     "export_datetime": _utc_common_shape,
+    "string_list": _plain_list,
 }
 
 

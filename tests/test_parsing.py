@@ -134,3 +134,77 @@ def test_dates_booleans_and_lists():
 def test_tags_in_caption_are_lowercased_without_sigil():
     out = pl.select(parsing.tags_in_text(pl.lit("Hi #Ad and #daily. with @Bob_1"), "#")).item()
     assert out.to_list() == ["ad", "daily"]
+
+
+# Values of every shape each parser with a fast form meets: the fast form's own shape, its
+# near misses, and the shapes only the full parser reads.
+FAST_PATH_VALUES = {
+    "abbreviated_count": [
+        "1663",
+        "0",
+        "007",
+        "1,234",
+        "3.3k",
+        " 12 ",
+        "-5",
+        "+5",
+        "1.2345k",
+        "99999999999999999999",
+        "123456789012345678",
+        "",
+        None,
+        "12.0",
+    ],
+    "timestamp": [
+        "2026-01-05T14:03:11Z",
+        "2026-01-05T14:03:11+0000",
+        "2026-01-05T14:03:11+00:00",
+        "2026-01-05T16:03:11+02:00",
+        "2026-01-05 14:03:11Z",
+        "2026-01-05T14:03:11.5Z",
+        "2026-02-30T00:00:00Z",
+        " 2026-01-05T14:03:11Z",
+        "2026-01-05T14:03:11",
+        "",
+        None,
+    ],
+    "export_datetime": [
+        "2026-01-05T14:03:11Z",
+        "01/05/2026 14:30",
+        "2026-01-05 14:30",
+        "2026-13-05T14:03:11Z",
+    ],
+    "string_list": [
+        "humor;daily",
+        "a",
+        "#x;@y",
+        "a;;b",
+        "a, b",
+        '["a","b"]',
+        "",
+        None,
+        "über;ça",
+        "a; b",
+        "a.b;c_d",
+        ";a",
+        "a;",
+    ],
+}
+
+
+@pytest.mark.parametrize("parser", sorted(parsing.FAST_PATHS))
+def test_a_fast_form_then_its_parser_equals_the_parser_alone(parser):
+    # How schemas.contract.normalise uses them: the fast form, then the parser on what it left.
+    assert set(FAST_PATH_VALUES) == set(parsing.FAST_PATHS)
+    values = pl.Series("v", FAST_PATH_VALUES[parser], dtype=pl.String)
+    fast = parsing.FAST_PATHS[parser]
+    full = parsing.PARSERS[parser]
+    staged = pl.select(v=values).with_columns(fast(pl.col("v")).alias("fast"))
+    staged = staged.select(
+        pl.coalesce(pl.col("fast"), full(pl.when(pl.col("fast").is_null()).then(pl.col("v"))))
+    )
+    alone = pl.select(full(values))
+    assert staged.to_series().to_list() == alone.to_series().to_list()
+    # The fast form reads some of these values itself, and leaves others to the parser.
+    fast_only = pl.select(fast(values)).to_series()
+    assert 0 < fast_only.null_count() < len(values)
