@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,9 +37,12 @@ from warehouse.schema import apply_ddl
 
 # A batch is one transaction: bounded so that memory stays flat however much has landed. Its
 # budget counts the bytes files hold once read (a gzip or Parquet file holds 5-10 times its
-# size): 64 MB of CSV peaks at about 1.1 GB (docs/benchmarks.md); 256 MB took 2.4 GB for 5%
-# less time, 32 MB 0.9 GB for 35% more (more batches, each a transaction and a dedup).
-DEFAULT_BATCH_MEGABYTES = 64
+# size). Two batches are held at once (`prepared_ahead`). Measured here on the ingest bench's
+# files (3,000 creators x 60 days, 3 runs each): 48 MB peaks at 1.1 GB for CSV and JSON lines
+# and 1.55 GB for Parquet; 64 MB took Parquet to 1.9-2.0 GB (dlt's peak on the same files:
+# 1.8-1.9) for no clear gain in time; 32 MB cost CSV 15-40% more time (more batches, each a
+# transaction and a dedup).
+DEFAULT_BATCH_MEGABYTES = 48
 # A file is read whole: bigger ones (or gzips inflating beyond this) fail cleanly.
 DEFAULT_MAX_FILE_MEGABYTES = 1024
 
@@ -246,7 +250,7 @@ def prepare(
 
 def prepared_ahead(
     batches: list[list[LandedFile]], run_id: str, known: list[FileOutcome], max_file_bytes: int
-) -> Iterator[PreparedBatch]:
+) -> Generator[PreparedBatch]:
     """The batches read and normalised, each next one while the caller writes the one before.
 
     Reading (Polars: parsing, hashing, JSON decoding, much of it one core) and writing (DuckDB's
@@ -333,8 +337,13 @@ def ingest(
         done = 0
         progress.report("files", 0, total_files)
         # One checkpoint after the batches, not one per batch (warehouse.connect.kept_open).
-        with kept_open(warehouse, duckdb_limits):
-            batches = prepared_ahead(plan.batches, run_id, known, max_file_megabytes * 1024**2)
+        # The reader is closed on the way out, also when a batch fails: it stops before the run ends.
+        with (
+            kept_open(warehouse, duckdb_limits),
+            closing(
+                prepared_ahead(plan.batches, run_id, known, max_file_megabytes * 1024**2)
+            ) as batches,
+        ):
             for number, prepared in enumerate(batches, start=1):
                 outcomes = load_files(warehouse, prepared, number, len(plan.batches), duckdb_limits)
                 known = []

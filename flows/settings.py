@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     keep_published: int = Field(3, ge=1, le=100, description="published states kept for rollback")
     report: Path = Field(Path("data/report.html"), description="where `inflow report` writes")
     batch_megabytes: int = Field(
-        64,
+        48,
         ge=1,
         le=65536,
         description="bytes per load transaction, as the files hold them once read (unzipped)",

@@ -340,8 +340,9 @@ def _read_json_lines(
     lines = pl.Series(RAW_RECORD, [text]).str.split("\n").explode()
     if not lines[-1].strip(_ASCII_WHITESPACE):
         lines = lines.head(-1)  # the file's closing newline
-    longest = lines.str.len_bytes().max() or 0
-    if longest > max_line_bytes:
+    lengths = lines.str.len_bytes()
+    if (lengths > max_line_bytes).any():
+        longest = int(lengths.max())  # type: ignore[arg-type]  # a UInt32 column's max
         raise FileRejected(f"a line of {longest:,} bytes exceeds the {max_line_bytes:,}-byte limit")
     first = _first_record(head)
     if first is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 from pathlib import Path
 
 from flows.nightly import nightly
@@ -56,3 +57,26 @@ def test_every_publish_parameter_comes_from_the_settings(tmp_path, monkeypatch):
         "/shared/lake",
         256,
     )
+
+
+def test_a_flow_called_without_settings_defaults_to_what_the_settings_default_to(
+    tmp_path, monkeypatch
+):
+    # A deployment or a test calling a flow directly gets the same defaults a command does
+    # (a batch budget changed in one place only would split them).
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("INFLOW_"):
+            monkeypatch.delenv(name)
+    settings = Settings()
+    for flow, mapped in (
+        (nightly, settings.nightly_parameters()),
+        (transform, settings.transform_parameters()),
+        (publish, settings.publish_parameters()),
+    ):
+        signature = inspect.signature(flow.fn).parameters
+        for name, value in mapped.items():
+            default = signature[name].default
+            # A mapping the flow takes as None means the settings' empty one.
+            expected = None if value in ({}, []) else value
+            assert default == expected, f"{flow.name}: {name}"
