@@ -155,22 +155,25 @@ def plan_ingest(
         campaigns_read = meta.campaign_files(con)
     campaign_keys = {(f.relative, f.sha256) for f in campaign_files}
     campaigns_changed = campaign_keys != campaigns_read
-    loaded_paths: dict[FileIdentity, str] = {}
-    for sha, path in loaded:
-        loaded_paths.setdefault(file_identity(sha, path), path)
     outcomes = [
         FileOutcome(r.relative, "", 0, "failed", error=r.reason)
         for r in refused
         if (r.relative, "") not in handled
     ]
+    unhandled = [f for f in files if (f.relative, f.sha256) not in handled]
+    # Identities only of the loaded files sharing content with a file not yet handled: a night
+    # finds thousands of files already ingested and a few new ones.
+    hashes = {f.sha256 for f in unhandled}
+    loaded_paths: dict[FileIdentity, str] = {}
+    for sha, path in loaded:
+        if sha in hashes:
+            loaded_paths.setdefault(file_identity(sha, path), path)
     new: list[LandedFile] = []
     seen_this_run: dict[FileIdentity, str] = {}
-    skipped = 0
-    for f in files:
+    skipped = len(files) - len(unhandled)
+    for f in unhandled:
         identity = file_identity(f.sha256, f.relative)
-        if (f.relative, f.sha256) in handled:
-            skipped += 1
-        elif f.bytes and (identity in loaded_paths or identity in seen_this_run):
+        if f.bytes and (identity in loaded_paths or identity in seen_this_run):
             # (Empty files all share one hash: each is reported as empty, not as a duplicate.)
             original = loaded_paths.get(identity) or seen_this_run[identity]
             outcomes.append(

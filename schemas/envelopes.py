@@ -119,23 +119,26 @@ def flatten(record: Mapping[str, Any]) -> dict[str, Any]:
     `insights.data[].values[-1].value` (or `total_value.value`) becomes the metric's own key, so
     `reach`, `saved`, `shares`, `views` map like the flat exports; a key the record already has
     wins. Lifetime metrics carry one value; a daily series' last value is its latest.
+
+    The nested values are tested against `dict`, what a parsed JSON object is (not `Mapping`:
+    an abstract class's check cost 0.4 s of a 106,000-record response's 3.4 s).
     """
     out = dict(record)
     insights = record.get("insights")
-    if not isinstance(insights, Mapping):
+    if not isinstance(insights, dict):
         return out
     for metric in insights.get("data") or []:
-        if not isinstance(metric, Mapping) or not metric.get("name"):
+        if not isinstance(metric, dict) or not metric.get("name"):
             continue
         value = None
         total = metric.get("total_value")
-        if isinstance(total, Mapping):
+        if isinstance(total, dict):
             value = total.get("value")
         values = metric.get("values")
         if value is None and isinstance(values, list) and values:
             last = values[-1]
-            value = last.get("value") if isinstance(last, Mapping) else None
-        if value is not None and not isinstance(value, Mapping | list):
+            value = last.get("value") if isinstance(last, dict) else None
+        if value is not None and not isinstance(value, dict | list):
             out.setdefault(str(metric["name"]), value)
     out.pop("insights", None)
     return out

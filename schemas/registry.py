@@ -25,6 +25,11 @@ CONTRACTS: tuple[Contract, ...] = (
 )
 
 
+# The record keys whose values some contracts are detected by (YouTube's `kind`), in order.
+SIGNATURE_VALUE_KEYS: tuple[str, ...] = tuple(
+    sorted({k for c in CONTRACTS for k in c.signature_values})
+)
+
 # ..._2026-01-05T031500Z.jsonl.gz or ..._2026-01-05.csv
 _NAME_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2})(\d{2})(\d{2})Z)?")
 

@@ -283,6 +283,32 @@ def test_youtube_list_responses_load_their_items(tmp_path):
     ]
 
 
+def test_records_of_one_shape_but_another_kind_each_find_their_contract(tmp_path):
+    # YouTube's channel and video items have the same keys; only `kind` tells them apart.
+    # Saved together as one JSON list (a merged export), each still finds its own contract:
+    # the reader detects a contract once per record shape, and `kind` is part of the shape.
+    channels = json.loads((FIXTURES / "youtube/channels_2026-03-01.json").read_text())
+    videos = json.loads((FIXTURES / "youtube/videos_2026-03-01.json").read_text())
+    items = [videos["items"][0], *channels["items"], videos["items"][0]]
+    assert len({frozenset(i) for i in items}) == 1
+    path = tmp_path / "youtube" / "merged_2026-03-01.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(items))
+    tables, outcomes = prepared(tmp_path)
+    assert outcomes["youtube/merged_2026-03-01.json"].contract == "youtube.posts+youtube.followers"
+    assert rows(tables["posts"], "post_id", "source_row") == [
+        ("dQw4w9WgXcQ", 1),
+        ("dQw4w9WgXcQ", 4),
+    ]
+    assert rows(tables["followers"], "account_id", "source_row") == [
+        ("UCa1b2c3d4e5f6g7h8i9j0kL", 2)  # the other channel hides its count: no snapshot
+    ]
+    assert rows(tables["accounts"], "account_id") == [
+        ("UCa1b2c3d4e5f6g7h8i9j0kL",),
+        ("UCzz9y8x7w6v5u4t3s2r1q0p",),
+    ]
+
+
 def test_scraper_names_map_through_the_aliases_and_abbreviated_counts_are_rounded(tmp_path):
     tables, _ = prepared(
         land(
