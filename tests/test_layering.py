@@ -28,6 +28,8 @@ ALLOWED = {
         "io",
         "zlib",
         "yaml",
+        # ingestion/readers.py: the cyclic GC paused while a saved response becomes objects.
+        "gc",
     },
     # The HTML report draws what warehouse.report reads (and makes GX's Data Docs offline).
     "report": {"report", "warehouse", "polars", "altair", "jinja2", "vl_convert"},
