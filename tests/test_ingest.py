@@ -308,3 +308,42 @@ def test_a_batch_counts_the_bytes_files_hold_once_read(tmp_path):
     batches = _batches([files["a.csv.gz"], files["c.csv"]], max_bytes=len(text) // 2)
     assert [[f.relative for f in b] for b in batches] == [["a.csv.gz"], ["c.csv"]]
     assert len(_batches([files["a.csv.gz"], files["c.csv"]], max_bytes=2 * len(text))) == 1
+
+
+def test_the_next_batch_is_read_while_the_current_one_is_written(monkeypatch):
+    # prepared_ahead: batch N+1 is read (in a thread) while the caller holds batch N, the
+    # known outcomes go with the first batch only, and a caller that stops (a batch failed)
+    # reads nothing further.
+    import threading
+    from contextlib import closing
+
+    import flows.ingest as flow_module
+
+    calls: list[tuple[list[str], list[str]]] = []
+    second_started = threading.Event()
+
+    def fake_prepare_batch(files, run_id, *, extra_outcomes=(), max_bytes=0):
+        calls.append((list(files), [o.path for o in extra_outcomes]))
+        if files == ["b2"]:
+            second_started.set()
+        return f"batch of {files[0]}", list(extra_outcomes)
+
+    monkeypatch.setattr(flow_module, "prepare_batch", fake_prepare_batch)
+    known = [flow_module.FileOutcome("dup.csv", "", 0, "duplicate")]
+    batches = [["b1"], ["b2"], ["b3"], ["b4"]]
+    with closing(flow_module.prepared_ahead(batches, "run", known, 1)) as prepared:
+        first = next(prepared)
+        # Still holding the first batch: the second is already being read.
+        assert second_started.wait(timeout=10)
+        assert (first.batch, first.files, [o.path for o in first.outcomes]) == (
+            "batch of b1",
+            1,
+            ["dup.csv"],
+        )
+        second = next(prepared)
+        assert (second.batch, second.outcomes) == ("batch of b2", [])
+    # Closed after two: the third was submitted ahead (cancelled if not yet started), the
+    # fourth never.
+    read = [files for files, _ in calls]
+    assert read[:2] == [["b1"], ["b2"]] and read[2:] in ([], [["b3"]])
+    assert [extra for _, extra in calls][:2] == [["dup.csv"], []]
