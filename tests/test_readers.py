@@ -45,6 +45,24 @@ def test_concatenated_gzip_members_are_read_whole(tmp_path):
     assert read_bytes(path) == b"a\nb\n"
 
 
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda b: b[: len(b) // 2] + bytes([b[len(b) // 2] ^ 0xFF]) + b[len(b) // 2 + 1 :], ""),
+        (lambda b: b[:-8] + bytes([b[-8] ^ 0xFF]) + b[-7:], "Incorrect checksum"),
+    ],
+    ids=["flipped-byte", "wrong-checksum"],
+)
+def test_damaged_gzip_is_a_file_error_with_its_reason(tmp_path, damage, reason):
+    """ISA-L raises its own error type, not zlib's: a damaged stream must still be one clear
+    line for the file (the raw error would escape `read_exports`' handling)."""
+    path = tmp_path / "damaged.jsonl.gz"
+    good = gzip.compress((json.dumps(IG_MEDIA) + "\n").encode() * 200, mtime=0)
+    path.write_bytes(damage(good))
+    with pytest.raises(FileRejected, match=f"gzip stream is damaged \\(.*{reason}"):
+        read_export(path)
+
+
 def test_truncated_gzip_and_wrong_encoding_are_file_errors(tmp_path):
     cut = tmp_path / "cut.jsonl.gz"
     cut.write_bytes(gzip.compress((json.dumps(IG_MEDIA) + "\n").encode() * 200, mtime=0)[:300])
