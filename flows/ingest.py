@@ -30,7 +30,7 @@ from ingestion.discover import LandedFile, discover
 from ingestion.readers import location_keys, uncompressed_bytes
 from schemas.registry import capture_time_from_name
 from warehouse import meta
-from warehouse.connect import NO_LIMITS, DuckDBLimits, connect, kept_open
+from warehouse.connect import NO_LIMITS, DuckDBLimits, connect
 from warehouse.load import Batch, CampaignBatch, load_batch, replace_campaigns
 from warehouse.meta import RunCounts, RunStatus
 from warehouse.schema import apply_ddl
@@ -329,7 +329,8 @@ def ingest(
     duckdb_limits: DuckDBLimits = NO_LIMITS,
 ) -> IngestSummary:
     """Load every new or changed export file under `landing` into the warehouse."""
-    with recorded_run(warehouse, "ingest", duckdb_limits) as run:
+    # One checkpoint after the batches and the run's record, not one per batch (keep_open).
+    with recorded_run(warehouse, "ingest", duckdb_limits, keep_open=True) as run:
         run_id = run.run_id
         plan = plan_ingest(landing, warehouse, batch_megabytes, duckdb_limits)
         summary = IngestSummary(
@@ -339,14 +340,10 @@ def ingest(
         total_files = sum(len(b) for b in plan.batches)
         done = 0
         progress.report("files", 0, total_files)
-        # One checkpoint after the batches, not one per batch (warehouse.connect.kept_open).
         # The reader is closed on the way out, also when a batch fails: it stops before the run ends.
-        with (
-            kept_open(warehouse, duckdb_limits),
-            closing(
-                prepared_ahead(plan.batches, run_id, known, max_file_megabytes * 1024**2)
-            ) as batches,
-        ):
+        with closing(
+            prepared_ahead(plan.batches, run_id, known, max_file_megabytes * 1024**2)
+        ) as batches:
             for number, prepared in enumerate(batches, start=1):
                 outcomes = load_files(warehouse, prepared, number, len(plan.batches), duckdb_limits)
                 known = []

@@ -347,3 +347,36 @@ def test_the_next_batch_is_read_while_the_current_one_is_written(monkeypatch):
     read = [files for files, _ in calls]
     assert read[:2] == [["b1"], ["b2"]] and read[2:] in ([], [["b3"]])
     assert [extra for _, extra in calls][:2] == [["dup.csv"], []]
+
+
+def test_an_ingest_records_its_end_before_its_one_checkpoint(tmp_path, monkeypatch):
+    # recorded_run(keep_open=True): the run's record is finished while the database is still
+    # held open, so that write only appends to the WAL and the one checkpoint at the end takes
+    # it along (recorded after, it reopened the database and checkpointed it again).
+    import flows.runs as runs
+    from warehouse.connect import connect
+
+    warehouse = tmp_path / "w.duckdb"
+    wal = Path(f"{warehouse}.wal")
+    seen: list[bool] = []
+    finish = runs._finish
+
+    def finish_and_look(*args, **kwargs):
+        finish(*args, **kwargs)
+        seen.append(wal.exists())
+
+    monkeypatch.setattr(runs, "_finish", finish_and_look)
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "a.csv").write_text(
+        "platform,account_id,snapshot_date,captured_at,followers\n"
+        "instagram,1,2026-01-01,2026-01-01T03:00:00Z,12000\n"
+    )
+    summary = ingest(landing=landing, warehouse=warehouse)
+    assert summary.rows_loaded == 1
+    assert seen == [True]  # the record's commit went to the WAL, not a checkpoint of its own
+    assert not wal.exists()  # and the run's one checkpoint took it along
+    with connect(warehouse, read_only=True) as con:
+        assert con.execute("select status, files_loaded from meta.runs").fetchall() == [
+            ("succeeded", 1)
+        ]
