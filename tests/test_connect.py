@@ -110,3 +110,23 @@ def test_the_ddl_runs_in_full_once_per_version_of_it(tmp_path):
         apply_ddl(con)
         assert tables(con) == created
         assert con.execute("select * from meta.ddl_applied").fetchall() == [(ddl_fingerprint(),)]
+
+
+def test_the_ddl_applies_in_full_or_not_at_all(tmp_path, monkeypatch):
+    """One transaction: a failure midway (here the marts' DDL, after every hand-written file ran)
+    leaves no schema half made, and the next run applies everything."""
+    from warehouse import schema
+
+    def broken(con):
+        raise duckdb.Error("the disk is full")
+
+    with wc.connect(tmp_path / "w.duckdb") as con:
+        monkeypatch.setattr(schema, "apply_mart_ddl", broken)
+        with pytest.raises(duckdb.Error, match="disk is full"):
+            schema.apply_ddl(con)
+        listed = con.execute("select count(*) from duckdb_tables()").fetchone()
+        assert listed == (0,)
+        monkeypatch.undo()
+        schema.apply_ddl(con)
+        found = con.execute("select schema_name || '.' || table_name from duckdb_tables()")
+        assert {"meta.runs", "marts.dim_account"} <= {name for (name,) in found.fetchall()}

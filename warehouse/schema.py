@@ -12,6 +12,7 @@ import hashlib
 import duckdb
 
 from schemas.marts import MARTS, Mart
+from warehouse.connect import transaction
 from warehouse.sql import run_script, sql_literal, sql_text
 
 DDL_FILES: tuple[str, ...] = (
@@ -42,17 +43,21 @@ def apply_ddl(con: duckdb.DuckDBPyConnection) -> None:
 
     Running the ~50 scripts costs 0.3 s, which every command paid (twice for an ingest): the
     fingerprint of the DDL last applied in full is kept, and while it matches this version's
-    nothing is run. A new version (or an edited DDL file) applies everything once.
+    nothing is run. A new version (or an edited DDL file) applies everything once, in one
+    transaction: all of it or none (a run killed midway leaves no half-made schema), and one
+    commit instead of one per statement (0.17-0.20 s against 0.28-0.32 s for a new warehouse:
+    the first ingest's start). Callers hold no transaction of their own.
     """
     fingerprint = ddl_fingerprint()
     if _applied_fingerprint(con) == fingerprint:
         return
-    for name in DDL_FILES:
-        run_script(con, sql_text("ddl", name))
-    # The marts' DDL is generated from their contracts (schemas/marts.py), comments included.
-    apply_mart_ddl(con)
-    con.execute("delete from meta.ddl_applied")
-    con.execute("insert into meta.ddl_applied values (?)", [fingerprint])
+    with transaction(con):
+        for name in DDL_FILES:
+            run_script(con, sql_text("ddl", name))
+        # The marts' DDL is generated from their contracts (schemas/marts.py), comments included.
+        apply_mart_ddl(con)
+        con.execute("delete from meta.ddl_applied")
+        con.execute("insert into meta.ddl_applied values (?)", [fingerprint])
 
 
 def _applied_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
