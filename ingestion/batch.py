@@ -167,7 +167,12 @@ def _normalise_group(group: list[tuple[LandedFile, RawExport]], run_id: str) -> 
             pl.lit(run_id).alias("ingest_run_id"),
             pl.lit(contract.name).alias("contract"),
         )
-        .collect()
+        # Polars' in-memory engine, not the default (streaming): this query is many column
+        # expressions over one batch already in memory, which the streaming engine cuts into
+        # morsels for nothing. Normalising 120 files: 0.68-0.90 s against 0.81-1.12 s (CSV),
+        # 1.02-1.07 against 1.14-1.32 s (JSON lines); whole runs no higher in peak memory. The
+        # JSON decode (readers._decoded) stays streaming: there it was 20% faster.
+        .collect(engine="in-memory")
     )
     hidden = (
         pl.col(RULE).is_null() & pl.col(HIDDEN) if contract.kind == "followers" else pl.lit(False)
