@@ -399,13 +399,30 @@ def _read_json_lines(
 
 
 def _decoded(frame: pl.LazyFrame, contract: Contract) -> pl.DataFrame:
-    """`raw_from_json_lines`: one parse per record, falling back to per-field extraction when
-    any record is malformed (or holds an object where the contract reads text). Per field, a
-    saved response's 106,000 media records took 1.8 s; parsed once, 0.2 s."""
+    """`raw_from_json_lines`: one parse per record. Per field, a saved response's 106,000 media
+    records took 1.8 s; parsed once, 0.2 s.
+
+    The parse of every record fails as a whole when one is malformed: the lines that are not a
+    JSON object (one more parse each, to tell) go per field and the rest are still parsed once
+    (a file of 16,000 media with one broken line: 0.08 s against 0.45 s all per field). Only
+    when the objects themselves fail (one holds an object where the contract reads text) does
+    every record go per field."""
     try:
         return raw_from_json_lines(frame, contract, decode_whole=True).collect()
     except pl.exceptions.PolarsError:
+        pass
+    root = pl.col(RAW_RECORD).str.json_path_match("$")
+    marked = frame.with_columns(
+        (root.is_not_null() & root.str.starts_with("{")).alias("_object")
+    ).collect()
+    objects = marked.filter("_object").drop("_object").lazy()
+    others = marked.filter(~pl.col("_object")).drop("_object").lazy()
+    try:
+        parsed = raw_from_json_lines(objects, contract, decode_whole=True).collect()
+    except pl.exceptions.PolarsError:
         return raw_from_json_lines(frame, contract).collect()
+    broken = raw_from_json_lines(others, contract).collect()
+    return pl.concat([parsed, broken]).sort(ROW_NUMBER)
 
 
 def _sample_keys(sample: pl.Series, lines: list[bytes]) -> set[str]:
