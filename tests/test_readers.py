@@ -126,9 +126,9 @@ def test_broken_lines_alone_go_per_field_and_every_row_is_as_per_field(monkeypat
     assert per_field == [4]  # the four lines that are not objects, and only those
     assert rows.equals(real(frame, instagram.POSTS).collect())
     assert rows[ROW_NUMBER].to_list() == list(range(1, len(lines) + 1))
-    assert rows["_malformed"].to_list() == [False, True, False, True, False, True, True] + [
-        False
-    ] * 3
+    assert (
+        rows["_malformed"].to_list() == [False, True, False, True, False, True, True] + [False] * 3
+    )
     per_field.clear()
     nested = json.dumps(IG_MEDIA | {"caption": {"text": "an object where text is read"}})
     frame = pl.LazyFrame({RAW_RECORD: [*lines, nested]}).with_row_index(ROW_NUMBER, offset=1)
