@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -211,6 +211,10 @@ def _batches(files: list[LandedFile], max_bytes: int) -> list[list[LandedFile]]:
     return batches
 
 
+def _nothing_follows() -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class PreparedBatch:
     """A batch of files read and normalised (`prepare_batch`), ready for its transaction."""
@@ -218,6 +222,8 @@ class PreparedBatch:
     batch: Batch
     outcomes: list[FileOutcome]
     files: int
+    # Whether the batch after this one is read (prepared_ahead; true when none follows).
+    next_ready: Callable[[], bool] = field(default=_nothing_follows, compare=False, repr=False)
 
 
 @task(name="load-batch")
@@ -244,6 +250,21 @@ def load_files(
     return prepared.outcomes
 
 
+def checkpoint(warehouse: Path, limits: DuckDBLimits = NO_LIMITS) -> None:
+    """Write the WAL's committed batches into the database file now.
+
+    The run holds the database open so that batches only append to the WAL and one checkpoint
+    follows the last (flows.runs.recorded_run's keep_open), which the run then waits for: 1.3 s
+    for the 122 MB WAL of 1.93M JSON lines rows. The writer calls this when it would otherwise
+    wait for the reader (the next batch still being read): the checkpoint takes that idle time,
+    and the last one is left only the batches since. A writer that never waits (writing is the
+    slower side) never checkpoints midway, as before. Measured on the ingest bench's files,
+    alternating, 3 runs: JSON lines 13.7 -> 13.1 s and peak 1.04 -> 0.94 GB (the WAL's rows
+    are no longer held in memory until the end), canonical CSV 8.4 -> 8.1 s, Parquet level."""
+    with connect(warehouse, limits=limits) as con:
+        con.execute("checkpoint")
+
+
 def prepare(
     files: list[LandedFile], run_id: str, known: list[FileOutcome], max_file_bytes: int
 ) -> PreparedBatch:
@@ -268,6 +289,7 @@ def prepared_ahead(
             current = upcoming.result()
             if following is not None:
                 upcoming = reader.submit(prepare, following, run_id, [], max_file_bytes)
+                current = replace(current, next_ready=upcoming.done)
             try:
                 yield current
             except GeneratorExit:
@@ -346,6 +368,8 @@ def ingest(
         ) as batches:
             for number, prepared in enumerate(batches, start=1):
                 outcomes = load_files(warehouse, prepared, number, len(plan.batches), duckdb_limits)
+                if not prepared.next_ready():
+                    checkpoint(warehouse, duckdb_limits)  # instead of waiting for the reader
                 known = []
                 summary.add(outcomes)
                 summary.batches += 1

@@ -380,3 +380,81 @@ def test_an_ingest_records_its_end_before_its_one_checkpoint(tmp_path, monkeypat
         assert con.execute("select status, files_loaded from meta.runs").fetchall() == [
             ("succeeded", 1)
         ]
+
+
+def test_next_ready_says_whether_the_following_batch_is_read(monkeypatch):
+    # prepared_ahead: each batch tells whether the one after it is read yet (the flow
+    # checkpoints instead of waiting when it is not); the last batch has none to wait for.
+    import threading
+    from contextlib import closing
+
+    import flows.ingest as flow_module
+
+    release = threading.Event()
+
+    def fake_prepare_batch(files, run_id, *, extra_outcomes=(), max_bytes=0):
+        if files == ["b2"]:
+            assert release.wait(timeout=10)
+        return f"batch of {files[0]}", list(extra_outcomes)
+
+    monkeypatch.setattr(flow_module, "prepare_batch", fake_prepare_batch)
+    with closing(flow_module.prepared_ahead([["b1"], ["b2"]], "run", [], 1)) as prepared:
+        first = next(prepared)
+        assert not first.next_ready()  # b2 is still being read
+        release.set()
+        second = next(prepared)
+        assert first.next_ready()
+        assert second.next_ready()  # nothing follows
+
+
+@pytest.mark.parametrize("slower", ["reader", "writer"])
+def test_the_writer_checkpoints_while_it_waits_for_the_reader(tmp_path, monkeypatch, slower):
+    # A writer with nothing to write (the next batch still being read) checkpoints meanwhile,
+    # so that the run's last checkpoint is left only what came since; a writer that never
+    # waits never does. Either way every row lands.
+    import time
+
+    import flows.ingest as flow_module
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    for day in (1, 2, 3):
+        (landing / f"followers_{day}.csv").write_text(
+            "platform,account_id,snapshot_date,captured_at,followers\n"
+            f"instagram,1,2026-01-0{day},2026-01-0{day}T03:00:00Z,1200{day}\n"
+        )
+    checkpoints: list[int] = []
+    real_checkpoint, real_prepare, real_load = (
+        flow_module.checkpoint,
+        flow_module.prepare_batch,
+        flow_module.load_batch,
+    )
+
+    def counted_checkpoint(warehouse, limits):
+        checkpoints.append(len(loaded))
+        real_checkpoint(warehouse, limits)
+
+    def prepare_batch(files, *args, **kwargs):
+        if slower == "reader" and "followers_1.csv" not in files[0].relative:
+            time.sleep(1.0)
+        return real_prepare(files, *args, **kwargs)
+
+    loaded: list[int] = []
+
+    def load_batch(con, batch, now):
+        if slower == "writer":
+            time.sleep(1.0)
+        real_load(con, batch, now)
+        loaded.append(batch.followers.num_rows)
+
+    monkeypatch.setattr(flow_module, "checkpoint", counted_checkpoint)
+    monkeypatch.setattr(flow_module, "prepare_batch", prepare_batch)
+    monkeypatch.setattr(flow_module, "load_batch", load_batch)
+    warehouse = tmp_path / "w.duckdb"
+    summary = ingest(landing=landing, warehouse=warehouse, batch_megabytes=0)
+    assert summary.batches == 3 and summary.rows_loaded == 3
+    # After the first and second batches the reader was still busy; never after the last.
+    assert checkpoints == ([1, 2] if slower == "reader" else [])
+    assert read_table(warehouse, "select followers from staging.follower_snapshots order by 1")[
+        "followers"
+    ].to_list() == [12001, 12002, 12003]
