@@ -351,7 +351,8 @@ def ingest(
     duckdb_limits: DuckDBLimits = NO_LIMITS,
 ) -> IngestSummary:
     """Load every new or changed export file under `landing` into the warehouse."""
-    # One checkpoint after the batches and the run's record, not one per batch (keep_open).
+    # Held open for the run (keep_open): batches and the run's record append to the WAL,
+    # checkpointed while the writer would wait for the reader (`checkpoint`) and at the end.
     with recorded_run(warehouse, "ingest", duckdb_limits, keep_open=True) as run:
         run_id = run.run_id
         plan = plan_ingest(landing, warehouse, batch_megabytes, duckdb_limits)
