@@ -28,6 +28,7 @@ from schemas.contract import (
     RAW_RECORD,
     ROW_NUMBER,
     Contract,
+    is_json_object,
     raw_from_columns,
     raw_from_json_lines,
     records_as_json,
@@ -415,10 +416,7 @@ def _decoded(frame: pl.LazyFrame, contract: Contract) -> pl.DataFrame:
         return raw_from_json_lines(frame, contract, decode_whole=True).collect()
     except pl.exceptions.PolarsError:
         pass
-    root = pl.col(RAW_RECORD).str.json_path_match("$")
-    marked = frame.with_columns(
-        (root.is_not_null() & root.str.starts_with("{")).alias("_object")
-    ).collect()
+    marked = frame.with_columns(is_json_object(pl.col(RAW_RECORD)).alias("_object")).collect()
     objects = marked.filter("_object").drop("_object").lazy()
     others = marked.filter(~pl.col("_object")).drop("_object").lazy()
     try:

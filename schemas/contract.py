@@ -524,14 +524,19 @@ def raw_from_json_lines(
             [_struct_path(record, p).alias(p) for p in contract.source_paths]
             + [pl.lit(False).alias(MALFORMED)]
         )
-    root = pl.col(RAW_RECORD).str.json_path_match("$")
     return lines.with_columns(
         [
             pl.col(RAW_RECORD).str.json_path_match(_json_path(p)).alias(p)
             for p in contract.source_paths
         ]
-        + [(root.is_null() | ~root.str.starts_with("{")).alias(MALFORMED)]
+        + [(~is_json_object(pl.col(RAW_RECORD))).alias(MALFORMED)]
     )
+
+
+def is_json_object(line: pl.Expr) -> pl.Expr:
+    """Whether a line of text is one whole JSON object (what a JSON lines record must be)."""
+    root = line.str.json_path_match("$")
+    return root.is_not_null() & root.str.starts_with("{")
 
 
 def _json_struct(paths: Iterable[str]) -> pl.Struct:
