@@ -94,7 +94,7 @@ def recorded_run(
     `keep_open`: the database is held open from the run's start until its record is finished
     (warehouse.connect.kept_open): the run's commits, its record's included, only append to the
     WAL and one checkpoint follows (an ingest's writer adds checkpoints only while it would
-    otherwise wait for its reader: flows.ingest.checkpoint). An ingest of many batches wants
+    otherwise wait for its reader: flows.ingest.ingest). An ingest of many batches wants
     that; recorded apart, the record's own write reopened the database just checkpointed and
     checkpointed it again, 0.4-0.7 s of a 10-17 s ingest of the bench's 1.93M rows. Taken after
     the run lock, so a second writer still meets RunLocked, not DuckDB's lock error."""

@@ -82,6 +82,13 @@ def kept_open(path: Path | str, limits: DuckDBLimits = NO_LIMITS) -> Iterator[No
         keeper.close()
 
 
+def checkpoint(path: Path | str, limits: DuckDBLimits = NO_LIMITS) -> None:
+    """Write the WAL's committed transactions into the database file now (while `kept_open`
+    holds it, when the caller has idle time the checkpoint at the end would otherwise cost)."""
+    with connect(path, limits=limits) as con:
+        con.execute("checkpoint")
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """All of the block's writes or none: commit at the end, roll back on any error or interrupt.
