@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 import pytest
 
 from ingestion.batch import safe_message
@@ -135,6 +136,115 @@ def test_broken_lines_alone_go_per_field_and_every_row_is_as_per_field(monkeypat
     rows = readers._decoded(frame, instagram.POSTS)
     assert per_field == [len(lines) + 1]
     assert rows.equals(real(frame, instagram.POSTS).collect())
+
+
+def _lines_by_python(data: bytes) -> list[str]:
+    """What `_split_lines` must return, the plain way: split on \\n, the closing whitespace-only
+    line dropped, each line's one trailing \\r removed."""
+    lines = data.decode().split("\n")
+    if not lines[-1].strip():
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
+SPLIT_CASES = [
+    b"",
+    b"\n",
+    b"\n\n",
+    b"  \r\n",
+    b"a",
+    b"a\r\n\r\n",
+    b"\r\r\n\r",
+    b"exactly12byt\n13 bytes here\n" + b"x" * 11 + b"\r\n",
+    '{"caption": "caf\u00e9 \u2615 #t\u00e9"}\r\n{"id": "1"}\n   \n{}'.encode(),
+    b'{"id": "1"}\n{"id": "2"}\n \t ',
+]
+
+
+@pytest.mark.parametrize("buffer_bytes", [1 << 30, 16, 5])
+def test_lines_are_split_as_python_splits_them(monkeypatch, buffer_bytes):
+    """readers._split_lines builds Arrow string views into the file's bytes by hand (lengths,
+    inline text up to 12 bytes, buffer and offset beyond): every line must be the text Python's
+    split gives, also when the views span several buffers (patched small here: lines cross
+    their boundaries) and on random files of short, long, blank and CRLF lines."""
+    import random
+
+    import ingestion.readers as readers
+
+    monkeypatch.setattr(readers, "_VIEW_BUFFER_BYTES", buffer_bytes)
+    built: list[pa.Array] = []
+
+    class ValidatedArrow:
+        """pyarrow, whose hand-built arrays are kept for full validation: Polars reads a view
+        past its buffer's end without a word when the memory beyond happens to be mapped."""
+
+        def __getattr__(self, name):
+            return getattr(pa, name)
+
+        class Array:
+            @staticmethod
+            def from_buffers(*args, **kwargs):
+                built.append(pa.Array.from_buffers(*args, **kwargs))
+                return built[-1]
+
+    monkeypatch.setattr(readers, "pa", ValidatedArrow())
+    pieces = ["", " ", "\r", "\u00e9", "ab", "{}", "x" * 11, "y" * 12, "z" * 13, "w" * 40]
+    generated = random.Random(buffer_bytes)
+    cases = SPLIT_CASES + [
+        "\n".join(
+            "".join(generated.choices(pieces, k=generated.randint(0, 4)))
+            for _ in range(generated.randint(1, 60))
+        ).encode()
+        for _ in range(200)
+    ]
+    for data in cases:
+        lines = readers._split_lines(data, max_line_bytes=MB)
+        assert lines.name == RAW_RECORD
+        assert lines.to_list() == _lines_by_python(data), data
+        built.pop().validate(full=True)  # every view inside its buffer, every text UTF-8
+
+
+def test_a_line_over_the_limit_is_measured_with_its_carriage_return():
+    import ingestion.readers as readers
+
+    data = b'{"id": "1"}\r\n' + b"x" * 20 + b"\r\n"
+    assert readers._split_lines(data, max_line_bytes=21).to_list() == ['{"id": "1"}', "x" * 20]
+    with pytest.raises(FileRejected, match="a line of 21 bytes exceeds the 20-byte limit"):
+        readers._split_lines(data, max_line_bytes=20)
+
+
+def test_sampled_keys_are_those_of_the_lines_that_are_objects():
+    """The key sample (required fields, ignored columns) is parsed by orjson, and again by
+    Python's json where orjson refuses a line: NaN is JSON to Python, so that record counts;
+    lines that are not objects, blank or broken, are skipped."""
+    import ingestion.readers as readers
+
+    lines = [
+        b'{"id": "1", "like_count": 3}\r',
+        b"",
+        b'{"id": "2", "extra": [1, {"deep": 2}]}',
+        b'{"broken": ',
+        b"[1, 2]",
+        b'"text"',
+        b'{"nan_count": NaN}',
+    ]
+    assert readers._sample_keys(lines) == {"id", "like_count", "extra", "nan_count"}
+
+
+def test_ignored_columns_come_from_the_first_thousand_lines(tmp_path):
+    """A key first seen on line 1,000 is named as ignored; one first seen on line 1,001 is not
+    (the sample is the file's first 1,000 lines, `_HEAD_LINES`)."""
+    records = [IG_MEDIA | {"id": str(n)} for n in range(1, 1002)]
+    records[999] = records[999] | {"on_line_1000": 1}
+    records[1000] = records[1000] | {"on_line_1001": 1}
+    path = tmp_path / "media.jsonl"
+    path.write_text("".join(json.dumps(r) + "\r\n" for r in records))
+    export = read_export(path)
+    assert export.row_count == 1001
+    assert "on_line_1000" in export.ignored_columns
+    assert "on_line_1001" not in export.ignored_columns
+    rows = export.rows.collect()
+    assert rows[RAW_RECORD].to_list() == [json.dumps(r) for r in records]
 
 
 def test_symlinks_out_of_the_landing_folder_are_refused(tmp_path):
