@@ -169,7 +169,8 @@ def test_rebuild_from_a_seed_and_bounded_history_equals_full_computation():
         assert part.equals(full.filter(pl.col("date") >= cut)), cut_day
 
 
-def test_planted_spike_is_flagged_and_noise_is_not():
+def _spiked_counts() -> dict[int, int]:
+    """60 days of noisy daily growth with a spike on day 45 (robust_z fires on it)."""
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -179,7 +180,37 @@ def test_planted_spike_is_flagged_and_noise_is_not():
         if d == 45:
             followers += 4_000  # a spike far outside the account's own behaviour
         counts[d] = followers
-    out = daily(counts)
+    return counts
+
+
+def test_a_night_judges_its_days_against_the_window_the_marts_hold():
+    """A night reads staging from emit_from only: the anomaly rule's window before it, and the
+    growth windows' counts, come from the marts' rows (`earlier`). A spike on the night's day is
+    flagged as in a full computation, its window (28 days, none of them staged in the read)
+    taken from the marts."""
+    counts = _spiked_counts()
+    full = daily(counts)
+    assert full.filter(pl.col("date") == D0 + timedelta(days=45))["anomaly_rule"].item() == (
+        "robust_z"
+    )
+    for cut_day in (44, 45, 46, 59):
+        cut = D0 + timedelta(days=cut_day)
+        before = full.filter(pl.col("date") < cut).sort("date")
+        part = account_daily(
+            snapshots({d: c for d, c in counts.items() if d >= cut_day}),
+            NO_POSTS,
+            DEFAULT,
+            7,
+            emit_from=cut,
+            seed=before.group_by("platform", "account_id").agg(pl.all().last()).lazy(),
+            history=snapshots({d: c for d, c in counts.items() if d < cut_day - 29}),
+            earlier=before.filter(pl.col("date") >= cut - timedelta(days=29)).lazy(),
+        ).collect()
+        assert part.equals(full.filter(pl.col("date") >= cut)), cut_day
+
+
+def test_planted_spike_is_flagged_and_noise_is_not():
+    out = daily(_spiked_counts())
     flagged = out.filter("is_growth_anomaly")
     assert flagged["date"].to_list() == [D0 + timedelta(days=45)]
     assert flagged["anomaly_rule"].to_list() == ["robust_z"]

@@ -65,11 +65,11 @@ def account_daily(
     Input grain: follower snapshots, one row per (platform, account_id, snapshot_date), and
     `posts_published` with (platform, account_id, published_date). For an incremental run:
     `emit_from` (rows before it are context only), `seed` (each account's last mart row before
-    emit_from: the previous snapshot and the tier state), `followers` from emit_from minus the
-    anomaly window on, `history` (the snapshots around t-7/30/90 the growth windows look
-    up; default: `followers`) and `earlier` (the mart rows of that window before emit_from:
-    their changes and gaps are the full history's, where the window's first snapshot alone
-    has no previous one). `changes`: the exact daily gains and losses (staging.follower_changes)
+    emit_from: the previous snapshot and the tier state), `followers` from emit_from on (rows
+    before it are not read when `earlier` is given), `history` (the snapshots around t-7/30/90
+    the growth windows look up, older than `earlier`'s; default: `followers`) and `earlier`
+    (the mart rows of the anomaly window before emit_from: their counts, changes and gaps as
+    the marts hold them). `changes`: the exact daily gains and losses (staging.follower_changes)
     from emit_from minus the anomaly window on, where an export has them. `stage`, when given,
     is applied to the intermediate frames that several later steps read
     (`transforms.pipeline.collected` computes each once: Polars recomputed them per reader).
@@ -79,6 +79,22 @@ def account_daily(
     snapshots = followers.select(
         *key, "snapshot_date", "followers", "following", "is_followers_rounded"
     )
+    known = None
+    if earlier is not None and emit_from is not None:
+        # The days before emit_from are the marts' (`earlier`): what the graph needs of them
+        # (their counts for the growth windows' lookups, their changes and gaps for the anomaly
+        # rule's window) is what the marts hold, so they are neither read from staging again nor
+        # computed again. The marts hold a row for every staged snapshot day before emit_from
+        # (emit_from is each account's first day changed since: the days before are as built).
+        # A night's graph sorted and differenced 29 staged days per account to emit one.
+        snapshots = emitted_rows(snapshots, emit_from, "snapshot_date")
+        known = earlier.select(
+            *key,
+            pl.col("date").alias("snapshot_date"),
+            "followers",
+            "followers_change",
+            "days_since_previous_snapshot",
+        )
     if seed is not None:
         previous = seed.select(
             *key,
@@ -92,12 +108,15 @@ def account_daily(
             subset=[*key, "snapshot_date"], keep="last", maintain_order=True
         )
     snapshots = staged(snapshots)
+    # The counts the growth windows look up: the as-of history, the marts' days, then these.
+    counts = [*key, "snapshot_date", "followers"]
+    looked_up = [f.select(counts) for f in (history, known) if f is not None]
     lookups = (
-        snapshots
-        if history is None
-        else pl.concat(
-            [history.select(snapshots.collect_schema().names()), snapshots], how="vertical_relaxed"
-        ).unique(subset=[*key, "snapshot_date"], keep="last", maintain_order=True)
+        snapshots.select(counts)
+        if not looked_up
+        else pl.concat([*looked_up, snapshots.select(counts)], how="vertical_relaxed").unique(
+            subset=[*key, "snapshot_date"], keep="last", maintain_order=True
+        )
     )
     # `_account`: an integer per account, numbered right after the sort by account (so one
     # run of rows, one number): windows and joins on it cost a fraction of those on two strings.
@@ -115,7 +134,6 @@ def account_daily(
             pl.col("is_followers_rounded").shift().over(account).alias("_previous_rounded"),
         )
         .pipe(_exact_changes, changes)
-        .pipe(_known_changes, earlier)
         # Day order within each account, which the trailing windows read (a join may not keep
         # it; on integers this is cheap when it did).
         .sort(account, "snapshot_date")
@@ -129,7 +147,18 @@ def account_daily(
         # rows only (a night emits one day of the 30 it reads per account: these steps were
         # 60% of the graph's time at 20,000 accounts). confirm_tiers cuts again (a no-op) as
         # it must when called alone.
-        daily = _anomalies(emitted_rows(daily, emit_from, "snapshot_date"), context=daily)
+        emitted = emitted_rows(daily, emit_from, "snapshot_date")
+        context = daily
+        if known is not None:
+            # The window before emit_from as the marts hold it, then the emitted rows (the
+            # seed's row, before emit_from, is one of the marts' days: not twice).
+            before = known.select(
+                *key, "snapshot_date", "followers_change", "days_since_previous_snapshot"
+            ).join(emitted.select(*key, account).unique(), on=key)
+            context = pl.concat([before, emitted], how="diagonal_relaxed").sort(
+                account, "snapshot_date"
+            )
+        daily = _anomalies(emitted, context=context)
     daily, lookups = staged(daily), staged(lookups)
     daily = (
         daily.pipe(_growth_windows, lookups)
@@ -206,28 +235,6 @@ def _exact_changes(daily: pl.LazyFrame, changes: pl.LazyFrame | None) -> pl.Lazy
             *(c + s for c in ("_day", "_gained", "_lost", "_days") for s in ("_to", "_from")),
         )
         .sort(*key, "snapshot_date")
-    )
-
-
-def _known_changes(daily: pl.LazyFrame, earlier: pl.LazyFrame | None) -> pl.LazyFrame:
-    """Changes and gaps of days the marts already hold, as the marts hold them."""
-    if earlier is None:
-        return daily
-    known = earlier.select(
-        *ACCOUNT_KEY,
-        pl.col("date").alias("snapshot_date"),
-        pl.col("followers_change").alias("_known_change"),
-        pl.col("days_since_previous_snapshot").alias("_known_gap"),
-    )
-    return (
-        daily.join(known, on=[*ACCOUNT_KEY, "snapshot_date"], how="left")
-        .with_columns(
-            pl.coalesce("_known_change", "followers_change").alias("followers_change"),
-            pl.coalesce("_known_gap", "days_since_previous_snapshot").alias(
-                "days_since_previous_snapshot"
-            ),
-        )
-        .drop("_known_change", "_known_gap")
     )
 
 

@@ -50,7 +50,7 @@ POSTS_DAYS = 7 * (2 * ROLLING_WEEKS - 1)
 class AccountInputs:
     """What a rebuild of a scope reads; every frame is limited to the scope's accounts.
 
-    follower_snapshots: staging rows from emit_from - RECENT_DAYS on.
+    follower_snapshots: staging rows from emit_from on (the days before are earlier_daily's).
     as_of_snapshots: staging rows in the as-of windows before that.
     post_snapshots: staging rows of posts published from emit_from on.
     earlier_posts: fct_post_metrics rows published in [emit week - POSTS_DAYS, emit_from)
@@ -128,10 +128,17 @@ def build_account_marts(
 
     `stage` is applied to the rows the other marts are built on (the emitted posts and
     fct_account_daily): `collected` computes them once; the default keeps one lazy graph."""
+    # Followers at publication: the staged days from emit_from on, and the marts' days before
+    # (the 7 days before a post published on emit_from are among them).
+    follower_counts = pl.concat(
+        [
+            inputs.earlier_daily.select(*KEY, pl.col("date").alias("snapshot_date"), "followers"),
+            inputs.follower_snapshots.select(*KEY, "snapshot_date", "followers"),
+        ],
+        how="vertical_relaxed",
+    )
     posts = stage(
-        emitted_rows(
-            post_metrics(inputs.post_snapshots, inputs.follower_snapshots), scope, "published_date"
-        )
+        emitted_rows(post_metrics(inputs.post_snapshots, follower_counts), scope, "published_date")
     )
     earlier_posts = inputs.earlier_posts.select(EARLIER_POSTS_INPUT)
     all_posts = pl.concat(
