@@ -551,7 +551,9 @@ def test_trailing_windows_gathered_for_the_emitted_rows_equal_the_rolling_ones(w
         return _trailing_rates_gathered(rows, context)
 
     monkeypatch.setattr("transforms.growth._trailing_rates_gathered", recorded)
-    gathered = compute(judged.lazy(), frame.lazy()).collect()
+    # The context in no particular order (a night's: the marts' days, then its own).
+    shuffled = frame.sample(fraction=1.0, shuffle=True, seed=3)
+    gathered = compute(judged.lazy(), shuffled.lazy()).collect()
     if way == "mixed":
         # Only accounts with a night's few rows are gathered (a join per row and account row
         # is quadratic in a rebuild's hundreds); the others are rolled.

@@ -155,9 +155,7 @@ def account_daily(
             before = known.select(
                 *key, "snapshot_date", "followers_change", "days_since_previous_snapshot"
             ).join(emitted.select(*key, account).unique(), on=key)
-            context = pl.concat([before, emitted], how="diagonal_relaxed").sort(
-                account, "snapshot_date"
-            )
+            context = pl.concat([before, emitted], how="diagonal_relaxed")
         daily = _anomalies(emitted, context=context)
     daily, lookups = staged(daily), staged(lookups)
     daily = (
@@ -280,7 +278,8 @@ def _anomalies(daily: pl.LazyFrame, context: pl.LazyFrame | None = None) -> pl.L
 
     `daily` has `_account`, an integer per account (account_daily's). Without `context`, every
     row of `daily` is judged, over rolling windows; with it, `daily` holds the rows to judge
-    (a rebuild's, from emit_from) and `context` every row read, whose windows are gathered
+    (a rebuild's, from emit_from) and `context` every row of their windows (a night's: the
+    marts' days before emit_from, then its own), whose windows are gathered
     for them: a night judges one day of the 29 it reads per account, and rolling windows over
     every row cost 0.45 s of 20,000 accounts' graph. Both give the same numbers (tested).
     """
@@ -367,12 +366,14 @@ GATHER_MAX_ROWS = 7
 
 
 def _trailing_rates_mixed(daily: pl.LazyFrame, context: pl.LazyFrame) -> pl.LazyFrame:
-    """TRAILING for the rows of `daily` (a subset of `context`'s, with the same columns):
-    gathered for accounts with at most GATHER_MAX_ROWS of them, rolled over `context` for the
-    others (a full rebuild, or a backfill from weeks back)."""
+    """TRAILING for the rows of `daily` (all of them among `context`'s, which holds at least
+    the rate and the gap of every row the windows read): gathered for accounts with at most
+    GATHER_MAX_ROWS of them, rolled over `context` for the others (a full rebuild, or a
+    backfill from weeks back)."""
     per_account = daily.group_by("_account").agg(pl.len().alias("_judged"))
     many = per_account.filter(pl.col("_judged") > GATHER_MAX_ROWS).select("_account")
     few_rows = daily.join(many, on="_account", how="anti")
+    # `context` need not be in day order: rolling_*_by orders each account's rows by the day.
     rolled = _trailing_rates_rolling(context.join(many, on="_account", how="semi")).join(
         daily.select("_account", "snapshot_date"), on=["_account", "snapshot_date"], how="semi"
     )
