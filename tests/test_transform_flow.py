@@ -545,3 +545,71 @@ def test_accounts_per_partition_follows_the_setting_or_the_days_read(monkeypatch
     assert ft.accounts_per_partition(None, 30) == 33_333
     assert ft.accounts_per_partition(None, 0) == 1_000_000  # never a division by zero
     assert ft.accounts_per_partition(None, 10**7) == 1  # never an empty partition
+
+
+def test_the_seed_is_each_accounts_last_mart_row_before_emit_from():
+    """read_seed.sql: the last fct_account_daily row before emit_from, whether within the recent
+    window or long before it (an account silent for months), none for an account without one;
+    rows on or after emit_from never. Checked against the plain rule in Polars."""
+    from datetime import date, timedelta
+
+    from schemas.marts import FCT_ACCOUNT_DAILY
+    from tests.factories import contract_frame
+    from transforms.growth import RECENT_DAYS, as_of_windows
+    from transforms.pipeline import POSTS_DAYS
+    from warehouse import marts as wm
+    from warehouse.schema import apply_ddl
+    from warehouse.sql import table
+
+    emit_from = date(2026, 6, 1)
+    days = {
+        "recent": [emit_from - timedelta(days=d) for d in (40, 20, 3, 1)] + [emit_from],
+        "silent": [emit_from - timedelta(days=d) for d in (200, 120)] + [emit_from],
+        "gap": [emit_from - timedelta(days=d) for d in (95, 30)],
+        "new": [emit_from, emit_from + timedelta(days=1)],
+    }
+    rows = [
+        {
+            "platform": "instagram",
+            "account_id": account,
+            "date": day,
+            "followers": 10_000 + number,
+            "following": number,
+            "is_followers_rounded": number % 2 == 0,
+            "raw_tier": "micro",
+            "tier": "micro",
+            "entered_tier_on": day - timedelta(days=number),
+            "raw_tier_snapshots": number + 1,
+            "followers_before_tier": 9_000 + number,
+        }
+        for account, dates in days.items()
+        for number, day in enumerate(dates)
+    ]
+    daily = contract_frame(FCT_ACCOUNT_DAILY, rows)
+    con = connect(":memory:")
+    try:
+        apply_ddl(con)
+        con.register("rows", daily.to_arrow())
+        con.execute("insert into marts.fct_account_daily by name select * from rows")
+        scope = pl.DataFrame(
+            {"platform": ["instagram"] * 4, "account_id": list(days), "emit_from": [emit_from] * 4}
+        )
+        wm.register_scope(
+            con, scope, recent_days=RECENT_DAYS, posts_days=POSTS_DAYS, last_day=emit_from
+        )
+        seed = table(con, wm.account_input_queries(as_of_windows())["seed"])
+    finally:
+        con.close()
+    expected = (
+        daily.filter(pl.col("date") < emit_from)
+        .sort("date")
+        .group_by("platform", "account_id")
+        .agg(pl.all().last())
+        .select(seed.columns)
+    )
+    assert_frame_equal(seed, expected, check_row_order=False, check_dtypes=False)
+    assert dict(zip(seed["account_id"], seed["date"], strict=True)) == {
+        "recent": emit_from - timedelta(days=1),
+        "silent": emit_from - timedelta(days=120),
+        "gap": emit_from - timedelta(days=30),
+    }
