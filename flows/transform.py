@@ -20,6 +20,7 @@ import polars as pl
 from flows.engine import flow, markdown_artifact, run_logger, task
 from flows.runs import recorded_run
 from transforms.campaigns import (
+    ACCOUNT_MONTH_POST_INPUT,
     brand_mentions,
     campaign_creators,
     campaign_posts,
@@ -425,7 +426,7 @@ def rebuild_campaigns(
         "platform", "account_id", pl.col("emit_from").dt.truncate("1mo").alias("from_date")
     )
     if everyone or wanted.height:
-        posts = wm.posts_with_tags(con, wanted).lazy()
+        posts = wm.posts_with_tags(con, wanted, ACCOUNT_MONTH_POST_INPUT).lazy()
         outputs = dict(
             zip(
                 wm.ACCOUNT_MONTH_MARTS,

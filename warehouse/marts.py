@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -485,11 +486,18 @@ def campaign_builds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     )
 
 
-def posts_with_tags(con: duckdb.DuckDBPyConnection, wanted: pl.DataFrame) -> pl.DataFrame:
-    """fct_post_metrics rows of `wanted` (platform, account_id, from_date) with their latest tags."""
+def posts_with_tags(
+    con: duckdb.DuckDBPyConnection, wanted: pl.DataFrame, columns: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """fct_post_metrics rows of `wanted` (platform, account_id, from_date) with their latest
+    tags: every column of read_posts_with_tags.sql, or only `columns` (DuckDB then reads no
+    other)."""
+    sql = sql_text("sql", "read_posts_with_tags.sql")
+    if columns is not None:
+        sql = f"select {', '.join(columns)} from ({sql})"
     con.register("wanted", wanted.to_arrow())
     try:
-        return table(con, sql_text("sql", "read_posts_with_tags.sql"))
+        return table(con, sql)
     finally:
         con.unregister("wanted")
 
