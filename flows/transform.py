@@ -478,7 +478,9 @@ def rebuild_scorecards(
             windows = creator_windows(
                 inputs["daily"].lazy(), inputs["posts"].lazy(), first_month, rules
             )
-            pieces.append(windows.collect())
+            # Polars' in-memory engine: windows per account over a partition already in memory
+            # (20,000 accounts' month: 0.36-0.38 s streaming, 0.23-0.26 s in memory).
+            pieces.append(windows.collect(engine="in-memory"))
     monthly = scored_creators(pl.concat(pieces).lazy(), accounts.lazy(), rules).collect()
     latest = latest_scorecard(monthly.lazy(), accounts.lazy()).collect()
     store.replace_scorecards(con, first_month, monthly, latest, rules.fingerprint(), run_id)
@@ -680,7 +682,7 @@ def _month_marts(
         for number in range(spilled.count):
             inputs = spilled.read(con, number)
             piece = account_period_rows(
-                **{n: f.lazy() for n, f in inputs.items()}, first_month=start
+                **{n: f.lazy() for n, f in inputs.items()}, first_month=start, stage=collected
             )
             pieces.append(dict(zip(piece, pl.collect_all(list(piece.values())), strict=True)))
     whole = {name: pl.concat([piece[name] for piece in pieces]).lazy() for name in pieces[0]}

@@ -20,6 +20,7 @@ from transforms.pipeline import (
     AccountInputs,
     PartitionInputs,
     Stage,
+    account_period_rows,
     build_account_marts,
     collected,
 )
@@ -198,6 +199,27 @@ def test_collected_stages_build_the_same_rows_as_one_lazy_graph():
         for name, rows in lazy.items():
             assert rows.height > 0 or name == "fct_tier_migrations", (name, day)
             assert_frame_equal(staged[name], rows, check_row_order=False)
+
+
+def test_collected_month_pieces_equal_the_lazy_ones():
+    """The flow computes the daily rows with their previous tiers once (`collected`) for both
+    monthly pieces; they must be the lazy graph's."""
+    full = _full()
+    inputs = {
+        "daily": full["fct_account_daily"].lazy(),
+        "posts": full["fct_post_metrics"].lazy(),
+        "prior_tiers": pl.LazyFrame(
+            schema={"platform": pl.String, "account_id": pl.String, "prior_tier": pl.String}
+        ),
+        "categories": full["dim_account"].lazy(),
+    }
+    first_month = full["fct_account_daily"]["date"].min().replace(day=1)
+    lazy = account_period_rows(**inputs, first_month=first_month)
+    staged = account_period_rows(**inputs, first_month=first_month, stage=collected)
+    for name, rows in lazy.items():
+        expected = rows.collect()
+        assert expected.height > 0, name
+        assert_frame_equal(staged[name].collect(), expected, check_row_order=False)
 
 
 def test_a_partition_without_exact_gains_builds_as_one_with_none():

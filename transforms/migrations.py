@@ -81,14 +81,15 @@ def account_months(daily: pl.LazyFrame, prior_tiers: pl.LazyFrame) -> pl.LazyFra
     subset of accounts (a partition) gives that subset's rows, so a month of every account's
     days never has to be in memory at once.
     """
-    return (
-        _with_previous_tier(daily, prior_tiers)
-        .group_by(*ACCOUNT_KEY, "month")
-        .agg(
-            pl.col("previous_tier").first().alias("from_tier"),
-            pl.col("tier").last().alias("to_tier"),
-            pl.col("growth_rate_30d").last(),
-        )
+    return months_of(with_previous_tier(daily, prior_tiers))
+
+
+def months_of(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """`account_months` from the rows `with_previous_tier` gives."""
+    return rows.group_by(*ACCOUNT_KEY, "month").agg(
+        pl.col("previous_tier").first().alias("from_tier"),
+        pl.col("tier").last().alias("to_tier"),
+        pl.col("growth_rate_30d").last(),
     )
 
 
@@ -100,9 +101,12 @@ def month_transitions(daily: pl.LazyFrame, prior_tiers: pl.LazyFrame) -> pl.Lazy
     off-diagonal row of its month, including one confirmed on the month's first snapshot day
     (its previous tier is the one at the end of the previous month).
     """
-    rows = _with_previous_tier(daily, prior_tiers).with_columns(
-        (pl.col("tier") != pl.col("previous_tier")).alias("_moved")
-    )
+    return transitions_of(with_previous_tier(daily, prior_tiers))
+
+
+def transitions_of(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """`month_transitions` from the rows `with_previous_tier` gives."""
+    rows = rows.with_columns((pl.col("tier") != pl.col("previous_tier")).alias("_moved"))
     moved_in_month = pl.col("_moved").any().over(*ACCOUNT_KEY, "month")
     migrations = rows.filter(pl.col("_moved"))
     stayed = (
@@ -117,9 +121,11 @@ def month_transitions(daily: pl.LazyFrame, prior_tiers: pl.LazyFrame) -> pl.Lazy
     )
 
 
-def _with_previous_tier(daily: pl.LazyFrame, prior_tiers: pl.LazyFrame) -> pl.LazyFrame:
-    """Daily rows with their month and the confirmed tier of the account's previous snapshot
-    (`previous_tier`; on the first row, the prior tier, else its own)."""
+def with_previous_tier(daily: pl.LazyFrame, prior_tiers: pl.LazyFrame) -> pl.LazyFrame:
+    """Daily rows in day order per account, with their month and the confirmed tier of the
+    account's previous snapshot (`previous_tier`; on the first row, the prior tier, else its
+    own): what `months_of` and `transitions_of` read (computed once when both are wanted: a
+    month of 20,000 accounts, 0.21 s each time)."""
     return (
         daily.join(prior_tiers, on=list(ACCOUNT_KEY), how="left")
         .sort(*ACCOUNT_KEY, "date")

@@ -31,11 +31,12 @@ from transforms.engagement import (
 from transforms.frames import emitted_rows
 from transforms.growth import account_daily
 from transforms.migrations import (
-    account_months,
-    month_transitions,
+    months_of,
     tier_migrations,
     tier_spells,
     transitions_monthly,
+    transitions_of,
+    with_previous_tier,
 )
 from transforms.tiers import TierScheme
 
@@ -226,15 +227,18 @@ def account_period_rows(
     prior_tiers: pl.LazyFrame,
     categories: pl.LazyFrame,
     first_month: date,
+    *,
+    stage: Stage = _lazy,
 ) -> dict[str, pl.LazyFrame]:
     """The per-account pieces of the monthly marts from `first_month` on, for the accounts at
     hand: one row per account and month, one per transition. `prior_tiers`: each account's
-    confirmed tier before the first day of `daily` (`account_months`)."""
+    confirmed tier before the first day of `daily` (`account_months`). `stage` is applied to
+    the daily rows with their previous tiers, which both pieces read (`collected`: once)."""
     in_period = pl.col("month") >= first_month
-    months = account_months(daily, prior_tiers).filter(in_period)
+    rows = stage(with_previous_tier(daily, prior_tiers))
     return {
-        "creator_months": creator_months(months, posts, categories),
-        "transitions": month_transitions(daily, prior_tiers).filter(in_period),
+        "creator_months": creator_months(months_of(rows).filter(in_period), posts, categories),
+        "transitions": transitions_of(rows).filter(in_period),
     }
 
 
