@@ -391,8 +391,8 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   of what the scale run measured (18.3, 7.5 and 7.3 GB), so the year's figure is not a guess.
   Projected, not measured: its full rebuild grows with rows, about 3.65× the 100-day one
   (3.4 hours here before the changes below); its night's memory follows the account partitions
-  and the metrics' windows, not the history (at 20,000 creators the night's peak grew from 1.2
-  to 2.1 GB from 30 to 365 days). It
+  and the metrics' windows, not the history (at 20,000 creators the night's peak grew from 0.93
+  to 1.6 GB from 30 to 365 days). It
   needs a machine with about 150 GB of free disk, not a code change; keeping staging as zstd
   Parquet would nearly halve staging (19 rather than 36 GB) but not make the year fit here.
 - **The million-creator run, beyond its tables.** Its setup is the kept one, written by an
