@@ -32,6 +32,10 @@ ALLOWED = {
         "yaml",
         # ingestion/readers.py: the cyclic GC paused while a saved response becomes objects.
         "gc",
+        # ingestion/readers.py: JSON lines' breaks found with numpy (Arrow views over the file's
+        # bytes), the key sample parsed by orjson.
+        "numpy",
+        "orjson",
     },
     # The HTML report draws what warehouse.report reads (and makes GX's Data Docs offline).
     "report": {"report", "warehouse", "polars", "altair", "jinja2", "vl_convert"},
