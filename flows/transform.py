@@ -623,8 +623,8 @@ def _account_rows(
             (PartitionInputs(**spilled.read(con, number)), part)
             for number, part in enumerate(parts)
         )
-        for part, collected in compute(jobs, scheme, confirmation_days):
-            frames = {n: f for n, f in collected.items() if isinstance(f, pl.DataFrame)}
+        for part, built in compute(jobs, scheme, confirmation_days):
+            frames = {n: f for n, f in built.items() if isinstance(f, pl.DataFrame)}
             if marts_emptied:
                 wm.insert_account_rows(con, frames)
             else:
