@@ -131,3 +131,49 @@ def test_each_suite_names_the_processor_it_was_measured_on():
         assert f"min on {suite['machine']}._" in text
     del results["suites"]["storage"]["machine"]  # recorded before suites carried it
     assert "min._" in render(results)
+
+
+def test_the_floor_counts_what_the_night_reads_and_leaves_its_rows_alone(tmp_path):
+    """bench.floor counts each input the night reads (every account-day once among them) and
+    the rows it writes; counting must not change the night's rows, and the floor is
+    those bytes and rows at the measured rates."""
+    import shutil
+
+    from bench.floor import floor
+    from bench.transforms import full, load_new_day, setup
+    from flows.transform import rebuild
+    from transforms.tiers import DEFAULT
+    from warehouse.connect import connect
+
+    history = tmp_path / "history" / "h.duckdb"
+    history.parent.mkdir()
+    setup(history, accounts=40, days=4, post_window=3)
+    full(history)
+    copies = {}
+    for name in ("counted", "plain"):
+        folder = tmp_path / name
+        folder.mkdir()
+        for path in history.parent.glob("h.*"):
+            if path.is_file():
+                shutil.copy(path, folder / path.name)
+        copies[name] = folder / history.name
+
+    measured = floor(copies["counted"])
+    con = connect(copies["plain"])
+    load_new_day(con, copies["plain"])
+    plain = rebuild(con, "incremental", None, DEFAULT, 7, "plain")
+    con.close()
+
+    assert measured["written"] == plain.rows
+    assert measured["written_rows"] == sum(plain.rows.values()) > 40
+    reads = {r["read"]: r["rows"] for r in measured["reads"]}
+    # Each account-day once: staging from emit_from on (the new day at least), the marts'
+    # rows before it (all three earlier days lie in the 29-day window).
+    assert reads["follower_snapshots"] >= 40
+    assert reads["follower_snapshots"] + reads["earlier_daily"] == 40 * 4
+    assert {"seed", "earlier_posts", "daily", "posts", "posts_with_tags"} <= set(reads)
+    assert measured["read_rows"] == sum(r["rows"] for r in measured["reads"])
+    expected = measured["read_mb"] / measured["scan_mb_s"] + (
+        measured["written_rows"] / measured["insert_rows_s"]
+    )
+    assert abs(measured["floor_s"] - expected) < 0.01 + 0.01 * expected
