@@ -864,6 +864,17 @@ SCORECARD_POSTS_INPUT = (
     "er_followers_lc_d7",
     "er_views_lc_d7",
 )
+# What the monthly marts read of them (warehouse.marts.spill_period_inputs reads these columns,
+# transforms.pipeline.account_period_rows computes from them): a subset of the scorecard's, so a
+# rebuild whose first month both need reads that month's rows once (flows.transform.MonthReads).
+PERIOD_DAILY_INPUT = ("platform", "account_id", "date", "followers", "tier", "growth_rate_30d")
+PERIOD_POSTS_INPUT = (
+    "platform",
+    "account_id",
+    "published_date",
+    "er_followers_lc_d7",
+    "er_views_lc_d7",
+)
 
 # What an account rebuild reads of the mart rows before emit_from (warehouse.marts reads these
 # columns, transforms.pipeline.build_account_marts computes from them; the rest it never looks

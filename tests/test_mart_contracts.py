@@ -68,8 +68,9 @@ def _period_outputs() -> dict[str, pl.LazyFrame]:
         schema={"platform": pl.String, "account_id": pl.String, "prior_tier": pl.String}
     )
     pieces = account_period_rows(
-        _empty(marts.FCT_ACCOUNT_DAILY),
-        _empty(marts.FCT_POST_METRICS),
+        # Read with only the columns the flow reads for them.
+        _empty(marts.FCT_ACCOUNT_DAILY, list(marts.PERIOD_DAILY_INPUT)),
+        _empty(marts.FCT_POST_METRICS, list(marts.PERIOD_POSTS_INPUT)),
         prior_tiers,
         _empty(marts.DIM_ACCOUNT, ["platform", "account_id", "category"]),
         date(2026, 1, 1),

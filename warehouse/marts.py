@@ -15,6 +15,8 @@ from schemas.marts import (
     EARLIER_DAILY_INPUT,
     EARLIER_POSTS_INPUT,
     MARTS,
+    PERIOD_DAILY_INPUT,
+    PERIOD_POSTS_INPUT,
     SCORECARD_DAILY_INPUT,
     SCORECARD_POSTS_INPUT,
 )
@@ -435,23 +437,41 @@ def spill_period_inputs(
 
     About `partition_accounts` accounts per partition.
     """
-    ((accounts,),) = con.execute("select count(*) from marts.dim_account").fetchall()
-    count = max(1, -(-accounts // partition_accounts))
-    partition = f"(hash(platform, account_id) % {count})::integer as partition_number"
+    count = _partition_count(con, partition_accounts)
+    partition = _partition_number(count)
     # Literals, not parameters: COPY takes none. Dates and integers only.
     first, last = sql_literal(start.isoformat()), sql_literal(end.isoformat())
     queries = {
-        "daily": "select platform, account_id, date, followers, tier, growth_rate_30d, "
-        f"{partition} from marts.fct_account_daily "
-        f"where date >= {first}::date and date < {last}::date",
-        "posts": "select platform, account_id, published_date, er_followers_lc_d7, "
-        f"er_views_lc_d7, {partition} from marts.fct_post_metrics "
+        "daily": f"select {', '.join(PERIOD_DAILY_INPUT)}, {partition} "
+        f"from marts.fct_account_daily where date >= {first}::date and date < {last}::date",
+        "posts": f"select {', '.join(PERIOD_POSTS_INPUT)}, {partition} "
+        "from marts.fct_post_metrics "
         f"where published_date >= {first}::date and published_date < {last}::date",
+        **_month_accounts_queries(start, partition),
+    }
+    return spill_partitions(con, queries, folder, count)
+
+
+def _partition_count(con: duckdb.DuckDBPyConnection, partition_accounts: int) -> int:
+    """Account partitions of about `partition_accounts` accounts each, over every account."""
+    ((accounts,),) = con.execute("select count(*) from marts.dim_account").fetchall()
+    return max(1, -(-accounts // partition_accounts))
+
+
+def _partition_number(count: int) -> str:
+    """The partition of an account among `count`: the same for every spill of the same count."""
+    return f"(hash(platform, account_id) % {count})::integer as partition_number"
+
+
+def _month_accounts_queries(start: date, partition: str) -> dict[str, str]:
+    """What the monthly marts of a month from `start` read per account besides its rows: the
+    confirmed tier before `start` and the category."""
+    first = sql_literal(start.isoformat())
+    return {
         "prior_tiers": "select platform, account_id, arg_max(tier, valid_from) as prior_tier, "
         f"{partition} from marts.fct_tier_history where valid_from < {first}::date group by all",
         "categories": f"select platform, account_id, category, {partition} from marts.dim_account",
     }
-    return spill_partitions(con, queries, folder, count)
 
 
 PERIOD_MARTS = ("agg_tier_transitions_monthly", "agg_tier_benchmarks")
@@ -573,13 +593,22 @@ def scorecard_rules_built(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def spill_scorecard_inputs(
-    con: duckdb.DuckDBPyConnection, read_from: date, partition_accounts: int, folder: Path
+    con: duckdb.DuckDBPyConnection,
+    read_from: date,
+    partition_accounts: int,
+    folder: Path,
+    *,
+    month: date | None = None,
 ) -> PartitionedInputs:
     """The daily and post mart rows the scorecard windows read (from `read_from`: the first
-    rebuilt month less a window), split into account partitions by hash in one pass."""
-    ((accounts,),) = con.execute("select count(*) from marts.dim_account").fetchall()
-    count = max(1, -(-accounts // partition_accounts))
-    partition = f"(hash(platform, account_id) % {count})::integer as partition_number"
+    rebuilt month less a window), split into account partitions by hash in one pass.
+
+    `month`: also what the monthly marts of the month from `month` read besides those rows
+    (prior_tiers, categories; spill_period_inputs), whose rows are among these when `month` is
+    on or after `read_from`: one spill serves both (flows.transform.MonthReads).
+    """
+    count = _partition_count(con, partition_accounts)
+    partition = _partition_number(count)
     first = sql_literal(read_from.isoformat())  # COPY takes no parameters: a date literal
     queries = {
         "daily": f"select {', '.join(SCORECARD_DAILY_INPUT)}, {partition} "
@@ -587,6 +616,8 @@ def spill_scorecard_inputs(
         "posts": f"select {', '.join(SCORECARD_POSTS_INPUT)}, {partition} "
         f"from marts.fct_post_metrics where published_date >= {first}::date",
     }
+    if month is not None:
+        queries |= _month_accounts_queries(month, partition)
     return spill_partitions(con, queries, folder, count)
 
 
