@@ -572,6 +572,9 @@ def test_dimension():
         "micro",
         "Food",
     )
+    # The latest row is the last day's, whatever order the rows come in.
+    reversed_rows = dim_account(accounts, daily.reverse()).collect().row(0, named=True)
+    assert reversed_rows == dim
 
 
 def test_an_account_without_a_tier_says_why():
