@@ -110,7 +110,10 @@ def account_daily(
     snapshots = staged(snapshots)
     # The counts the growth windows look up: the as-of history, the marts' days, then these.
     counts = [*key, "snapshot_date", "followers"]
-    looked_up = [f.select(counts) for f in (history, known) if f is not None]
+    looked_up = [history.select(counts)] if history is not None else []
+    if known is not None and emit_from is not None:
+        # Of the marts' days, those a lookup can land on (about 4 of a night's 29 per account).
+        looked_up.append(_reachable_days(known.select(counts), snapshots, emit_from))
     lookups = (
         snapshots.select(counts)
         if not looked_up
@@ -165,6 +168,29 @@ def account_daily(
     )
     daily = confirm_tiers(daily, confirmation_days, seed=seed, emit_from=emit_from)
     return FCT_ACCOUNT_DAILY.conform(daily.rename({"snapshot_date": "date"}))
+
+
+def _reachable_days(
+    known: pl.LazyFrame, snapshots: pl.LazyFrame, emit_from: date | pl.LazyFrame
+) -> pl.LazyFrame:
+    """The rows of `known` (days before emit_from) that a growth window's as-of lookup from an
+    emitted day can land on: day d with emit_from - N - tolerance <= d <= last - N for a window
+    N (last: the account's last day in `snapshots`). A night's lookups sorted and joined all 29
+    days of the marts' window per account where they can reach four of them."""
+    key = list(ACCOUNT_KEY)
+    bounds = snapshots.group_by(key).agg(pl.col("snapshot_date").max().alias("_last"))
+    if isinstance(emit_from, pl.LazyFrame):
+        bounds = bounds.join(emit_from.select(*key, "emit_from"), on=key)
+        first = pl.col("emit_from")
+    else:
+        first = pl.lit(emit_from, pl.Date)
+    day = pl.col("snapshot_date")
+    reachable = pl.any_horizontal(
+        (day >= first - pl.duration(days=n + tolerance))
+        & (day <= pl.col("_last") - pl.duration(days=n))
+        for n, tolerance in GROWTH_BASE_TOLERANCE_DAYS.items()
+    )
+    return known.join(bounds, on=key).filter(reachable).select(known.collect_schema().names())
 
 
 def _exact_changes(daily: pl.LazyFrame, changes: pl.LazyFrame | None) -> pl.LazyFrame:
