@@ -692,10 +692,11 @@ def _month_marts(
     """The monthly marts of [start, end): per-account rows one account partition at a time,
     then the medians and shares over all of them. A month of every account's days is never in
     memory at once (a million accounts' month was OOM-killed at 24 GB), only one row per
-    account and one per post. `month_reads`: the rows already spilled for the scorecards, used
-    when this is their first month (they hold its days and posts, and its prior tiers)."""
+    account and one per post. `month_reads`: the rows spilled for the scorecards, used when
+    they serve this month (MonthReads.serves: they hold its days and posts, and its prior
+    tiers)."""
     with tempfile.TemporaryDirectory(prefix="inflow-month-", dir=wm.spill_folder(con)) as spill:
-        shared = month_reads is not None and month_reads.first_month == start
+        shared = month_reads is not None and month_reads.serves(con, start, end)
         if month_reads is not None and shared:
             spilled = month_reads.inputs(con)
         else:
@@ -743,6 +744,7 @@ class MonthReads:
     read_from: date
     partition_accounts: int | None
     spilled: wm.PartitionedInputs | None = None
+    per_partition: int | None = None
 
     @classmethod
     def for_scope(
@@ -764,18 +766,33 @@ class MonthReads:
         read_from = date.fromordinal(first_month.toordinal() - (rules.window_days - 1))
         return cls(folder, first_month, read_from, partition_accounts)
 
+    def serves(self, con: duckdb.DuckDBPyConnection, start: date, end: date) -> bool:
+        """Whether the monthly marts of [start, end) take their rows from this spill: the first
+        month's do, unless the window's rows are split into partitions where the month's alone
+        would be read in one, straight into memory (that query cost less than reading the
+        partitioned window back and cutting the month from it: 20,000 creators x 180 days,
+        0.5 s against 2.2-2.9 s for the monthly marts, the night 0.4-1.3 s slower)."""
+        if start != self.first_month:
+            return False
+        own = accounts_per_partition(self.partition_accounts, (end - start).days)
+        return (
+            wm.partition_count(con, self._per_partition(con)) == 1
+            or wm.partition_count(con, own) > 1
+        )
+
     def inputs(self, con: duckdb.DuckDBPyConnection) -> wm.PartitionedInputs:
         """The rows from read_from on (spill_scorecard_inputs with the month's extras)."""
         if self.spilled is None:
-            days = wm.days_read_per_account(con, self.read_from)
             self.spilled = wm.spill_scorecard_inputs(
-                con,
-                self.read_from,
-                accounts_per_partition(self.partition_accounts, days),
-                self.folder,
-                month=self.first_month,
+                con, self.read_from, self._per_partition(con), self.folder, month=self.first_month
             )
         return self.spilled
+
+    def _per_partition(self, con: duckdb.DuckDBPyConnection) -> int:
+        if self.per_partition is None:
+            days = wm.days_read_per_account(con, self.read_from)
+            self.per_partition = accounts_per_partition(self.partition_accounts, days)
+        return self.per_partition
 
 
 # Weeks whose tier medians are recomputed together. A median needs every account of its week,

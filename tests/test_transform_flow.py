@@ -613,3 +613,36 @@ def test_the_seed_is_each_accounts_last_mart_row_before_emit_from():
         "silent": emit_from - timedelta(days=120),
         "gap": emit_from - timedelta(days=30),
     }
+
+
+@pytest.mark.parametrize(("account_days", "served"), [(400, False), (600, True), (250, True)])
+def test_the_monthly_marts_take_the_scorecards_rows_unless_reading_the_month_alone_is_cheaper(
+    monkeypatch, account_days, served
+):
+    """MonthReads: the first month's monthly marts read the scorecards' spill of the window
+    (58 days here) when it is held in memory (one partition) or when the month alone would be
+    split too; not when the window is split and the month alone would be read in one query.
+    10 accounts: 400 account-days per partition split the window in 2 and the month (28 days)
+    not; 600 hold both; 250 split both."""
+    from datetime import date
+
+    import flows.transform as ft
+    from warehouse.schema import apply_ddl
+
+    monkeypatch.setattr(ft, "PARTITION_ACCOUNT_DAYS", account_days)
+    con = connect(":memory:")
+    apply_ddl(con)
+    con.execute(
+        "insert into marts.dim_account (platform, account_id) "
+        "select 'instagram', 'a' || i from range(10) r(i)"
+    )
+    con.execute(
+        "insert into marts.fct_account_daily (platform, account_id, date) "
+        "select 'instagram', 'a' || i, date '2026-01-03' + d::integer "
+        "from range(10) r(i), range(58) s(d)"
+    )
+    reads = ft.MonthReads(Path("unused"), date(2026, 2, 1), date(2026, 1, 3), None)
+    assert reads.serves(con, date(2026, 2, 1), date(2026, 3, 1)) is served
+    # Only the first month: the window's tier spells and categories are that month's.
+    assert not reads.serves(con, date(2026, 3, 1), date(2026, 4, 1))
+    con.close()

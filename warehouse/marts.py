@@ -437,7 +437,7 @@ def spill_period_inputs(
 
     About `partition_accounts` accounts per partition.
     """
-    count = _partition_count(con, partition_accounts)
+    count = partition_count(con, partition_accounts)
     partition = _partition_number(count)
     # Literals, not parameters: COPY takes none. Dates and integers only.
     first, last = sql_literal(start.isoformat()), sql_literal(end.isoformat())
@@ -452,7 +452,7 @@ def spill_period_inputs(
     return spill_partitions(con, queries, folder, count)
 
 
-def _partition_count(con: duckdb.DuckDBPyConnection, partition_accounts: int) -> int:
+def partition_count(con: duckdb.DuckDBPyConnection, partition_accounts: int) -> int:
     """Account partitions of about `partition_accounts` accounts each, over every account."""
     ((accounts,),) = con.execute("select count(*) from marts.dim_account").fetchall()
     return max(1, -(-accounts // partition_accounts))
@@ -607,7 +607,7 @@ def spill_scorecard_inputs(
     (prior_tiers, categories; spill_period_inputs), whose rows are among these when `month` is
     on or after `read_from`: one spill serves both (flows.transform.MonthReads).
     """
-    count = _partition_count(con, partition_accounts)
+    count = partition_count(con, partition_accounts)
     partition = _partition_number(count)
     first = sql_literal(read_from.isoformat())  # COPY takes no parameters: a date literal
     queries = {
