@@ -696,16 +696,17 @@ def _month_marts(
     they serve this month (MonthReads.serves: they hold its days and posts, and its prior
     tiers)."""
     with tempfile.TemporaryDirectory(prefix="inflow-month-", dir=wm.spill_folder(con)) as spill:
-        shared = month_reads is not None and month_reads.serves(con, start, end)
-        if month_reads is not None and shared:
-            spilled = month_reads.inputs(con)
+        serves = month_reads is not None and month_reads.serves(con, start, end)
+        shared = month_reads if serves else None
+        if shared is not None:
+            spilled = shared.inputs(con, for_month=True)
         else:
             per_partition = accounts_per_partition(partition_accounts, (end - start).days)
             spilled = wm.spill_period_inputs(con, start, end, per_partition, Path(spill))
         pieces = []
         for number in range(spilled.count):
             inputs = {n: f.lazy() for n, f in spilled.read(con, number).items()}
-            if shared:
+            if shared is not None:
                 inputs = {
                     "daily": _within(inputs["daily"], "date", start, end).select(
                         PERIOD_DAILY_INPUT
@@ -780,11 +781,15 @@ class MonthReads:
             or wm.partition_count(con, own) > 1
         )
 
-    def inputs(self, con: duckdb.DuckDBPyConnection) -> wm.PartitionedInputs:
-        """The rows from read_from on (spill_scorecard_inputs with the month's extras)."""
+    def inputs(
+        self, con: duckdb.DuckDBPyConnection, *, for_month: bool = False
+    ) -> wm.PartitionedInputs:
+        """The rows from read_from on (spill_scorecard_inputs), spilled at the first call: with
+        the month's prior tiers and categories when that call is the monthly marts'."""
         if self.spilled is None:
+            month = self.first_month if for_month else None
             self.spilled = wm.spill_scorecard_inputs(
-                con, self.read_from, self._per_partition(con), self.folder, month=self.first_month
+                con, self.read_from, self._per_partition(con), self.folder, month=month
             )
         return self.spilled
 
