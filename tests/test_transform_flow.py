@@ -362,7 +362,7 @@ def test_a_failed_rebuild_removes_its_spilled_inputs_and_keeps_the_marts(built, 
             )
     finally:
         con.close()
-    assert not list(tmp_path.glob("inflow-inputs-*"))
+    assert not list(tmp_path.glob("inflow-*"))
     assert content(copy, "marts.fct_account_daily").equals(before)
 
 
