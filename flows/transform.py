@@ -468,23 +468,18 @@ def rebuild_scorecards(
     fct_post_metrics. A month's rows compare every account of the month, so a changed account
     rebuilds its months for all; its window reaches back window_days, so the month's inputs
     are read from that far before it, per account partition (memory bounded as elsewhere).
-    `month_reads`: those rows when the monthly marts already spilled them (the same first month).
+    `month_reads`: those rows when the monthly marts already spilled them (the same first
+    month); else the scorecards spill them here, the same way (MonthReads.inputs).
     """
     everything = full or wm.scorecard_rules_built(con) != rules.fingerprint()
     if not everything and not scope.height:
         return {}, False
     first_month = wm.FAR_PAST if everything else _first_emitted(scope).replace(day=1)
-    read_from = date.fromordinal(first_month.toordinal() - (rules.window_days - 1))
     accounts = wm.scorecard_accounts(con)
     with tempfile.TemporaryDirectory(prefix="inflow-scores-", dir=wm.spill_folder(con)) as spill:
-        if month_reads is not None and month_reads.read_from == read_from:
-            spilled = month_reads.inputs(con)
-        else:
-            folder = Path(spill)
-            days = wm.days_read_per_account(con, read_from)
-            spilled = wm.spill_scorecard_inputs(
-                con, read_from, accounts_per_partition(partition_accounts, days), folder
-            )
+        if month_reads is None or month_reads.first_month != first_month:
+            month_reads = MonthReads.of_month(Path(spill), first_month, rules, partition_accounts)
+        spilled = month_reads.inputs(con)
         pieces = []
         for number in range(spilled.count):
             inputs = spilled.read(con, number)
@@ -764,6 +759,13 @@ class MonthReads:
         first_month = _first_emitted(scope).replace(day=1)
         if first_month == wm.FAR_PAST:
             return None
+        return cls.of_month(folder, first_month, rules, partition_accounts)
+
+    @classmethod
+    def of_month(
+        cls, folder: Path, first_month: date, rules: ScorecardRules, partition_accounts: int | None
+    ) -> MonthReads:
+        """The scorecards' reads from `first_month` on: from a window before it."""
         read_from = date.fromordinal(first_month.toordinal() - (rules.window_days - 1))
         return cls(folder, first_month, read_from, partition_accounts)
 
