@@ -48,11 +48,15 @@ INSERT_ROWS = 1_000_000
 @contextmanager
 def counted_reads() -> Iterator[list[dict]]:
     """Every query the rebuild spills (warehouse.marts.spill_partitions) and every read of posts
-    with their tags, counted as they are made: name, rows, Arrow bytes."""
+    (with their tags for campaigns, the month's for brand mentions and sponsored months), counted
+    as they are made: name, rows, Arrow bytes."""
     import warehouse.marts as wm
 
     reads: list[dict] = []
-    spill, posts_with_tags = wm.spill_partitions, wm.posts_with_tags
+    spill, posts_with_tags, month_posts = wm.spill_partitions, wm.posts_with_tags, wm.month_posts
+
+    def count(name: str, frame: pl.DataFrame) -> None:
+        reads.append({"read": name, "rows": frame.height, "mb": frame.estimated_size() / 1e6})
 
     def counting_spill(
         con: duckdb.DuckDBPyConnection, queries: dict[str, str], folder: Path, partitions: int
@@ -64,17 +68,26 @@ def counted_reads() -> Iterator[list[dict]]:
 
     def counting_posts(*args: object, **kwargs: object) -> pl.DataFrame:
         posts = posts_with_tags(*args, **kwargs)  # type: ignore[arg-type]
-        reads.append(
-            {"read": "posts_with_tags", "rows": posts.height, "mb": posts.estimated_size() / 1e6}
-        )
+        count("posts_with_tags", posts)
         return posts
+
+    def counting_month_posts(*args: object, **kwargs: object) -> tuple[pl.DataFrame, pl.DataFrame]:
+        posts, named = month_posts(*args, **kwargs)  # type: ignore[arg-type]
+        count("month_posts", posts)
+        count("brand_posts", named)
+        return posts, named
 
     # Module attributes: warehouse.marts and flows.transform look them up at each call.
     wm.spill_partitions, wm.posts_with_tags = counting_spill, counting_posts
+    wm.month_posts = counting_month_posts
     try:
         yield reads
     finally:
-        wm.spill_partitions, wm.posts_with_tags = spill, posts_with_tags
+        wm.spill_partitions, wm.posts_with_tags, wm.month_posts = (
+            spill,
+            posts_with_tags,
+            month_posts,
+        )
 
 
 def _median_seconds(action: Callable[[], object], repeat: int = 3) -> tuple[float, object]:

@@ -21,7 +21,6 @@ from flows.engine import flow, markdown_artifact, run_logger, task
 from flows.runs import recorded_run
 from schemas.marts import PERIOD_DAILY_INPUT, PERIOD_POSTS_INPUT
 from transforms.campaigns import (
-    ACCOUNT_MONTH_POST_INPUT,
     brand_mentions,
     campaign_creators,
     campaign_posts,
@@ -434,11 +433,14 @@ def rebuild_campaigns(
         "platform", "account_id", pl.col("emit_from").dt.truncate("1mo").alias("from_date")
     )
     if everyone or wanted.height:
-        posts = wm.posts_with_tags(con, wanted, ACCOUNT_MONTH_POST_INPUT).lazy()
+        # Only the posts naming a brand are read with their tags (wm.month_posts).
+        posts, named = wm.month_posts(con, wanted, handles)
         outputs = dict(
             zip(
                 wm.ACCOUNT_MONTH_MARTS,
-                pl.collect_all([brand_mentions(posts, handles), sponsored_vs_organic(posts)]),
+                pl.collect_all(
+                    [brand_mentions(named.lazy(), handles), sponsored_vs_organic(posts.lazy())]
+                ),
                 strict=True,
             )
         )

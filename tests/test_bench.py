@@ -171,7 +171,7 @@ def test_the_floor_counts_what_the_night_reads_and_leaves_its_rows_alone(tmp_pat
     # rows before it (all three earlier days lie in the 29-day window).
     assert reads["follower_snapshots"] >= 40
     assert reads["follower_snapshots"] + reads["earlier_daily"] == 40 * 4
-    assert {"seed", "earlier_posts", "daily", "posts", "posts_with_tags"} <= set(reads)
+    assert {"seed", "earlier_posts", "daily", "posts", "month_posts", "brand_posts"} <= set(reads)
     assert measured["read_rows"] == sum(r["rows"] for r in measured["reads"])
     expected = measured["read_mb"] / measured["scan_mb_s"] + (
         measured["written_rows"] / measured["insert_rows_s"]

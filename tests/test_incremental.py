@@ -293,3 +293,68 @@ def test_scorecards_rebuild_from_the_earliest_month_any_account_changed():
     # Every day of the 28-day window up to January 31 arrived in the end, for both.
     assert january.sort("account_id")["snapshot_days"].to_list() == [28, 28]
     con.close()
+
+
+def test_brand_mentions_count_the_latest_tags_of_every_post_naming_a_brand():
+    """The night reads only the posts whose latest snapshot names a brand (read_brand_posts.sql):
+    a brand in the hashtags alone or in the mentions alone counts, a brand only an older
+    snapshot named does not, and the rows equal brand_mentions over every post of the month
+    with its latest tags (read_posts_with_tags.sql)."""
+    from flows.transform import CampaignSettings
+    from transforms.campaigns import BRAND_POST_INPUT, brand_mentions
+    from warehouse import marts as wm
+
+    steady = [10_000 + 40 * day for day in range(DAYS)]
+    # Published on days 1-4, 6, 9 (January). _export tags #brandxcollab on even days (2, 4, 6)
+    # and mentions @brandx on days divisible by 3 (3, 6, 9).
+    days = [1, 2, 3, 4, 6, 9]
+    world = _world({"a": steady, "b": steady}, {"a": days, "b": days})
+    con = connect(":memory:")
+    apply_ddl(con)
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    for day in range(20):
+        load_batch(con, _export(day, world, 0), now)
+    # a4's latest snapshot (day 14: posts are exported up to 10 days old) drops its hashtag;
+    # a1's older snapshots mention @brandx, its latest does not.
+    con.execute(
+        "update staging.post_snapshots set hashtags = [] "
+        "where post_id = 'a4' and snapshot_date = (select max(snapshot_date) "
+        "from staging.post_snapshots where post_id = 'a4')"
+    )
+    con.execute(
+        "update staging.post_snapshots set mentions = ['brandx'] "
+        "where post_id = 'a1' and snapshot_date < (select max(snapshot_date) "
+        "from staging.post_snapshots where post_id = 'a1')"
+    )
+    handles = ("brandx", "brandxcollab", "nobody")
+    rebuild(
+        con,
+        "full",
+        None,
+        DEFAULT,
+        3,
+        "full",
+        campaign_settings=CampaignSettings(brand_handles=handles),
+    )
+    built = _marts(con)["agg_brand_mentions"]
+    counts = {
+        (r["brand_handle"], r["account_id"]): r["posts"]
+        for r in built.select("brand_handle", "account_id", "posts").to_dicts()
+    }
+    # @brandx: posts 3, 6, 9 of each; #brandxcollab: 2, 4, 6 of b, 2 and 6 of a (a4 dropped it).
+    assert counts == {
+        ("brandx", "a"): 3,
+        ("brandx", "b"): 3,
+        ("brandxcollab", "a"): 2,
+        ("brandxcollab", "b"): 3,
+    }
+    every_post = wm.posts_with_tags(
+        con,
+        pl.DataFrame(
+            {"platform": ["instagram"] * 2, "account_id": ["a", "b"], "from_date": [D0] * 2}
+        ),
+        BRAND_POST_INPUT,
+    )
+    expected = brand_mentions(every_post.lazy(), list(handles)).collect()
+    assert_frame_equal(built, expected.sort(expected.columns), check_dtypes=False)
+    con.close()

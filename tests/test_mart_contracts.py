@@ -16,7 +16,8 @@ from schemas.campaigns import CAMPAIGN_SCHEMA, CREATOR_SCHEMA
 from schemas.tables import FOLLOWER_SNAPSHOT, POST_SNAPSHOT
 from tests.factories import contract_schema
 from transforms.campaigns import (
-    ACCOUNT_MONTH_POST_INPUT,
+    BRAND_POST_INPUT,
+    MONTH_POST_INPUT,
     POST_INPUT,
     brand_mentions,
     campaign_creators,
@@ -90,8 +91,8 @@ def _campaign_outputs() -> dict[str, pl.LazyFrame]:
         "agg_campaign_creators": per_creator,
         "agg_campaign": campaign_totals(campaigns, per_creator, attributed, {"likes": 1.0}),
         # Read with only the columns the flow reads for them.
-        "agg_brand_mentions": brand_mentions(posts.select(ACCOUNT_MONTH_POST_INPUT), ["brand"]),
-        "agg_sponsored_monthly": sponsored_vs_organic(posts.select(ACCOUNT_MONTH_POST_INPUT)),
+        "agg_brand_mentions": brand_mentions(posts.select(BRAND_POST_INPUT), ["brand"]),
+        "agg_sponsored_monthly": sponsored_vs_organic(posts.select(MONTH_POST_INPUT)),
     }
 
 

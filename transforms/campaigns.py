@@ -65,19 +65,19 @@ POST_INPUT = pl.Schema(
     }
 )
 
-# What brand_mentions and sponsored_vs_organic read of POST_INPUT: every post of the scope's
-# months is read for them, so the other columns are not (0.20-0.27 s against 0.14-0.15 s for
-# 450,000 posts of a 20,000-creator night).
-ACCOUNT_MONTH_POST_INPUT = (
+# What sponsored_vs_organic reads of POST_INPUT (warehouse/sql/read_month_posts.sql), and
+# brand_mentions (read_brand_posts.sql): every post of the scope's months is read for the
+# first, so no other column is (0.20-0.27 s against 0.14-0.15 s for 450,000 posts of a
+# 20,000-creator night); the second reads only the posts naming a brand, with their tags.
+MONTH_POST_INPUT = (
     "platform",
     "account_id",
     "published_date",
     "is_sponsored",
     "is_d7_pending",
     "er_followers_lc_d7",
-    "hashtags",
-    "mentions",
 )
+BRAND_POST_INPUT = (*MONTH_POST_INPUT, "hashtags", "mentions")
 
 # Actions an earned-media value can price, as fct_post_metrics names them.
 EMV_ACTIONS = ("likes", "comments", "shares", "saves", "views")

@@ -522,6 +522,24 @@ def posts_with_tags(
         con.unregister("wanted")
 
 
+def month_posts(
+    con: duckdb.DuckDBPyConnection, wanted: pl.DataFrame, brand_handles: Sequence[str] = ()
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The posts of `wanted` (platform, account_id, from_date) that agg_sponsored_monthly reads
+    (read_month_posts.sql), and those of them naming one of `brand_handles` with their tags
+    (read_brand_posts.sql: what agg_brand_mentions reads; none read without handles)."""
+    con.register("wanted", wanted.to_arrow())
+    try:
+        posts = table(con, sql_text("sql", "read_month_posts.sql"))
+        if brand_handles:
+            named = table(con, sql_text("sql", "read_brand_posts.sql"), [list(brand_handles)])
+        else:
+            named = table(con, sql_text("sql", "read_brand_posts.sql") + " limit 0", [[]])
+        return posts, named
+    finally:
+        con.unregister("wanted")
+
+
 def replace_campaign_rows(
     con: duckdb.DuckDBPyConnection,
     campaign_ids: list[str],
