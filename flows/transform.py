@@ -434,12 +434,15 @@ def rebuild_campaigns(
     )
     if everyone or wanted.height:
         # Only the posts naming a brand are read with their tags (wm.month_posts).
-        posts, named = wm.month_posts(con, wanted, handles)
+        month_posts, named = wm.month_posts(con, wanted, handles)
         outputs = dict(
             zip(
                 wm.ACCOUNT_MONTH_MARTS,
                 pl.collect_all(
-                    [brand_mentions(named.lazy(), handles), sponsored_vs_organic(posts.lazy())]
+                    [
+                        brand_mentions(named.lazy(), handles),
+                        sponsored_vs_organic(month_posts.lazy()),
+                    ]
                 ),
                 strict=True,
             )
