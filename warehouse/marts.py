@@ -326,13 +326,13 @@ def rebuilt_rows(mart: str, first_day: date | None = None) -> tuple[str, list | 
     return f"{condition} and m.{ACCOUNT_MART_DATES[mart]} >= {bound}", [first_day]
 
 
-def replace_account_rows(con: duckdb.DuckDBPyConnection, outputs: dict[str, pl.DataFrame]) -> None:
-    """Swap the scope's rows from emit_from on for the rebuilt ones (inside the caller's transaction)."""
+def delete_account_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """Delete the registered scope's rows from emit_from on, which its rebuild replaces (inside
+    the caller's transaction, after its inputs are read: they include the marts' earlier rows)."""
     ((first_day,),) = con.execute("select min(emit_from) from scope").fetchall()
     for mart in ACCOUNT_MARTS:
         condition, params = rebuilt_rows(mart, first_day)
         con.execute(f"delete from marts.{mart} as m using scope as s where {condition}", params)
-    insert_account_rows(con, outputs)
 
 
 def insert_account_rows(con: duckdb.DuckDBPyConnection, outputs: dict[str, pl.DataFrame]) -> None:
