@@ -296,23 +296,24 @@ def test_scorecards_rebuild_from_the_earliest_month_any_account_changed():
 
 
 def test_brand_mentions_count_the_latest_tags_of_every_post_naming_a_brand():
-    """The night reads only the posts whose latest snapshot names a brand (read_brand_posts.sql):
-    a brand in the hashtags alone or in the mentions alone counts, a brand only an older
-    snapshot named does not, and the rows equal brand_mentions over every post of the month
-    with its latest tags (read_posts_with_tags.sql)."""
+    """The account-month marts are built a month of posts at a time, and read with their tags
+    only the posts whose latest snapshot names a brand (read_brand_posts.sql): a brand in the
+    hashtags alone or in the mentions alone counts, a brand only an older snapshot named does
+    not, and the rows equal brand_mentions and sponsored_vs_organic over every post of the
+    history at once, with its latest tags (read_posts_with_tags.sql)."""
     from flows.transform import CampaignSettings
-    from transforms.campaigns import BRAND_POST_INPUT, brand_mentions
+    from transforms.campaigns import BRAND_POST_INPUT, brand_mentions, sponsored_vs_organic
     from warehouse import marts as wm
 
     steady = [10_000 + 40 * day for day in range(DAYS)]
-    # Published on days 1-4, 6, 9 (January). _export tags #brandxcollab on even days (2, 4, 6)
-    # and mentions @brandx on days divisible by 3 (3, 6, 9).
-    days = [1, 2, 3, 4, 6, 9]
+    # Published on days 1-4, 6, 9 (January) and 33 (February 3). _export tags #brandxcollab on
+    # even days (2, 4, 6) and mentions @brandx on days divisible by 3 (3, 6, 9, 33).
+    days = [1, 2, 3, 4, 6, 9, 33]
     world = _world({"a": steady, "b": steady}, {"a": days, "b": days})
     con = connect(":memory:")
     apply_ddl(con)
     now = datetime(2026, 6, 1, tzinfo=UTC)
-    for day in range(20):
+    for day in range(DAYS):
         load_batch(con, _export(day, world, 0), now)
     # a4's latest snapshot (day 14: posts are exported up to 10 days old) drops its hashtag;
     # a1's older snapshots mention @brandx, its latest does not.
@@ -336,25 +337,40 @@ def test_brand_mentions_count_the_latest_tags_of_every_post_naming_a_brand():
         "full",
         campaign_settings=CampaignSettings(brand_handles=handles),
     )
-    built = _marts(con)["agg_brand_mentions"]
+    built = _marts(con)
     counts = {
-        (r["brand_handle"], r["account_id"]): r["posts"]
-        for r in built.select("brand_handle", "account_id", "posts").to_dicts()
+        (r["brand_handle"], r["account_id"], r["month"].month): r["posts"]
+        for r in built["agg_brand_mentions"].to_dicts()
     }
-    # @brandx: posts 3, 6, 9 of each; #brandxcollab: 2, 4, 6 of b, 2 and 6 of a (a4 dropped it).
+    # @brandx: posts 3, 6, 9 of each in January, 33 in February; #brandxcollab: 2, 4, 6 of b,
+    # 2 and 6 of a (a4 dropped it).
     assert counts == {
-        ("brandx", "a"): 3,
-        ("brandx", "b"): 3,
-        ("brandxcollab", "a"): 2,
-        ("brandxcollab", "b"): 3,
+        ("brandx", "a", 1): 3,
+        ("brandx", "b", 1): 3,
+        ("brandx", "a", 2): 1,
+        ("brandx", "b", 2): 1,
+        ("brandxcollab", "a", 1): 2,
+        ("brandxcollab", "b", 1): 3,
     }
+    # Both months of sponsored rows: 6 posts in January, 1 in February, per account.
+    sponsored = built["agg_sponsored_monthly"].sort("account_id", "month")
+    assert sponsored.select("account_id", "posts").rows() == [
+        ("a", 6),
+        ("a", 1),
+        ("b", 6),
+        ("b", 1),
+    ]
     every_post = wm.posts_with_tags(
         con,
         pl.DataFrame(
             {"platform": ["instagram"] * 2, "account_id": ["a", "b"], "from_date": [D0] * 2}
         ),
         BRAND_POST_INPUT,
-    )
-    expected = brand_mentions(every_post.lazy(), list(handles)).collect()
-    assert_frame_equal(built, expected.sort(expected.columns), check_dtypes=False)
+    ).lazy()
+    for name, expected in (
+        ("agg_brand_mentions", brand_mentions(every_post, list(handles))),
+        ("agg_sponsored_monthly", sponsored_vs_organic(every_post)),
+    ):
+        rows = expected.collect()
+        assert_frame_equal(built[name], rows.sort(rows.columns), check_dtypes=False)
     con.close()

@@ -523,21 +523,37 @@ def posts_with_tags(
 
 
 def month_posts(
-    con: duckdb.DuckDBPyConnection, wanted: pl.DataFrame, brand_handles: Sequence[str] = ()
+    con: duckdb.DuckDBPyConnection,
+    wanted: pl.DataFrame,
+    before: date,
+    brand_handles: Sequence[str] = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The posts of `wanted` (platform, account_id, from_date) that agg_sponsored_monthly reads
-    (read_month_posts.sql), and those of them naming one of `brand_handles` with their tags
-    (read_brand_posts.sql: what agg_brand_mentions reads; none read without handles)."""
+    """The posts of `wanted` (platform, account_id, from_date) published before `before` that
+    agg_sponsored_monthly reads (read_month_posts.sql), and those of them naming one of
+    `brand_handles` with their tags (read_brand_posts.sql: what agg_brand_mentions reads; none
+    read without handles)."""
     con.register("wanted", wanted.to_arrow())
     try:
-        posts = table(con, sql_text("sql", "read_month_posts.sql"))
+        posts = table(con, sql_text("sql", "read_month_posts.sql"), [before])
+        brands = sql_text("sql", "read_brand_posts.sql")
         if brand_handles:
-            named = table(con, sql_text("sql", "read_brand_posts.sql"), [list(brand_handles)])
+            named = table(con, brands, [list(brand_handles), before])
         else:
-            named = table(con, sql_text("sql", "read_brand_posts.sql") + " limit 0", [[]])
+            named = table(con, brands + " limit 0", [[], before])
         return posts, named
     finally:
         con.unregister("wanted")
+
+
+def post_months(con: duckdb.DuckDBPyConnection, first_day: date) -> tuple[date | None, date | None]:
+    """The first and last month with a post published on or after `first_day`."""
+    ((first, last),) = con.execute(
+        "select date_trunc('month', min(published_date))::date, "
+        "date_trunc('month', max(published_date))::date "
+        "from marts.fct_post_metrics where published_date >= $1",
+        [first_day],
+    ).fetchall()
+    return first, last
 
 
 def replace_campaign_rows(

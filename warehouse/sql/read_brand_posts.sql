@@ -1,4 +1,4 @@
--- The posts of read_month_posts.sql whose latest snapshot tags or mentions one of the brand
+-- The posts of read_month_posts.sql (before $2) whose latest snapshot tags or mentions one of the brand
 -- handles ($1, lowercase, no '@'), with those tags: what agg_brand_mentions reads. Only these
 -- posts can name a brand, so the others are neither joined to staging nor carried out (most
 -- posts name none). transforms.campaigns.brand_mentions matches the handles on them exactly.
@@ -12,4 +12,5 @@ join staging.post_snapshots as s
     and s.snapshot_date >= (select min(from_date) from wanted)
 where p.published_date >= w.from_date
   and p.published_date >= (select min(from_date) from wanted)
+  and p.published_date < $2
   and (list_has_any(s.hashtags, $1::varchar[]) or list_has_any(s.mentions, $1::varchar[]))
