@@ -414,6 +414,13 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   rebuild and its publish 667.5 s → 137.0 s on a loaded machine (7.9 and 8.0 GB peak: the
   4.7 GB in the transforms table's earlier record was not reproduced by the old code either).
   At 0.3 ms per account the million-creator night would take about 320 s: not measured.
+- **The current code's million-creator full rebuild ran out of memory** (`--only scale`,
+  2026-12-03 13:38 UTC, commit a64e7e2): its account partitions were written in 24 min, then
+  the brand mentions and sponsored months (read every post of the 100 days at once) peaked at
+  22.6 GB and the scorecards (every month at once) grew until the kernel killed the process at
+  24 GB, 33 min in. Both steps came after the run in the table above (2026-12-01). The brand
+  mentions and sponsored months now go a month at a time; the scorecards are next
+  (`docs/performance.md`, session 35). The table above stays the last complete run.
 
 Reading the figures: the night's transform at 20,000 creators takes a third of what it took
 (13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/performance.md`) and a full
