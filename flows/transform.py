@@ -500,10 +500,9 @@ def _account_month_rows(
     memory (a million creators x 100 days: 22.6 GB). Only the posts naming a brand are read with
     their tags (wm.month_posts)."""
     first_day = wanted["from_date"].min()
-    assert isinstance(first_day, date)
-    first, last = wm.post_months(con, first_day)
-    # No post at all: one pass that reads none, for the marts' empty frames.
-    months = list(_months(first, last)) or [(first_day, first_day)]
+    first, last = wm.post_months(con, first_day) if isinstance(first_day, date) else (None, None)
+    # No account or no post: one pass that reads none, for the marts' empty frames.
+    months = list(_months(first, last)) or [(wm.FAR_PAST, wm.FAR_PAST)]
     pieces = []
     for month_start, month_end in months:
         from_month = wanted.with_columns(

@@ -374,3 +374,19 @@ def test_brand_mentions_count_the_latest_tags_of_every_post_naming_a_brand():
         rows = expected.collect()
         assert_frame_equal(built[name], rows.sort(rows.columns), check_dtypes=False)
     con.close()
+
+
+def test_a_rebuild_of_an_empty_warehouse_writes_nothing_and_records_the_build():
+    """No account and no post (a first night before any export): every step runs over nothing,
+    the account-month marts too (a month of posts at a time: no month at all)."""
+    con = connect(":memory:")
+    apply_ddl(con)
+    for mode in ("incremental", "full"):
+        summary = rebuild(con, mode, None, DEFAULT, 3, f"empty-{mode}")
+        assert summary.accounts == 0 and not any(summary.rows.values())
+    # Every mart empty but the tier dimension (the scheme's tiers, whatever the data).
+    heights = {name: frame.height for name, frame in _marts(con).items()}
+    assert heights.pop("dim_tier") > 0 and not any(heights.values()), heights
+    ((builds,),) = con.execute("select count(*) from meta.mart_build").fetchall()
+    assert builds == 1
+    con.close()

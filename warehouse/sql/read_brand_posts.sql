@@ -1,7 +1,8 @@
--- The posts of read_month_posts.sql (before $2) whose latest snapshot tags or mentions one of the brand
--- handles ($1, lowercase, no '@'), with those tags: what agg_brand_mentions reads. Only these
--- posts can name a brand, so the others are neither joined to staging nor carried out (most
--- posts name none). transforms.campaigns.brand_mentions matches the handles on them exactly.
+-- The posts of read_month_posts.sql (before $2) whose latest snapshot tags or mentions one of
+-- the brand handles ($1, lowercase, no '@'), with those tags: what agg_brand_mentions reads.
+-- Only these posts can name a brand, so the others are neither joined to staging nor carried
+-- out (most posts name none). transforms.campaigns.brand_mentions matches the handles on them
+-- exactly.
 select p.platform, p.account_id, p.published_date, p.is_sponsored, p.is_d7_pending,
        p.er_followers_lc_d7, s.hashtags, s.mentions
 from marts.fct_post_metrics as p
