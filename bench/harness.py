@@ -419,8 +419,9 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   the brand mentions and sponsored months (read every post of the 100 days at once) peaked at
   22.6 GB and the scorecards (every month at once) grew until the kernel killed the process at
   24 GB, 33 min in. Both steps came after the run in the table above (2026-12-01). The brand
-  mentions and sponsored months now go a month at a time; the scorecards are next
-  (`docs/performance.md`, session 35). The table above stays the last complete run.
+  mentions and sponsored months now go a month at a time; what grows in the scorecards is
+  not yet located and is next (`docs/performance.md`, session 35). The table above stays the
+  last complete run.
 
 Reading the figures: the night's transform at 20,000 creators takes a third of what it took
 (13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/performance.md`) and a full
