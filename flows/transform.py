@@ -500,7 +500,9 @@ def _account_month_rows(
     memory (a million creators x 100 days: 22.6 GB). Only the posts naming a brand are read with
     their tags (wm.month_posts)."""
     first_day = wanted["from_date"].min()
-    first, last = wm.post_months(con, first_day) if isinstance(first_day, date) else (None, None)
+    # The months with posts lie among those with a follower day or a post (an extra month reads
+    # no post and adds no row).
+    first, last = wm.months_from(con, first_day) if isinstance(first_day, date) else (None, None)
     # No account or no post: one pass that reads none, for the marts' empty frames.
     months = list(_months(first, last)) or [(wm.FAR_PAST, wm.FAR_PAST)]
     pieces = []
@@ -774,7 +776,6 @@ class MonthReads:
 
     folder: Path
     first_month: date
-    read_from: date
     partition_accounts: int | None
     rules: ScorecardRules = field(default_factory=ScorecardRules)
     spilled: wm.PartitionedInputs | None = None
@@ -807,8 +808,12 @@ class MonthReads:
         cls, folder: Path, first_month: date, rules: ScorecardRules, partition_accounts: int | None
     ) -> MonthReads:
         """The scorecards' reads from `first_month` on: from a window before it."""
-        read_from = date.fromordinal(first_month.toordinal() - (rules.window_days - 1))
-        return cls(folder, first_month, read_from, partition_accounts, rules)
+        return cls(folder, first_month, partition_accounts, rules)
+
+    @property
+    def read_from(self) -> date:
+        """The first day read: the first month's scorecard window reaches back window_days."""
+        return date.fromordinal(self.first_month.toordinal() - (self.rules.window_days - 1))
 
     def serves(self, con: duckdb.DuckDBPyConnection, start: date, end: date) -> bool:
         """Whether the monthly marts of [start, end) take their rows from this spill: the first

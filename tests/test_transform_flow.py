@@ -641,7 +641,11 @@ def test_the_monthly_marts_take_the_scorecards_rows_unless_reading_the_month_alo
         "select 'instagram', 'a' || i, date '2026-01-03' + d::integer "
         "from range(10) r(i), range(58) s(d)"
     )
-    reads = ft.MonthReads(Path("unused"), date(2026, 2, 1), date(2026, 1, 3), None)
+    # A 30-day scorecard window: read from January 3.
+    reads = ft.MonthReads.of_month(
+        Path("unused"), date(2026, 2, 1), ft.ScorecardRules(window_days=30), None
+    )
+    assert reads.read_from == date(2026, 1, 3)
     assert reads.serves(con, date(2026, 2, 1), date(2026, 3, 1)) is served
     # Only the first month: the window's tier spells and categories are that month's.
     assert not reads.serves(con, date(2026, 3, 1), date(2026, 4, 1))

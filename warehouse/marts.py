@@ -545,17 +545,6 @@ def month_posts(
         con.unregister("wanted")
 
 
-def post_months(con: duckdb.DuckDBPyConnection, first_day: date) -> tuple[date | None, date | None]:
-    """The first and last month with a post published on or after `first_day`."""
-    ((first, last),) = con.execute(
-        "select date_trunc('month', min(published_date))::date, "
-        "date_trunc('month', max(published_date))::date "
-        "from marts.fct_post_metrics where published_date >= $1",
-        [first_day],
-    ).fetchall()
-    return first, last
-
-
 def replace_campaign_rows(
     con: duckdb.DuckDBPyConnection,
     campaign_ids: list[str],
