@@ -483,7 +483,22 @@ def rebuild_scorecards(
                 scorecard_windows(spilled.read(con, number), first_month, rules)
                 for number in range(spilled.count)
             ]
-    monthly = scored_creators(pl.concat(pieces).lazy(), accounts.lazy(), rules).collect()
+    windows = pl.concat(pieces)
+    # Scored a month at a time: a month's rows are compared with each other only (every group
+    # of scored_creators holds one month), and a full rebuild of a million creators holds 4M
+    # account-months of windows. No month (no follower day): one pass, for the empty frame.
+    months = windows["month"].unique().sort().to_list() or [None]
+    monthly = pl.concat(
+        [
+            scored_creators(
+                windows.lazy() if month is None else windows.lazy().filter(month=month),
+                accounts.lazy(),
+                rules,
+            ).collect()
+            for month in months
+        ]
+    )
+    del windows, pieces
     latest = latest_scorecard(monthly.lazy(), accounts.lazy()).collect()
     store.replace_scorecards(con, first_month, monthly, latest, rules.fingerprint(), run_id)
     return {"fct_creator_monthly": monthly.height, "agg_creator_scorecard": latest.height}, (
@@ -512,9 +527,15 @@ def _account_month_rows(
         )
         month_posts, named = wm.month_posts(con, from_month, month_end, handles)
         pieces.append(
-            pl.collect_all(
-                [brand_mentions(named.lazy(), handles), sponsored_vs_organic(month_posts.lazy())]
-            )
+            [
+                detached(frame)  # kept while later months are read
+                for frame in pl.collect_all(
+                    [
+                        brand_mentions(named.lazy(), handles),
+                        sponsored_vs_organic(month_posts.lazy()),
+                    ]
+                )
+            ]
         )
     return {
         name: pl.concat([piece[i] for piece in pieces])
@@ -529,7 +550,17 @@ def scorecard_windows(
     windows = creator_windows(inputs["daily"].lazy(), inputs["posts"].lazy(), first_month, rules)
     # Polars' in-memory engine: windows per account over a partition already in memory
     # (20,000 accounts' month: 0.36-0.38 s streaming, 0.23-0.26 s in memory).
-    return windows.collect(engine="in-memory")
+    return detached(windows.collect(engine="in-memory"))
+
+
+def detached(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` holding only its own data, for a frame kept while later partitions or months are
+    read. Polars' string columns are views into buffers shared with the frame they were taken
+    from (a join or filter copies the views, not the strings), so a partition's few result
+    rows kept its whole input's strings alive: the scorecard windows of 5,000 accounts x 180
+    days (9 MB) kept ~90 MB each, and a million creators' 100 partitions outgrew 24 GB. Arrow's
+    plain strings copy them out (a copy of the kept rows only)."""
+    return pl.from_arrow(frame.to_arrow(compat_level=pl.CompatLevel.oldest()))  # type: ignore[return-value]
 
 
 def _bounds_text(bounds: dict[str, int]) -> str:
@@ -750,7 +781,9 @@ def _month_marts(
                     "categories": inputs["categories"],
                 }
             piece = account_period_rows(**inputs, first_month=start, stage=collected)
-            pieces.append(dict(zip(piece, pl.collect_all(list(piece.values())), strict=True)))
+            collected_piece = pl.collect_all(list(piece.values()))
+            # Kept while later partitions are read (detached).
+            pieces.append({n: detached(f) for n, f in zip(piece, collected_piece, strict=True)})
         if shared is not None:
             shared.windows = windows
     whole = {name: pl.concat([piece[name] for piece in pieces]).lazy() for name in pieces[0]}

@@ -11,7 +11,7 @@ from polars.testing import assert_frame_equal
 
 from bench.common import PeakDiskUse
 from flows.ingest import ingest
-from flows.transform import transform
+from flows.transform import detached, transform
 from schemas.marts import MARTS
 from tests.conftest import built_warehouse, read_table
 from tests.test_ingest import content
@@ -650,3 +650,40 @@ def test_the_monthly_marts_take_the_scorecards_rows_unless_reading_the_month_alo
     # Only the first month: the window's tier spells and categories are that month's.
     assert not reads.serves(con, date(2026, 3, 1), date(2026, 4, 1))
     con.close()
+
+
+def _string_bytes(frame: pl.DataFrame, column: str) -> int:
+    """The bytes of the buffers behind a string column (Polars' views and the data they point
+    into), as Arrow sees them without a copy."""
+    column_ = frame.to_arrow(compat_level=pl.CompatLevel.newest())[column]
+    return sum(b.size for chunk in column_.chunks for b in chunk.buffers() if b is not None)
+
+
+def test_a_kept_frame_holds_its_own_strings_not_those_of_the_frame_it_came_from():
+    # The leak `detached` stops: rows kept from a partition (a filter, a join) point into the
+    # partition's string buffers, so 100 partitions' few kept rows held all their inputs.
+    whole = pl.DataFrame({"account_id": [f"instagram-account-{n:08d}" for n in range(200_000)]})
+    few = whole.filter(pl.col("account_id").str.ends_with("00000"))
+    assert few.height == 2
+    assert _string_bytes(few, "account_id") > 4_000_000  # still the whole column's strings
+    kept = detached(few)
+    assert_frame_equal(kept, few)
+    assert _string_bytes(kept, "account_id") < 1_000
+
+
+def test_the_scorecard_windows_kept_per_partition_hold_none_of_its_inputs(built, tmp_path):
+    """A partition's windows (one row per account and month) are kept while every other
+    partition is read: their strings must be their own, not views into the partition's daily
+    rows (one per account and day: several times the bytes)."""
+    import flows.transform as ft
+    import warehouse.marts as wm
+
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(built[1], warehouse)
+    con = connect(warehouse, read_only=True)
+    rules = ft.ScorecardRules()
+    inputs = wm.spill_scorecard_inputs(con, wm.FAR_PAST, 10**9, tmp_path / "spill").read(con, 0)
+    windows = ft.scorecard_windows(inputs, wm.FAR_PAST, rules)
+    con.close()
+    assert windows.height and inputs["daily"].height >= 20 * windows.height
+    assert _string_bytes(windows, "account_id") * 5 < _string_bytes(inputs["daily"], "account_id")

@@ -487,7 +487,9 @@ def _signed_pct(value: pl.Expr) -> pl.Expr:
 def latest_scorecard(monthly: pl.LazyFrame, accounts: pl.LazyFrame) -> pl.LazyFrame:
     """agg_creator_scorecard: each account's latest fct_creator_monthly row with its handle and
     display name (accounts: dim_account's platform, account_id, handle, display_name)."""
-    latest = monthly.sort("month").group_by(KEY).agg(pl.all().last())
+    # The row of the account's last month ((account, month) is unique): a filter, where sorting
+    # and regrouping every column of every month copied 4M rows for a million creators.
+    latest = monthly.filter(pl.col("month") == pl.col("month").max().over(KEY))
     return latest.join(accounts.select(*KEY, "handle", "display_name"), on=KEY, how="left").pipe(
         AGG_CREATOR_SCORECARD.conform
     )
