@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -295,12 +296,17 @@ def test_scorecards_rebuild_from_the_earliest_month_any_account_changed():
     con.close()
 
 
-def test_brand_mentions_count_the_latest_tags_of_every_post_naming_a_brand():
-    """The account-month marts are built a month of posts at a time, and read with their tags
+@pytest.mark.parametrize("block_accounts", [250_000, 1])
+def test_brand_mentions_count_the_latest_tags_of_every_post_naming_a_brand(
+    monkeypatch, block_accounts
+):
+    """The account-month marts are built a month of posts at a time (and a block of accounts
+    at a time: here both accounts in one, or each in its own), and read with their tags
     only the posts whose latest snapshot names a brand (read_brand_posts.sql): a brand in the
     hashtags alone or in the mentions alone counts, a brand only an older snapshot named does
     not, and the rows equal brand_mentions and sponsored_vs_organic over every post of the
     history at once, with its latest tags (read_posts_with_tags.sql)."""
+    import flows.transform as ft
     from flows.transform import CampaignSettings
     from transforms.campaigns import BRAND_POST_INPUT, brand_mentions, sponsored_vs_organic
     from warehouse import marts as wm
@@ -328,6 +334,7 @@ def test_brand_mentions_count_the_latest_tags_of_every_post_naming_a_brand():
         "from staging.post_snapshots where post_id = 'a1')"
     )
     handles = ("brandx", "brandxcollab", "nobody")
+    monkeypatch.setattr(ft, "MONTH_POSTS_ACCOUNTS", block_accounts)
     rebuild(
         con,
         "full",
