@@ -387,41 +387,30 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   run: it does not fit this machine's disk. The storage suite's bytes per row put it at a
   65.1 GB warehouse file and 26.9 GB per published state: 144 GB with the two kept states and
   a full rebuild's spill, where this machine has had 45 to 80 GB free. The same projection for
-  a million creators × 100 days (17.9 GB warehouse, 7.4 GB state, 7.0 GB spill) is within 5%
-  of what the scale run measured (18.3, 7.5 and 7.3 GB), so the year's figure is not a guess.
-  Projected, not measured: its full rebuild grows with rows, about 3.65× the 100-day one
-  (3.4 hours here before the changes below); its night's memory follows the account partitions
+  a million creators × 100 days (17.9 GB warehouse, 7.4 GB state, 7.0 GB spill) was within 5%
+  of what the scale run of 2026-12-01 measured (18.3, 7.5 and 7.3 GB); the marts added since
+  (campaigns, brand months, scorecards) took the run above to 19.0 and 8.6 GB, which puts the
+  year nearer 155 GB. Projected, not measured: its full rebuild grows with rows, about 3.65×
+  the 100-day one (about 90 min at the rate above); its night's memory follows the account partitions
   and the metrics' windows, not the history (at 20,000 creators the night's peak grew from 0.93
   to 1.6 GB from 30 to 365 days). It
-  needs a machine with about 150 GB of free disk, not a code change; keeping staging as zstd
+  needs a machine with about 160 GB of free disk, not a code change; keeping staging as zstd
   Parquet would nearly halve staging (19 rather than 36 GB) but not make the year fit here.
-- **The million-creator run, beyond its tables.** Its setup is the kept one, written by an
-  earlier run while other work shared the machine (an unloaded one took 443 s + 246 s). The
-  full rebuild's one-pass spill of every partition's inputs took 4.5 min and used no DuckDB
-  temporary space (sampled with `du` every 30 s): before the partitioned writes were bounded,
-  DuckDB buffered the inputs of all 200 partitions and spilled 28 GB to its temporary
-  directory, and the same step took 17 min. The night touched every account and took 0.31 of
-  the rebuild: it recomputes each account's windows, and at 20,000 creators a 90-day history
-  gives the same fraction (0.31), which falls as history grows (0.08 at 365 days). The
-  rebuild's 8.4 GB peak RSS is above the night's and the previous run's 6.2 GB; RSS sampled
-  every 15 s never passed 5.6 GB, so the peak is brief and not yet located (the weekly tier
-  medians and the publish, in the same process, are the candidates). Its partition step took 45 min, as in the previous session's second run; the
-  first run's took 34 min on the same data, which is not explained yet.
-- **Both million-creator runs predate the night's rework** (`docs/performance.md`: the mart
-  graph computed once, only the emitted rows computed, partitions sized by the days they
-  read). Measured since, old and new code on copies of one history, same hour: 200,000
-  creators × 30 days, night 165.8 s → 64.2 s (5.7 → 5.2 GB peak); 50,000 × 200 days, full
-  rebuild and its publish 667.5 s → 137.0 s on a loaded machine (7.9 and 8.0 GB peak: the
-  4.7 GB in the transforms table's earlier record was not reproduced by the old code either).
-  At 0.3 ms per account the million-creator night would take about 320 s: not measured.
-- **The current code's million-creator full rebuild ran out of memory** (`--only scale`,
-  2026-12-03 13:38 UTC, commit a64e7e2): its account partitions were written in 24 min, then
-  the brand mentions and sponsored months (read every post of the 100 days at once) peaked at
-  22.6 GB and the scorecards (every month at once) grew until the kernel killed the process at
-  24 GB, 33 min in. Both steps came after the run in the table above (2026-12-01). The brand
-  mentions and sponsored months now go a month at a time; what grows in the scorecards is
-  not yet located and is next (`docs/performance.md`, session 35). The table above stays the
-  last complete run.
+- **The million-creator run, beyond its tables.** Its setup is the kept one, written at the
+  start of the same session while tests shared the machine for its first ten minutes (an
+  unloaded one took 443 s + 246 s on 2026-12-01). The full rebuild's peak RSS is that of its
+  process, which also publishes the first state (a full copy); RSS sampled every 10 s put the
+  rebuild's account partitions (about 18.5 min, their inputs spilled once, nothing in DuckDB's
+  temporary directory) at 6-7 GB. One night is run, on the history itself: a second would copy
+  35 GB of warehouse and published states, more than the disk holds beside them.
+- **Earlier runs at this size.** 2026-12-01, before the night's rework
+  (`docs/performance.md`): full rebuild 3,383 s at 8.4 GB, night 1,048 s at 6.1 GB.
+  2026-12-03 13:38, with the account-month marts and scorecards added: out of memory (24 GB),
+  Polars string views keeping each partition's inputs alive while its scorecard windows were
+  kept; fixed (`flows.transform.detached`), and the account-month marts now read a month's
+  posts 250,000 accounts at a time (`docs/performance.md`, session 36). 2026-12-03 17:04, the
+  string views fixed but the posts not yet in blocks: full rebuild 1,518.6 s at 9.4 GB, night
+  286.2 s at 6.0 GB.
 
 Reading the figures: the night's transform at 20,000 creators takes a third of what it took
 (13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/performance.md`) and a full
