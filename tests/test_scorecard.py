@@ -322,3 +322,37 @@ def test_rules_from_settings_refuse_unknown_names_and_bad_values():
         ScorecardRules.from_settings({"windows_days": 60})
     with pytest.raises(ValueError, match="window_days must be at least 14"):
         ScorecardRules.from_settings({"window_days": 7})
+
+
+def test_the_latest_scorecard_is_each_accounts_row_of_its_last_month():
+    """agg_creator_scorecard: per account, its fct_creator_monthly row of its latest month
+    (whatever the rows' order), with dim_account's handle and display name."""
+    from schemas.marts import FCT_CREATOR_MONTHLY
+    from transforms.scorecard import latest_scorecard
+
+    rows = [
+        ("a", date(2026, 3, 1), 0.03),
+        ("a", date(2026, 1, 1), 0.01),
+        ("a", date(2026, 2, 1), 0.02),
+        ("b", date(2026, 1, 1), 0.05),
+    ]
+    monthly = contract_frame(
+        FCT_CREATOR_MONTHLY,
+        [
+            {"platform": "instagram", "account_id": a, "month": m, "er_median": er}
+            for a, m, er in rows
+        ],
+    )
+    accounts = pl.DataFrame(
+        {
+            "platform": ["instagram", "instagram"],
+            "account_id": ["a", "b"],
+            "handle": ["ann", "ben"],
+            "display_name": ["Ann", "Ben"],
+        }
+    )
+    latest = latest_scorecard(monthly.lazy(), accounts.lazy()).collect().sort("account_id")
+    assert latest.select("account_id", "month", "er_median", "handle").rows() == [
+        ("a", date(2026, 3, 1), 0.03, "ann"),
+        ("b", date(2026, 1, 1), 0.05, "ben"),
+    ]
