@@ -538,7 +538,7 @@ def _account_month_rows(
         month_posts, named = wm.month_posts(con, from_month, month_end, handles)
         pieces.append(
             [
-                detached(frame)  # kept while later months are read
+                detached(frame)  # kept while later months and blocks are read
                 for frame in pl.collect_all(
                     [
                         brand_mentions(named.lazy(), handles),
