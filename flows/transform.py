@@ -30,6 +30,7 @@ from transforms.campaigns import (
 )
 from transforms.growth import RECENT_DAYS, as_of_windows
 from transforms.pipeline import (
+    GRAPH_ENGINE,
     POSTS_DAYS,
     PartitionInputs,
     account_period_rows,
@@ -129,7 +130,9 @@ def build_partition_rows(
     outputs = build_account_marts(
         inputs.lazy(), pl.LazyFrame(part), scheme, confirmation_days, stage=collected
     )
-    return dict(zip(outputs, pl.collect_all(list(outputs.values())), strict=True))
+    return dict(
+        zip(outputs, pl.collect_all(list(outputs.values()), engine=GRAPH_ENGINE), strict=True)
+    )
 
 
 def lake_partition_rows(

@@ -37,14 +37,19 @@ def post_metrics(post_snapshots: pl.LazyFrame, follower_snapshots: pl.LazyFrame)
     one row per (platform, account_id, snapshot_date) for the same accounts.
     """
     key = ["platform", "post_id"]
-    ordered = post_snapshots.sort(*key, "snapshot_date")
-    latest = ordered.group_by(key).agg(pl.all().last())
+    # The latest snapshot by a filter: no sort of every snapshot's columns (0.49 -> 0.40 s for
+    # a full rebuild's partition of 2.1M snapshots, session 37).
+    latest = post_snapshots.filter(
+        pl.col("snapshot_date") == pl.col("snapshot_date").max().over(key)
+    )
     target = pl.col("published_at") + pl.duration(days=FIXED_AGE_DAYS)
     distance = (pl.col("captured_at") - target).abs()
     at_fixed_age = (
-        ordered.with_columns(distance.alias("_distance"))
+        post_snapshots.with_columns(distance.alias("_distance"))
         .filter(pl.col("_distance") <= pl.duration(hours=FIXED_AGE_TOLERANCE_HOURS))
-        .sort(*key, "_distance", "captured_at")
+        # Nearest the target, then the earlier capture; a capture saved under two snapshot
+        # days (a re-export) counts as the later day's.
+        .sort(*key, "_distance", "captured_at", "snapshot_date", descending=[False] * 4 + [True])
         .group_by(key)
         .agg(pl.all().first())
         .select(
@@ -91,7 +96,8 @@ def post_metrics(post_snapshots: pl.LazyFrame, follower_snapshots: pl.LazyFrame)
             ratio(likes_and_comments("_d7"), pl.col("views_d7")).alias("er_views_lc_d7"),
             (pl.col("age_hours_d7").is_null() & still_young).alias("is_d7_pending"),
         )
-        .sort(*key)
+        # In no particular order: the pipeline joins them to its scope next (which keeps no
+        # order) and the warehouse stores them by date (warehouse.marts.insert_account_rows).
         .pipe(FCT_POST_METRICS.conform)
     )
 

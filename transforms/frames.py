@@ -22,11 +22,16 @@ def as_of(
     left_on: str,
     right_on: str,
     tolerance_days: int = AS_OF_TOLERANCE_DAYS,
+    *,
+    presorted: bool = False,
 ) -> pl.LazyFrame:
     """`left` with the account's latest `right` row on or before `left_on`, at most
-    `tolerance_days` older (else nulls): the one as-of rule every metric uses."""
-    return left.sort(left_on).join_asof(
-        right.sort(right_on),
+    `tolerance_days` older (else nulls): the one as-of rule every metric uses. `presorted`:
+    both frames are in `left_on`/`right_on` order already (not sorted again)."""
+    if not presorted:
+        left, right = left.sort(left_on), right.sort(right_on)
+    return left.join_asof(
+        right,
         left_on=left_on,
         right_on=right_on,
         by=list(ACCOUNT_KEY),

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date
+from typing import Literal
 
 import polars as pl
 
@@ -110,11 +111,19 @@ def _lazy(frame: pl.LazyFrame) -> pl.LazyFrame:
     return frame
 
 
+# The engine a partition's graph runs on. Polars' in-memory engine, not the streaming default:
+# a partition's inputs are in memory already, and on a full rebuild's partition (4,935 accounts
+# x 180 days: 0.88M daily rows, 2.1M post snapshots) it took 4.2-4.4 s at 1.7 GB peak against
+# 4.7-5.0 s at 2.4 GB streaming (whole process, 5 runs each); on a night's (20,000 accounts,
+# one day emitted) 1.1 s either way (session 37).
+GRAPH_ENGINE: Literal["in-memory"] = "in-memory"
+
+
 def collected(frame: pl.LazyFrame) -> pl.LazyFrame:
     """A stage computed once: Polars' common-subplan elimination did not share fct_account_daily
     between the five marts built on it (each recomputed it: 2.3 s for a partition of 5,000
     accounts, 0.7 s with the stage collected once)."""
-    return frame.collect().lazy()
+    return frame.collect(engine=GRAPH_ENGINE).lazy()
 
 
 def build_account_marts(

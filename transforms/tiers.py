@@ -172,14 +172,18 @@ def confirm_tiers(
             pl.col("followers_before_tier").cast(pl.Int64).alias("_seed_before"),
         )
         rows = pl.concat([seed_rows, rows], how="diagonal_relaxed")
-    run = [*key, "_run"]
-    runs = rows.sort(*key, "snapshot_date").with_columns(
-        (pl.col("raw_tier") != pl.col("raw_tier").shift())
-        .fill_null(True)
-        .cum_sum()
-        .over(key)
-        .alias("_run")
+    # Integer ids after the sort, numbered along it: `_account` one per account, `_run` one per
+    # run of a raw tier (a null raw tier is a run of its own, as `!=` on it is null). Windows
+    # over them cost less than over the two string columns (0.52 -> 0.37 s for a full
+    # rebuild's partition of 0.88M rows, the same rows: session 37).
+    new_account = (pl.col("_account") != pl.col("_account").shift()).fill_null(True)
+    new_tier = (pl.col("raw_tier") != pl.col("raw_tier").shift()).fill_null(True)
+    runs = (
+        rows.sort(*key, "snapshot_date")
+        .with_columns(pl.struct(key).rle_id().alias("_account"))
+        .with_columns((new_account | new_tier).cum_sum().alias("_run"))
     )
+    key, run = ["_account"], ["_run"]
     # A run that continues the seed began when the seed says; a new run on its first day.
     runs = runs.with_columns(
         pl.coalesce("_seed_entered", "snapshot_date").first().over(run).alias("entered_tier_on"),
@@ -205,7 +209,15 @@ def confirm_tiers(
     return (
         runs.with_columns(confirmed.alias("tier"))
         .filter(~pl.col("_is_seed"))
-        .drop("_run", "_is_seed", "_seed_tier", "_seed_entered", "_seed_snapshots", "_seed_before")
+        .drop(
+            "_account",
+            "_run",
+            "_is_seed",
+            "_seed_tier",
+            "_seed_entered",
+            "_seed_snapshots",
+            "_seed_before",
+        )
     )
 
 
