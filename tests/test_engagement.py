@@ -156,6 +156,20 @@ def test_fixed_age_value_is_the_snapshot_nearest_seven_days():
     assert missed["interactions_d7"] is None and missed["is_d7_pending"] is False
 
 
+def test_a_capture_saved_under_two_snapshot_days_gives_the_later_days_fixed_age_value():
+    # One capture (Mar 9 03:00, 9 h before day 7) exported again under the next snapshot day
+    # with corrected counts: equally near, equally early, the later day's row is the value.
+    captured = datetime(2026, 3, 9, 3, tzinfo=UTC)
+    snaps = post_snaps(
+        {"snapshot_date": date(2026, 3, 9), "captured_at": captured, "likes": 60},
+        {"snapshot_date": date(2026, 3, 10), "captured_at": captured, "likes": 70},
+        {"snapshot_date": date(2026, 3, 30), "likes": 95},
+    )
+    row = post_metrics(snaps, followers((date(2026, 3, 2), 1_000))).collect().row(0, named=True)
+    assert (row["likes_d7"], row["age_hours_d7"]) == (70, 159)
+    assert row["likes"] == 95  # the latest snapshot's, as before
+
+
 def test_a_post_younger_than_its_fixed_age_is_pending():
     # Published Mar 2 12:00; the fixed-age window closes Mar 9 12:00 + 36 h = Mar 11 00:00.
     young = post_snaps({"snapshot_date": date(2026, 3, 5)})
