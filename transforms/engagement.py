@@ -20,6 +20,9 @@ FIXED_AGE_DAYS = 7
 # captured within this many hours of that moment.
 FIXED_AGE_TOLERANCE_HOURS = 36
 ROLLING_WEEKS = 4
+# Days between two accounts on weekly_engagement's timeline: more than any window (8 weeks)
+# and than the days from 1970 to any week (a Date is days since then).
+ACCOUNT_DAYS = 1_000_000
 # What weekly ER, trends and the engagement risers compare: (likes + comments) at a fixed age
 # over followers at publication. Comparable across platforms, and across accounts read with or
 # without insights (saves and shares exist only for owned Instagram accounts).
@@ -125,12 +128,21 @@ def weekly_engagement(posts: pl.LazyFrame, daily_tiers: pl.LazyFrame) -> pl.Lazy
             er.count().alias("_er_count"),
         )
         .sort(*key, "week_start")
+        # Every account's weeks on one integer timeline of days, the accounts numbered along
+        # the sort and ACCOUNT_DAYS apart, so that one rolling window over the frame never
+        # reaches another account: a window per account (`over`) cost 0.09 s for a night's
+        # 20,000 accounts, this 0.003 s, the same sums (session 37).
+        .with_columns(
+            (
+                pl.struct(key).rle_id().cast(pl.Int64) * ACCOUNT_DAYS
+                + pl.col("week_start").cast(pl.Int64)
+            ).alias("_timeline")
+        )
     )
 
     def over_weeks(column: str, weeks: int) -> pl.Expr:
         # Calendar weeks: rows of the weeks (week_start - weeks, week_start], posts or not.
-        window = f"{weeks * 7}d"
-        return pl.col(column).rolling_sum_by("week_start", window_size=window).over(key)
+        return pl.col(column).rolling_sum_by("_timeline", window_size=f"{weeks * 7}i")
 
     last = (over_weeks("_er_sum", ROLLING_WEEKS), over_weeks("_er_count", ROLLING_WEEKS))
     both = (over_weeks("_er_sum", 2 * ROLLING_WEEKS), over_weeks("_er_count", 2 * ROLLING_WEEKS))

@@ -126,13 +126,19 @@ def with_previous_tier(daily: pl.LazyFrame, prior_tiers: pl.LazyFrame) -> pl.Laz
     account's previous snapshot (`previous_tier`; on the first row, the prior tier, else its
     own): what `months_of` and `transitions_of` read (computed once when both are wanted: a
     month of 20,000 accounts, 0.21 s each time)."""
+    # In account order the previous row is the previous snapshot when it is the same
+    # account's: a shift over the whole frame, not one per account (`over`, which grouped the
+    # two string columns: 0.31 -> 0.24 s for a night's partition of 29,000 accounts' month).
+    same_account = pl.all_horizontal(pl.col(c) == pl.col(c).shift() for c in ACCOUNT_KEY)
     return (
         daily.join(prior_tiers, on=list(ACCOUNT_KEY), how="left")
         .sort(*ACCOUNT_KEY, "date")
         .with_columns(
             pl.col("date").dt.truncate("1mo").alias("month"),
             pl.coalesce(
-                pl.col("tier").shift().over(ACCOUNT_KEY), pl.col("prior_tier"), pl.col("tier")
+                pl.when(same_account.fill_null(False)).then(pl.col("tier").shift()),
+                pl.col("prior_tier"),
+                pl.col("tier"),
             ).alias("previous_tier"),
         )
     )
