@@ -183,17 +183,16 @@ def confirm_tiers(
         .with_columns(pl.struct(key).rle_id().alias("_account"))
         .with_columns((new_account | new_tier).cum_sum().alias("_run"))
     )
-    key, run = ["_account"], ["_run"]
     # A run that continues the seed began when the seed says; a new run on its first day.
     runs = runs.with_columns(
-        pl.coalesce("_seed_entered", "snapshot_date").first().over(run).alias("entered_tier_on"),
+        pl.coalesce("_seed_entered", "snapshot_date").first().over("_run").alias("entered_tier_on"),
         (
-            pl.int_range(pl.len(), dtype=pl.Int64).over(run)
-            + pl.coalesce(pl.col("_seed_snapshots"), pl.lit(1, pl.Int64)).first().over(run)
+            pl.int_range(pl.len(), dtype=pl.Int64).over("_run")
+            + pl.coalesce(pl.col("_seed_snapshots"), pl.lit(1, pl.Int64)).first().over("_run")
         ).alias("raw_tier_snapshots"),
-        pl.when(pl.col("_is_seed").first().over(run))
-        .then(pl.col("_seed_before").first().over(run))
-        .otherwise(pl.col("_previous_followers").first().over(run))
+        pl.when(pl.col("_is_seed").first().over("_run"))
+        .then(pl.col("_seed_before").first().over("_run"))
+        .otherwise(pl.col("_previous_followers").first().over("_run"))
         .alias("followers_before_tier"),
     )
     held_days = (pl.col("snapshot_date") - pl.col("entered_tier_on")).dt.total_days()
@@ -204,8 +203,8 @@ def confirm_tiers(
         .when((held_days >= confirmation_days) & enough)
         .then(pl.col("raw_tier"))
     )
-    first = pl.col("raw_tier").first().over(key)
-    confirmed = candidate.forward_fill().over(key).fill_null(first)
+    first = pl.col("raw_tier").first().over("_account")
+    confirmed = candidate.forward_fill().over("_account").fill_null(first)
     return (
         runs.with_columns(confirmed.alias("tier"))
         .filter(~pl.col("_is_seed"))
