@@ -400,7 +400,7 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   start of the same session while tests shared the machine for its first ten minutes (an
   unloaded one took 443 s + 246 s on 2026-12-01). The full rebuild's peak RSS is that of its
   process, which also publishes the first state (a full copy); RSS sampled every 10 s put the
-  rebuild's account partitions (about 18.5 min, their inputs spilled once, nothing in DuckDB's
+  rebuild's account partitions (about 13 min, their inputs spilled once, nothing in DuckDB's
   temporary directory) at 6-7 GB. One night is run, on the history itself: a second would copy
   35 GB of warehouse and published states, more than the disk holds beside them.
 - **Earlier runs at this size.** 2026-12-01, before the night's rework
@@ -410,7 +410,8 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   kept; fixed (`flows.transform.detached`), and the account-month marts now read a month's
   posts 250,000 accounts at a time (`docs/performance.md`, session 36). 2026-12-03 17:04, the
   string views fixed but the posts not yet in blocks: full rebuild 1,518.6 s at 9.4 GB, night
-  286.2 s at 6.0 GB.
+  286.2 s at 6.0 GB. 18:16, posts in blocks: 1,464.8 s at 7.9 GB, night 295.2 s at 6.0 GB;
+  then the account graph a quarter cheaper (session 37): the table above.
 
 Reading the figures: the night's transform at 20,000 creators takes a third of what it took
 (13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/performance.md`) and a full
