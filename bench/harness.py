@@ -413,12 +413,12 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   286.2 s at 6.0 GB. 18:16, posts in blocks: 1,464.8 s at 7.9 GB, night 295.2 s at 6.0 GB;
   then the account graph a quarter cheaper (session 37): the table above.
 
-Reading the figures: the night's transform at 20,000 creators takes a third of what it took
-(13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/performance.md`) and a full
-rebuild about half; the night still grows with history (the as-of lookups reach back 97 days,
+Reading the figures: the night's transform at 20,000 creators takes a fifth to a third of
+what it took (13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/performance.md`)
+and a full rebuild about half; the night still grows with history (the as-of lookups reach back 97 days,
 and the monthly marts and scorecards recompute every account's month), and its incremental
 publish, in place, stays near 1 s where the full copy grows with the history. Its peak
-memory rose from about 1 GB to 1.2-2.1 GB: a night's partition now holds as many accounts as
+memory rose from about 1 GB to 0.9-1.5 GB: a night's partition now holds as many accounts as
 read a million account-days (20,000 accounts: one partition) where it held 5,000. Dated
 marts in date order (a night's date-bounded reads skip the history's row groups) and the
 in-place publish keep the rest flat.
