@@ -418,7 +418,7 @@ what it took (13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/per
 and a full rebuild about half; the night still grows with history (the as-of lookups reach back 97 days,
 and the monthly marts and scorecards recompute every account's month), and its incremental
 publish, in place, stays near 1 s where the full copy grows with the history. Its peak
-memory rose from about 1 GB to 0.9-1.5 GB: a night's partition now holds as many accounts as
+memory is 0.9-1.5 GB (about 1 GB before; up to 2.1 GB in between): a night's partition now holds as many accounts as
 read a million account-days (20,000 accounts: one partition) where it held 5,000. Dated
 marts in date order (a night's date-bounded reads skip the history's row groups) and the
 in-place publish keep the rest flat.
