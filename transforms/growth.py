@@ -9,7 +9,7 @@ import polars as pl
 
 from schemas.marts import FCT_ACCOUNT_DAILY
 from schemas.tables import ACCOUNT_KEY
-from transforms.frames import as_of, emitted_rows
+from transforms.frames import account_number, as_of, emitted_rows
 from transforms.tiers import TierScheme, confirm_tiers, tier_of
 
 # Growth windows (days) and how much older than t-N their base snapshot may be: a 7-day rate
@@ -121,12 +121,11 @@ def account_daily(
             subset=[*key, "snapshot_date"], keep="last", maintain_order=True
         )
     )
-    # `_account`: an integer per account, numbered right after the sort by account (so one
-    # run of rows, one number): windows and joins on it cost a fraction of those on two strings.
+    # `_account`: an integer per account, numbered right after the sort by account.
     account = "_account"
     daily = (
         snapshots.sort(*key, "snapshot_date")
-        .with_columns(pl.struct(key).rle_id().alias(account))
+        .with_columns(account_number().alias(account))
         .with_columns(
             pl.col("followers").diff().over(account).alias("followers_change"),
             (pl.col("snapshot_date") - pl.col("snapshot_date").shift().over(account))

@@ -6,6 +6,7 @@ import polars as pl
 
 from schemas.marts import AGG_TIER_TRANSITIONS_MONTHLY, FCT_TIER_HISTORY, FCT_TIER_MIGRATIONS
 from schemas.tables import ACCOUNT_KEY
+from transforms.frames import same_account
 from transforms.tiers import TierScheme, tier_rank
 
 
@@ -20,7 +21,7 @@ def tier_spells(daily: pl.LazyFrame) -> pl.LazyFrame:
     # tier), so the spells come back in account and day order by sorting one integer, and a
     # spell's end is the next row's start when that row is the same account's: no group-by or
     # window over the two string columns (session 37).
-    new_spell = ~same_account(key) | (pl.col("tier") != pl.col("tier").shift())
+    new_spell = ~same_account() | (pl.col("tier") != pl.col("tier").shift())
     return (
         daily.sort(*key, "date")
         .with_columns(new_spell.fill_null(True).cum_sum().alias("_spell"))
@@ -34,16 +35,10 @@ def tier_spells(daily: pl.LazyFrame) -> pl.LazyFrame:
         )
         .sort("_spell")
         .with_columns(
-            pl.when(same_account(key, -1)).then(pl.col("valid_from").shift(-1)).alias("valid_to")
+            pl.when(same_account(-1)).then(pl.col("valid_from").shift(-1)).alias("valid_to")
         )
         .pipe(FCT_TIER_HISTORY.conform)
     )
-
-
-def same_account(key: list[str], offset: int = 1) -> pl.Expr:
-    """Whether the row `offset` rows before (after, when negative) is the same account's, in
-    a frame sorted by account: false where there is none."""
-    return pl.all_horizontal(pl.col(c) == pl.col(c).shift(offset) for c in key).fill_null(False)
 
 
 def tier_migrations(spells: pl.LazyFrame, daily: pl.LazyFrame, scheme: TierScheme) -> pl.LazyFrame:
@@ -62,7 +57,7 @@ def tier_migrations(spells: pl.LazyFrame, daily: pl.LazyFrame, scheme: TierSchem
     )
     events = (
         spells.sort(*key, "valid_from")
-        .with_columns(pl.when(same_account(key)).then(pl.col("tier").shift()).alias("from_tier"))
+        .with_columns(pl.when(same_account()).then(pl.col("tier").shift()).alias("from_tier"))
         .filter(pl.col("from_tier").is_not_null())
         .rename(
             {"valid_from": "migrated_on", "tier": "to_tier", "followers_first": "followers_after"}
@@ -143,7 +138,7 @@ def with_previous_tier(daily: pl.LazyFrame, prior_tiers: pl.LazyFrame) -> pl.Laz
         .with_columns(
             pl.col("date").dt.truncate("1mo").alias("month"),
             pl.coalesce(
-                pl.when(same_account(list(ACCOUNT_KEY))).then(pl.col("tier").shift()),
+                pl.when(same_account()).then(pl.col("tier").shift()),
                 pl.col("prior_tier"),
                 pl.col("tier"),
             ).alias("previous_tier"),
