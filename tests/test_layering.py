@@ -15,7 +15,8 @@ ALLOWED = {
     "schemas": {"schemas", "polars", "pyarrow", "great_expectations"},
     "transforms": {"transforms", "schemas", "polars"},
     # deltalake: the Delta Lake storage (warehouse/lake.py, the optional `lake` extra).
-    "warehouse": {"warehouse", "schemas", "duckdb", "pyarrow", "polars", "deltalake"},
+    # concurrent: warehouse/marts.py's spill writes one batch while DuckDB makes the next.
+    "warehouse": {"warehouse", "schemas", "duckdb", "pyarrow", "polars", "deltalake", "concurrent"},
     # Reading landed files into load batches: no Prefect, no warehouse connection.
     # Campaign files are YAML (a superset of JSON: one parser for both).
     "ingestion": {

@@ -6,16 +6,17 @@ import shutil
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 import pytest
 from polars.testing import assert_frame_equal
 
-from bench.common import PeakDiskUse
 from flows.ingest import ingest
 from flows.transform import detached, transform
 from schemas.marts import MARTS
 from tests.conftest import built_warehouse, read_table
 from tests.test_ingest import content
 from warehouse.connect import connect
+from warehouse.sql import table
 
 ACCOUNTS, DAYS, SEED = 400, 45, 21
 
@@ -366,45 +367,40 @@ def test_a_failed_rebuild_removes_its_spilled_inputs_and_keeps_the_marts(built, 
     assert content(copy, "marts.fct_account_daily").equals(before)
 
 
-def test_a_partitioned_spill_buffers_a_bounded_number_of_rows(tmp_path, monkeypatch):
-    """DuckDB's per-partition flush threshold made a spill over many partitions hold every row
-    and spill them to its temp directory; a budget over all partitions keeps that bounded, and
-    the spilled rows are the same."""
+def test_a_partitioned_spill_streams_its_rows_and_reads_back_each_partitions_own(
+    tmp_path, monkeypatch
+):
+    """The spill splits a query's rows batch by batch (never the whole result in memory: each
+    partition's file holds one piece per batch) and a partition reads back exactly its rows,
+    with the types DuckDB gives; a partition without rows reads as the typed empty frame."""
     import warehouse.marts as wm
     from warehouse.connect import DuckDBLimits, connect
 
-    def spill(budget_rows: int, name: str) -> tuple[int, pl.DataFrame]:
-        monkeypatch.setattr(wm, "PARTITIONED_WRITE_BUFFER_ROWS", budget_rows)
-        con = connect(
-            tmp_path / f"{name}.duckdb", limits=DuckDBLimits(memory_limit="64MB", threads=2)
+    monkeypatch.setattr(wm, "SPILL_BATCH_ROWS", 100_000)
+    con = connect(tmp_path / "w.duckdb", limits=DuckDBLimits(memory_limit="256MB", threads=2))
+    try:
+        con.execute(
+            "create table t as select i % 100000 as account_id, i as likes, "
+            "'post-' || i as post_id, [i, i + 1] as tags, date '2025-01-01' + (i % 30)::int as day, "
+            # Partition 99 has no rows.
+            "(hash(i % 100000) % 99)::integer as partition_number from range(1000000) r(i)"
         )
-        try:
-            con.execute(
-                "create table t as select i % 100000 as account_id, i as likes, "
-                "'post-' || i as post_id, (hash(i % 100000) % 100)::integer as partition_number "
-                "from range(3000000) r(i)"
-            )
-            con.execute("set partitioned_write_flush_threshold = 123456")
-            with PeakDiskUse(lambda: [tmp_path / f"{name}.duckdb.tmp"], interval=0.005) as temp:
-                wm.spill_partitions(con, {"t": "select * from t"}, tmp_path / name, 100)
-            peak = temp.peak_bytes
-            # The connection's own setting is back after the spill.
-            restored = con.execute(
-                "select current_setting('partitioned_write_flush_threshold')"
-            ).fetchall()
-            assert restored == [(123456,)]
-            part = wm.read_spilled_inputs(con, tmp_path / name, 7, {"t": pl.DataFrame()})["t"]
-        finally:
-            con.close()
-        return peak, part.sort("likes")
-
-    # A budget of 10**9 rows is DuckDB's default here: 100 partitions x 524,288 > 3M rows.
-    unbounded, unbounded_part = spill(10**9, "unbounded")
-    bounded, bounded_part = spill(100_000, "bounded")
-    assert unbounded > 20 * 2**20  # the fault is real: held rows went to the temp directory
-    assert bounded < unbounded / 4
-    assert bounded_part.height > 20_000
-    assert_frame_equal(bounded_part, unbounded_part)
+        spilled = wm.spill_partitions(con, {"t": "select * from t"}, tmp_path / "spill", 100)
+        expected = table(
+            con, "select * exclude (partition_number) from t where partition_number = 7"
+        )
+        pieces = pa.ipc.open_file(str(tmp_path / "spill" / "t" / "7.arrow")).num_record_batches
+        part = spilled.read(con, 7)["t"]
+        nothing = spilled.read(con, 99)["t"]
+        total = sum(spilled.read(con, n)["t"].height for n in range(100))
+    finally:
+        con.close()
+    assert pieces >= 10  # a piece per batch of at most 100,000 rows: the rows were streamed
+    assert part.height > 5_000
+    assert part.schema == expected.schema
+    assert_frame_equal(part.sort("likes"), expected.sort("likes"))
+    assert nothing.height == 0 and nothing.schema == expected.schema
+    assert total == 1_000_000
 
 
 def test_a_channel_hiding_its_count_keeps_its_attributes_and_says_why_it_has_no_tier(
