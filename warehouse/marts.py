@@ -175,9 +175,10 @@ def spill_account_inputs(
 
 # Rows of a spilled query's result split at a time: DuckDB streams the result in Arrow batches
 # of this many rows, and only two batches (one fetched, one being split and written) are in
-# Python's memory at once. A quarter of a million, not a million: the million-creator runs
-# peaked 0.25-0.28 GB higher with batches of a million (the batches come on top of DuckDB's
-# full buffer pool there), and a 200,000-creator night was no slower with the smaller ones.
+# Python's memory at once, on top of DuckDB's buffer pool. The million-creator runs, one each:
+# batches of a million, full rebuild 988 s at 8,228 MB and night 205 s at 6,379 MB; of a
+# quarter million, 1,030 s at 8,259 MB and 224 s at 6,204 MB (a 200,000-creator night: 36.4
+# against 35.7 s, 2.85 GB peak either way). The smaller, for the night's lower peak.
 SPILL_BATCH_ROWS = 250_000
 # Arrow IPC buffers compressed with LZ4: a third of the uncompressed bytes on disk (a million
 # creators' full rebuild spills every staged row) for 1.5 s more per 20M rows than none.
