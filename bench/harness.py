@@ -385,23 +385,24 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
 
 - **A year of a million creators** (365M follower and about 845M post snapshots) has not been
   run: it does not fit this machine's disk. The storage suite's bytes per row put it at a
-  65.1 GB warehouse file and 26.9 GB per published state: 144 GB with the two kept states and
-  a full rebuild's spill, where this machine has had 45 to 80 GB free. The same projection for
-  a million creators × 100 days (17.9 GB warehouse, 7.4 GB state, 7.0 GB spill) was within 5%
-  of what the scale run of 2026-12-01 measured (18.3, 7.5 and 7.3 GB); the marts added since
-  (campaigns, brand months, scorecards) took the run above to 19.0 and 8.6 GB, which puts the
-  year nearer 155 GB. Projected, not measured: its full rebuild grows with rows, about 3.65×
+  66.8 GB warehouse file and 29.0 GB per published state: 176 GB with the two kept states and
+  a full rebuild's spill (51.7 GB), where this machine has had 45 to 80 GB free. The same
+  projection for a million creators × 100 days (18.3 GB warehouse, 8.0 GB state, 14.2 GB
+  spill) is within 8% of what the scale run above measured (19.1, 8.6 and 14.4 GB). The
+  spill is about twice what it was (7.3 GB at 100 days as Parquet): since session 38 the
+  rebuild spills LZ4 Arrow files, faster to write and read (`docs/performance.md`), at twice
+  Parquet's bytes. Projected, not measured: its full rebuild grows with rows, about 3.65×
   the 100-day one (about 90 min at the rate above); its night's memory follows the account partitions
   and the metrics' windows, not the history (at 20,000 creators the night's peak grew from 0.93
   to 1.6 GB from 30 to 365 days). It
-  needs a machine with about 160 GB of free disk, not a code change; keeping staging as zstd
+  needs a machine with about 190 GB of free disk, not a code change; keeping staging as zstd
   Parquet would nearly halve staging (19 rather than 36 GB) but not make the year fit here.
 - **The million-creator run, beyond its tables.** Its setup is the kept one, written at the
   start of the same session while tests shared the machine for its first ten minutes (an
   unloaded one took 443 s + 246 s on 2026-12-01). The full rebuild's peak RSS is that of its
-  process, which also publishes the first state (a full copy); RSS sampled every 10 s put the
-  rebuild's account partitions (about 13 min, their inputs spilled once, nothing in DuckDB's
-  temporary directory) at 6-7 GB. One night is run, on the history itself: a second would copy
+  process, which also publishes the first state (a full copy); RSS sampled every 10 s in
+  session 37's run put the rebuild's account partitions (about 13 of its 18.6 min, their
+  inputs spilled once, nothing in DuckDB's temporary directory) at 6-7 GB. One night is run, on the history itself: a second would copy
   35 GB of warehouse and published states, more than the disk holds beside them.
 - **Earlier runs at this size.** 2026-12-01, before the night's rework
   (`docs/performance.md`): full rebuild 3,383 s at 8.4 GB, night 1,048 s at 6.1 GB.
@@ -411,14 +412,19 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   posts 250,000 accounts at a time (`docs/performance.md`, session 36). 2026-12-03 17:04, the
   string views fixed but the posts not yet in blocks: full rebuild 1,518.6 s at 9.4 GB, night
   286.2 s at 6.0 GB. 18:16, posts in blocks: 1,464.8 s at 7.9 GB, night 295.2 s at 6.0 GB;
-  then the account graph a quarter cheaper (session 37): the table above.
+  then the account graph a quarter cheaper (session 37), 21:07: 1,117.4 s at 7.95 GB, night
+  231.9 s at 6.1 GB (6,136 MB). Session 38, the rebuild's spills as LZ4 Arrow files: 23:46,
+  in batches of a million rows, 988.1 s at 8.2 GB (8,228 MB), night 205.1 s at 6.4 GB
+  (6,379 MB); 2026-12-04 00:13, in batches of 250,000, the table above. Both of session 38's runs are
+  above the goals' memory (8 GB for the full rebuild, 6 GB for the night) where session 37's
+  were within them.
 
 Reading the figures: the night's transform at 20,000 creators takes a fifth to a third of
 what it took (13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/performance.md`)
 and a full rebuild about half; the night still grows with history (the as-of lookups reach back 97 days,
 and the monthly marts and scorecards recompute every account's month), and its incremental
 publish, in place, stays near 1 s where the full copy grows with the history. Its peak
-memory is 0.9-1.5 GB (about 1 GB before; up to 2.1 GB in between): a night's partition now holds as many accounts as
+memory is 0.9-1.2 GB (about 1 GB before; up to 2.1 GB in between): a night's partition now holds as many accounts as
 read a million account-days (20,000 accounts: one partition) where it held 5,000. Dated
 marts in date order (a night's date-bounded reads skip the history's row groups) and the
 in-place publish keep the rest flat.
