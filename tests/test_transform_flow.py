@@ -13,9 +13,9 @@ from polars.testing import assert_frame_equal
 from flows.ingest import ingest
 from flows.transform import detached, transform
 from schemas.marts import MARTS
-from transforms.scorecard import KEY, creator_windows
 from tests.conftest import built_warehouse, read_table
 from tests.test_ingest import content
+from transforms.scorecard import KEY, creator_windows
 from warehouse.connect import connect
 from warehouse.sql import table
 
