@@ -402,7 +402,10 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   unloaded one took 443 s + 246 s on 2026-12-01). The full rebuild's peak RSS is that of its
   process, which also publishes the first state (a full copy); RSS sampled every 10 s in
   session 37's run put the rebuild's account partitions (about 13 of its 18.6 min, their
-  inputs spilled once, nothing in DuckDB's temporary directory) at 6-7 GB. One night is run, on the history itself: a second would copy
+  inputs spilled once, nothing in DuckDB's temporary directory) at 6-7 GB; sampled every 0.1 s
+  in session 39 (in a process of its own, without the publish), DuckDB's buffer pool at its
+  4 GB cap from the tenth partition on, the process peaked in the scorecard step (8.4 GB before
+  that session's change). One night is run, on the history itself: a second would copy
   35 GB of warehouse and published states, more than the disk holds beside them.
 - **Earlier runs at this size.** 2026-12-01, before the night's rework
   (`docs/performance.md`): full rebuild 3,383 s at 8.4 GB, night 1,048 s at 6.1 GB.
@@ -415,9 +418,12 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   then the account graph a quarter cheaper (session 37), 21:07: 1,117.4 s at 7.95 GB, night
   231.9 s at 6.1 GB (6,136 MB). Session 38, the rebuild's spills as LZ4 Arrow files: 23:46,
   in batches of a million rows, 988.1 s at 8.2 GB (8,228 MB), night 205.1 s at 6.4 GB
-  (6,379 MB); 2026-12-04 00:13, in batches of 250,000, the table above. Both of session 38's runs are
-  above the goals' memory (8 GB for the full rebuild, 6 GB for the night) where session 37's
-  were within them.
+  (6,379 MB); 2026-12-04 00:13, in batches of 250,000: 1,030.0 s at 8,259 MB, night 223.9 s
+  at 6,204 MB. Both of session 38's runs were above the goals' memory (8 GB for the full
+  rebuild, 6 GB for the night); sampled in session 39, both peaked in the scorecard step, where
+  a full rebuild held a million creators' windows of every month and the scored months at once
+  (and the night its windows to the end). Scored and let go a month at a time, 2026-12-04 02:08,
+  the table above: 1,029.1 s at 7,659 MB, night 228.2 s at 5,850 MB.
 
 Reading the figures: the night's transform at 20,000 creators takes a fifth to a third of
 what it took (13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/performance.md`)
