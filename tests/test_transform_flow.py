@@ -738,7 +738,7 @@ def test_the_scorecard_windows_kept_per_partition_hold_none_of_its_inputs(built,
     own = sum(_string_bytes(piece, "account_id") for piece in pieces)
     assert own * 5 < _string_bytes(inputs["daily"], "account_id")
     # A frame per month (scored and let go a month at a time), together the windows computed
-    # whole, in their order.
+    # whole.
     assert len(pieces) > 1
     assert [piece["month"].n_unique() for piece in pieces] == [1] * len(pieces)
     assert len({piece["month"][0] for piece in pieces}) == len(pieces)

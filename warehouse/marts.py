@@ -476,7 +476,8 @@ def spill_period_inputs(
     """
     count = partition_count(con, partition_accounts)
     partition = _partition_number(count)
-    # Literals, not parameters: COPY takes none. Dates and integers only.
+    # Literals, not parameters: spill_partitions takes each query as text alone. Dates and
+    # integers only.
     first, last = sql_literal(start.isoformat()), sql_literal(end.isoformat())
     queries = {
         "daily": f"select {', '.join(PERIOD_DAILY_INPUT)}, {partition} "
@@ -669,7 +670,7 @@ def spill_scorecard_inputs(
     """
     count = partition_count(con, partition_accounts)
     partition = _partition_number(count)
-    first = sql_literal(read_from.isoformat())  # COPY takes no parameters: a date literal
+    first = sql_literal(read_from.isoformat())  # spill_partitions takes text alone: a literal
     queries = {
         "daily": f"select {', '.join(SCORECARD_DAILY_INPUT)}, {partition} "
         f"from marts.fct_account_daily where date >= {first}::date",
