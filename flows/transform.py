@@ -480,7 +480,7 @@ def rebuild_scorecards(
             or month_reads.rules != rules
         ):
             month_reads = MonthReads.of_month(Path(spill), first_month, rules, partition_accounts)
-        pieces = month_reads.windows
+        pieces: Iterable[list[pl.DataFrame]] | None = month_reads.windows
         # Taken, not shared: each month's windows are let go once scored (the MonthReads lives
         # on in the rebuild; held there, a night's million windows stayed to the end).
         month_reads.windows = None
@@ -500,7 +500,7 @@ def rebuild_scorecards(
     # account-months of windows. A month's windows are let go as it is scored, so the windows
     # and the scored months are never both whole in memory (the full rebuild's peak was there).
     # No month (no follower day): one pass over the empty windows, for the empty frame.
-    months = sorted(m for m in by_month if m is not None) or [None]
+    months: list[date | None] = [*sorted(m for m in by_month if m is not None)] or [None]
     monthly = pl.concat(
         [
             scored_creators(pl.concat(by_month.pop(month)).lazy(), accounts.lazy(), rules).collect()
