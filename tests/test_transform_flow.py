@@ -371,13 +371,16 @@ def test_a_failed_rebuild_removes_its_spilled_inputs_and_keeps_the_marts(built, 
 def test_a_partitioned_spill_streams_its_rows_and_reads_back_each_partitions_own(
     tmp_path, monkeypatch
 ):
-    """The spill splits a query's rows batch by batch (never the whole result in memory: each
-    partition's file holds one piece per batch) and a partition reads back exactly its rows,
-    with the types DuckDB gives; a partition without rows reads as the typed empty frame."""
+    """The spill splits a query's rows batch by batch (never the whole result in memory: a
+    partition's rows are written as they gather, in pieces of its share of SPILL_WAITING_ROWS,
+    not the ~1,000 rows each fetched batch holds of it) and a partition reads back exactly its
+    rows, with the types DuckDB gives; a partition without rows reads as the typed empty
+    frame."""
     import warehouse.marts as wm
     from warehouse.connect import DuckDBLimits, connect
 
     monkeypatch.setattr(wm, "SPILL_BATCH_ROWS", 100_000)
+    monkeypatch.setattr(wm, "SPILL_WAITING_ROWS", 300_000)  # 3,000 rows per partition
     con = connect(tmp_path / "w.duckdb", limits=DuckDBLimits(memory_limit="256MB", threads=2))
     try:
         con.execute(
@@ -390,13 +393,17 @@ def test_a_partitioned_spill_streams_its_rows_and_reads_back_each_partitions_own
         expected = table(
             con, "select * exclude (partition_number) from t where partition_number = 7"
         )
-        pieces = pa.ipc.open_file(str(tmp_path / "spill" / "t" / "7.arrow")).num_record_batches
+        file = pa.ipc.open_file(str(tmp_path / "spill" / "t" / "7.arrow"))
+        pieces = [file.get_batch(i).num_rows for i in range(file.num_record_batches)]
         part = spilled.read(con, 7)["t"]
         nothing = spilled.read(con, 99)["t"]
         total = sum(spilled.read(con, n)["t"].height for n in range(100))
     finally:
         con.close()
-    assert pieces >= 10  # a piece per batch of at most 100,000 rows: the rows were streamed
+    # Streamed (written as the batches came, not the partition's ~10,000 rows at the end), and
+    # gathered: every piece but the last holds at least the partition's share of the rows.
+    assert len(pieces) >= 3
+    assert all(3_000 <= rows < 3_000 + 2_000 for rows in pieces[:-1])
     assert part.height > 5_000
     assert part.schema == expected.schema
     assert_frame_equal(part.sort("likes"), expected.sort("likes"))
