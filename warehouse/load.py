@@ -70,6 +70,11 @@ def _upsert_snapshots(
         summary.format(key=", ".join(SNAPSHOT_TABLES[kind][1]))
     ).fetchall()
     run_script(con, _upsert_sql(kind, deduplicate=repeated_keys > 0), [first, last])
+    ((winners,),) = con.execute("select count(*) from winners").fetchall()
+    # Winners are rows of the batch, one per (source_sha256, source_row): as many as the batch
+    # has rows means every row won.
+    insert = "insert_snapshots.sql" if winners == rows.num_rows else "insert_snapshot_winners.sql"
+    con.execute(sql_text("sql", insert).format(table=SNAPSHOT_TABLES[kind][0]))
     con.execute(
         "insert into meta.touched_accounts "
         "select $1, platform, account_id, min(first_day) from winners group by all",

@@ -6,6 +6,8 @@
 -- whole rows, captions and all, cost 60% more time and memory. A row of the batch is
 -- identified by (source_sha256, source_row): one file's content, one row of it. {dedup} is
 -- the ranking below when the batch holds a key more than once, else empty (nothing to rank).
+-- The winners' rows are then inserted (insert_snapshot_winners.sql, or insert_snapshots.sql
+-- when every row of the batch won).
 create or replace temp table winners as
 select {key}, {owner}captured_at, source_sha256, source_row, {first_day} as first_day
 from incoming_snapshots
@@ -21,9 +23,3 @@ delete from {table} as s
 using winners as w
 where s.snapshot_date between $1 and $2
   and {key_match};
-
-insert into {table} by name
-select i.*
-from incoming_snapshots as i
-semi join winners as w
-    on i.source_sha256 = w.source_sha256 and i.source_row = w.source_row;
