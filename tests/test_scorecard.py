@@ -152,6 +152,38 @@ def test_following_spike_fires_on_a_jump_in_accounts_followed():
     assert "following_spike: following not reported" in rows["youtube"]["flags_not_evaluated"]
 
 
+def test_the_windows_are_the_same_whatever_order_the_rows_come_in():
+    """The spilled rows reach creator_windows in no particular order: each snapshot's previous
+    one is found within its account by date, not by the rows' order (a following spike, a gain
+    then a loss and the first snapshot's count all read it)."""
+    accounts = (
+        Account(
+            "spike",
+            [10_000 + 40 * day for day in range(DAYS)],
+            following=[300] * 10 + [900] * (DAYS - 10),
+            posts=weekly_posts(500, 20),
+        ),
+        Account("purged", [10_000] * 5 + [12_000] * 15 + [10_500] * 8, following=[300] * DAYS),
+    )
+    daily = contract_frame(
+        FCT_ACCOUNT_DAILY, [r for a in accounts for r in a.daily_rows()], DAILY_COLUMNS
+    )
+    posts = contract_frame(
+        FCT_POST_METRICS, [r for a in accounts for r in a.post_rows()], POST_COLUMNS
+    )
+    in_order = creator_windows(daily.lazy(), posts.lazy(), D0, RULES).collect()
+    backwards = creator_windows(daily.reverse().lazy(), posts.reverse().lazy(), D0, RULES)
+    shuffled = creator_windows(
+        daily.sample(fraction=1.0, shuffle=True, seed=7).lazy(), posts.lazy(), D0, RULES
+    )
+    by_account = in_order.sort("account_id")
+    assert by_account["spike_date"].to_list() == [None, date(2026, 3, 11)]
+    assert by_account["gain_date"].to_list() == [date(2026, 3, 6), None]
+    assert by_account["first_followers"].to_list() == [10_000, 10_000]
+    for other in (backwards, shuffled):
+        assert other.collect().sort("account_id").equals(by_account)
+
+
 def test_following_spike_needs_both_snapshots_close():
     # The jump spans a 9-day gap: not compared (it may be spread over days never seen).
     followers = flat(20_000)

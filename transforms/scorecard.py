@@ -121,9 +121,11 @@ def creator_windows(
         ),
         on=[*KEY, "as_of_date"],
     )
-    steps = daily.sort("date").with_columns(
-        pl.col("date").shift().over(KEY).alias("previous_date"),
-        pl.col("following").shift().over(KEY).alias("previous_following"),
+    # Each snapshot's previous one (ordered within the account: a sort of the whole partition by
+    # date first cost a 10,000-account partition's 0.98M rows a fifth more).
+    steps = daily.with_columns(
+        pl.col("date").shift().over(KEY, order_by="date").alias("previous_date"),
+        pl.col("following").shift().over(KEY, order_by="date").alias("previous_following"),
     )
     in_window = (pl.col("date") >= pl.col("window_start")) & (
         pl.col("date") <= pl.col("as_of_date")
