@@ -184,14 +184,16 @@ SPILL_BATCH_ROWS = 250_000
 # creators' full rebuild spills every staged row) for about 1.2 s more per 20M rows written
 # and read back than none (2.9 + 1.8 s against 2.0 + 1.5 s).
 SPILL_COMPRESSION = "lz4"
-# Rows gathered across a spill's partitions before they are written, a partition's rows as one
-# IPC batch once its share (this over the partition count) is reached. A fetched batch splits
-# into a piece per partition, and at a million creators (100 partitions) a piece was 2,500
-# rows: written one by one, the many small batches cost the spill and its read back about
-# twice what pieces of ten thousand rows and more cost (200,000 creators x 100 days, the
-# night's scorecard window split into 2,500-row pieces: 6.0-7.6 s to spill, 4.2-4.6 s to read
-# back; gathered to 16,384 rows, 4.2 and 2.0 s; to 65,536, 4.1 and 1.4 s). At most about this
-# many rows wait (0.2-0.3 GB at the spilled inputs' widths), besides the batches in flight.
+# Rows fetched between writes: every partition's rows of these batches are written as one IPC
+# batch per partition. A fetched batch splits into a piece per partition, and at a million
+# creators (100 partitions) a piece was 2,500 rows: written one by one, the many small batches
+# cost the spill and its read back about twice what pieces of ten thousand rows and more cost
+# (200,000 creators x 100 days, the night's scorecard window split into 2,500-row pieces:
+# 6.0-7.8 s to spill, 4.2-4.8 s to read back; gathered to 16,384 rows, 4.2 and 2.0 s; to
+# 65,536, 4.1 and 1.4 s). Gathered by batches fetched, not by each partition's own count: a
+# piece is a slice that keeps its whole batch alive, so a partition with few rows would hold
+# every batch until the end. At most this many rows wait (0.2-0.3 GB at the spilled inputs'
+# widths), besides the batches in flight.
 SPILL_WAITING_ROWS = 2_000_000
 
 
@@ -241,20 +243,18 @@ def spill_partitions(
         reader = con.sql(sql).to_arrow_reader(SPILL_BATCH_ROWS)
         schema = reader.schema.remove(reader.schema.get_field_index("partition_number"))
         empty[name] = pl.DataFrame(schema.empty_table())
-        _split_to_files(reader, schema, folder / name, max(1, SPILL_WAITING_ROWS // partitions))
+        _split_to_files(reader, schema, folder / name)
     return PartitionedInputs(partitions, empty, folder)
 
 
-def _split_to_files(
-    reader: pa.RecordBatchReader, schema: pa.Schema, folder: Path, piece_rows: int
-) -> None:
+def _split_to_files(reader: pa.RecordBatchReader, schema: pa.Schema, folder: Path) -> None:
     """Each batch's rows appended to the IPC file of their partition_number (files opened as
     partitions appear; a partition without rows has none).
 
     A worker thread splits and writes while this one fetches the next batch from DuckDB: the
     fetch runs the query (the account inputs' joins and windows), and one after the other the
     spill was slower than the COPY it replaced (pyarrow's sort, take and compression release
-    the GIL). A partition's rows are written once `piece_rows` of them wait (SPILL_WAITING_ROWS)."""
+    the GIL). Each partition's rows are written once SPILL_WAITING_ROWS have been fetched."""
     folder.mkdir(parents=True, exist_ok=True)
     options = pa.ipc.IpcWriteOptions(compression=SPILL_COMPRESSION)
     writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
@@ -268,16 +268,23 @@ def _split_to_files(
         # batches they were cut from).
         writers[number].write_batch(pa.concat_batches(pieces))
 
+    gathered = max(1, SPILL_WAITING_ROWS // SPILL_BATCH_ROWS)  # batches between writes
+    fetched = 0
+
     def write(batch: pa.RecordBatch) -> None:
+        nonlocal fetched
         # Sorted by partition, each partition's rows are one slice (no copy beyond the sort).
         ordered = batch.take(pc.sort_indices(batch.column("partition_number")))
         offset = 0
         for run in pc.value_counts(ordered.column("partition_number")):
             number, rows = run["values"].as_py(), run["counts"].as_py()
-            pieces = waiting.setdefault(number, [])
-            pieces.append(ordered.slice(offset, rows).drop_columns(["partition_number"]))
+            waiting.setdefault(number, []).append(
+                ordered.slice(offset, rows).drop_columns(["partition_number"])
+            )
             offset += rows
-            if sum(piece.num_rows for piece in pieces) >= piece_rows:
+        fetched += 1
+        if fetched % gathered == 0:
+            for number in list(waiting):
                 flush(number)
 
     try:
