@@ -260,19 +260,18 @@ def _split_to_files(reader: pa.RecordBatchReader, schema: pa.Schema, folder: Pat
     writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
     waiting: dict[int, list[pa.RecordBatch]] = {}
 
-    def flush(number: int) -> None:
-        pieces = waiting.pop(number)
-        if number not in writers:
-            writers[number] = pa.ipc.new_file(folder / f"{number}.arrow", schema, options=options)
-        # One batch of the gathered pieces (a copy of their rows: the slices let go of the
-        # batches they were cut from).
-        writers[number].write_batch(pa.concat_batches(pieces))
+    def flush() -> None:
+        for number, pieces in waiting.items():
+            if number not in writers:
+                writers[number] = pa.ipc.new_file(
+                    folder / f"{number}.arrow", schema, options=options
+                )
+            # One batch of the gathered pieces (a copy of their rows: the slices let go of the
+            # batches they were cut from).
+            writers[number].write_batch(pa.concat_batches(pieces))
+        waiting.clear()
 
-    gathered = max(1, SPILL_WAITING_ROWS // SPILL_BATCH_ROWS)  # batches between writes
-    fetched = 0
-
-    def write(batch: pa.RecordBatch) -> None:
-        nonlocal fetched
+    def write(batch: pa.RecordBatch, then_flush: bool) -> None:
         # Sorted by partition, each partition's rows are one slice (no copy beyond the sort).
         ordered = batch.take(pc.sort_indices(batch.column("partition_number")))
         offset = 0
@@ -282,24 +281,22 @@ def _split_to_files(reader: pa.RecordBatchReader, schema: pa.Schema, folder: Pat
                 ordered.slice(offset, rows).drop_columns(["partition_number"])
             )
             offset += rows
-        fetched += 1
-        if fetched % gathered == 0:
-            for number in list(waiting):
-                flush(number)
+        if then_flush:
+            flush()
 
+    gathered = max(1, SPILL_WAITING_ROWS // SPILL_BATCH_ROWS)  # batches between writes
     try:
         with ThreadPoolExecutor(max_workers=1) as worker:
             # One batch written while the next is fetched: two in memory at most, besides the
             # pieces waiting to be written.
             pending: Future[None] | None = None
-            for batch in reader:
+            for fetched, batch in enumerate(reader, start=1):
                 if pending is not None:
                     pending.result()
-                pending = worker.submit(write, batch)
+                pending = worker.submit(write, batch, fetched % gathered == 0)
             if pending is not None:
                 pending.result()
-        for number in list(waiting):
-            flush(number)
+        flush()
     finally:
         for writer in writers.values():
             writer.close()
