@@ -734,28 +734,37 @@ def test_a_kept_frame_holds_its_own_strings_not_those_of_the_frame_it_came_from(
     assert _string_bytes(kept, "account_id") < 1_000
 
 
-def test_the_scorecard_windows_kept_per_partition_hold_none_of_its_inputs(built, tmp_path):
-    """A partition's windows (one row per account and month) are kept while every other
-    partition is read: their strings must be their own, not views into the partition's daily
-    rows (one per account and day: several times the bytes)."""
+def test_the_scorecard_windows_from_numbered_rows_are_each_accounts_own(built, tmp_path):
+    """The scorecards' spill names accounts by number, with no key text in its daily and post
+    rows; each partition's windows get their key back from that partition's numbers and equal
+    the windows computed by key from the marts' rows. A partition's windows come as a frame per
+    month (scored and let go a month at a time)."""
     import flows.transform as ft
     import warehouse.marts as wm
+    from schemas.marts import SCORECARD_DAILY_INPUT, SCORECARD_POSTS_INPUT
 
     warehouse = tmp_path / "w.duckdb"
     shutil.copy(built[1], warehouse)
     con = connect(warehouse, read_only=True)
     rules = ft.ScorecardRules()
-    inputs = wm.spill_scorecard_inputs(con, wm.FAR_PAST, 10**9, tmp_path / "spill").read(con, 0)
-    pieces = ft.scorecard_windows(inputs, wm.FAR_PAST, rules)
+    spilled = wm.spill_scorecard_inputs(con, wm.FAR_PAST, ACCOUNTS // 3, tmp_path / "spill")
+    assert spilled.count >= 3
+    pieces = []
+    for number in range(spilled.count):
+        inputs = spilled.read(con, number)
+        for rows in ("daily", "posts"):
+            assert wm.ACCOUNT_NUMBER in inputs[rows].columns
+            assert not {"platform", "account_id"} & set(inputs[rows].columns)
+        assert inputs["numbers"][wm.ACCOUNT_NUMBER].is_unique().all()
+        own = ft.scorecard_windows(inputs, wm.FAR_PAST, rules)
+        assert len(own) > 1
+        assert [piece["month"].n_unique() for piece in own] == [1] * len(own)
+        assert len({piece["month"][0] for piece in own}) == len(own)
+        pieces += own
+    daily = table(con, f"select {', '.join(SCORECARD_DAILY_INPUT)} from marts.fct_account_daily")
+    posts = table(con, f"select {', '.join(SCORECARD_POSTS_INPUT)} from marts.fct_post_metrics")
     con.close()
     windows = pl.concat(pieces)
-    assert windows.height and inputs["daily"].height >= 20 * windows.height
-    own = sum(_string_bytes(piece, "account_id") for piece in pieces)
-    assert own * 5 < _string_bytes(inputs["daily"], "account_id")
-    # A frame per month (scored and let go a month at a time), together the windows computed
-    # whole.
-    assert len(pieces) > 1
-    assert [piece["month"].n_unique() for piece in pieces] == [1] * len(pieces)
-    assert len({piece["month"][0] for piece in pieces}) == len(pieces)
-    whole = creator_windows(inputs["daily"].lazy(), inputs["posts"].lazy(), wm.FAR_PAST, rules)
-    assert_frame_equal(windows.sort(*KEY, "month"), whole.collect().sort(*KEY, "month"))
+    assert windows.height and daily.height >= 20 * windows.height
+    by_key = creator_windows(daily.lazy(), posts.lazy(), wm.FAR_PAST, rules).collect()
+    assert_frame_equal(windows.sort(*KEY, "month"), by_key.sort(*KEY, "month"))

@@ -15,7 +15,7 @@ black boxes; these are meant to be argued with.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date
 
@@ -92,26 +92,32 @@ class ScorecardRules:
 
 
 def creator_windows(
-    daily: pl.LazyFrame, posts: pl.LazyFrame, first_month: date, rules: ScorecardRules
+    daily: pl.LazyFrame,
+    posts: pl.LazyFrame,
+    first_month: date,
+    rules: ScorecardRules,
+    key: Sequence[str] = ACCOUNT_KEY,
 ) -> pl.LazyFrame:
     """One row per account and month from `first_month` with a follower snapshot: the account's
     window up to its last snapshot day of the month and what its own rows say about it.
 
     daily: fct_account_daily rows (the columns SCORECARD_DAILY_INPUT) from
     `first_month - (window_days - 1)` on. posts: fct_post_metrics rows (SCORECARD_POSTS_INPUT)
-    published from the same day on.
+    published from the same day on. `key`: the columns naming an account in both, and in the
+    rows returned (the flow numbers its accounts: warehouse.marts.spill_scorecard_inputs).
     """
+    key = list(key)
     width = rules.window_days
     ends = (
         daily.filter(pl.col("date") >= first_month)
         .with_columns(pl.col("date").dt.truncate("1mo").alias("month"))
-        .group_by(*KEY, "month")
+        .group_by(*key, "month")
         .agg(pl.col("date").max().alias("as_of_date"))
         .with_columns((pl.col("as_of_date") - pl.duration(days=width - 1)).alias("window_start"))
     )
     on_day = ends.join(
         daily.select(
-            *KEY,
+            *key,
             pl.col("date").alias("as_of_date"),
             "followers",
             "following",
@@ -119,28 +125,28 @@ def creator_windows(
             "growth_rate_30d",
             "growth_rate_90d",
         ),
-        on=[*KEY, "as_of_date"],
+        on=[*key, "as_of_date"],
     )
     # Each snapshot's previous one (ordered within the account: a sort of the whole partition by
     # date first cost a 10,000-account partition's 0.98M rows a fifth more).
     steps = daily.with_columns(
-        pl.col("date").shift().over(KEY, order_by="date").alias("previous_date"),
-        pl.col("following").shift().over(KEY, order_by="date").alias("previous_following"),
+        pl.col("date").shift().over(key, order_by="date").alias("previous_date"),
+        pl.col("following").shift().over(key, order_by="date").alias("previous_following"),
     )
     in_window = (pl.col("date") >= pl.col("window_start")) & (
         pl.col("date") <= pl.col("as_of_date")
     )
-    days = ends.join(steps, on=KEY).filter(in_window)
+    days = ends.join(steps, on=key).filter(in_window)
     published = (pl.col("published_date") >= pl.col("window_start")) & (
         pl.col("published_date") <= pl.col("as_of_date")
     )
-    window_posts = ends.join(posts, on=KEY).filter(published)
-    group = [*KEY, "month"]
+    window_posts = ends.join(posts, on=key).filter(published)
+    group = [*key, "month"]
     return (
-        on_day.join(_snapshot_stats(days, width), on=group, how="left")
-        .join(_following_spikes(days, rules), on=group, how="left")
-        .join(_gains_then_losses(days, rules), on=group, how="left")
-        .join(_post_stats(window_posts, width, rules), on=group, how="left")
+        on_day.join(_snapshot_stats(days, width, key), on=group, how="left")
+        .join(_following_spikes(days, rules, key), on=group, how="left")
+        .join(_gains_then_losses(days, rules, key), on=group, how="left")
+        .join(_post_stats(window_posts, width, rules, key), on=group, how="left")
         .with_columns(
             # No post in the window: counts of 0, medians null.
             pl.col(
@@ -163,9 +169,9 @@ def creator_windows(
     )
 
 
-def _snapshot_stats(days: pl.LazyFrame, width: int) -> pl.LazyFrame:
+def _snapshot_stats(days: pl.LazyFrame, width: int, key: list[str]) -> pl.LazyFrame:
     half = pl.col("window_start") + pl.duration(days=width // 2)
-    return days.group_by(*KEY, "month").agg(
+    return days.group_by(*key, "month").agg(
         pl.len().cast(pl.Int64).alias("snapshot_days"),
         (pl.len() / width).alias("coverage"),
         pl.col("followers").sort_by("date").first().alias("first_followers"),
@@ -183,7 +189,7 @@ def _snapshot_stats(days: pl.LazyFrame, width: int) -> pl.LazyFrame:
     )
 
 
-def _following_spikes(days: pl.LazyFrame, rules: ScorecardRules) -> pl.LazyFrame:
+def _following_spikes(days: pl.LazyFrame, rules: ScorecardRules, key: list[str]) -> pl.LazyFrame:
     """The first spike in `following` of each window (its day and the two counts)."""
     rise = pl.col("following") - pl.col("previous_following")
     spikes = days.filter(
@@ -194,7 +200,7 @@ def _following_spikes(days: pl.LazyFrame, rules: ScorecardRules) -> pl.LazyFrame
     )
     return (
         spikes.sort("date")
-        .group_by(*KEY, "month")
+        .group_by(*key, "month")
         .agg(
             pl.col("date").first().alias("spike_date"),
             pl.col("previous_following").first().alias("spike_from"),
@@ -203,7 +209,7 @@ def _following_spikes(days: pl.LazyFrame, rules: ScorecardRules) -> pl.LazyFrame
     )
 
 
-def _gains_then_losses(days: pl.LazyFrame, rules: ScorecardRules) -> pl.LazyFrame:
+def _gains_then_losses(days: pl.LazyFrame, rules: ScorecardRules, key: list[str]) -> pl.LazyFrame:
     """The first sudden gain of each window that a loss followed within loss_within_days."""
     before = pl.col("followers") - pl.col("followers_change")
     gains = days.filter(
@@ -211,21 +217,21 @@ def _gains_then_losses(days: pl.LazyFrame, rules: ScorecardRules) -> pl.LazyFram
         & (pl.col("followers_change") >= rules.gain_min_followers)
         & (pl.col("followers_change") >= rules.gain_min_share * before)
     ).select(
-        *KEY,
+        *key,
         "month",
         pl.col("date").alias("gain_date"),
         pl.col("followers_change").alias("gain"),
         pl.col("followers").alias("gain_followers"),
     )
-    after = days.select(*KEY, "month", "date", "followers")
+    after = days.select(*key, "month", "date", "followers")
     lows = (
-        gains.join(after, on=[*KEY, "month"])
+        gains.join(after, on=[*key, "month"])
         .filter(
             (pl.col("date") > pl.col("gain_date"))
             & (pl.col("date") <= pl.col("gain_date") + pl.duration(days=rules.loss_within_days))
         )
         .sort("followers", "date")
-        .group_by(*KEY, "month", "gain_date")
+        .group_by(*key, "month", "gain_date")
         .agg(
             pl.col("gain").first(),
             pl.col("gain_followers").first(),
@@ -238,12 +244,14 @@ def _gains_then_losses(days: pl.LazyFrame, rules: ScorecardRules) -> pl.LazyFram
             pl.col("gain_followers") - pl.col("low_followers") >= rules.loss_share * pl.col("gain")
         )
         .sort("gain_date")
-        .group_by(*KEY, "month")
+        .group_by(*key, "month")
         .agg(pl.all().first())
     )
 
 
-def _post_stats(posts: pl.LazyFrame, width: int, rules: ScorecardRules) -> pl.LazyFrame:
+def _post_stats(
+    posts: pl.LazyFrame, width: int, rules: ScorecardRules, key: list[str]
+) -> pl.LazyFrame:
     measured = (
         ~pl.col("is_d7_pending").fill_null(False) & pl.col("er_followers_lc_d7").is_not_null()
     )
@@ -255,7 +263,7 @@ def _post_stats(posts: pl.LazyFrame, width: int, rules: ScorecardRules) -> pl.La
     week = (pl.col("as_of_date") - pl.col("published_date")).dt.total_days() // 7
     with_both = measured & pl.col("likes_d7").is_not_null() & pl.col("comments_d7").is_not_null()
     return (
-        posts.group_by(*KEY, "month")
+        posts.group_by(*key, "month")
         .agg(
             pl.len().cast(pl.Int64).alias("posts"),
             week.filter(week < width // 7).n_unique().cast(pl.Int64).alias("weeks_with_posts"),

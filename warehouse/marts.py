@@ -23,6 +23,7 @@ from schemas.marts import (
     SCORECARD_DAILY_INPUT,
     SCORECARD_POSTS_INPUT,
 )
+from schemas.tables import ACCOUNT_KEY
 from warehouse.sql import frame, sql_literal, sql_text, table
 
 FAR_PAST = date(1900, 1, 1)
@@ -678,6 +679,17 @@ def scorecard_rules_built(con: duckdb.DuckDBPyConnection) -> str | None:
     return rows[0][0] if rows else None
 
 
+# The scorecards' spill names each account by a number (ACCOUNT_NUMBER) rather than its
+# (platform, account_id) text: the window's tens of millions of daily and post rows carried the
+# key's text in every row, about half their bytes, and the windows group and join on it. A
+# 200,000-creator night's 19.6M daily rows: the spill 2.8 s and its read back 0.7 s, against
+# 3.7-5.3 and 1.5-2.2 s with the text; the windows of 10,000 accounts 0.17 against 0.28 s.
+# Numbered in key order over dim_account (which has a row for every account the daily mart has:
+# the account graph writes both for its scope), for this run only: each partition's `numbers`
+# input gives its accounts' key back (flows.transform.scorecard_windows).
+ACCOUNT_NUMBER = "account_number"
+
+
 def spill_scorecard_inputs(
     con: duckdb.DuckDBPyConnection,
     read_from: date,
@@ -687,20 +699,35 @@ def spill_scorecard_inputs(
     month: date | None = None,
 ) -> PartitionedInputs:
     """The daily and post mart rows the scorecard windows read (from `read_from`: the first
-    rebuilt month less a window), split into account partitions by hash in one pass.
+    rebuilt month less a window), split into account partitions by hash in one pass, each
+    account named by its ACCOUNT_NUMBER; `numbers` gives each partition's numbers' keys.
 
     `month`: also what the monthly marts of the month from `month` read besides those rows
-    (prior_tiers, categories; spill_period_inputs), whose rows are among these when `month` is
-    on or after `read_from`: one spill serves both (flows.transform.MonthReads).
+    (prior_tiers, categories, by their key; spill_period_inputs), whose rows are among these
+    when `month` is on or after `read_from`: one spill serves both (flows.transform.MonthReads).
     """
     count = partition_count(con, partition_accounts)
     partition = _partition_number(count)
+    con.execute(
+        "create or replace temp table scorecard_numbers as select platform, account_id, "
+        f"(row_number() over (order by platform, account_id))::integer as {ACCOUNT_NUMBER}, "
+        f"{partition} from marts.dim_account"
+    )
     first = sql_literal(read_from.isoformat())  # spill_partitions takes text alone: a literal
+
+    def numbered(columns: tuple[str, ...], mart: str, since: str) -> str:
+        values = ", ".join(c for c in columns if c not in ACCOUNT_KEY)
+        return (
+            f"select n.{ACCOUNT_NUMBER}, {values}, n.partition_number from marts.{mart} "
+            f"join scorecard_numbers as n using (platform, account_id) "
+            f"where {since} >= {first}::date"
+        )
+
     queries = {
-        "daily": f"select {', '.join(SCORECARD_DAILY_INPUT)}, {partition} "
-        f"from marts.fct_account_daily where date >= {first}::date",
-        "posts": f"select {', '.join(SCORECARD_POSTS_INPUT)}, {partition} "
-        f"from marts.fct_post_metrics where published_date >= {first}::date",
+        "daily": numbered(SCORECARD_DAILY_INPUT, "fct_account_daily", "date"),
+        "posts": numbered(SCORECARD_POSTS_INPUT, "fct_post_metrics", "published_date"),
+        "numbers": f"select {ACCOUNT_NUMBER}, platform, account_id, partition_number "
+        "from scorecard_numbers",
     }
     if month is not None:
         queries |= _month_accounts_queries(month, partition)
