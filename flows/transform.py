@@ -21,7 +21,6 @@ import polars as pl
 from flows.engine import flow, markdown_artifact, run_logger, task
 from flows.runs import recorded_run
 from schemas.marts import PERIOD_DAILY_INPUT, PERIOD_POSTS_INPUT
-from schemas.tables import ACCOUNT_KEY
 from transforms.campaigns import (
     brand_mentions,
     campaign_creators,
@@ -569,14 +568,11 @@ def scorecard_windows(
     rows: a frame per month (rebuild_scorecards scores a month at a time), or the one empty
     frame when the partition has none. The rows name accounts by number
     (wm.spill_scorecard_inputs); the windows, one row per account and month, get their key
-    back from the partition's `numbers`."""
-    number = wm.ACCOUNT_NUMBER
+    back from the partition's NUMBERS."""
     windows = creator_windows(
-        inputs["daily"].lazy(), inputs["posts"].lazy(), first_month, rules, key=[number]
+        inputs["daily"].lazy(), inputs["posts"].lazy(), first_month, rules, key=[wm.ACCOUNT_NUMBER]
     )
-    keyed = windows.join(inputs["numbers"].lazy(), on=number).select(
-        *ACCOUNT_KEY, pl.exclude(number, *ACCOUNT_KEY)
-    )
+    keyed = wm.keyed_rows(windows, inputs[wm.NUMBERS].lazy())
     # Polars' in-memory engine: windows per account over a partition already in memory
     # (20,000 accounts' month: 0.36-0.38 s streaming, 0.23-0.26 s in memory).
     collected = keyed.collect(engine="in-memory")
@@ -584,15 +580,6 @@ def scorecard_windows(
         return [collected]
     # Each month detached on its own: one month let go frees its strings too.
     return [detached(rows) for rows in collected.partition_by("month", maintain_order=True)]
-
-
-def keyed_rows(rows: pl.LazyFrame, numbers: pl.DataFrame) -> pl.LazyFrame:
-    """Spilled scorecard rows (wm.spill_scorecard_inputs) with their accounts' key for their
-    number: for the monthly marts, which read the same rows by key."""
-    number = wm.ACCOUNT_NUMBER
-    return rows.join(numbers.lazy(), on=number).select(
-        *ACCOUNT_KEY, pl.exclude(number, *ACCOUNT_KEY)
-    )
 
 
 def detached(frame: pl.DataFrame) -> pl.DataFrame:
@@ -812,12 +799,12 @@ def _month_marts(
                 # The scorecards' windows from the same rows, while they are in memory: each
                 # partition is read back once, not once for each (MonthReads.windows).
                 windows.append(scorecard_windows(read, shared.first_month, shared.rules))
-                numbers = read["numbers"]
+                numbers = read[wm.NUMBERS].lazy()
                 inputs = {
-                    "daily": keyed_rows(
+                    "daily": wm.keyed_rows(
                         _within(inputs["daily"], "date", start, end), numbers
                     ).select(PERIOD_DAILY_INPUT),
-                    "posts": keyed_rows(
+                    "posts": wm.keyed_rows(
                         _within(inputs["posts"], "published_date", start, end), numbers
                     ).select(PERIOD_POSTS_INPUT),
                     "prior_tiers": inputs["prior_tiers"],

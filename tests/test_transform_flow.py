@@ -326,7 +326,14 @@ def test_inputs_read_in_one_pass_equal_each_partitions_own_reads(
                 assert_frame_equal(spilled[name], own, check_row_order=False)
                 checked += own.height
         assert checked > 10_000
-        assert {name for name, frame in split.empty.items() if frame.height == 0} == set(queries)
+        assert {name for name, frame in split.empty.items() if frame.height == 0} == {
+            *queries,
+            wm.NUMBERS,
+        }
+        # What is spilled names accounts by number, not by the key's text.
+        for name in queries:
+            assert wm.ACCOUNT_NUMBER in split.empty[name].columns
+            assert not {"platform", "account_id"} & set(split.empty[name].columns)
     finally:
         con.close()
 

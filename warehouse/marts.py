@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -153,6 +153,19 @@ def account_input_queries(as_of_windows: list[tuple[int, int]]) -> dict[str, str
     return queries
 
 
+# The partitioned spills name each account by a number (ACCOUNT_NUMBER) rather than its
+# (platform, account_id) text: the inputs' millions of rows carried the key's text in every row,
+# about half their bytes. A 200,000-creator night's scorecard window (19.6M daily rows): the
+# spill 2.8 s and its read back 0.7 s, against 3.7-5.3 and 1.5-2.2 s with the text. Numbers are
+# the spill's own (a temp table of the run); each partition's NUMBERS input gives its numbers'
+# keys back: the account inputs are keyed again as they are read (the graph works on the key),
+# the scorecard windows group on the number (10,000 accounts: 0.17 against 0.28 s) and get
+# their key after (flows.transform.scorecard_windows).
+ACCOUNT_NUMBER = "account_number"
+# The spilled input giving each partition's account numbers their key.
+NUMBERS = "numbers"
+
+
 def spill_account_inputs(
     con: duckdb.DuckDBPyConnection,
     as_of_windows: list[tuple[int, int]],
@@ -161,17 +174,28 @@ def spill_account_inputs(
 ) -> PartitionedInputs:
     """The registered scope's inputs split by its `partition_number` column (spill_partitions):
     one pass over each input's window for every partition, where reading them per partition
-    scanned the window once per partition (a night of a million accounts: 200 times)."""
-    return spill_partitions(
-        con,
-        {
-            name: f"select q.*, s.partition_number from ({sql}) as q join scope as s "
-            "on q.platform = s.platform and q.account_id = s.account_id"
-            for name, sql in account_input_queries(as_of_windows).items()
-        },
-        folder,
-        partitions,
+    scanned the window once per partition (a night of a million accounts: 200 times).
+
+    Spilled with each account named by a number (ACCOUNT_NUMBER, this spill's own) rather than
+    its key's text, as the scorecards' spill is; PartitionedInputs.read gives the rows their
+    key back, in the query's columns."""
+    con.execute(
+        "create or replace temp table scope_numbers as select platform, account_id, "
+        f"partition_number, (row_number() over ())::integer as {ACCOUNT_NUMBER} from scope"
     )
+    inputs = account_input_queries(as_of_windows)
+    queries = {
+        name: f"select n.{ACCOUNT_NUMBER}, q.* exclude (platform, account_id), "
+        f"n.partition_number from ({sql}) as q join scope_numbers as n "
+        "on q.platform = n.platform and q.account_id = n.account_id"
+        for name, sql in inputs.items()
+    }
+    # What each input's rows are read back as: its own columns, keyed.
+    columns = {name: con.sql(sql).columns for name, sql in inputs.items()}
+    queries[NUMBERS] = (
+        f"select {ACCOUNT_NUMBER}, platform, account_id, partition_number from scope_numbers"
+    )
+    return replace(spill_partitions(con, queries, folder, partitions), keyed=columns)
 
 
 # Rows of a spilled query's result split at a time: DuckDB streams the result in Arrow batches
@@ -212,12 +236,34 @@ class PartitionedInputs:
     empty: dict[str, pl.DataFrame]
     folder: Path
     held: dict[str, pl.DataFrame] | None = None
+    # Inputs spilled with their accounts numbered (ACCOUNT_NUMBER; the NUMBERS input gives each
+    # partition's numbers their key), with their columns by key: `read` gives them keyed.
+    keyed: dict[str, list[str]] | None = None
 
     def read(self, con: duckdb.DuckDBPyConnection, number: int) -> dict[str, pl.DataFrame]:
         """Partition `number`'s inputs (the empty frame for an input without rows in it)."""
         if self.held is not None:
-            return self.held
-        return read_spilled_inputs(self.folder, number, self.empty)
+            inputs = dict(self.held)
+        else:
+            inputs = read_spilled_inputs(self.folder, number, self.empty)
+        if self.keyed is None:
+            return inputs
+        numbers = inputs.pop(NUMBERS).lazy()
+        return {
+            name: keyed_rows(rows.lazy(), numbers, self.keyed[name]).collect()
+            for name, rows in inputs.items()
+        }
+
+
+def keyed_rows(
+    rows: pl.LazyFrame, numbers: pl.LazyFrame, columns: Sequence[str] | None = None
+) -> pl.LazyFrame:
+    """Rows naming accounts by ACCOUNT_NUMBER with their key instead, from `numbers` (a
+    partition's NUMBERS input): in `columns`, else the key first."""
+    keyed = rows.join(numbers.select(ACCOUNT_NUMBER, *ACCOUNT_KEY), on=ACCOUNT_NUMBER)
+    if columns is None:
+        return keyed.select(*ACCOUNT_KEY, pl.exclude(ACCOUNT_NUMBER, *ACCOUNT_KEY))
+    return keyed.select(columns)
 
 
 def spill_partitions(
@@ -679,17 +725,6 @@ def scorecard_rules_built(con: duckdb.DuckDBPyConnection) -> str | None:
     return rows[0][0] if rows else None
 
 
-# The scorecards' spill names each account by a number (ACCOUNT_NUMBER) rather than its
-# (platform, account_id) text: the window's tens of millions of daily and post rows carried the
-# key's text in every row, about half their bytes, and the windows group and join on it. A
-# 200,000-creator night's 19.6M daily rows: the spill 2.8 s and its read back 0.7 s, against
-# 3.7-5.3 and 1.5-2.2 s with the text; the windows of 10,000 accounts 0.17 against 0.28 s.
-# Numbered in key order over dim_account (which has a row for every account the daily mart has:
-# the account graph writes both for its scope), for this run only: each partition's `numbers`
-# input gives its accounts' key back (flows.transform.scorecard_windows).
-ACCOUNT_NUMBER = "account_number"
-
-
 def spill_scorecard_inputs(
     con: duckdb.DuckDBPyConnection,
     read_from: date,
@@ -699,8 +734,10 @@ def spill_scorecard_inputs(
     month: date | None = None,
 ) -> PartitionedInputs:
     """The daily and post mart rows the scorecard windows read (from `read_from`: the first
-    rebuilt month less a window), split into account partitions by hash in one pass, each
-    account named by its ACCOUNT_NUMBER; `numbers` gives each partition's numbers' keys.
+    rebuilt month less a window), split into account partitions by hash in one pass. Read back
+    numbered (ACCOUNT_NUMBER; the windows group on it), with NUMBERS for their keys: numbered
+    over dim_account, which has a row for every account the daily mart has (the account graph
+    writes both for its scope).
 
     `month`: also what the monthly marts of the month from `month` read besides those rows
     (prior_tiers, categories, by their key; spill_period_inputs), whose rows are among these
@@ -710,7 +747,7 @@ def spill_scorecard_inputs(
     partition = _partition_number(count)
     con.execute(
         "create or replace temp table scorecard_numbers as select platform, account_id, "
-        f"(row_number() over (order by platform, account_id))::integer as {ACCOUNT_NUMBER}, "
+        f"(row_number() over ())::integer as {ACCOUNT_NUMBER}, "
         f"{partition} from marts.dim_account"
     )
     first = sql_literal(read_from.isoformat())  # spill_partitions takes text alone: a literal
@@ -726,7 +763,7 @@ def spill_scorecard_inputs(
     queries = {
         "daily": numbered(SCORECARD_DAILY_INPUT, "fct_account_daily", "date"),
         "posts": numbered(SCORECARD_POSTS_INPUT, "fct_post_metrics", "published_date"),
-        "numbers": f"select {ACCOUNT_NUMBER}, platform, account_id, partition_number "
+        NUMBERS: f"select {ACCOUNT_NUMBER}, platform, account_id, partition_number "
         "from scorecard_numbers",
     }
     if month is not None:
