@@ -388,10 +388,11 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   66.8 GB warehouse file and 29.0 GB per published state: 176 GB with the two kept states and
   a full rebuild's spill (51.7 GB), where this machine has had 45 to 80 GB free. The same
   projection for a million creators × 100 days (18.3 GB warehouse, 8.0 GB state, 14.2 GB
-  spill) is within 8% of what the scale run above measured (19.1, 8.6 and 13.5 GB). The
-  spill is nearly twice what it was (7.3 GB at 100 days as Parquet): since session 38 the
-  rebuild spills LZ4 Arrow files, faster to write and read (`docs/performance.md`), at twice
-  Parquet's bytes. Projected, not measured: its full rebuild grows with rows, about 3.65×
+  spill) was within 8% of what the scale run measured in session 40 (19.1, 8.6 and 13.5 GB).
+  The spill has since shrunk to 9.8 GB (session 41: the spilled rows name accounts by number,
+  not by their key's text), so the year's projected spill is about a third too high; it was
+  13.5 GB, 7.3 GB at 100 days as Parquet before session 38 made it LZ4 Arrow files, faster to
+  write and read (`docs/performance.md`). Projected, not measured: its full rebuild grows with rows, about 3.65×
   the 100-day one (about 90 min at the rate above); its night's memory follows the account partitions
   and the metrics' windows, not the history (at 20,000 creators the night's peak grew from 0.93
   to 1.6 GB from 30 to 365 days). It
@@ -426,7 +427,9 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   1,029.1 s at 7,659 MB, night 228.2 s at 5,850 MB. Session 40, each partition's rows of a
   spill written as one batch every 2M rows fetched rather than a small piece per batch (at a
   million creators the many 2,500-row pieces cost the spills and their reads back about
-  twice), 04:37, the table above: 918.4 s at 7,659 MB, night 188.6 s at 5,883 MB.
+  twice), 04:37: 918.4 s at 7,659 MB, night 188.6 s at 5,883 MB. Session 41, the spilled
+  rows naming accounts by number rather than by their key's text, 07:11, the table above:
+  867.7 s at 7,293 MB, night 167.1 s at 5,837 MB (its spill 2.0 GB, was 3.7).
 
 Reading the figures: the night's transform at 20,000 creators takes a fifth to a third of
 what it took (13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/performance.md`)
