@@ -195,7 +195,10 @@ def spill_account_inputs(
     queries[NUMBERS] = (
         f"select {ACCOUNT_NUMBER}, platform, account_id, partition_number from scope_numbers"
     )
-    return replace(spill_partitions(con, queries, folder, partitions), keyed=columns)
+    try:
+        return replace(spill_partitions(con, queries, folder, partitions), keyed=columns)
+    finally:
+        con.execute("drop table if exists scope_numbers")  # a million accounts' keys, spilled
 
 
 # Rows of a spilled query's result split at a time: DuckDB streams the result in Arrow batches
@@ -768,7 +771,10 @@ def spill_scorecard_inputs(
     }
     if month is not None:
         queries |= _month_accounts_queries(month, partition)
-    return spill_partitions(con, queries, folder, count)
+    try:
+        return spill_partitions(con, queries, folder, count)
+    finally:
+        con.execute("drop table if exists scorecard_numbers")  # spilled with the rows
 
 
 def scorecard_accounts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
