@@ -762,7 +762,7 @@ def test_the_scorecard_windows_from_numbered_rows_are_each_accounts_own(built, t
         for rows in ("daily", "posts"):
             assert wm.ACCOUNT_NUMBER in inputs[rows].columns
             assert not {"platform", "account_id"} & set(inputs[rows].columns)
-        assert inputs["numbers"][wm.ACCOUNT_NUMBER].is_unique().all()
+        assert inputs[wm.NUMBERS][wm.ACCOUNT_NUMBER].is_unique().all()
         own = ft.scorecard_windows(inputs, wm.FAR_PAST, rules)
         assert len(own) > 1
         assert [piece["month"].n_unique() for piece in own] == [1] * len(own)

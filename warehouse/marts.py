@@ -176,29 +176,47 @@ def spill_account_inputs(
     one pass over each input's window for every partition, where reading them per partition
     scanned the window once per partition (a night of a million accounts: 200 times).
 
-    Spilled with each account named by a number (ACCOUNT_NUMBER, this spill's own) rather than
-    its key's text, as the scorecards' spill is; PartitionedInputs.read gives the rows their
-    key back, in the query's columns."""
-    con.execute(
-        "create or replace temp table scope_numbers as select platform, account_id, "
-        f"partition_number, (row_number() over ())::integer as {ACCOUNT_NUMBER} from scope"
-    )
+    Spilled numbered (_spill_numbered); PartitionedInputs.read gives the rows their key back,
+    in each query's own columns."""
     inputs = account_input_queries(as_of_windows)
-    queries = {
-        name: f"select n.{ACCOUNT_NUMBER}, q.* exclude (platform, account_id), "
-        f"n.partition_number from ({sql}) as q join scope_numbers as n "
-        "on q.platform = n.platform and q.account_id = n.account_id"
-        for name, sql in inputs.items()
-    }
     # What each input's rows are read back as: its own columns, keyed.
     columns = {name: con.sql(sql).columns for name, sql in inputs.items()}
-    queries[NUMBERS] = (
-        f"select {ACCOUNT_NUMBER}, platform, account_id, partition_number from scope_numbers"
+    spilled = _spill_numbered(
+        con, "select platform, account_id, partition_number from scope", inputs, folder, partitions
+    )
+    return replace(spilled, keyed=columns)
+
+
+def _spill_numbered(
+    con: duckdb.DuckDBPyConnection,
+    accounts: str,
+    queries: dict[str, str],
+    folder: Path,
+    partitions: int,
+    by_key: dict[str, str] | None = None,
+) -> PartitionedInputs:
+    """spill_partitions of `queries` (rows with the account's key) with each account named by
+    its ACCOUNT_NUMBER instead, and NUMBERS giving each partition's numbers their key.
+    `accounts`: SQL of every account (platform, account_id) with its partition_number, numbered
+    here for this spill. `by_key`: queries spilled as they are (with their own
+    partition_number)."""
+    con.execute(
+        "create or replace temp table spill_numbers as select *, "
+        f"(row_number() over ())::integer as {ACCOUNT_NUMBER} from ({accounts})"
+    )
+    numbered = {
+        name: f"select n.{ACCOUNT_NUMBER}, q.* exclude (platform, account_id), "
+        f"n.partition_number from ({sql}) as q join spill_numbers as n "
+        "on q.platform = n.platform and q.account_id = n.account_id"
+        for name, sql in queries.items()
+    }
+    numbered[NUMBERS] = (
+        f"select {ACCOUNT_NUMBER}, platform, account_id, partition_number from spill_numbers"
     )
     try:
-        return replace(spill_partitions(con, queries, folder, partitions), keyed=columns)
+        return spill_partitions(con, numbered | (by_key or {}), folder, partitions)
     finally:
-        con.execute("drop table if exists scope_numbers")  # a million accounts' keys, spilled
+        con.execute("drop table if exists spill_numbers")  # a million accounts' keys, spilled
 
 
 # Rows of a spilled query's result split at a time: DuckDB streams the result in Arrow batches
@@ -748,33 +766,16 @@ def spill_scorecard_inputs(
     """
     count = partition_count(con, partition_accounts)
     partition = _partition_number(count)
-    con.execute(
-        "create or replace temp table scorecard_numbers as select platform, account_id, "
-        f"(row_number() over ())::integer as {ACCOUNT_NUMBER}, "
-        f"{partition} from marts.dim_account"
-    )
     first = sql_literal(read_from.isoformat())  # spill_partitions takes text alone: a literal
-
-    def numbered(columns: tuple[str, ...], mart: str, since: str) -> str:
-        values = ", ".join(c for c in columns if c not in ACCOUNT_KEY)
-        return (
-            f"select n.{ACCOUNT_NUMBER}, {values}, n.partition_number from marts.{mart} "
-            f"join scorecard_numbers as n using (platform, account_id) "
-            f"where {since} >= {first}::date"
-        )
-
     queries = {
-        "daily": numbered(SCORECARD_DAILY_INPUT, "fct_account_daily", "date"),
-        "posts": numbered(SCORECARD_POSTS_INPUT, "fct_post_metrics", "published_date"),
-        NUMBERS: f"select {ACCOUNT_NUMBER}, platform, account_id, partition_number "
-        "from scorecard_numbers",
+        "daily": f"select {', '.join(SCORECARD_DAILY_INPUT)} "
+        f"from marts.fct_account_daily where date >= {first}::date",
+        "posts": f"select {', '.join(SCORECARD_POSTS_INPUT)} "
+        f"from marts.fct_post_metrics where published_date >= {first}::date",
     }
-    if month is not None:
-        queries |= _month_accounts_queries(month, partition)
-    try:
-        return spill_partitions(con, queries, folder, count)
-    finally:
-        con.execute("drop table if exists scorecard_numbers")  # spilled with the rows
+    month_queries = _month_accounts_queries(month, partition) if month is not None else None
+    accounts = f"select platform, account_id, {partition} from marts.dim_account"
+    return _spill_numbered(con, accounts, queries, folder, count, by_key=month_queries)
 
 
 def scorecard_accounts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
