@@ -63,21 +63,36 @@ def _upsert_snapshots(
 ) -> None:
     if rows.num_rows == 0:
         return
+    table, key = SNAPSHOT_TABLES[kind]
     con.register("incoming_snapshots", rows)
     summary = sql_text("sql", "incoming_snapshots_summary.sql")
     # fetchall, not fetchone: duckdb 2.0 keeps a half-read result open and refuses the next call.
-    ((first, last, repeated_keys),) = con.execute(
-        summary.format(key=", ".join(SNAPSHOT_TABLES[kind][1]))
+    ((first, last, repeated_keys, platforms),) = con.execute(
+        summary.format(key=", ".join(key))
     ).fetchall()
-    run_script(con, _upsert_sql(kind, deduplicate=repeated_keys > 0), [first, last])
-    ((winners,),) = con.execute("select count(*) from winners").fetchall()
-    # Winners are rows of the batch, one per (source_sha256, source_row): as many as the batch
-    # has rows means every row won.
-    insert = "insert_snapshots.sql" if winners == rows.num_rows else "insert_snapshot_winners.sql"
-    con.execute(sql_text("sql", insert).format(table=SNAPSHOT_TABLES[kind][0]))
+    ((overlapping,),) = con.execute(
+        sql_text("sql", "staged_in_range.sql").format(table=table), [first, last, platforms]
+    ).fetchall()
+    if repeated_keys == 0 and not overlapping:
+        # Every row of the batch wins and replaces nothing (a first load of new days, a night's
+        # new day): no winners to choose, no staged rows to delete. Choosing them anyway cost
+        # the ingest bench's JSON lines 0.8 s of the writer's 5.3 s (1.75M post snapshots).
+        con.execute(sql_text("sql", "insert_snapshots.sql").format(table=table))
+        source = "incoming_snapshots"
+        first_day = FIRST_AFFECTED_DAY[kind]
+    else:
+        run_script(con, _upsert_sql(kind, deduplicate=repeated_keys > 0), [first, last])
+        ((winners,),) = con.execute("select count(*) from winners").fetchall()
+        # Winners are rows of the batch, one per (source_sha256, source_row): as many as the
+        # batch has rows means every row won.
+        insert = (
+            "insert_snapshots.sql" if winners == rows.num_rows else "insert_snapshot_winners.sql"
+        )
+        con.execute(sql_text("sql", insert).format(table=table))
+        source, first_day = "winners", "first_day"
     con.execute(
         "insert into meta.touched_accounts "
-        "select $1, platform, account_id, min(first_day) from winners group by all",
+        f"select $1, platform, account_id, min({first_day}) from {source} group by all",
         [run_id],
     )
     con.unregister("incoming_snapshots")
