@@ -175,7 +175,7 @@ def normalise(
         text = pl.col(_text(f))
         if f.parser in parsing.FAST_PATHS:  # the rest of the rows, after the fast form's column
             rest = pl.when(pl.col(_fast(f)).is_null()).then(text)
-            return pl.coalesce(pl.col(_fast(f)), parsing.PARSERS[f.parser](rest))
+            return pl.coalesce(pl.col(_fast(f)), parsing.rest_parsed(rest, f.parser))
         return parsing.PARSERS[f.parser](text)
 
     if MALFORMED not in present:

@@ -189,6 +189,19 @@ FAST_PATH_VALUES = {
         ";a",
         "a;",
     ],
+    "integer": [
+        "42",
+        "-3",
+        " 42",
+        "42.0",
+        "4.2e1",
+        "42.5",
+        "abc",
+        "",
+        None,
+        "99999999999999999999",
+    ],
+    "boolean": ["true", "0", "f", "TRUE", " yes", "No", "maybe", "", None],
 }
 
 
@@ -199,12 +212,44 @@ def test_a_fast_form_then_its_parser_equals_the_parser_alone(parser):
     values = pl.Series("v", FAST_PATH_VALUES[parser], dtype=pl.String)
     fast = parsing.FAST_PATHS[parser]
     full = parsing.PARSERS[parser]
-    staged = pl.select(v=values).with_columns(fast(pl.col("v")).alias("fast"))
-    staged = staged.select(
-        pl.coalesce(pl.col("fast"), full(pl.when(pl.col("fast").is_null()).then(pl.col("v"))))
-    )
-    alone = pl.select(full(values))
-    assert staged.to_series().to_list() == alone.to_series().to_list()
+
+    def staged(values: pl.Series) -> pl.Series:
+        frame = pl.select(v=values).with_columns(fast(pl.col("v")).alias("fast"))
+        rest = pl.when(pl.col("fast").is_null()).then(pl.col("v"))
+        return frame.select(pl.coalesce(pl.col("fast"), parsing.rest_parsed(rest, parser)))["fast"]
+
+    alone = pl.select(full(values)).to_series()
+    assert alone.dtype == parsing.PARSED_TYPES[parser]
+    assert staged(values).to_list() == alone.to_list()
     # The fast form reads some of these values itself, and leaves others to the parser.
     fast_only = pl.select(fast(values)).to_series()
     assert 0 < fast_only.null_count() < len(values)
+    # Values the fast form reads whole leave the parser nothing (it is not run): the same.
+    read = values.filter(fast_only.is_not_null())
+    assert staged(read).to_list() == pl.select(full(read)).to_series().to_list()
+    assert staged(read).dtype == alone.dtype
+
+
+def test_a_parser_after_its_fast_form_runs_only_when_a_row_is_left(monkeypatch):
+    # rest_parsed: the full parser's fixed price (regexes compiled, branches planned) is paid
+    # only when the fast form left a row; a column it read whole needs nothing more.
+    calls = []
+
+    def counted(text: pl.Expr) -> pl.Expr:
+        calls.append(1)
+        return parsing.abbreviated_count(text)
+
+    monkeypatch.setitem(parsing.PARSERS, "abbreviated_count", counted)
+
+    def parsed(values: list[str | None]) -> list[int | None]:
+        frame = pl.select(v=pl.Series(values, dtype=pl.String))
+        fast = parsing.FAST_PATHS["abbreviated_count"](pl.col("v"))
+        rest = pl.when(fast.is_null()).then(pl.col("v"))
+        return frame.select(pl.coalesce(fast, parsing.rest_parsed(rest, "abbreviated_count")))[
+            "v"
+        ].to_list()
+
+    assert parsed(["12", "1663", None]) == [12, 1663, None]
+    assert calls == []
+    assert parsed(["12", "3.3k", None]) == [12, 3300, None]
+    assert calls == [1]
