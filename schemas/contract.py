@@ -533,6 +533,28 @@ def raw_from_json_lines(
     )
 
 
+def json_schema(contract: Contract) -> pl.Schema:
+    """What a JSON reader decodes a record into for `raw_from_json_records`: the top-level keys
+    of the contract's source paths, text leaves, nested paths as structs (the struct
+    `raw_from_json_lines` decodes each line into)."""
+    return pl.Schema(_json_struct(contract.source_paths).to_schema())
+
+
+def raw_from_json_records(records: pl.DataFrame, contract: Contract) -> pl.DataFrame:
+    """`raw_from_json_lines` but `_raw`, of a file's records decoded by a JSON reader into
+    `json_schema(contract)`, one row per line in order: `_row_number` (the line), `_malformed`
+    (false: a reader that decoded every line found none) and each source path as text."""
+    top = {p: p.split(".", 1)[0] for p in contract.source_paths}
+    return records.with_row_index(ROW_NUMBER, offset=1).select(
+        ROW_NUMBER,
+        *[
+            _struct_path(pl.col(top[p]), p.split(".", 1)[1]).alias(p) if "." in p else pl.col(p)
+            for p in contract.source_paths
+        ],
+        pl.lit(False).alias(MALFORMED),
+    )
+
+
 def is_json_object(line: pl.Expr) -> pl.Expr:
     """Whether a line of text is one whole JSON object (what a JSON lines record must be)."""
     root = line.str.json_path_match("$")

@@ -243,8 +243,9 @@ def test_ignored_columns_come_from_the_first_thousand_lines(tmp_path):
     assert export.row_count == 1001
     assert "on_line_1000" in export.ignored_columns
     assert "on_line_1001" not in export.ignored_columns
-    rows = export.rows.collect()
-    assert rows[RAW_RECORD].to_list() == [json.dumps(r) for r in records]
+    # Each row's raw record is its line (what quarantine keeps of a rejected row).
+    lines = export.raw_records(list(range(1, 1002))).sort(ROW_NUMBER)
+    assert lines[RAW_RECORD].to_list() == [json.dumps(r) for r in records]
 
 
 def test_symlinks_out_of_the_landing_folder_are_refused(tmp_path):
@@ -387,3 +388,65 @@ def test_paths_that_cannot_be_read_are_each_refused_with_a_reason_and_the_rest_i
     finally:
         (base / "landing" / "closed").chmod(0o755)
         shutil.rmtree(base)
+
+
+def _line(record: dict) -> bytes:
+    return json.dumps(record).encode()
+
+
+# Files of Instagram media lines, each with what Polars' NDJSON reader (readers._ndjson_rows)
+# reads as the lines' own decode does, or must leave to it.
+NDJSON_FILES = {
+    "plain, CRLF, no final newline": b"\r\n".join(
+        _line(IG_MEDIA | {"id": str(n), "like_count": n}) for n in range(5)
+    ),
+    "numbers and text in every JSON form": b"\n".join(
+        [
+            _line(IG_MEDIA | {"like_count": 1.5, "reach": 1e3, "views": 99999999999999999999}),
+            _line(IG_MEDIA | {"like_count": "12", "saved": True, "shares": None}),
+            b'{"id": "1", "owner": {"id": "2"}, "caption": "caf\\u00e9 \\"q\\"", "id": "3"}',
+            _line({k: v for k, v in IG_MEDIA.items() if k != "owner"}),
+            _line(IG_MEDIA | {"owner": None}),
+            _line(IG_MEDIA | {"owner": {}}),
+        ]
+    )
+    + b"\n",
+    "a blank line between records": _line(IG_MEDIA) + b"\n\n" + _line(IG_MEDIA) + b"\n",
+    "a line of spaces": _line(IG_MEDIA) + b"\n   \n" + _line(IG_MEDIA) + b"\n",
+    "an object where text is read": _line(IG_MEDIA | {"caption": {"text": "hi"}}) + b"\n",
+    "an array where text is read": _line(IG_MEDIA | {"media_type": ["VIDEO"]}) + b"\n",
+    "a caption that starts like JSON": _line(IG_MEDIA | {"caption": "[AD] {new} drop"}) + b"\n",
+    "a brace within text": _line(IG_MEDIA | {"caption": "{new} drop"}) + b"\n",
+    "an object where a nested path's text is": _line(IG_MEDIA | {"owner": {"id": {"n": 1}}})
+    + b"\n",
+    "text where a nested path's object is": _line(IG_MEDIA | {"owner": "17841"}) + b"\n",
+    "a line that is not an object": _line(IG_MEDIA) + b"\n[1, 2]\n" + _line(IG_MEDIA) + b"\n",
+    "a cut line": _line(IG_MEDIA) + b'\n{"id": "7", "like_c\n' + _line(IG_MEDIA) + b"\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(NDJSON_FILES))
+def test_json_lines_read_whole_are_the_lines_own_decode(tmp_path, name):
+    """readers._ndjson_rows: Polars' NDJSON reader over the file's bytes gives every row, row
+    number and text the decode of the split lines gives, or leaves the file to it; a row's raw
+    record is still its line."""
+    from ingestion import readers
+
+    data = NDJSON_FILES[name]
+    path = tmp_path / "media.jsonl"
+    path.write_bytes(data)
+    export = read_export(path)
+    lines = readers._split_lines(data, len(data) + 1)
+    frame = pl.LazyFrame({RAW_RECORD: lines}).with_row_index(ROW_NUMBER, offset=1)
+    expected = readers._decoded(frame, instagram.POSTS)
+    got = export.rows.collect()
+    assert export.row_count == len(lines)
+    assert got.drop(RAW_RECORD, strict=False).equals(expected.drop(RAW_RECORD))
+    numbers = list(range(1, len(lines) + 1))
+    raw = export.raw_records(numbers).sort(ROW_NUMBER)
+    assert raw[RAW_RECORD].to_list() == lines.to_list()
+    whole = readers._ndjson_rows(data, instagram.POSTS)
+    # Read whole where nothing told it apart; else left to the lines' path.
+    assert (whole is not None) == (
+        name in {"plain, CRLF, no final newline", "numbers and text in every JSON form"}
+    )
