@@ -432,8 +432,10 @@ def _ndjson_rows(data: bytes, contract: Contract) -> pl.DataFrame | None:
     lines' path, as does any line that is not a whole JSON object or a value that does not
     fit the struct of a nested path (the reader fails). The lines' path then says what is
     wrong with which line."""
+    raw = np.frombuffer(data, np.uint8)
+    # numpy's count, not bytes.count (a byte at a time: 0.5 s for the bench's 543 MB, twice).
     tail = data[data.rfind(b"\n") + 1 :]
-    lines = data.count(b"\n") + (1 if tail.strip() else 0)
+    lines = int(np.count_nonzero(raw == ord("\n"))) + (1 if tail.strip() else 0)
     if b"[" in data:  # an array anywhere (not what these contracts read): the lines' path
         return None
     try:
@@ -443,7 +445,7 @@ def _ndjson_rows(data: bytes, contract: Contract) -> pl.DataFrame | None:
     # Every `{` opens a record (one per line) or a nested path's object (the non-null structs):
     # any other is an object where text is read, or a brace within text.
     objects = records.height + sum(_objects(records[c]) for c in records.columns)
-    if records.height != lines or data.count(b"{") != objects:
+    if records.height != lines or int(np.count_nonzero(raw == ord("{"))) != objects:
         return None
     return raw_from_json_records(records, contract)
 

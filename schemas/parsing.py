@@ -310,7 +310,8 @@ def rest_parsed(rest: pl.Expr, parser: str) -> pl.Expr:
     column of nulls: 140 ms of every batch's normalising (the six contracts of the ingest
     bench's JSON lines, planned and run on one row each), 1.7 s of the bench's 12 batches;
     63 ms with the parsers run only where a row is left. The check is a null count, in Python
-    (a UDF of Polars, elementwise: a streaming engine may call it per morsel)."""
+    (a UDF of Polars) over the whole column: declared elementwise, Polars called it once per
+    chunk of a batch's concatenated files (191 calls for 20 files, 35 ms a column)."""
     dtype = PARSED_TYPES[parser]
 
     def parse(values: pl.Series) -> pl.Series:
@@ -318,7 +319,7 @@ def rest_parsed(rest: pl.Expr, parser: str) -> pl.Expr:
             return pl.Series(values.name, [], dtype).extend_constant(None, values.len())
         return values.to_frame().select(PARSERS[parser](pl.col(values.name))).to_series()
 
-    return rest.map_batches(parse, return_dtype=dtype, is_elementwise=True)
+    return rest.map_batches(parse, return_dtype=dtype)
 
 
 def typed(parser: str, dtype: pl.DataType) -> Callable[[pl.Expr], pl.Expr] | None:
