@@ -553,3 +553,26 @@ def test_identical_downloads_of_two_creators_are_two_exports(tmp_path):
     plan = plan_ingest(tmp_path / "landing", tmp_path / "w.duckdb", 64)
     assert plan.known_outcomes == []
     assert len([f for b in plan.batches for f in b]) == 2
+
+
+def test_a_batchs_text_reaches_the_writer_as_string_views_and_loads_as_its_text(tmp_path):
+    # ingestion.batch._to_arrow: Polars' own string views, not copied into large strings.
+    import pyarrow as pa
+
+    files, _ = discover(land(tmp_path, "instagram/media_2026-03-01.json"))
+    batch, _ = prepare_batch(files, "run-1")
+    assert batch.posts.schema.field("caption").type == pa.string_view()
+    assert batch.posts.schema.field("hashtags").type.value_type == pa.string_view()
+    expected = sorted(
+        pl.from_arrow(batch.posts).select("post_id", "caption", "hashtags").iter_rows()
+    )
+    with connect(tmp_path / "w.duckdb") as con:
+        apply_ddl(con)
+        load_batch(con, batch, datetime.now(UTC))
+        loaded = con.execute(
+            "select post_id, caption, hashtags from staging.post_snapshots order by all"
+        ).fetchall()
+    assert [(p, c, list(h) if h is not None else None) for p, c, h in loaded] == [
+        (p, c, list(h) if h is not None else None) for p, c, h in expected
+    ]
+    assert len(loaded) == batch.posts.num_rows > 0
