@@ -398,8 +398,8 @@ def _read_json_lines(
     data: bytes, head: list[bytes], max_line_bytes: int, context: Mapping[str, str]
 ) -> RawExport:
     """`head`: the file's first lines (at most _HEAD_LINES), for its first record and keys."""
-    if len(data) > max_line_bytes:  # else no line can be longer
-        _split_lines(data, max_line_bytes)  # refuses a line over the limit
+    # Refuses a line over the limit; a file within it cannot hold one (not split here).
+    records = _split_lines(data, max_line_bytes) if len(data) > max_line_bytes else None
     first = _first_record(head)
     if first is None:
         raise FileRejected("no line of the file is a JSON object")
@@ -410,7 +410,8 @@ def _read_json_lines(
     read = _ndjson_rows(data, contract)
     if read is not None:
         return RawExport(contract, read.lazy(), read.height, "jsonl", ignored, lines=data)
-    records = _split_lines(data, max_line_bytes)
+    if records is None:
+        records = _split_lines(data, max_line_bytes)
     frame = pl.LazyFrame({RAW_RECORD: records}).with_row_index(ROW_NUMBER, offset=1)
     rows = _decoded(frame, contract)
     return RawExport(contract, rows.lazy(), len(records), "jsonl", ignored)
