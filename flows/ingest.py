@@ -233,8 +233,9 @@ def load_files(
     number: int,
     total: int,
     limits: DuckDBLimits = NO_LIMITS,
-) -> list[FileOutcome]:
-    """Load one batch of files, read and normalised, in one transaction."""
+) -> tuple[list[FileOutcome], int]:
+    """Load one batch of files, read and normalised, in one transaction: its files' outcomes
+    and how many staged rows it replaced."""
     logger = run_logger()
     batch = prepared.batch
     # Logged before the transaction starts: operators (and the kill test) see which batch is in flight.
@@ -243,11 +244,11 @@ def load_files(
             f"loading batch {number}/{total}: {prepared.files} files, {batch.followers.num_rows + batch.posts.num_rows:,} rows"
         )
     with connect(warehouse, limits=limits) as con:
-        load_batch(con, batch, datetime.now(UTC))
+        replaced = load_batch(con, batch, datetime.now(UTC))
     for o in prepared.outcomes:
         if o.status == "failed":
             logger.warning("file failed: %s: %s", o.path, safe_message(o.error or ""))
-    return prepared.outcomes
+    return prepared.outcomes, replaced
 
 
 def prepare(
@@ -289,9 +290,10 @@ def load_campaign_files(
     run_id: str,
     recorded: set[tuple[str, str]],
     limits: DuckDBLimits = NO_LIMITS,
-) -> list[FileOutcome]:
+) -> tuple[list[FileOutcome], int]:
     """Read every campaign file and swap in their definitions (one transaction). Files the
-    manifest already `recorded`, unchanged, add no manifest row."""
+    manifest already `recorded`, unchanged, add no manifest row. Returns the new manifest
+    rows' outcomes and how many rows the swap deleted."""
     logger = run_logger()
     load = read_campaigns(files)
     campaigns, creators = load.campaigns.frames()
@@ -318,13 +320,13 @@ def load_campaign_files(
         read=[(f.relative, f.sha256) for f in files],
     )
     with connect(warehouse, limits=limits) as con:
-        replace_campaigns(con, batch, datetime.now(UTC))
+        deleted = replace_campaigns(con, batch, datetime.now(UTC))
     for r in load.campaigns.rejected:
         logger.warning("campaign refused: %s row %s: %s", r.source_file, r.row_number, r.reason)
     for o in new:
         if o.status == "failed":
             logger.warning("file failed: %s: %s", o.path, o.error)
-    return new
+    return new, deleted
 
 
 @flow(name="ingest")
@@ -347,20 +349,27 @@ def ingest(
         known = plan.known_outcomes
         total_files = sum(len(b) for b in plan.batches)
         done = 0
+        # Rows deleted since the last checkpoint (replaced snapshots, swapped campaigns): the
+        # next checkpoint vacuums them (warehouse.connect.kept_open says why only then).
+        deleted = 0
         progress.report("files", 0, total_files)
         # The reader is closed on the way out, also when a batch fails: it stops before the run ends.
         with closing(
             prepared_ahead(plan.batches, run_id, known, max_file_megabytes * 1024**2)
         ) as batches:
             for number, prepared in enumerate(batches, start=1):
-                outcomes = load_files(warehouse, prepared, number, len(plan.batches), duckdb_limits)
+                outcomes, replaced = load_files(
+                    warehouse, prepared, number, len(plan.batches), duckdb_limits
+                )
+                deleted += replaced
                 if not prepared.next_ready():
                     # The reader is still on the next batch: the writer checkpoints meanwhile
                     # instead of waiting, and the run's last checkpoint is left only the batches
                     # since (JSON lines, 1.93M rows: 122 MB of WAL, 1.3 s at the end, became
                     # 34 MB, 0.6 s; 13.7 -> 13.1 s and 1.04 -> 0.94 GB peak, alternating, 3 runs;
                     # CSV 8.4 -> 8.1 s). A writer that never waits never checkpoints midway.
-                    checkpoint(warehouse, duckdb_limits)
+                    checkpoint(warehouse, duckdb_limits, vacuum=deleted > 0)
+                    deleted = 0
                 known = []
                 summary.add(outcomes)
                 summary.batches += 1
@@ -368,18 +377,21 @@ def ingest(
                 progress.report("files", done, total_files)
                 progress.report("rows read", summary.rows_read, None)
         if plan.campaigns_changed:
-            summary.add(
-                load_campaign_files(
-                    warehouse,
-                    plan.campaign_files,
-                    run_id,
-                    plan.campaign_files_recorded,
-                    duckdb_limits,
-                )
+            outcomes, swapped = load_campaign_files(
+                warehouse,
+                plan.campaign_files,
+                run_id,
+                plan.campaign_files_recorded,
+                duckdb_limits,
             )
+            summary.add(outcomes)
+            deleted += swapped
         if known:  # nothing new to read, but duplicates or refusals to record
             load_files(warehouse, prepare([], run_id, known, 0), 0, 0, duckdb_limits)
             summary.add(known)
+        if deleted:
+            # The run's last checkpoint (at its end) would skip the vacuum: this one takes it.
+            checkpoint(warehouse, duckdb_limits, vacuum=True)
         run.status, run.counts = summary.status, summary.counts()
         run.message = (
             f"{summary.files_failed} file(s) could not be read" if summary.files_failed else ""

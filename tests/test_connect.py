@@ -130,3 +130,43 @@ def test_the_ddl_applies_in_full_or_not_at_all(tmp_path, monkeypatch):
         schema.apply_ddl(con)
         found = con.execute("select schema_name || '.' || table_name from duckdb_tables()")
         assert {"meta.runs", "marts.dim_account"} <= {name for (name,) in found.fetchall()}
+
+
+def _row_groups(con, table: str) -> tuple[int, int]:
+    """(row groups, rows stored: deleted ones too) of a table, from DuckDB's storage info."""
+    ((groups, stored),) = con.execute(
+        "select count(distinct row_group_id), "
+        "sum(count) filter (where column_id = 0 and segment_type <> 'VALIDITY') "
+        "from pragma_storage_info($1)",
+        [table],
+    ).fetchall()
+    return groups, stored
+
+
+def test_a_kept_open_database_vacuums_only_when_a_checkpoint_asks(tmp_path):
+    # kept_open: each appended batch's part-full row group stays as written (a vacuum would
+    # merge them at every checkpoint: rewriting the table's tail again and again); a checkpoint
+    # asked to vacuum reclaims deleted rows; the setting outlives neither.
+    path = tmp_path / "w.duckdb"
+    with wc.connect(path) as con:
+        con.execute("create table t (k bigint, v varchar)")
+    with wc.kept_open(path):
+        for batch in range(4):
+            with wc.connect(path) as con:
+                con.execute(
+                    "insert into t select range, 'x' || range from range($1, $2)",
+                    [batch * 5000, (batch + 1) * 5000],
+                )
+            wc.checkpoint(path)
+        with wc.connect(path) as con:
+            # DuckDB's default vacuum left one or two row groups of these four batches.
+            assert _row_groups(con, "t") == (4, 20_000)
+            con.execute("delete from t where k % 2 = 0")
+        wc.checkpoint(path, vacuum=True)
+        with wc.connect(path) as con:
+            groups, stored = _row_groups(con, "t")
+            assert groups < 4 and stored < 20_000
+            assert con.execute("select count(*) from t").fetchall() == [(10_000,)]
+            assert _setting(con, "max_vacuum_tasks") == "0"  # put back for the run's others
+    with wc.connect(path) as con:
+        assert _setting(con, "max_vacuum_tasks") == "100"  # DuckDB's default again

@@ -430,9 +430,10 @@ def test_the_writer_checkpoints_while_it_waits_for_the_reader(tmp_path, monkeypa
         flow_module.load_batch,
     )
 
-    def counted_checkpoint(warehouse, limits):
+    def counted_checkpoint(warehouse, limits, vacuum=False):
+        assert not vacuum  # appends only: nothing to vacuum
         checkpoints.append(len(loaded))
-        real_checkpoint(warehouse, limits)
+        real_checkpoint(warehouse, limits, vacuum=vacuum)
 
     def prepare_batch(files, *args, **kwargs):
         if slower == "reader" and "followers_1.csv" not in files[0].relative:
@@ -444,8 +445,9 @@ def test_the_writer_checkpoints_while_it_waits_for_the_reader(tmp_path, monkeypa
     def load_batch(con, batch, now):
         if slower == "writer":
             time.sleep(1.0)
-        real_load(con, batch, now)
+        replaced = real_load(con, batch, now)
         loaded.append(batch.followers.num_rows)
+        return replaced
 
     monkeypatch.setattr(flow_module, "checkpoint", counted_checkpoint)
     monkeypatch.setattr(flow_module, "prepare_batch", prepare_batch)
@@ -458,3 +460,64 @@ def test_the_writer_checkpoints_while_it_waits_for_the_reader(tmp_path, monkeypa
     assert read_table(warehouse, "select followers from staging.follower_snapshots order by 1")[
         "followers"
     ].to_list() == [12001, 12002, 12003]
+
+
+def _follower_csv(path: Path, accounts: range, day: int, hour: int, followers: int) -> None:
+    path.write_text(
+        "platform,account_id,snapshot_date,captured_at,followers\n"
+        + "".join(
+            f"instagram,{a},2026-01-0{day},2026-01-0{day}T{hour:02}:00:00Z,{followers + a}\n"
+            for a in accounts
+        )
+    )
+
+
+@pytest.mark.parametrize("replaced_in", ["the last batch", "a batch the writer waits after"])
+def test_an_ingest_that_replaces_staged_rows_vacuums_them(tmp_path, monkeypatch, replaced_in):
+    # An ingest's checkpoints skip DuckDB's vacuum (warehouse.connect.kept_open), except the
+    # first after a batch replaced staged snapshots: the replaced rows leave the file, whether
+    # the run's last checkpoint or one taken while the writer waits for the reader follows.
+    import time
+
+    import flows.ingest as flow_module
+    from warehouse.connect import connect
+
+    warehouse = tmp_path / "w.duckdb"
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    _follower_csv(first / "a.csv", range(1000), day=1, hour=3, followers=12000)
+    ingest(landing=first, warehouse=warehouse)
+    # Later captures of the same day for half the accounts: they replace 500 staged rows.
+    _follower_csv(second / "a_later.csv", range(0, 1000, 2), day=1, hour=9, followers=13000)
+    if replaced_in == "a batch the writer waits after":
+        _follower_csv(second / "b_next_day.csv", range(1000), day=2, hour=3, followers=14000)
+    vacuumed: list[bool] = []
+    real_checkpoint, real_prepare = flow_module.checkpoint, flow_module.prepare_batch
+
+    def checkpoint(warehouse, limits, vacuum=False):
+        vacuumed.append(vacuum)
+        real_checkpoint(warehouse, limits, vacuum=vacuum)
+
+    def prepare_batch(files, *args, **kwargs):
+        if "b_next_day" in files[0].relative:
+            time.sleep(1.0)  # the writer checkpoints while it waits
+        return real_prepare(files, *args, **kwargs)
+
+    monkeypatch.setattr(flow_module, "checkpoint", checkpoint)
+    monkeypatch.setattr(flow_module, "prepare_batch", prepare_batch)
+    ingest(landing=second, warehouse=warehouse, batch_megabytes=0)
+    assert vacuumed == [True]
+    with connect(warehouse, read_only=True) as con:
+        staged = con.execute(
+            "select count(*), count(*) filter (where followers >= 13000 and followers < 14000) "
+            "from staging.follower_snapshots where snapshot_date = '2026-01-01'"
+        ).fetchall()
+        assert staged == [(1000, 500)]
+        ((stored,),) = con.execute(
+            "select sum(count) from pragma_storage_info('staging.follower_snapshots') "
+            "where column_id = 0 and segment_type <> 'VALIDITY'"
+        ).fetchall()
+    # Without the vacuum the 500 replaced rows stay stored beside the 500 that replaced them.
+    live = 1000 if replaced_in == "the last batch" else 2000
+    assert stored == live

@@ -60,9 +60,10 @@ def _upsert_sql(kind: str, deduplicate: bool) -> str:
 
 def _upsert_snapshots(
     con: duckdb.DuckDBPyConnection, kind: str, rows: pa.Table, run_id: str
-) -> None:
+) -> int:
+    """Upsert a batch's snapshots of one kind; returns how many staged rows they replaced."""
     if rows.num_rows == 0:
-        return
+        return 0
     table, key = SNAPSHOT_TABLES[kind]
     con.register("incoming_snapshots", rows)
     summary = sql_text("sql", "incoming_snapshots_summary.sql")
@@ -80,8 +81,12 @@ def _upsert_snapshots(
         con.execute(sql_text("sql", "insert_snapshots.sql").format(table=table))
         source = "incoming_snapshots"
         first_day = FIRST_AFFECTED_DAY[kind]
+        replaced = 0
     else:
-        run_script(con, _upsert_sql(kind, deduplicate=repeated_keys > 0), [first, last])
+        # The script's last statement deletes the staged rows the winners replace.
+        ((replaced,),) = run_script(
+            con, _upsert_sql(kind, deduplicate=repeated_keys > 0), [first, last]
+        )
         ((winners,),) = con.execute("select count(*) from winners").fetchall()
         # Winners are rows of the batch, one per (source_sha256, source_row): as many as the
         # batch has rows means every row won.
@@ -96,14 +101,23 @@ def _upsert_snapshots(
         [run_id],
     )
     con.unregister("incoming_snapshots")
+    return replaced
 
 
-def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime) -> None:
-    """Write a batch in one transaction: all of it, or (on any error or kill) none of it."""
+def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime) -> int:
+    """Write a batch in one transaction: all of it, or (on any error or kill) none of it.
+
+    Returns how many staged snapshots its rows replaced (deleted): the rows a checkpoint's
+    vacuum reclaims (warehouse.connect.checkpoint). Accounts are updated in place."""
     with transaction(con):
-        _upsert_snapshots(con, "followers", batch.followers, batch.run_id)
-        _upsert_snapshots(con, "posts", batch.posts, batch.run_id)
-        _upsert_snapshots(con, "follower_changes", batch.follower_changes, batch.run_id)
+        replaced = sum(
+            _upsert_snapshots(con, kind, rows, batch.run_id)
+            for kind, rows in (
+                ("followers", batch.followers),
+                ("posts", batch.posts),
+                ("follower_changes", batch.follower_changes),
+            )
+        )
         if batch.accounts.num_rows:
             con.register("incoming_accounts", batch.accounts)
             run_script(con, sql_text("sql", "upsert_accounts.sql"), [batch.run_id])
@@ -117,6 +131,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime) -> N
             con.unregister("incoming_accounts")
         # The manifest rows commit with the data: a file is "loaded" only once its rows are.
         _record_outcomes(con, batch.rejected, batch.files, batch.run_id, now)
+    return replaced
 
 
 @dataclass(frozen=True)
@@ -132,14 +147,20 @@ class CampaignBatch:
     read: list[tuple[str, str]]
 
 
-def replace_campaigns(con: duckdb.DuckDBPyConnection, batch: CampaignBatch, now: datetime) -> None:
-    """Swap in the campaign definitions in one transaction, with their refusals and manifest."""
+def replace_campaigns(con: duckdb.DuckDBPyConnection, batch: CampaignBatch, now: datetime) -> int:
+    """Swap in the campaign definitions in one transaction, with their refusals and manifest.
+    Returns how many rows it deleted (what a checkpoint's vacuum reclaims)."""
     with transaction(con):
-        con.execute("delete from staging.campaigns")
-        con.execute("delete from staging.campaign_creators")
-        # The refusals are the current definitions' too: every file is read again.
-        con.execute("delete from quarantine.rejected_rows where contract = 'campaigns'")
-        con.execute("delete from meta.campaign_files")
+        deleted = 0
+        for statement in (
+            "delete from staging.campaigns",
+            "delete from staging.campaign_creators",
+            # The refusals are the current definitions' too: every file is read again.
+            "delete from quarantine.rejected_rows where contract = 'campaigns'",
+            "delete from meta.campaign_files",
+        ):
+            ((count,),) = con.execute(statement).fetchall()
+            deleted += count
         if batch.read:
             con.executemany("insert into meta.campaign_files values (?, ?)", batch.read)
         for table, rows in (
@@ -153,6 +174,7 @@ def replace_campaigns(con: duckdb.DuckDBPyConnection, batch: CampaignBatch, now:
             )
             con.unregister("incoming")
         _record_outcomes(con, batch.rejected, batch.files, batch.run_id, now)
+    return deleted
 
 
 def _record_outcomes(

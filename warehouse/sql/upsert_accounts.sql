@@ -34,8 +34,19 @@ merged as (
 )
 select * from merged;
 
-delete from staging.accounts as a
+-- Updated in place, new accounts inserted: deleting and inserting the touched rows left the
+-- deleted ones in the file until a checkpoint vacuumed them (an ingest's checkpoints skip
+-- DuckDB's vacuum unless the run replaced snapshots: warehouse.connect.checkpoint). A million
+-- accounts, 30% touched: 0.29 s against 0.67 s with the vacuum, the file 19 MB against 31.
+merge into staging.accounts as a
 using merged_accounts as m
-where a.platform = m.platform and a.account_id = m.account_id;
-
-insert into staging.accounts by name select * from merged_accounts;
+on a.platform = m.platform and a.account_id = m.account_id
+when matched then update set
+    handle = m.handle,
+    display_name = m.display_name,
+    category = m.category,
+    followers_hidden = m.followers_hidden,
+    first_captured_at = m.first_captured_at,
+    last_captured_at = m.last_captured_at,
+    ingest_run_id = m.ingest_run_id
+when not matched then insert by name;
