@@ -298,7 +298,7 @@ def _read_json(data: bytes, max_line_bytes: int, context: Mapping[str, str]) -> 
     """JSON lines of records (the fast path), or saved API responses: one pretty-printed
     document, a list of records, or one response per line."""
     _decode(data)  # refused unless UTF-8; the lines are read from the bytes themselves
-    head = data.split(b"\n", _HEAD_LINES)[:_HEAD_LINES]
+    head = _head_lines(data)
     first = _parse_value(head[0])
     if first is None or isinstance(first, list):
         # Not a whole JSON value per line: a pretty-printed document (or a broken file).
@@ -321,6 +321,19 @@ def _read_json(data: bytes, max_line_bytes: int, context: Mapping[str, str]) -> 
                 responses.append(response)
             return _read_responses(responses, context)
     return [_read_json_lines(data, head, max_line_bytes, context)]
+
+
+def _head_lines(data: bytes) -> list[bytes]:
+    """`data.split(b"\n", _HEAD_LINES)[:_HEAD_LINES]` without copying the rest of the file: that
+    split ends with everything after the last cut as one more bytes object (a copy of most of
+    the file: 0.1 s for the ingest bench's 543 MB of JSON lines). A prefix is split instead,
+    four times longer until it holds the lines or is the whole file."""
+    window = 1 << 19
+    while True:
+        lines = data[:window].split(b"\n", _HEAD_LINES)
+        if len(lines) > _HEAD_LINES or window >= len(data):
+            return lines[:_HEAD_LINES]
+        window *= 4
 
 
 def _parse_value(text: bytes) -> Any:

@@ -11,6 +11,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
+from ingestion import readers
 from ingestion.batch import safe_message
 from ingestion.discover import discover
 from ingestion.readers import FileRejected, read_bytes, read_export
@@ -246,6 +247,20 @@ def test_ignored_columns_come_from_the_first_thousand_lines(tmp_path):
     # Each row's raw record is its line (what quarantine keeps of a rejected row).
     lines = export.raw_records(list(range(1, 1002))).sort(ROW_NUMBER)
     assert lines[RAW_RECORD].to_list() == [json.dumps(r) for r in records]
+
+
+@pytest.mark.parametrize("line_bytes", [0, 5, 600, 3000])
+@pytest.mark.parametrize("lines", [1, 999, 1000, 1001, 4000])
+def test_the_head_of_a_file_is_its_first_thousand_lines(line_bytes, lines):
+    # _head_lines splits a prefix, not the file (whose split copies the rest): the same lines,
+    # whether the thousand fit in its first window (512 KiB), need more, or are the file.
+    for end in (b"", b"\n", b"\r\n"):
+        data = b"\n".join(b"%d:" % n + b"x" * line_bytes for n in range(lines)) + end
+        assert readers._head_lines(data) == data.split(b"\n", 1000)[:1000]
+    assert readers._head_lines(b"") == [b""]
+    # The thousandth line runs past the first window: the window's last piece is not a line.
+    data = b"short\n" * 999 + b"long" * 200_000 + b"\nafter\n"
+    assert readers._head_lines(data) == data.split(b"\n", 1000)[:1000]
 
 
 def test_symlinks_out_of_the_landing_folder_are_refused(tmp_path):
