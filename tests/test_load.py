@@ -192,40 +192,40 @@ def test_reloading_the_same_rows_changes_nothing(warehouse):
 def test_accounts_keep_the_latest_non_null_attributes(warehouse):
     _, con = warehouse
 
-    def accounts(**values):
+    def accounts(day: tuple[int, int], **values):
         base = {
             "platform": "instagram",
             "account_id": "a1",
             "handle": None,
             "display_name": None,
             "category": None,
+            "followers_hidden": None,
+            "captured_at": datetime(2026, *day, tzinfo=UTC),
         }
         return contract_frame(ACCOUNT, [base | values]).to_arrow()
 
-    load_batch(
-        con,
-        batch(
-            accounts=accounts(
-                handle="old", category="Food", captured_at=datetime(2026, 3, 1, tzinfo=UTC)
+    loads = [
+        ("r1", (3, 1), {"handle": "old", "display_name": "Old", "category": "Food"}),
+        ("r2", (3, 2), {"handle": "new", "display_name": "New", "followers_hidden": True}),
+        # An older capture loses every attribute, but moves the first capture back.
+        ("r3", (2, 1), {"handle": "older", "display_name": "Older", "category": "Travel"}),
+        ("r4", (3, 3), {"category": "Beauty", "followers_hidden": False}),
+    ]
+    for run_id, day, values in loads:
+        load_batch(con, batch(accounts=accounts(day, **values), run_id=run_id), NOW)
+        if run_id == "r2":  # a second account, new in a later batch
+            load_batch(
+                con, batch(accounts=accounts(day, account_id="a2", handle="b"), run_id="r2"), NOW
             )
-        ),
-        NOW,
-    )
-    load_batch(
-        con,
-        batch(accounts=accounts(handle="new", captured_at=datetime(2026, 3, 2, tzinfo=UTC))),
-        NOW,
-    )
-    load_batch(
-        con,
-        batch(accounts=accounts(handle="older", captured_at=datetime(2026, 2, 1, tzinfo=UTC))),
-        NOW,
-    )
-    row = con.execute(
-        "select handle, category, first_captured_at, last_captured_at from staging.accounts"
+    rows = con.execute(
+        "select account_id, handle, display_name, category, followers_hidden, "
+        "first_captured_at, last_captured_at, ingest_run_id from staging.accounts order by 1"
     ).fetchall()
-    assert row == [
-        ("new", "Food", datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC))
+    first, latest = datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC)
+    second = datetime(2026, 3, 2, tzinfo=UTC)
+    assert rows == [
+        ("a1", "new", "New", "Beauty", False, first, latest, "r4"),
+        ("a2", "b", None, None, None, second, second, "r2"),
     ]
 
 
