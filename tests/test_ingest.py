@@ -521,3 +521,42 @@ def test_an_ingest_that_replaces_staged_rows_vacuums_them(tmp_path, monkeypatch,
     # Without the vacuum the 500 replaced rows stay stored beside the 500 that replaced them.
     live = 1000 if replaced_in == "the last batch" else 2000
     assert stored == live
+
+
+def test_a_campaign_swap_that_deletes_rows_asks_for_a_vacuum(tmp_path, monkeypatch):
+    # Campaign definitions are swapped whole: a changed file deletes the staged ones, so the
+    # run's last checkpoint vacuums; the first load deletes nothing and appends only.
+    import yaml
+
+    import flows.ingest as flow_module
+
+    landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
+    (landing / "campaigns").mkdir(parents=True)
+    campaign = {
+        "campaign_id": "glow",
+        "brand": "GlowCo",
+        "start_date": "2026-03-01",
+        "end_date": "2026-03-31",
+        "currency": "USD",
+        "brand_handles": ["glowco"],
+        "hashtags": ["glowspring"],
+        "creators": [{"platform": "instagram", "handle": "ann", "fee": 660}],
+    }
+    vacuumed: list[bool] = []
+    real_checkpoint = flow_module.checkpoint
+
+    def checkpoint(warehouse, limits, vacuum=False):
+        vacuumed.append(vacuum)
+        real_checkpoint(warehouse, limits, vacuum=vacuum)
+
+    monkeypatch.setattr(flow_module, "checkpoint", checkpoint)
+    for end_date, expected in (("2026-03-31", []), ("2026-04-15", [True])):
+        (landing / "campaigns" / "glow.yaml").write_text(
+            yaml.safe_dump(campaign | {"end_date": end_date})
+        )
+        vacuumed.clear()
+        ingest(landing=landing, warehouse=warehouse)
+        assert vacuumed == expected
+    assert read_table(warehouse, "select end_date::varchar as d from staging.campaigns")[
+        "d"
+    ].to_list() == ["2026-04-15"]
