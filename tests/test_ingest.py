@@ -529,19 +529,10 @@ def test_a_campaign_swap_that_deletes_rows_asks_for_a_vacuum(tmp_path, monkeypat
     import yaml
 
     import flows.ingest as flow_module
+    from tests.test_campaigns import GLOW
 
     landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
     (landing / "campaigns").mkdir(parents=True)
-    campaign = {
-        "campaign_id": "glow",
-        "brand": "GlowCo",
-        "start_date": "2026-03-01",
-        "end_date": "2026-03-31",
-        "currency": "USD",
-        "brand_handles": ["glowco"],
-        "hashtags": ["glowspring"],
-        "creators": [{"platform": "instagram", "handle": "ann", "fee": 660}],
-    }
     vacuumed: list[bool] = []
     real_checkpoint = flow_module.checkpoint
 
@@ -552,7 +543,7 @@ def test_a_campaign_swap_that_deletes_rows_asks_for_a_vacuum(tmp_path, monkeypat
     monkeypatch.setattr(flow_module, "checkpoint", checkpoint)
     for end_date, expected in (("2026-03-31", []), ("2026-04-15", [True])):
         (landing / "campaigns" / "glow.yaml").write_text(
-            yaml.safe_dump(campaign | {"end_date": end_date})
+            yaml.safe_dump(GLOW | {"end_date": end_date})
         )
         vacuumed.clear()
         ingest(landing=landing, warehouse=warehouse)
