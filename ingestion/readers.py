@@ -325,9 +325,9 @@ def _read_json(data: bytes, max_line_bytes: int, context: Mapping[str, str]) -> 
 
 def _head_lines(data: bytes) -> list[bytes]:
     """`data.split(b"\n", _HEAD_LINES)[:_HEAD_LINES]` without copying the rest of the file: that
-    split ends with everything after the last cut as one more bytes object (a copy of most of
-    the file: 0.1 s for the ingest bench's 543 MB of JSON lines). A prefix is split instead,
-    four times longer until it holds the lines or is the whole file."""
+    split ends with everything after the last cut as one more bytes object, a copy of most of
+    the file (the ingest bench's 543 MB of JSON lines: 0.15 s split so, 0.09 s by prefix). A
+    prefix is split instead, four times longer until it holds the lines or is the whole file."""
     window = 1 << 19
     while True:
         lines = data[:window].split(b"\n", _HEAD_LINES)
