@@ -462,6 +462,21 @@ def test_the_writer_checkpoints_while_it_waits_for_the_reader(tmp_path, monkeypa
     ].to_list() == [12001, 12002, 12003]
 
 
+def _vacuums_asked(monkeypatch) -> list[bool]:
+    """The flow's checkpoints, each still run, recorded as whether it was asked to vacuum."""
+    import flows.ingest as flow_module
+
+    asked: list[bool] = []
+    real_checkpoint = flow_module.checkpoint
+
+    def checkpoint(warehouse, limits, vacuum=False):
+        asked.append(vacuum)
+        real_checkpoint(warehouse, limits, vacuum=vacuum)
+
+    monkeypatch.setattr(flow_module, "checkpoint", checkpoint)
+    return asked
+
+
 def _follower_csv(path: Path, accounts: range, day: int, hour: int, followers: int) -> None:
     path.write_text(
         "platform,account_id,snapshot_date,captured_at,followers\n"
@@ -492,19 +507,14 @@ def test_an_ingest_that_replaces_staged_rows_vacuums_them(tmp_path, monkeypatch,
     _follower_csv(second / "a_later.csv", range(0, 1000, 2), day=1, hour=9, followers=13000)
     if replaced_in == "a batch the writer waits after":
         _follower_csv(second / "b_next_day.csv", range(1000), day=2, hour=3, followers=14000)
-    vacuumed: list[bool] = []
-    real_checkpoint, real_prepare = flow_module.checkpoint, flow_module.prepare_batch
-
-    def checkpoint(warehouse, limits, vacuum=False):
-        vacuumed.append(vacuum)
-        real_checkpoint(warehouse, limits, vacuum=vacuum)
+    vacuumed = _vacuums_asked(monkeypatch)
+    real_prepare = flow_module.prepare_batch
 
     def prepare_batch(files, *args, **kwargs):
         if "b_next_day" in files[0].relative:
             time.sleep(1.0)  # the writer checkpoints while it waits
         return real_prepare(files, *args, **kwargs)
 
-    monkeypatch.setattr(flow_module, "checkpoint", checkpoint)
     monkeypatch.setattr(flow_module, "prepare_batch", prepare_batch)
     ingest(landing=second, warehouse=warehouse, batch_megabytes=0)
     assert vacuumed == [True]
@@ -528,19 +538,11 @@ def test_a_campaign_swap_that_deletes_rows_asks_for_a_vacuum(tmp_path, monkeypat
     # run's last checkpoint vacuums; the first load deletes nothing and appends only.
     import yaml
 
-    import flows.ingest as flow_module
     from tests.test_campaigns import GLOW
 
     landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
     (landing / "campaigns").mkdir(parents=True)
-    vacuumed: list[bool] = []
-    real_checkpoint = flow_module.checkpoint
-
-    def checkpoint(warehouse, limits, vacuum=False):
-        vacuumed.append(vacuum)
-        real_checkpoint(warehouse, limits, vacuum=vacuum)
-
-    monkeypatch.setattr(flow_module, "checkpoint", checkpoint)
+    vacuumed = _vacuums_asked(monkeypatch)
     for end_date, expected in (("2026-03-31", []), ("2026-04-15", [True])):
         (landing / "campaigns" / "glow.yaml").write_text(
             yaml.safe_dump(GLOW | {"end_date": end_date})
