@@ -158,9 +158,9 @@ def account_input_queries(as_of_windows: list[tuple[int, int]]) -> dict[str, str
 # about half their bytes. A 200,000-creator night's scorecard window (19.6M daily rows): the
 # spill 2.8 s and its read back 0.7 s, against 3.7-5.3 and 1.5-2.2 s with the text. Numbers are
 # the spill's own (a temp table of the run); each partition's NUMBERS input gives its numbers'
-# keys back: the account graph runs on the numbers as text and its rows are keyed before the
-# insert (numbered_rows, keyed_outputs), the scorecard windows group on the number (10,000
-# accounts: 0.17 against 0.28 s) and get their key after (flows.transform.scorecard_windows).
+# keys back: the account inputs are keyed again as they are read (the graph works on the key),
+# the scorecard windows group on the number (10,000 accounts: 0.17 against 0.28 s) and get
+# their key after (flows.transform.scorecard_windows).
 ACCOUNT_NUMBER = "account_number"
 # The spilled input giving each partition's account numbers their key.
 NUMBERS = "numbers"
@@ -176,10 +176,10 @@ def spill_account_inputs(
     one pass over each input's window for every partition, where reading them per partition
     scanned the window once per partition (a night of a million accounts: 200 times).
 
-    Spilled numbered (_spill_numbered), each query's own columns read back: keyed
-    (PartitionedInputs.read) or with the number as account_id (read_numbered, the graph's)."""
+    Spilled numbered (_spill_numbered); PartitionedInputs.read gives the rows their key back,
+    in each query's own columns."""
     inputs = account_input_queries(as_of_windows)
-    # What each input's rows are read back as: its own columns.
+    # What each input's rows are read back as: its own columns, keyed.
     columns = {name: con.sql(sql).columns for name, sql in inputs.items()}
     spilled = _spill_numbered(
         con, "select platform, account_id, partition_number from scope", inputs, folder, partitions
