@@ -724,23 +724,12 @@ def _account_rows(
             # read, not partition by partition: each delete scans the marts' rows from the
             # scope's first day (a night of 200,000 creators: 7 scans of each mart).
             wm.delete_account_rows(con)
-        # Each partition's graph runs on its accounts' numbers (wm.numbered_rows); its rows get
-        # their key back here, before the insert. A part's numbers are found by the numbered
-        # part the compute hands back (the same object: a task runner returns results only).
-        numbers: dict[int, pl.DataFrame] = {}
-
-        def jobs() -> Iterator[PartitionJob]:
-            for number, part in enumerate(parts):
-                inputs, part_numbers = spilled.read_numbered(con, number)
-                numbered_part = wm.numbered_scope(part, part_numbers)
-                numbers[id(numbered_part)] = part_numbers
-                yield PartitionInputs(**inputs), numbered_part
-
-        for numbered_part, built in compute(jobs(), scheme, confirmation_days):
-            frames = wm.keyed_outputs(
-                {n: f for n, f in built.items() if isinstance(f, pl.DataFrame)},
-                numbers.pop(id(numbered_part)),
-            )
+        jobs = (
+            (PartitionInputs(**spilled.read(con, number)), part)
+            for number, part in enumerate(parts)
+        )
+        for _part, built in compute(jobs, scheme, confirmation_days):
+            frames = {n: f for n, f in built.items() if isinstance(f, pl.DataFrame)}
             wm.insert_account_rows(con, frames)
             for name, frame in frames.items():
                 rows[name] = rows.get(name, 0) + frame.height

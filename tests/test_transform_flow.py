@@ -325,23 +325,6 @@ def test_inputs_read_in_one_pass_equal_each_partitions_own_reads(
                 own = table(con, sql)
                 assert_frame_equal(spilled[name], own, check_row_order=False)
                 checked += own.height
-            # Read by number (the graph's read): the same rows once keyed back, with the
-            # number as text for account_id and the real platform.
-            by_number, numbers = split.read_numbered(con, number)
-            assert set(numbers["account_id"]) == set(part["account_id"])
-            for name, rows in wm.keyed_outputs(by_number, numbers).items():
-                assert_frame_equal(rows, spilled[name], check_row_order=False)
-                assert not set(by_number[name]["account_id"]) & set(part["account_id"])
-                assert set(by_number[name]["account_id"]) <= set(
-                    numbers[wm.ACCOUNT_NUMBER].cast(pl.String)
-                )
-            numbered_part = wm.numbered_scope(part, numbers)
-            assert numbered_part.columns == part.columns
-            assert_frame_equal(
-                wm.keyed_outputs({"scope": numbered_part}, numbers)["scope"],
-                part,
-                check_row_order=False,
-            )
         assert checked > 10_000
         assert {name for name, frame in split.empty.items() if frame.height == 0} == {
             *queries,

@@ -275,25 +275,6 @@ class PartitionedInputs:
             for name, rows in inputs.items()
         }
 
-    def read_numbered(
-        self, con: duckdb.DuckDBPyConnection, number: int
-    ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
-        """Partition `number`'s inputs keyed by number (numbered_rows: each query's own
-        columns, `account_id` holding the account's number as text), and the partition's
-        NUMBERS, which give the graph's rows their key back (keyed_outputs)."""
-        assert self.keyed is not None, "only a numbered spill's inputs are read by number"
-        inputs = (
-            dict(self.held)
-            if self.held is not None
-            else read_spilled_inputs(self.folder, number, self.empty)
-        )
-        numbers = inputs.pop(NUMBERS)
-        lazy = numbers.lazy()
-        return {
-            name: numbered_rows(rows.lazy(), lazy, self.keyed[name]).collect()
-            for name, rows in inputs.items()
-        }, numbers
-
 
 def keyed_rows(
     rows: pl.LazyFrame, numbers: pl.LazyFrame, columns: Sequence[str] | None = None
@@ -304,52 +285,6 @@ def keyed_rows(
     if columns is None:
         return keyed.select(*ACCOUNT_KEY, pl.exclude(ACCOUNT_NUMBER, *ACCOUNT_KEY))
     return keyed.select(columns)
-
-
-# The account graph runs on the spill's numbers, not the key's text: `account_id` holds the
-# number as text (a few characters, where an Instagram id has 17 and a TikTok one about 30),
-# `platform` its platform. Polars keeps strings of up to 12 bytes inline in their views, so
-# every join and group of the graph compares and hashes them without reaching into a buffer
-# (a night partition of 29,952 accounts: 2.5-2.6 s against 3.0-3.1 s by the key's text, best
-# of 5, two runs each, the machine shared). Text and not an integer: the graph's contracts
-# cast account_id to text (Mart.conform), and a number as text passes them as it is.
-def numbered_rows(
-    rows: pl.LazyFrame, numbers: pl.LazyFrame, columns: Sequence[str]
-) -> pl.LazyFrame:
-    """Spilled rows naming accounts by ACCOUNT_NUMBER as the graph reads them: `platform` from
-    `numbers` (a partition's NUMBERS) and `account_id` the number as text, in `columns`."""
-    return (
-        rows.join(numbers.select(ACCOUNT_NUMBER, "platform"), on=ACCOUNT_NUMBER)
-        .with_columns(pl.col(ACCOUNT_NUMBER).cast(pl.String).alias("account_id"))
-        .select(columns)
-    )
-
-
-def numbered_scope(scope: pl.DataFrame, numbers: pl.DataFrame) -> pl.DataFrame:
-    """A partition's scope with `account_id` its number as text (numbered_rows), same columns."""
-    return (
-        scope.join(numbers.select(*ACCOUNT_KEY, ACCOUNT_NUMBER), on=list(ACCOUNT_KEY))
-        .with_columns(pl.col(ACCOUNT_NUMBER).cast(pl.String).alias("account_id"))
-        .select(scope.columns)
-    )
-
-
-def keyed_outputs(
-    outputs: dict[str, pl.DataFrame], numbers: pl.DataFrame
-) -> dict[str, pl.DataFrame]:
-    """The graph's rows of a numbered partition with each account's `account_id` back, same
-    columns in the same order. Every row's number is the partition's, so none goes unmatched."""
-    ids = numbers.lazy().select(
-        pl.col(ACCOUNT_NUMBER).cast(pl.String).alias("_number"), "account_id"
-    )
-    keyed = [
-        rows.lazy()
-        .rename({"account_id": "_number"})
-        .join(ids, on="_number", how="left", maintain_order="left")
-        .select(rows.columns)
-        for rows in outputs.values()
-    ]
-    return dict(zip(outputs, pl.collect_all(keyed), strict=True))
 
 
 def spill_partitions(
