@@ -433,10 +433,10 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   transforms again at 22:25 (session 44, the table above; the commits between changed the
   ingest and the spills' temporary tables, and the 200,000 × 40-day proxy's night took
   28.2-29.6 s on them against 28.7-29.7 s on session 41's, three alternating runs each):
-  1,004.8 s at 7,316 MB, night 188.9 s at 5,848 MB. Runs at this size differ by about a
-  seventh from one time of day to another here (the proxy's did not), so a change is judged at
-  a million creators beside a run of the commit before it in the same sitting: session 44's
-  account graph on numbers took 1,036.3 s and 193.4 s just before that run, and was not kept.
+  1,004.8 s at 7,316 MB, night 188.9 s at 5,848 MB: an eighth to a seventh longer than the
+  morning's where the proxy's night was not, so a change is judged at a million creators only
+  beside a run of the commit before it in the same sitting (session 44's account graph on
+  numbers took 1,036.3 s and 193.4 s just before that run, and was not kept).
 
 Reading the figures: the night's transform at 20,000 creators takes a fifth to a third of
 what it took (13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/performance.md`)
