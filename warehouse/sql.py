@@ -25,13 +25,13 @@ def run_script(
     """Run a multi-statement .sql text; statements that use $n placeholders get `params`.
     Returns the last statement's rows (a DELETE's: how many rows it deleted)."""
     code = "\n".join(line for line in script.splitlines() if not line.strip().startswith("--"))
-    statements = [s.strip() for s in code.split(";\n") if s.strip()]
-    for statement in statements[:-1]:
-        con.execute(statement, params if params and "$" in statement else None)
-    if not statements:
-        return []
-    last = statements[-1]
-    return con.execute(last, params if params and "$" in last else None).fetchall()
+    rows: list[tuple] = []
+    for statement in (s.strip() for s in code.split(";\n")):
+        if statement:
+            rows = con.execute(
+                statement, params if params and "$" in statement else None
+            ).fetchall()
+    return rows
 
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.LazyFrame:
