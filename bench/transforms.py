@@ -167,6 +167,7 @@ def full(warehouse: Path) -> dict:
     return {
         "seconds": round(seconds, 1),
         "rows": summary.rows,
+        "steps": summary.steps,
         "publish_s": round(published, 2),
         "spill_mb": spill.peak_mb,
     }
@@ -248,6 +249,7 @@ def night(warehouse: Path) -> dict:
         "publish_s": round(published, 2),
         "spill_mb": spill.peak_mb,
         "accounts": summary.accounts,
+        "steps": summary.steps,
         "new_follower_rows": follower_rows,
         "new_post_rows": post_rows,
     }

@@ -9,7 +9,8 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -63,6 +64,10 @@ class TransformSummary:
     first_day: date | None = None
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    # Wall seconds of each step of the rebuild (STEPS), in the order they ran: where a night's
+    # time went, from the run itself (bench.transforms reports them). Steps never overlap, so
+    # they add up to at most `seconds`.
+    steps: dict[str, float] = field(default_factory=dict)
 
     def markdown(self) -> str:
         lines = [
@@ -75,6 +80,56 @@ class TransformSummary:
             *(f"| marts.{name} | {count:,} |" for name, count in self.rows.items()),
         ]
         return "\n".join(lines) + "\n"
+
+
+# The steps a rebuild times (TransformSummary.steps). Issue 22's profiles of the million-creator
+# night wrapped these functions from a script; the run now says the same of itself. Coarse on
+# purpose: a partition's reads and graph are one step (with Prefect or Dask as the task runner
+# they run elsewhere, and nested timers would count twice).
+STEPS = (
+    "scope",
+    "account inputs spilled",
+    "account rows deleted",
+    "account partitions read and built",
+    "account rows inserted",
+    "weekly marts",
+    "monthly inputs spilled",
+    "monthly partitions read and computed",
+    "monthly marts",
+    "campaigns",
+    "scorecards",
+    "commit",
+)
+# The running rebuild's steps (None outside one): set by `rebuild`, added to by `_step` and
+# `_add_step` in the flow's own thread.
+_steps: ContextVar[dict[str, float] | None] = ContextVar("transform_steps", default=None)
+
+
+def _add_step(name: str, seconds: float) -> None:
+    steps = _steps.get()
+    if steps is not None:
+        steps[name] = steps.get(name, 0.0) + seconds
+
+
+@contextmanager
+def _timed_steps() -> Iterator[dict[str, float]]:
+    """The running rebuild's steps, timed by `_step` and `_add_step` within the block."""
+    steps: dict[str, float] = {}
+    token = _steps.set(steps)
+    try:
+        yield steps
+    finally:
+        _steps.reset(token)
+
+
+@contextmanager
+def _step(name: str) -> Iterator[None]:
+    """Time the block as step `name` of the running rebuild (summed when it runs again)."""
+    began = time.perf_counter()
+    try:
+        yield
+    finally:
+        _add_step(name, time.perf_counter() - began)
 
 
 def _scope(
@@ -289,7 +344,7 @@ def rebuild(
     # Nothing of a failed rebuild is kept.
     lake_run = store.lake.working_run(run_id) if store.lake is not None else nullcontext()
     month_spill = tempfile.TemporaryDirectory(prefix="inflow-month-", dir=wm.spill_folder(con))
-    with lake_run, transaction(con), month_spill as month_folder:
+    with _timed_steps() as steps, lake_run, transaction(con), month_spill as month_folder:
         if store.prepare(con, mode == "full"):
             mode = "full"  # a new lake, or marts moved back from one: every mart is built
         if upgrade and mode != "full" and not _marts_empty(con):
@@ -304,6 +359,7 @@ def rebuild(
         month_reads = MonthReads.for_scope(
             con, scope, mode, rules, partition_accounts, Path(month_folder)
         )
+        _add_step("scope", time.perf_counter() - began)
         if scope.height:
             summary.rows = _rebuild_scope(
                 con,
@@ -320,30 +376,32 @@ def rebuild(
             summary.first_day = None if first_day == wm.FAR_PAST else first_day
             wm.record_changes(con, run_id, None if mode == "incremental" else "all", scope)
         # Campaigns change with their definitions too, so they are looked at on every run.
-        campaign_rows = rebuild_campaigns(
-            con,
-            scope,
-            full=mode == "full",
-            run_id=run_id,
-            campaigns=campaign_settings,
-            store=store,
-        )
+        with _step("campaigns"):
+            campaign_rows = rebuild_campaigns(
+                con,
+                scope,
+                full=mode == "full",
+                run_id=run_id,
+                campaigns=campaign_settings,
+                store=store,
+            )
         for name, count in campaign_rows.items():
             summary.rows[name] = summary.rows.get(name, 0) + count
         if campaign_rows and not scope.height:
             # A definition changed and no account did: logged all the same, so that a publish
             # sees the marts changed (campaign marts are copied whole: warehouse/publish.py).
             wm.record_changes(con, run_id, None, scope)
-        scorecard_rows, rescored_all = rebuild_scorecards(
-            con,
-            scope,
-            full=mode == "full",
-            run_id=run_id,
-            rules=rules,
-            partition_accounts=partition_accounts,
-            store=store,
-            month_reads=month_reads,
-        )
+        with _step("scorecards"):
+            scorecard_rows, rescored_all = rebuild_scorecards(
+                con,
+                scope,
+                full=mode == "full",
+                run_id=run_id,
+                rules=rules,
+                partition_accounts=partition_accounts,
+                store=store,
+                month_reads=month_reads,
+            )
         summary.rows |= scorecard_rows
         if rescored_all and mode != "full":
             # New rules rewrote every month: a publish copies every mart (rare: a config change).
@@ -351,6 +409,11 @@ def rebuild(
         if mode == "full" or built is None:
             meta.record_build(con, wanted, run_id, datetime.now(UTC))
         meta.mark_transformed(con, run_id, datetime.now(UTC))
+        committing = time.perf_counter()
+    # The commit (DuckDB's checkpoint and its vacuum of the rows replaced, the lake's commits)
+    # and the spill's removal.
+    steps["commit"] = time.perf_counter() - committing
+    summary.steps = {name: round(steps[name], 3) for name in STEPS if name in steps}
     summary.seconds = round(time.perf_counter() - began, 2)
     return summary
 
@@ -661,9 +724,11 @@ def _lake_account_rows(
         (LakePartition(lake, buckets, last_day, marts_emptied), part)
         for buckets, part in bucket_partitions(scope, lake.buckets, per_partition)
     )
-    for _part, counts in compute(jobs, scheme, confirmation_days):
-        for name, count in counts.items():
-            rows[name] = rows.get(name, 0) + (count if isinstance(count, int) else count.height)
+    # Each lake partition reads, builds and commits its own buckets: one step here.
+    with _step("account partitions read and built"):
+        for _part, counts in compute(jobs, scheme, confirmation_days):
+            for name, count in counts.items():
+                rows[name] = rows.get(name, 0) + (count if isinstance(count, int) else count.height)
     lk.point_views(con, lake, wm.ACCOUNT_MARTS)
     return rows
 
@@ -717,22 +782,34 @@ def _account_rows(
     )
     with tempfile.TemporaryDirectory(prefix="inflow-inputs-", dir=wm.spill_folder(con)) as spill:
         folder = Path(spill)
-        wm.register_scope(con, numbered, recent_days=RECENT_DAYS, posts_days=POSTS_DAYS)
-        spilled = wm.spill_account_inputs(con, as_of_windows(), folder, len(parts))
+        with _step("account inputs spilled"):
+            wm.register_scope(con, numbered, recent_days=RECENT_DAYS, posts_days=POSTS_DAYS)
+            spilled = wm.spill_account_inputs(con, as_of_windows(), folder, len(parts))
         if not marts_emptied:
             # The rows rebuilt are deleted once for the whole scope, now that its inputs are
             # read, not partition by partition: each delete scans the marts' rows from the
             # scope's first day (a night of 200,000 creators: 7 scans of each mart).
-            wm.delete_account_rows(con)
+            with _step("account rows deleted"):
+                wm.delete_account_rows(con)
         jobs = (
             (PartitionInputs(**spilled.read(con, number)), part)
             for number, part in enumerate(parts)
         )
+        # A partition is read and built while `compute` is asked for the next one; its rows
+        # are inserted between (timed apart, so the two steps do not overlap).
+        partitions_began, inserting = time.perf_counter(), 0.0
         for _part, built in compute(jobs, scheme, confirmation_days):
             frames = {n: f for n, f in built.items() if isinstance(f, pl.DataFrame)}
+            insert_began = time.perf_counter()
             wm.insert_account_rows(con, frames)
+            inserting += time.perf_counter() - insert_began
             for name, frame in frames.items():
                 rows[name] = rows.get(name, 0) + frame.height
+        _add_step("account rows inserted", inserting)
+        _add_step(
+            "account partitions read and built",
+            time.perf_counter() - partitions_began - inserting,
+        )
     return rows
 
 
@@ -749,13 +826,14 @@ def _cross_account_rows(
     first_day = _first_emitted(scope)
     # er_vs_tier_median compares accounts: every account of the affected weeks is updated,
     # a block of weeks at a time (medians are per week) so that memory stays bounded.
-    first_week, last_week = wm.weeks_from(con, _monday(first_day))
-    store.delete_weeks_after(con, last_week or _monday(first_day), inclusive=last_week is None)
-    rows["fct_engagement_weekly"] = 0
-    for block_start, block_end in _blocks(first_week, last_week, WEEKS_PER_BLOCK * 7):
-        weekly = with_tier_medians(wm.weekly_between(con, block_start, block_end)).collect()
-        store.replace_weeks(con, block_start, block_end, weekly)
-        rows["fct_engagement_weekly"] += weekly.height
+    with _step("weekly marts"):
+        first_week, last_week = wm.weeks_from(con, _monday(first_day))
+        store.delete_weeks_after(con, last_week or _monday(first_day), inclusive=last_week is None)
+        rows["fct_engagement_weekly"] = 0
+        for block_start, block_end in _blocks(first_week, last_week, WEEKS_PER_BLOCK * 7):
+            weekly = with_tier_medians(wm.weekly_between(con, block_start, block_end)).collect()
+            store.replace_weeks(con, block_start, block_end, weekly)
+            rows["fct_engagement_weekly"] += weekly.height
     # Monthly aggregates span all accounts: the affected months are recomputed whole, one
     # month at a time (each reads its own days, plus the as-of tolerance before it).
     first_month, last_month = wm.months_from(con, first_day.replace(day=1))
@@ -764,7 +842,8 @@ def _cross_account_rows(
     )
     for month_start, month_end in _months(first_month, last_month):
         period_rows = _month_marts(con, month_start, month_end, partition_accounts, month_reads)
-        store.replace_months(con, month_start, month_end, period_rows)
+        with _step("monthly marts"):
+            store.replace_months(con, month_start, month_end, period_rows)
         for name, frame in period_rows.items():
             rows[name] = rows.get(name, 0) + frame.height
 
@@ -783,13 +862,15 @@ def _month_marts(
     they serve this month (MonthReads.serves: they hold its days and posts, and its prior
     tiers)."""
     with tempfile.TemporaryDirectory(prefix="inflow-month-", dir=wm.spill_folder(con)) as spill:
-        serves = month_reads is not None and month_reads.serves(con, start, end)
-        shared = month_reads if serves else None
-        if shared is not None:
-            spilled = shared.inputs(con, for_month=True)
-        else:
-            per_partition = accounts_per_partition(partition_accounts, (end - start).days)
-            spilled = wm.spill_period_inputs(con, start, end, per_partition, Path(spill))
+        with _step("monthly inputs spilled"):
+            serves = month_reads is not None and month_reads.serves(con, start, end)
+            shared = month_reads if serves else None
+            if shared is not None:
+                spilled = shared.inputs(con, for_month=True)
+            else:
+                per_partition = accounts_per_partition(partition_accounts, (end - start).days)
+                spilled = wm.spill_period_inputs(con, start, end, per_partition, Path(spill))
+        computing = time.perf_counter()
         pieces = []
         windows = []
         for number in range(spilled.count):
@@ -816,9 +897,11 @@ def _month_marts(
             pieces.append({n: detached(f) for n, f in zip(piece, collected_piece, strict=True)})
         if shared is not None:
             shared.windows = windows
-    whole = {name: pl.concat([piece[name] for piece in pieces]).lazy() for name in pieces[0]}
-    periods = build_period_marts(**whole)
-    return dict(zip(periods, pl.collect_all(list(periods.values())), strict=True))
+        _add_step("monthly partitions read and computed", time.perf_counter() - computing)
+    with _step("monthly marts"):
+        whole = {name: pl.concat([piece[name] for piece in pieces]).lazy() for name in pieces[0]}
+        periods = build_period_marts(**whole)
+        return dict(zip(periods, pl.collect_all(list(periods.values())), strict=True))
 
 
 def _within(rows: pl.LazyFrame, column: str, start: date, end: date) -> pl.LazyFrame:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
@@ -775,3 +777,36 @@ def test_the_scorecard_windows_from_numbered_rows_are_each_accounts_own(built, t
     assert windows.height and daily.height >= 20 * windows.height
     by_key = creator_windows(daily.lazy(), posts.lazy(), wm.FAR_PAST, rules).collect()
     assert_frame_equal(windows.sort(*KEY, "month"), by_key.sort(*KEY, "month"))
+
+
+def test_a_rebuild_times_each_of_its_steps_apart(built, tmp_path, monkeypatch):
+    """TransformSummary.steps: every step a backfill runs on the warehouse file, in order, none
+    counted twice. The inserts are slowed by a second each for real: their step holds those
+    seconds and the partitions' step, timed around the same loop, does not."""
+    import flows.transform as ft
+    import warehouse.marts as wm
+    from transforms.tiers import DEFAULT
+
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(built[1], warehouse)
+    insert = wm.insert_account_rows
+    calls = []
+
+    def slow_insert(con, outputs):
+        calls.append(len(outputs))
+        time.sleep(1.0)
+        insert(con, outputs)
+
+    monkeypatch.setattr(wm, "insert_account_rows", slow_insert)
+    con = connect(warehouse)
+    ((last,),) = con.execute("select max(date) from marts.fct_account_daily").fetchall()
+    summary = ft.rebuild(
+        con, "backfill", last - timedelta(days=10), DEFAULT, 7, "steps", partition_accounts=150
+    )
+    con.close()
+    assert len(calls) == 3  # 400 accounts in partitions of at most 150
+    assert list(summary.steps) == list(ft.STEPS)
+    assert all(seconds >= 0 for seconds in summary.steps.values())
+    assert sum(summary.steps.values()) <= summary.seconds + 0.05
+    assert summary.steps["account rows inserted"] >= 3.0
+    assert summary.steps["account partitions read and built"] < 3.0
