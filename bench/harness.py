@@ -232,6 +232,31 @@ def scale_section(result: dict, command: str) -> list[str]:
             f"| {days} | {night['new_follower_rows']:,} / {night['new_post_rows']:,} | "
             f"{_night_cells(r, bold='peak')} | {_spill(night.get('spill_mb'))} |"
         )
+    return lines + _night_steps(result)
+
+
+def _night_steps(result: dict) -> list[str]:
+    """Where each night's transform went: the rebuild's own steps (TransformSummary.steps), a
+    row per step, for the runs that recorded them."""
+    histories = {
+        days: r["night"]["steps"]
+        for days, r in result["histories"].items()
+        if "steps" in r["night"]
+    }
+    if not histories:
+        return []
+    names = list(next(iter(histories.values())))
+    lines = [
+        "",
+        "Where the night's transform went (`TransformSummary.steps`: the rebuild's own wall "
+        "seconds per step; steps never overlap):",
+        "",
+        "| step | " + " | ".join(f"{days} days" for days in histories) + " |",
+        "| --- |" + " --- |" * len(histories),
+    ]
+    for name in names:
+        cells = " | ".join(_seconds(steps.get(name, 0.0)) for steps in histories.values())
+        lines.append(f"| {name} | {cells} |")
     return lines
 
 

@@ -349,6 +349,8 @@ def nights(history: dict, repeat: int) -> dict:
         "publish_in_place": all(r["publish_in_place"] for r in runs),
         "spill_mb": max(r["spill_mb"] for r in runs),
         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        # Each step's median over the runs (TransformSummary.steps).
+        "steps": {name: median([r["steps"][name] for r in runs]) for name in runs[0]["steps"]},
         "accounts": runs[0]["accounts"],
         "new_follower_rows": runs[0]["new_follower_rows"],
         "new_post_rows": runs[0]["new_post_rows"],

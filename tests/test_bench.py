@@ -38,6 +38,8 @@ def test_a_kept_setup_is_reused_only_for_the_same_parameters(tmp_path):
     assert history["setup"] == {**other, "reused": True}
     night = nights(history, repeat=2)
     assert (night["runs"], night["accounts"], night["new_follower_rows"]) == (2, 50, 50)
+    # The rebuild's steps, each the median of the runs'.
+    assert "account partitions read and built" in night["steps"]
     assert night["publish_in_place"], "the night's publish must be the steady state's"
     assert staged.exists(), "the kept setup is copied, never used in place"
 
@@ -49,6 +51,44 @@ def test_the_night_publish_is_described_as_it_was_measured():
     assert "in place" in _night_publish({"publish_in_place": True})
     assert "in place" not in _night_publish({"publish_in_place": False})
     assert "copy of the current state" in _night_publish({})  # recorded before the flag
+
+
+def test_the_scale_section_shows_the_nights_steps_when_they_were_recorded():
+    """A row per step of the night's rebuild, in the order recorded; none for a result
+    recorded before the rebuild timed its steps."""
+    from bench.harness import scale_section
+
+    night = {
+        "new_follower_rows": 10,
+        "new_post_rows": 20,
+        "load_s": 0.1,
+        "transform_s": 3.0,
+        "publish_s": 0.5,
+        "peak_rss_mb": 100,
+        "publish_in_place": True,
+    }
+    history = {
+        "follower_rows": 1,
+        "post_rows": 2,
+        "setup": {"simulate_s": 1.0, "load_s": 1.0, "peak_rss_mb": 10},
+        "full_s": 9.0,
+        "full_peak_rss_mb": 10,
+        "warehouse_mb": 5,
+        "published_mb": 4,
+    }
+    result = {"accounts": 10, "histories": {"100": {**history, "night": night}}}
+    before = scale_section(result, "cmd")
+    assert not any(line.startswith("| step |") for line in before)
+    steps = {"scope": 0.25, "account partitions read and built": 77.4, "commit": 7.7}
+    result["histories"]["100"]["night"] = {**night, "steps": steps}
+    after = scale_section(result, "cmd")
+    assert after[: len(before)] == before
+    table = after[after.index("| step | 100 days |") :]
+    assert table[2:] == [
+        "| scope | 0.25 s |",
+        "| account partitions read and built | 77.4 s |",
+        "| commit | 7.7 s |",
+    ]
 
 
 def test_the_nights_day_holds_every_block_of_accounts(tmp_path, monkeypatch):
