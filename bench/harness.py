@@ -455,13 +455,15 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   twice), 04:37: 918.4 s at 7,659 MB, night 188.6 s at 5,883 MB. Session 41, the spilled
   rows naming accounts by number rather than by their key's text, 07:11:
   867.7 s at 7,293 MB, night 167.1 s at 5,837 MB (its spill 2.0 GB, was 3.7). The same
-  transforms again at 22:25 (session 44, the table above; the commits between changed the
+  transforms again at 22:25 (session 44; the commits between changed the
   ingest and the spills' temporary tables, and the 200,000 × 40-day proxy's night took
   28.2-29.6 s on them against 28.7-29.7 s on session 41's, three alternating runs each):
   1,004.8 s at 7,316 MB, night 188.9 s at 5,848 MB: an eighth to a seventh longer than the
   morning's where the proxy's night was not, so a change is judged at a million creators only
   beside a run of the commit before it in the same sitting (session 44's account graph on
-  numbers took 1,036.3 s and 193.4 s just before that run, and was not kept).
+  numbers took 1,036.3 s and 193.4 s just before that run, and was not kept). Session 45,
+  the same transforms timing their steps (the table above), 2026-12-05 01:16: 1,066.0 s at
+  7,299 MB, night 201.5 s at 5,853 MB; a night run by phase on another copy at 00:51, 202.0 s.
 
 Reading the figures: the night's transform at 20,000 creators takes a fifth to a third of
 what it took (13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/performance.md`)
