@@ -64,9 +64,9 @@ class TransformSummary:
     first_day: date | None = None
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
-    # Wall seconds of each step of the rebuild (STEPS), in the order they ran: where a night's
-    # time went, from the run itself (bench.transforms reports them). Steps never overlap, so
-    # they add up to at most `seconds`.
+    # Wall seconds of each step of the rebuild that ran, in STEPS order: where a night's time
+    # went, from the run itself (bench.transforms reports them). Steps never overlap, so they
+    # add up to at most `seconds`.
     steps: dict[str, float] = field(default_factory=dict)
 
     def markdown(self) -> str:
