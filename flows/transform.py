@@ -870,34 +870,33 @@ def _month_marts(
             else:
                 per_partition = accounts_per_partition(partition_accounts, (end - start).days)
                 spilled = wm.spill_period_inputs(con, start, end, per_partition, Path(spill))
-        computing = time.perf_counter()
-        pieces = []
-        windows = []
-        for number in range(spilled.count):
-            read = spilled.read(con, number)
-            inputs = {n: f.lazy() for n, f in read.items()}
+        with _step("monthly partitions read and computed"):
+            pieces = []
+            windows = []
+            for number in range(spilled.count):
+                read = spilled.read(con, number)
+                inputs = {n: f.lazy() for n, f in read.items()}
+                if shared is not None:
+                    # The scorecards' windows from the same rows, while they are in memory: each
+                    # partition is read back once, not once for each (MonthReads.windows).
+                    windows.append(scorecard_windows(read, shared.first_month, shared.rules))
+                    numbers = read[wm.NUMBERS].lazy()
+                    inputs = {
+                        "daily": wm.keyed_rows(
+                            _within(inputs["daily"], "date", start, end), numbers
+                        ).select(PERIOD_DAILY_INPUT),
+                        "posts": wm.keyed_rows(
+                            _within(inputs["posts"], "published_date", start, end), numbers
+                        ).select(PERIOD_POSTS_INPUT),
+                        "prior_tiers": inputs["prior_tiers"],
+                        "categories": inputs["categories"],
+                    }
+                piece = account_period_rows(**inputs, first_month=start, stage=collected)
+                collected_piece = pl.collect_all(list(piece.values()))
+                # Kept while later partitions are read (detached).
+                pieces.append({n: detached(f) for n, f in zip(piece, collected_piece, strict=True)})
             if shared is not None:
-                # The scorecards' windows from the same rows, while they are in memory: each
-                # partition is read back once, not once for each (MonthReads.windows).
-                windows.append(scorecard_windows(read, shared.first_month, shared.rules))
-                numbers = read[wm.NUMBERS].lazy()
-                inputs = {
-                    "daily": wm.keyed_rows(
-                        _within(inputs["daily"], "date", start, end), numbers
-                    ).select(PERIOD_DAILY_INPUT),
-                    "posts": wm.keyed_rows(
-                        _within(inputs["posts"], "published_date", start, end), numbers
-                    ).select(PERIOD_POSTS_INPUT),
-                    "prior_tiers": inputs["prior_tiers"],
-                    "categories": inputs["categories"],
-                }
-            piece = account_period_rows(**inputs, first_month=start, stage=collected)
-            collected_piece = pl.collect_all(list(piece.values()))
-            # Kept while later partitions are read (detached).
-            pieces.append({n: detached(f) for n, f in zip(piece, collected_piece, strict=True)})
-        if shared is not None:
-            shared.windows = windows
-        _add_step("monthly partitions read and computed", time.perf_counter() - computing)
+                shared.windows = windows
     with _step("monthly marts"):
         whole = {name: pl.concat([piece[name] for piece in pieces]).lazy() for name in pieces[0]}
         periods = build_period_marts(**whole)
