@@ -245,7 +245,8 @@ def _night_steps(result: dict) -> list[str]:
     }
     if not histories:
         return []
-    names = list(next(iter(histories.values())))
+    # Every step any history recorded, in the order recorded (dicts keep it).
+    names = list(dict.fromkeys(name for steps in histories.values() for name in steps))
     lines = [
         "",
         "Where the night's transform went (`TransformSummary.steps`: the rebuild's own wall "
@@ -255,7 +256,10 @@ def _night_steps(result: dict) -> list[str]:
         "| --- |" + " --- |" * len(histories),
     ]
     for name in names:
-        cells = " | ".join(_seconds(steps.get(name, 0.0)) for steps in histories.values())
+        # A step a night did not run is not a step of 0 s.
+        cells = " | ".join(
+            _seconds(steps[name]) if name in steps else "-" for steps in histories.values()
+        )
         lines.append(f"| {name} | {cells} |")
     return lines
 

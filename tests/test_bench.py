@@ -89,6 +89,17 @@ def test_the_scale_section_shows_the_nights_steps_when_they_were_recorded():
         "| account partitions read and built | 77.4 s |",
         "| commit | 7.7 s |",
     ]
+    # A history whose night skipped a step (a full rebuild deletes nothing) shows none for it.
+    deleted = {"scope": 0.2, "account rows deleted": 1.8, "commit": 7.0}
+    result["histories"]["30"] = {**history, "night": {**night, "steps": deleted}}
+    table = scale_section(result, "cmd")
+    table = table[table.index("| step | 100 days | 30 days |") :]
+    assert table[2:] == [
+        "| scope | 0.25 s | 0.20 s |",
+        "| account partitions read and built | 77.4 s | - |",
+        "| commit | 7.7 s | 7.0 s |",
+        "| account rows deleted | - | 1.8 s |",
+    ]
 
 
 def test_the_nights_day_holds_every_block_of_accounts(tmp_path, monkeypatch):
