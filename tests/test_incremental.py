@@ -296,6 +296,66 @@ def test_scorecards_rebuild_from_the_earliest_month_any_account_changed():
     con.close()
 
 
+def _posts_from(batch: Batch, first_day: int, *, followers: bool = True) -> Batch:
+    """The batch with only the snapshots of posts published from `first_day` on (an export that
+    stopped tracking older posts), and without its follower rows when not `followers`."""
+    first = datetime.combine(D0 + timedelta(days=first_day), datetime.min.time(), tzinfo=UTC)
+    posts = pl.from_arrow(batch.posts).filter(pl.col("published_at") >= first).to_arrow()
+    empty = pl.from_arrow(batch.followers).clear().to_arrow()
+    no_changes = pl.from_arrow(batch.follower_changes).clear().to_arrow()
+    return Batch(
+        run_id=batch.run_id,
+        followers=batch.followers if followers else empty,
+        posts=posts,
+        accounts=batch.accounts,
+        rejected=batch.rejected,
+        files=batch.files,
+        follower_changes=batch.follower_changes if followers else no_changes,
+    )
+
+
+def test_a_night_after_a_gap_counts_the_gaps_posts_and_rolls_the_weeks_before_as_full():
+    """A night reads the weeks before its first rebuilt week summed (read_earlier_weeks.sql) and
+    one by one only the posts it counts again (read_earlier_posts.sql). Here the follower counts
+    stop for 17 days (days 20-36) while posts go on: the night of day 37 rebuilds from day 36
+    (its export restates day 36's exact gains; the posts of the gap are no longer tracked), counts the posts of days 21 and 27 on day 37
+    (its first snapshot after them: they are older than its week, so read one by one from the
+    day after the seed's, day 19) and rolls the weeks of day 21 and day 27 as sums, day 27's
+    post without an ER (no follower count in the 7 days before it: counted in no rate)."""
+    steady = [10_000 + 40 * day for day in range(DAYS)]
+    world = _world({"a": steady, "b": steady}, {"a": [3, 10, 21, 27, 38], "b": [5, 12, 38]})
+    gap, resumed = range(20, 37), 37
+    con = connect(":memory:")
+    apply_ddl(con)
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    for day in range(DAYS):
+        batch = _export(day, world, 0)
+        if day in gap:
+            batch = _posts_from(batch, 0, followers=False)
+        elif day >= resumed:
+            batch = _posts_from(batch, resumed)
+        load_batch(con, batch, now)
+        summary = rebuild(con, "incremental", None, DEFAULT, 3, f"n{day}", scorecard_rules=SCORES)
+        if day == resumed:
+            assert summary.first_day == D0 + timedelta(days=resumed - 1)
+    incremental = _marts(con)
+    rebuild(con, "full", None, DEFAULT, 3, "full", scorecard_rules=SCORES)
+    full = _marts(con)
+    for name, frame in full.items():
+        assert_frame_equal(incremental[name], frame, check_exact=False, rel_tol=1e-9)
+    # What the night had to get right: the gap's posts counted on day 37, the rolling ER of the
+    # week of day 38's post over the posts of days 21 (measured) and 38, not day 27's.
+    a = pl.col("account_id") == "a"
+    daily = full["fct_account_daily"].filter(a & (pl.col("date") == D0 + timedelta(days=37)))
+    assert daily["posts_published"].to_list() == [2]
+    posts = full["fct_post_metrics"].filter(a).sort("published_date")
+    er = dict(zip(posts["post_id"], posts["er_followers_lc_d7"], strict=True))
+    assert er["a27"] is None and er["a21"] is not None and er["a38"] is not None
+    week = full["fct_engagement_weekly"].filter(a & (pl.col("week_start") == date(2026, 2, 2)))
+    assert week["er_rolling_4w"].to_list() == [pytest.approx((er["a21"] + er["a38"]) / 2)]
+    con.close()
+
+
 @pytest.mark.parametrize("block_accounts", [250_000, 1])
 def test_brand_mentions_count_the_latest_tags_of_every_post_naming_a_brand(
     monkeypatch, block_accounts

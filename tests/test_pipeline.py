@@ -7,6 +7,7 @@ the warehouse queries cut them (seed, the window before C, open spells, earlier 
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
@@ -130,24 +131,54 @@ def _full() -> dict[str, pl.DataFrame]:
 
 
 def _from_day(
-    cut: date, full: dict[str, pl.DataFrame], stage: Stage | None = None
+    cut: date,
+    full: dict[str, pl.DataFrame],
+    stage: Stage | None = None,
+    *,
+    summed_weeks: bool = True,
 ) -> dict[str, pl.DataFrame]:
-    """A rebuild from `cut`, its inputs cut as the warehouse queries cut them."""
+    """A rebuild from `cut`, its inputs cut as the warehouse queries cut them. `summed_weeks`:
+    the weeks before the cut's week as their sums (earlier_weeks) and only the posts the graph
+    reads one by one, as the warehouse reads them; else every earlier post of those weeks."""
     followers, posts, accounts = _staging()
     week = cut - timedelta(days=cut.weekday())
     daily = full["fct_account_daily"]
     spells = full["fct_tier_history"]
+    seed = daily.filter(pl.col("date") < cut).sort("date").group_by(KEY).agg(pl.all().last())
+    earlier_posts = full["fct_post_metrics"].filter(
+        (pl.col("published_date") >= week - timedelta(days=POSTS_DAYS))
+        & (pl.col("published_date") < cut)
+    )
+    if summed_weeks:
+        # As read_earlier_weeks.sql: the weeks before the cut's week summed, by hand here.
+        earlier_weeks = (
+            earlier_posts.filter(pl.col("published_date") < week)
+            .group_by(*KEY, pl.col("published_date").dt.truncate("1w").alias("week_start"))
+            .agg(
+                pl.col("er_followers_lc_d7").sum().alias("er_sum"),
+                pl.col("er_followers_lc_d7").count().alias("er_count"),
+            )
+        )
+        # As read_earlier_posts.sql: one by one from the cut's week, or from the day after the
+        # seed's when that is earlier (in the anomaly window: b's gap, days 30-35).
+        recent_seed = pl.col("date") >= cut - timedelta(days=RECENT_DAYS)
+        first = pl.min_horizontal(
+            pl.lit(week), pl.when(recent_seed).then(pl.col("date") + timedelta(days=1))
+        )
+        earlier_posts = (
+            earlier_posts.join(seed.select(*KEY, "date"), on=KEY, how="left")
+            .filter(pl.col("published_date") >= first)
+            .drop("date")
+        )
     inputs = PartitionInputs(
         follower_snapshots=followers.filter(
             pl.col("snapshot_date") >= cut - timedelta(days=RECENT_DAYS)
         ),
         as_of_snapshots=followers.filter(pl.col("snapshot_date") < cut),
-        seed=daily.filter(pl.col("date") < cut).sort("date").group_by(KEY).agg(pl.all().last()),
+        seed=seed,
         post_snapshots=posts.filter(pl.col("published_at").dt.date() >= cut),
-        earlier_posts=full["fct_post_metrics"].filter(
-            (pl.col("published_date") >= week - timedelta(days=POSTS_DAYS))
-            & (pl.col("published_date") < cut)
-        ),
+        earlier_posts=earlier_posts,
+        earlier_weeks=earlier_weeks if summed_weeks else None,
         earlier_daily=daily.filter(
             (pl.col("date") >= cut - timedelta(days=RECENT_DAYS)) & (pl.col("date") < cut)
         ),
@@ -164,10 +195,10 @@ def _from_day(
 def test_rows_rebuilt_from_a_day_equal_the_whole_computations():
     full = _full()
     assert full["fct_tier_migrations"].height >= 2  # a crosses into micro, b falls to nano
-    for day in (20, 33, 51, 60):
+    for day, summed_weeks in itertools.product((20, 33, 51, 60), (True, False)):
         cut = D0 + timedelta(days=day)
         week = cut - timedelta(days=cut.weekday())
-        part = _from_day(cut, full)
+        part = _from_day(cut, full, summed_weeks=summed_weeks)
         expected = {
             "fct_post_metrics": full["fct_post_metrics"].filter(pl.col("published_date") >= cut),
             "fct_account_daily": full["fct_account_daily"].filter(pl.col("date") >= cut),

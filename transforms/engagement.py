@@ -105,13 +105,20 @@ def post_metrics(post_snapshots: pl.LazyFrame, follower_snapshots: pl.LazyFrame)
     )
 
 
-def weekly_engagement(posts: pl.LazyFrame, daily_tiers: pl.LazyFrame) -> pl.LazyFrame:
+def weekly_engagement(
+    posts: pl.LazyFrame, daily_tiers: pl.LazyFrame, *, earlier_weeks: pl.LazyFrame | None = None
+) -> pl.LazyFrame:
     """One row per account and ISO week with posts: ER mean/median, rolling 4-week ER, trend, tier.
 
     Input: post metrics (one row per post) and daily tiers (platform, account_id, date, tier).
     ER is WEEKLY_ER, each post's value at a fixed age: a post still younger than that counts
     in `posts` and `posts_pending`, not in the rates. `er_vs_tier_median` is added by
     `relative_to_tier` (it needs every account of the week).
+
+    `earlier_weeks`: weeks before those of `posts` given as their sums instead of their posts
+    (platform, account_id, week_start, er_sum: WEEKLY_ER summed, 0 without a value; er_count:
+    posts with a value; weeks with posts only), which the rolling ER and trend of `posts`'
+    weeks read; they get no row of their own. None: the rolling windows read `posts` only.
     """
     key = list(ACCOUNT_KEY)
     er = pl.col(WEEKLY_ER)
@@ -125,9 +132,20 @@ def weekly_engagement(posts: pl.LazyFrame, daily_tiers: pl.LazyFrame) -> pl.Lazy
             er.mean().alias("er_followers_mean"),
             er.median().alias("er_followers_median"),
             er.sum().alias("_er_sum"),
-            er.count().alias("_er_count"),
+            er.count().cast(pl.Int64).alias("_er_count"),
         )
-        .sort(*key, "week_start")
+    )
+    if earlier_weeks is not None:
+        summed = earlier_weeks.select(
+            *key,
+            "week_start",
+            pl.col("er_sum").cast(pl.Float64).alias("_er_sum"),
+            pl.col("er_count").cast(pl.Int64).alias("_er_count"),
+            pl.lit(True).alias("_earlier"),
+        )
+        weekly = pl.concat([weekly, summed], how="diagonal_relaxed")
+    weekly = (
+        weekly.sort(*key, "week_start")
         # Every account's weeks on one integer timeline of days, the accounts numbered along
         # the sort and ACCOUNT_DAYS apart, so that one rolling window over the frame never
         # reaches another account: a window per account (`over`) cost 0.09 s for a night's
@@ -155,6 +173,8 @@ def weekly_engagement(posts: pl.LazyFrame, daily_tiers: pl.LazyFrame) -> pl.Lazy
         .group_by(*key, "week_start")
         .agg(pl.col("tier").last())
     )
+    if earlier_weeks is not None:
+        rolling = rolling.filter(pl.col("_earlier").is_null())
     return FCT_ENGAGEMENT_WEEKLY.conform(
         rolling.with_columns(
             # This 4-week ER against the 4 calendar weeks before it (relative change).

@@ -55,8 +55,12 @@ class AccountInputs:
     follower_snapshots: staging rows from emit_from on (the days before are earlier_daily's).
     as_of_snapshots: staging rows in the as-of windows before that.
     post_snapshots: staging rows of posts published from emit_from on.
-    earlier_posts: fct_post_metrics rows published in [emit week - POSTS_DAYS, emit_from)
-        (at least EARLIER_POSTS_INPUT).
+    earlier_posts: fct_post_metrics rows (at least EARLIER_POSTS_INPUT) published in
+        [emit week - POSTS_DAYS, emit_from); with `earlier_weeks`, only those from the emit week
+        or published after the seed's day (warehouse/sql/read_earlier_posts.sql).
+    earlier_weeks: the weeks in [emit week - POSTS_DAYS, emit week) summed (platform,
+        account_id, week_start, er_sum, er_count: weekly_engagement's `earlier_weeks`); None:
+        earlier_posts holds those weeks' posts instead.
     earlier_daily: fct_account_daily rows in [emit_from - RECENT_DAYS, emit_from) (at least
         EARLIER_DAILY_INPUT).
     seed: each account's last fct_account_daily row before emit_from, however old.
@@ -75,6 +79,7 @@ class AccountInputs:
     accounts: pl.LazyFrame
     earlier_dim: pl.LazyFrame
     follower_changes: pl.LazyFrame | None = None
+    earlier_weeks: pl.LazyFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -91,12 +96,15 @@ class PartitionInputs:
     accounts: pl.DataFrame
     earlier_dim: pl.DataFrame
     follower_changes: pl.DataFrame | None = None
+    earlier_weeks: pl.DataFrame | None = None
 
     def lazy(self) -> AccountInputs:
         frames = {field.name: getattr(self, field.name) for field in fields(self)}
         changes = frames.pop("follower_changes")
+        weeks = frames.pop("earlier_weeks")
         return AccountInputs(
             **{name: f.lazy() for name, f in frames.items()},
+            earlier_weeks=None if weeks is None else weeks.lazy(),
             # No exact gains in the partition: the graph skips their as-of lookups (0.3 s of
             # 20,000 accounts' graph), with the same result (no gain known, none summed).
             follower_changes=None if changes is None or changes.is_empty() else changes.lazy(),
@@ -176,10 +184,17 @@ def build_account_marts(
     ).rename({"date": "migrated_on"})
     week_scope = scope.with_columns(pl.col("emit_from").dt.truncate("1w"))
     # A week's tier is its last day's: only the days of the emitted weeks are needed (the
-    # posts of earlier weeks are, for the rolling ER).
+    # posts of earlier weeks are, for the rolling ER: one by one, or summed per week).
     week_tiers = emitted_rows(all_daily.select(*KEY, "date", "tier"), week_scope, "date")
+    week_posts = all_posts
+    if inputs.earlier_weeks is not None:
+        # The earlier weeks come summed: posts of theirs read one by one (for an account's
+        # posts_published after an older seed) would count twice.
+        week_posts = emitted_rows(all_posts, week_scope, "published_date")
     weekly = emitted_rows(
-        weekly_engagement(all_posts, week_tiers).rename({"week_start": "date"}),
+        weekly_engagement(week_posts, week_tiers, earlier_weeks=inputs.earlier_weeks).rename(
+            {"week_start": "date"}
+        ),
         week_scope,
         "date",
     ).rename({"date": "week_start"})

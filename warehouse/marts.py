@@ -120,6 +120,7 @@ ACCOUNT_INPUTS = (
     "follower_snapshots",
     "post_snapshots",
     "earlier_posts",
+    "earlier_weeks",
     "earlier_daily",
     "seed",
     "current_spells",
