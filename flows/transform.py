@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict
 
 import duckdb
 import polars as pl
@@ -29,6 +29,7 @@ from transforms.campaigns import (
     campaign_totals,
     sponsored_vs_organic,
 )
+from transforms.frames import AS_OF_TOLERANCE_DAYS
 from transforms.growth import RECENT_DAYS, as_of_windows
 from transforms.pipeline import (
     GRAPH_ENGINE,
@@ -52,6 +53,22 @@ from warehouse.storage import DUCKDB, MartStore, store_for
 # What a transform run rebuilds: the accounts new ingest runs touched, from the first day they
 # changed; every account from a day on; or every mart from scratch.
 RebuildMode = Literal["incremental", "backfill", "full"]
+
+
+class ScopeWindows(TypedDict):
+    """The windows a scope's inputs are read over: warehouse.marts.register_scope's."""
+
+    recent_days: int
+    posts_days: int
+    lookup_days: int
+
+
+# In the transforms' own constants.
+SCOPE_WINDOWS: ScopeWindows = {
+    "recent_days": RECENT_DAYS,
+    "posts_days": POSTS_DAYS,
+    "lookup_days": AS_OF_TOLERANCE_DAYS,
+}
 
 
 @dataclass
@@ -209,9 +226,7 @@ def lake_partition_rows(
     con.execute("SET TimeZone = 'UTC'")
     try:
         lk.attach_views(con, job.lake, LAKE_INPUTS, job.buckets, staging_from=staging_from)
-        wm.register_scope(
-            con, part, recent_days=RECENT_DAYS, posts_days=POSTS_DAYS, last_day=job.last_day
-        )
+        wm.register_scope(con, part, **SCOPE_WINDOWS, last_day=job.last_day)
         inputs = {
             name: table(con, sql) for name, sql in wm.account_input_queries(as_of_windows()).items()
         }
@@ -228,7 +243,7 @@ def lake_partition_rows(
             if spec.month_of:
                 first = _monday(first_day) if mart == "fct_engagement_weekly" else first_day
                 where += f" AND month >= '{first.replace(day=1).isoformat()}'"
-            condition, _ = wm.rebuilt_rows(mart)
+            condition, _ = wm.rebuilt_rows(mart, chain=True)
             job.lake.replace(
                 con,
                 spec,
@@ -783,7 +798,7 @@ def _account_rows(
     with tempfile.TemporaryDirectory(prefix="inflow-inputs-", dir=wm.spill_folder(con)) as spill:
         folder = Path(spill)
         with _step("account inputs spilled"):
-            wm.register_scope(con, numbered, recent_days=RECENT_DAYS, posts_days=POSTS_DAYS)
+            wm.register_scope(con, numbered, **SCOPE_WINDOWS)
             spilled = wm.spill_account_inputs(con, as_of_windows(), folder, len(parts))
         if not marts_emptied:
             # The rows rebuilt are deleted once for the whole scope, now that its inputs are

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
@@ -26,6 +27,7 @@ from transforms.tiers import DEFAULT
 from warehouse.connect import connect
 from warehouse.load import Batch, CampaignBatch, load_batch, replace_campaigns
 from warehouse.schema import apply_ddl
+from warehouse.sql import sql_text
 
 D0 = date(2026, 1, 1)
 DAYS = 45
@@ -353,6 +355,63 @@ def test_a_night_after_a_gap_counts_the_gaps_posts_and_rolls_the_weeks_before_as
     assert er["a27"] is None and er["a21"] is not None and er["a38"] is not None
     week = full["fct_engagement_weekly"].filter(a & (pl.col("week_start") == date(2026, 2, 2)))
     assert week["er_rolling_4w"].to_list() == [pytest.approx((er["a21"] + er["a38"]) / 2)]
+    con.close()
+
+
+def _recapture(batch: Batch, world, post_id: str, published: int, day: int) -> Batch:
+    """The batch with one more snapshot of an older post, captured on `day` (an export that
+    re-captures posts at 30 days): the post's row of its day-10 export, aged."""
+    older = pl.from_arrow(_export(published + 10, world, 0).posts)
+    row = older.filter(pl.col("post_id") == post_id).with_columns(
+        pl.lit(D0 + timedelta(days=day)).alias("snapshot_date"),
+        pl.col("captured_at") + timedelta(days=day - published - 10),
+        pl.col("likes") + 120,
+        pl.lit(f"{day:03d}0").alias("source_sha256"),
+        pl.lit(999).cast(pl.Int64).alias("source_row"),
+        pl.lit(batch.run_id).alias("ingest_run_id"),
+    )
+    posts = pl.concat([pl.from_arrow(batch.posts), row], how="vertical_relaxed")
+    return replace(batch, posts=posts.to_arrow())
+
+
+def test_a_post_recaptured_weeks_later_rebuilds_its_weeks_and_only_the_new_follower_day():
+    """A night whose export re-captures a 35-day-old post changes that post's metrics and its
+    weeks (emit_from: its publication day) but no follower day before the new one (no post is
+    added: chain_from, pending_scope.sql). The night rebuilds the post from day 5, reading its
+    followers at publication from the marts' days before the chain's window (earlier_from),
+    and the follower days from day 40 only; every mart equals the full rebuild's."""
+    steady = [10_000 + 40 * day for day in range(DAYS)]
+    # a crosses into micro (10,000) on day 15: a migration between its emit_from and chain_from.
+    rising = [9_400 + 40 * day for day in range(DAYS)]
+    world = _world({"a": rising, "b": steady}, {"a": [5, 12, 30], "b": [6, 33]})
+    con = connect(":memory:")
+    apply_ddl(con)
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    for day in range(40):
+        load_batch(con, _export(day, world, 0), now)
+        rebuild(con, "incremental", None, DEFAULT, 3, f"n{day}", scorecard_rules=SCORES)
+    load_batch(con, _recapture(_export(40, world, 0), world, "a5", 5, 40), now)
+    ((emit_from, chain_from),) = con.execute(
+        "select emit_from, chain_from from (" + sql_text("sql", "pending_scope.sql") + ") "
+        "where account_id = 'a'"
+    ).fetchall()
+    assert (emit_from, chain_from) == (D0 + timedelta(days=5), D0 + timedelta(days=40))
+    night = rebuild(con, "incremental", None, DEFAULT, 3, "n40", scorecard_rules=SCORES)
+    # The follower days rebuilt: a's day 40, b's days 39 and 40 (its export restates day 39's
+    # exact gains), not a's from day 5 (36 days) nor b's from day 33 (its post b33, 7 days old,
+    # is captured again). The posts: a's from day 5 (a5, a12, a30), b's from day 33 (b33).
+    assert night.rows["fct_account_daily"] == 1 + 2
+    assert night.rows["fct_post_metrics"] == 3 + 1
+    incremental = _marts(con)
+    rebuild(con, "full", None, DEFAULT, 3, "full", scorecard_rules=SCORES)
+    full = _marts(con)
+    for name, frame in full.items():
+        assert_frame_equal(incremental[name], frame, check_exact=False, rel_tol=1e-9)
+    post = full["fct_post_metrics"].filter(pl.col("post_id") == "a5")
+    assert post["latest_snapshot_date"].to_list() == [D0 + timedelta(days=40)]
+    assert post["followers_at_publish"].to_list() == [rising[5]]
+    migrated = full["fct_tier_migrations"].filter(pl.col("account_id") == "a")["migrated_on"]
+    assert migrated.to_list() and D0 + timedelta(days=5) < migrated[0] < D0 + timedelta(days=40)
     con.close()
 
 

@@ -288,9 +288,8 @@ def test_inputs_read_in_one_pass_equal_each_partitions_own_reads(
     when there is one partition), are exactly what reading per partition returns."""
     from datetime import date
 
-    from flows.transform import partitions
-    from transforms.growth import RECENT_DAYS, as_of_windows
-    from transforms.pipeline import POSTS_DAYS
+    from flows.transform import SCOPE_WINDOWS, partitions
+    from transforms.growth import as_of_windows
     from warehouse import marts as wm
     from warehouse.connect import connect
     from warehouse.sql import table
@@ -312,7 +311,7 @@ def test_inputs_read_in_one_pass_equal_each_partitions_own_reads(
             p.with_columns(pl.lit(n, pl.Int32).alias("partition_number"))
             for n, p in enumerate(parts)
         )
-        register = {"recent_days": RECENT_DAYS, "posts_days": POSTS_DAYS}
+        register = SCOPE_WINDOWS
         wm.register_scope(con, numbered, **register)
         split = wm.spill_account_inputs(con, as_of_windows(), tmp_path / "spill", len(parts))
         queries = wm.account_input_queries(as_of_windows())
@@ -577,10 +576,10 @@ def test_the_seed_is_each_accounts_last_mart_row_before_emit_from():
     rows on or after emit_from never. Checked against the plain rule in Polars."""
     from datetime import date, timedelta
 
+    from flows.transform import SCOPE_WINDOWS
     from schemas.marts import FCT_ACCOUNT_DAILY
     from tests.factories import contract_frame
-    from transforms.growth import RECENT_DAYS, as_of_windows
-    from transforms.pipeline import POSTS_DAYS
+    from transforms.growth import as_of_windows
     from warehouse import marts as wm
     from warehouse.schema import apply_ddl
     from warehouse.sql import table
@@ -618,9 +617,7 @@ def test_the_seed_is_each_accounts_last_mart_row_before_emit_from():
         scope = pl.DataFrame(
             {"platform": ["instagram"] * 4, "account_id": list(days), "emit_from": [emit_from] * 4}
         )
-        wm.register_scope(
-            con, scope, recent_days=RECENT_DAYS, posts_days=POSTS_DAYS, last_day=emit_from
-        )
+        wm.register_scope(con, scope, **SCOPE_WINDOWS, last_day=emit_from)
         seed = table(con, wm.account_input_queries(as_of_windows())["seed"])
     finally:
         con.close()

@@ -52,7 +52,7 @@ POSTS_DAYS = 7 * (2 * ROLLING_WEEKS - 1)
 class AccountInputs:
     """What a rebuild of a scope reads; every frame is limited to the scope's accounts.
 
-    follower_snapshots: staging rows from emit_from on (the days before are earlier_daily's).
+    follower_snapshots: staging rows from chain_from on (the days before are earlier_daily's).
     as_of_snapshots: staging rows in the as-of windows before that.
     post_snapshots: staging rows of posts published from emit_from on.
     earlier_posts: fct_post_metrics rows (at least EARLIER_POSTS_INPUT) published in
@@ -61,12 +61,14 @@ class AccountInputs:
     earlier_weeks: the weeks in [emit week - POSTS_DAYS, emit week) summed (platform,
         account_id, week_start, er_sum, er_count: weekly_engagement's `earlier_weeks`); None:
         earlier_posts holds those weeks' posts instead.
-    earlier_daily: fct_account_daily rows in [emit_from - RECENT_DAYS, emit_from) (at least
-        EARLIER_DAILY_INPUT).
-    seed: each account's last fct_account_daily row before emit_from, however old.
-    current_spells: fct_tier_history spells still open on emit_from - 1.
+    earlier_daily: fct_account_daily rows (at least EARLIER_DAILY_INPUT) in
+        [chain_from - RECENT_DAYS, chain_from), and from emit_from - 7 days when that is
+        earlier (the rebuilt posts' followers at publication, the rebuilt weeks' tiers).
+    seed: each account's last fct_account_daily row before chain_from, however old.
+    current_spells: fct_tier_history spells still open on chain_from - 1.
     accounts: staging.accounts; earlier_dim: dim_account rows (for first_seen).
-    follower_changes: staging exact daily gains from emit_from - RECENT_DAYS on (None: none).
+    follower_changes: staging exact daily gains from chain_from - RECENT_DAYS on (None: none).
+    chain_from: the scope's (build_account_marts), emit_from where it has none.
     """
 
     follower_snapshots: pl.LazyFrame
@@ -142,7 +144,10 @@ def build_account_marts(
     *,
     stage: Stage = _lazy,
 ) -> dict[str, pl.LazyFrame]:
-    """The rows of each account-grain mart from emit_from on, for the accounts of `scope`.
+    """The rows of each account-grain mart from emit_from on, for the accounts of `scope`: the
+    posts and weeks from emit_from, the follower-day chain (daily rows, spells, migrations) from
+    `chain_from` when the scope has it (a day no earlier than emit_from: the first day the
+    chain changes), else from emit_from too. The chain's inputs are read from chain_from.
 
     `stage` is applied to the rows the other marts are built on (the emitted posts and
     fct_account_daily): `collected` computes them once; the default keeps one lazy graph."""
@@ -162,12 +167,13 @@ def build_account_marts(
     all_posts = pl.concat(
         [earlier_posts, posts.select(EARLIER_POSTS_INPUT)], how="vertical_relaxed"
     )
+    chain = _chain_scope(scope)
     daily = account_daily(
         inputs.follower_snapshots,
         all_posts.select(*KEY, "published_date"),
         scheme,
         confirmation_days,
-        emit_from=scope,
+        emit_from=chain,
         seed=inputs.seed,
         history=inputs.as_of_snapshots,
         earlier=inputs.earlier_daily,
@@ -180,7 +186,7 @@ def build_account_marts(
     )
     spells = _spells(daily, inputs.current_spells)
     migrations = emitted_rows(
-        tier_migrations(spells, all_daily, scheme).rename({"migrated_on": "date"}), scope, "date"
+        tier_migrations(spells, all_daily, scheme).rename({"migrated_on": "date"}), chain, "date"
     ).rename({"date": "migrated_on"})
     week_scope = scope.with_columns(pl.col("emit_from").dt.truncate("1w"))
     # A week's tier is its last day's: only the days of the emitted weeks are needed (the
@@ -227,6 +233,14 @@ def build_account_marts(
         "fct_engagement_weekly": weekly,
         "dim_account": dim,
     }
+
+
+def _chain_scope(scope: pl.LazyFrame) -> pl.LazyFrame:
+    """The scope with each account's chain_from as its emit_from (the follower-day chain's
+    first rebuilt day), or the scope itself when it has no chain_from."""
+    if "chain_from" not in scope.collect_schema().names():
+        return scope
+    return scope.select(*KEY, pl.col("chain_from").alias("emit_from"))
 
 
 def _spells(daily: pl.LazyFrame, current_spells: pl.LazyFrame) -> pl.LazyFrame:

@@ -42,23 +42,38 @@ def register_scope(
     *,
     recent_days: int,
     posts_days: int,
+    lookup_days: int,
     last_day: date | None = None,
 ) -> None:
-    """The accounts to rebuild, each with emit_from and the first days its inputs are read from.
+    """The accounts to rebuild, each with emit_from, chain_from and the first days its inputs
+    are read from. `recent_days`: the marts' days read before chain_from (the anomaly window);
+    `posts_days`: their posts before the emit week (the rolling ER); `lookup_days`: their days
+    before emit_from that a rebuilt post's followers at publication are looked up in.
 
-    `last_day`: the last staged day of every account (a lake worker sees only its buckets' and
-    is given the flow's); read from staging when not given.
+    `chain_from`: the first day of the account's follower-day chain rebuilt (pending_scope.sql),
+    emit_from when the scope has no such column. The chain's inputs (staged follower days, the
+    marts' window before it, the seed, the open spell, the as-of lookups) are read from it; the
+    posts' from emit_from. `last_day`: the last staged day of every account (a lake worker sees
+    only its buckets' and is given the flow's); read from staging when not given.
     """
     if last_day is None:
         last_day = last_staged_day(con, scope)
+    if "chain_from" not in scope.columns:
+        scope = scope.with_columns(pl.col("emit_from").alias("chain_from"))
     con.register(
         "scope",
         scope.with_columns(
-            (pl.col("emit_from") - pl.duration(days=recent_days)).alias("recent_from"),
+            (pl.col("chain_from") - pl.duration(days=recent_days)).alias("recent_from"),
             pl.col("emit_from").dt.truncate("1w").alias("emit_week"),
         )
         .with_columns(
             (pl.col("emit_week") - pl.duration(days=posts_days)).alias("posts_from"),
+            # The marts' days read before chain_from: the anomaly window's, and those the
+            # rebuilt posts' followers at publication and weeks' tiers read, which start before
+            # it when the chain starts later than emit_from (read_earlier_daily.sql).
+            pl.min_horizontal(
+                "recent_from", pl.col("emit_from") - pl.duration(days=lookup_days)
+            ).alias("earlier_from"),
             pl.lit(last_day or scope["emit_from"].max(), pl.Date).alias("last_day"),
         )
         .to_arrow(),
@@ -138,7 +153,7 @@ def account_input_queries(as_of_windows: list[tuple[int, int]]) -> dict[str, str
     as-of lookups; numbers from the transforms' own constants.
     """
     windows = " or ".join(
-        f"(f.snapshot_date between s.emit_from - {int(start)} and s.last_day - {int(end)})"
+        f"(f.snapshot_date between s.chain_from - {int(start)} and s.last_day - {int(end)})"
         for start, end in as_of_windows
     )
     furthest = max(start for start, _ in as_of_windows)
@@ -432,25 +447,37 @@ def _insert(con: duckdb.DuckDBPyConnection, mart: str, rows: pl.DataFrame) -> No
 ACCOUNT_MARTS = (*ACCOUNT_MART_DATES, "fct_tier_history", "dim_account")
 
 
-def rebuilt_rows(mart: str, first_day: date | None = None) -> tuple[str, list | None]:
-    """SQL condition on `m` (a mart row) and `s` (a scope row: platform, account_id, emit_from):
-    the rows a rebuild of `s` from emit_from replaces, and the condition's parameters. The
-    incremental publish uses the same.
+# The marts of the follower-day chain: a rebuild replaces their rows from chain_from (the
+# scope's first day of the chain rebuilt: pending_scope.sql), the others' from emit_from.
+CHAIN_MARTS = ("fct_account_daily", "fct_tier_migrations", "fct_tier_history")
 
-    `first_day`: a day no later than any scope row's emit_from. It selects the same rows, but
-    bounds a dated mart's scan so DuckDB skips the row groups before it: without it every
-    partition of a night would scan the marts' whole history.
+
+def rebuilt_rows(
+    mart: str, first_day: date | None = None, *, chain: bool = False
+) -> tuple[str, list | None]:
+    """SQL condition on `m` (a mart row) and `s` (a scope row: platform, account_id, emit_from,
+    and chain_from when `chain`): the rows a rebuild of `s` from emit_from replaces, and the
+    condition's parameters. The incremental publish uses the same without `chain`: from
+    emit_from, a chain mart's rows from the earliest day any of the account's rows changed (a
+    day no later than chain_from: the rows between are copied as they are).
+
+    `chain`: the chain marts' rows from chain_from, as the rebuild replaces them.
+    `first_day`: a day no later than any scope row's emit_from (chain_from for a chain mart
+    when `chain`). It selects the same rows, but bounds a dated mart's scan so DuckDB skips the
+    row groups before it: without it every partition of a night would scan the marts' whole
+    history.
     """
     same_account = "m.platform = s.platform and m.account_id = s.account_id"
+    start = "s.chain_from" if chain and mart in CHAIN_MARTS else "s.emit_from"
     if mart == "dim_account":
         return same_account, None
-    if mart == "fct_tier_history":  # the spell still open on emit_from - 1 is rebuilt too
-        return f"{same_account} and (m.valid_to is null or m.valid_to >= s.emit_from)", None
+    if mart == "fct_tier_history":  # the spell still open on the first day - 1 is rebuilt too
+        return f"{same_account} and (m.valid_to is null or m.valid_to >= {start})", None
     if mart == "fct_engagement_weekly":
-        condition = f"{same_account} and m.week_start >= date_trunc('week', s.emit_from)"
+        condition = f"{same_account} and m.week_start >= date_trunc('week', {start})"
         bound = "date_trunc('week', $1::date)"
     else:
-        condition = f"{same_account} and m.{ACCOUNT_MART_DATES[mart]} >= s.emit_from"
+        condition = f"{same_account} and m.{ACCOUNT_MART_DATES[mart]} >= {start}"
         bound = "$1::date"
     if first_day is None:
         return condition, None
@@ -458,11 +485,15 @@ def rebuilt_rows(mart: str, first_day: date | None = None) -> tuple[str, list | 
 
 
 def delete_account_rows(con: duckdb.DuckDBPyConnection) -> None:
-    """Delete the registered scope's rows from emit_from on, which its rebuild replaces (inside
-    the caller's transaction, after its inputs are read: they include the marts' earlier rows)."""
-    ((first_day,),) = con.execute("select min(emit_from) from scope").fetchall()
+    """Delete the registered scope's rows from emit_from on (the chain marts' from chain_from),
+    which its rebuild replaces (inside the caller's transaction, after its inputs are read: they
+    include the marts' earlier rows)."""
+    ((first_day, first_chain_day),) = con.execute(
+        "select min(emit_from), min(chain_from) from scope"
+    ).fetchall()
     for mart in ACCOUNT_MARTS:
-        condition, params = rebuilt_rows(mart, first_day)
+        bound = first_chain_day if mart in CHAIN_MARTS else first_day
+        condition, params = rebuilt_rows(mart, bound, chain=True)
         con.execute(f"delete from marts.{mart} as m using scope as s where {condition}", params)
 
 

@@ -1,5 +1,5 @@
 -- Every account with follower or post snapshots, or known from its attributes only (a
--- channel hiding its count), from the first day ($1).
+-- channel hiding its count), from the first day ($1), follower-day chain and all.
 with accounts as (
     select distinct platform, account_id from staging.follower_snapshots
     union
@@ -7,4 +7,4 @@ with accounts as (
     union
     select platform, account_id from staging.accounts
 )
-select platform, account_id, $1::date as emit_from from accounts
+select platform, account_id, $1::date as emit_from, $1::date as chain_from from accounts

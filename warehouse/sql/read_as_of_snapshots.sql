@@ -1,6 +1,6 @@
 -- Snapshots around t-N that the growth windows look up, older than the recent window.
 with bounds as (
-    select min(emit_from) - {furthest} as first_day from scope
+    select min(chain_from) - {furthest} as first_day from scope
 ),
 source as (
     select f.platform, f.account_id, f.snapshot_date, f.followers, f.following, f.is_followers_rounded

@@ -17,7 +17,7 @@ close_seed as (
     from marts.fct_account_daily as m
     join scope as s on m.platform = s.platform and m.account_id = s.account_id
     where m.date >= (select first_week - 1 from bounds)   -- prunes by date before the join
-      and m.date >= s.emit_week - 1 and m.date < s.emit_from
+      and m.date >= s.emit_week - 1 and m.date < s.chain_from
 ),
 gap as (
     select s.* from scope as s

@@ -1,4 +1,4 @@
--- Each account's last mart row before emit_from: its previous snapshot and tier state.
+-- Each account's last mart row before chain_from: its previous snapshot and tier state.
 -- Usually within the recent window; only accounts silent longer are looked up further back.
 -- The last day is found on the key alone, then its row read: ranking whole rows
 -- (`row_number()` over every column of the window's rows) cost several times more.
@@ -10,7 +10,7 @@ recent as (
     from marts.fct_account_daily as m
     join scope as s on m.platform = s.platform and m.account_id = s.account_id
     where m.date >= (select first_day from bounds)
-      and m.date >= s.recent_from and m.date < s.emit_from
+      and m.date >= s.recent_from and m.date < s.chain_from
     group by all
 ),
 silent as (
