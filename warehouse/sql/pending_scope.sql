@@ -21,6 +21,14 @@ touched as (
 bounds as (
     select min(emit_from) as first_day from touched
 ),
+-- The marts' posts a pending post may already be (its publication day is on or after its
+-- account's emit_from). Bounded here, where DuckDB skips the older row groups: the same bound
+-- in the anti join's condition scanned every post of the mart (a 200,000-creator night: 1.1 s
+-- against 0.09 s for the new posts).
+known_posts as (
+    select platform, post_id, published_date from marts.fct_post_metrics
+    where published_date >= (select first_day from bounds)
+),
 chain_days as (
     select f.platform, f.account_id, f.snapshot_date as day
     from staging.follower_snapshots as f
@@ -35,10 +43,9 @@ chain_days as (
     select n.platform, n.account_id, cast(n.published_at as date)
     from staging.post_snapshots as n
     semi join pending_runs as p on n.ingest_run_id = p.run_id
-    anti join marts.fct_post_metrics as m
+    anti join known_posts as m
         on n.platform = m.platform and n.post_id = m.post_id
         and cast(n.published_at as date) = m.published_date
-        and m.published_date >= (select first_day from bounds)
     where n.snapshot_date >= (select first_day from bounds)   -- snapshots follow publication
 ),
 first_chain_days as (
