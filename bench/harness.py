@@ -466,8 +466,12 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   morning's where the proxy's night was not, so a change is judged at a million creators only
   beside a run of the commit before it in the same sitting (session 44's account graph on
   numbers took 1,036.3 s and 193.4 s just before that run, and was not kept). Session 45,
-  the same transforms timing their steps (the table above), 2026-12-05 01:16: 1,066.0 s at
+  the same transforms timing their steps, 2026-12-05 01:16: 1,066.0 s at
   7,299 MB, night 201.5 s at 5,853 MB; a night run by phase on another copy at 00:51, 202.0 s.
+  Session 46, the follower-day chain rebuilt from its own first changed day and the weeks
+  before the first rebuilt one read as ER sums (the table above), 04:28: 957.4 s at 7,249 MB,
+  night 153.7 s at 5,955 MB; at 04:01, before the scope's read of the post mart was bounded,
+  982.7 s and 161.3 s (its scope step 10.4 s).
 
 Reading the figures: the night's transform at 20,000 creators takes a fifth to a third of
 what it took (13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/performance.md`)

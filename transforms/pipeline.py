@@ -244,7 +244,7 @@ def _chain_scope(scope: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _spells(daily: pl.LazyFrame, current_spells: pl.LazyFrame) -> pl.LazyFrame:
-    """Spells from the open spell on (emit_from - 1) onwards: it may continue or end."""
+    """Spells from the open spell on (chain_from - 1) onwards: it may continue or end."""
     opening = current_spells.select(
         *KEY,
         pl.col("valid_from").alias("date"),
