@@ -320,10 +320,11 @@ def test_a_night_after_a_gap_counts_the_gaps_posts_and_rolls_the_weeks_before_as
     """A night reads the weeks before its first rebuilt week summed (read_earlier_weeks.sql) and
     one by one only the posts it counts again (read_earlier_posts.sql). Here the follower counts
     stop for 17 days (days 20-36) while posts go on: the night of day 37 rebuilds from day 36
-    (its export restates day 36's exact gains; the posts of the gap are no longer tracked), counts the posts of days 21 and 27 on day 37
-    (its first snapshot after them: they are older than its week, so read one by one from the
-    day after the seed's, day 19) and rolls the weeks of day 21 and day 27 as sums, day 27's
-    post without an ER (no follower count in the 7 days before it: counted in no rate)."""
+    (its export restates day 36's exact gains; the posts of the gap are no longer tracked),
+    counts the posts of days 21 and 27 on day 37 (its first snapshot after them: older than its
+    week, and a's seed, day 19, is older than the day before that week, so every post of the 7
+    weeks is read one by one) and rolls the weeks of day 21 and day 27 as sums, day 27's post
+    without an ER (no follower count in the 7 days before it: counted in no rate)."""
     steady = [10_000 + 40 * day for day in range(DAYS)]
     world = _world({"a": steady, "b": steady}, {"a": [3, 10, 21, 27, 38], "b": [5, 12, 38]})
     gap, resumed = range(20, 37), 37

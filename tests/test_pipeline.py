@@ -159,15 +159,13 @@ def _from_day(
                 pl.col("er_followers_lc_d7").count().alias("er_count"),
             )
         )
-        # As read_earlier_posts.sql: one by one from the cut's week, or from the day after the
-        # seed's when that is earlier (in the anomaly window: b's gap, days 30-35).
-        recent_seed = pl.col("date") >= cut - timedelta(days=RECENT_DAYS)
-        first = pl.min_horizontal(
-            pl.lit(week), pl.when(recent_seed).then(pl.col("date") + timedelta(days=1))
-        )
+        # As read_earlier_posts.sql: one by one from the cut's week for an account with a mart
+        # day in [week - 1, cut), every one of the 7 weeks for one without (b at day 33: its
+        # gap, days 30-35, leaves day 29 its last).
+        close_seed = pl.col("date") >= week - timedelta(days=1)
         earlier_posts = (
             earlier_posts.join(seed.select(*KEY, "date"), on=KEY, how="left")
-            .filter(pl.col("published_date") >= first)
+            .filter((pl.col("published_date") >= week) | ~close_seed.fill_null(False))
             .drop("date")
         )
     inputs = PartitionInputs(
