@@ -303,8 +303,10 @@ def _catch_up(con: duckdb.DuckDBPyConnection, watermark: int, working: Path) -> 
 
 
 def _apply_account_changes(con: duckdb.DuckDBPyConnection, first_day) -> None:
-    # The same rows the rebuilds replaced: each changed account's from its earliest rebuilt day.
-    # (Weekly rows are replaced whole from the earliest changed week: _apply_period_changes.)
+    # The rows the rebuilds replaced: each changed account's from its earliest rebuilt day
+    # (emit_from; the follower-day marts were rebuilt from chain_from, no earlier, and their
+    # rows between are copied as they are). (Weekly rows are replaced whole from the earliest
+    # changed week: _apply_period_changes.)
     for mart in ACCOUNT_MARTS:
         if mart == "fct_engagement_weekly":
             continue
