@@ -297,3 +297,47 @@ def test_a_partition_without_exact_gains_builds_as_one_with_none():
     skipped, computed = _build(lazy, cut), _build(with_empty, cut)
     for name, rows in computed.items():
         assert_frame_equal(skipped[name], rows, check_row_order=False)
+
+
+def test_a_partition_without_earlier_weeks_builds_as_one_with_none():
+    """PartitionInputs.lazy() passes an empty earlier_weeks frame on as None (a full rebuild's
+    partitions: the weekly rows then read every post without the cut to the emit week): the
+    rows must be those the empty frame gives."""
+    from schemas import marts
+
+    followers, posts, accounts = _staging()
+
+    def none(mart) -> pl.DataFrame:
+        return pl.DataFrame(schema=mart.schema())
+
+    weeks = pl.DataFrame(
+        schema={
+            "platform": pl.String,
+            "account_id": pl.String,
+            "week_start": pl.Date,
+            "er_sum": pl.Float64,
+            "er_count": pl.Int64,
+        }
+    )
+    inputs = PartitionInputs(
+        follower_snapshots=followers,
+        as_of_snapshots=followers,
+        seed=none(marts.FCT_ACCOUNT_DAILY),
+        post_snapshots=posts,
+        earlier_posts=none(marts.FCT_POST_METRICS),
+        earlier_daily=none(marts.FCT_ACCOUNT_DAILY),
+        current_spells=none(marts.FCT_TIER_HISTORY),
+        accounts=accounts,
+        earlier_dim=none(marts.DIM_ACCOUNT),
+        earlier_weeks=weeks,
+    )
+    lazy = inputs.lazy()
+    assert lazy.earlier_weeks is None
+    with_empty = AccountInputs(
+        **{f: getattr(lazy, f) for f in AccountInputs.__dataclass_fields__ if f != "earlier_weeks"},
+        earlier_weeks=weeks.lazy(),
+    )
+    skipped, computed = _build(lazy, date(1900, 1, 1)), _build(with_empty, date(1900, 1, 1))
+    assert computed["fct_engagement_weekly"].height > 0
+    for name, rows in computed.items():
+        assert_frame_equal(skipped[name], rows, check_row_order=False)
