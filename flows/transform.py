@@ -974,7 +974,7 @@ class MonthReads:
     @property
     def read_from(self) -> date:
         """The first day read: the first month's scorecard window reaches back window_days."""
-        return date.fromordinal(self.first_month.toordinal() - (self.rules.window_days - 1))
+        return wm.scorecard_read_from(self.first_month, self.rules.window_days)
 
     def serves(self, con: duckdb.DuckDBPyConnection, start: date, end: date) -> bool:
         """Whether the monthly marts of [start, end) take their rows from this spill: the first
@@ -998,7 +998,12 @@ class MonthReads:
         if self.spilled is None:
             month = self.first_month if for_month else None
             self.spilled = wm.spill_scorecard_inputs(
-                con, self.read_from, self._per_partition(con), self.folder, month=month
+                con,
+                self.first_month,
+                self.rules.window_days,
+                self._per_partition(con),
+                self.folder,
+                month=month,
             )
         return self.spilled
 

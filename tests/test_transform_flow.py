@@ -721,6 +721,90 @@ def test_the_monthly_marts_take_the_scorecards_rows_unless_reading_the_month_alo
     con.close()
 
 
+@pytest.mark.parametrize("partition_accounts", [10, 1])
+def test_the_scorecards_read_each_account_from_its_first_window_only(partition_accounts, tmp_path):
+    """spill_scorecard_inputs from February with a 30-day window: each account's rows from its
+    first window's start (its last follower day of February less 29 days, or of March when it
+    has none in February), never after February 1 (the monthly marts read that month from the
+    same spill); the windows equal those computed from every row. Held in one partition and
+    split into four alike."""
+    from datetime import date
+
+    import flows.transform as ft
+    import warehouse.marts as wm
+    from schemas.marts import SCORECARD_DAILY_INPUT, SCORECARD_POSTS_INPUT
+    from warehouse.schema import apply_ddl
+
+    con = connect(":memory:")
+    apply_ddl(con)
+    # Each account's follower days from December 1 to its last day, a post every third day.
+    last_days = {
+        "tenth": date(2026, 2, 10),  # its February window from January 12
+        # Its February window from January 30 (its March window, from February 19, is later).
+        "whole": date(2026, 3, 20),
+        "march": date(2026, 3, 5),  # no day in February: its March window from February 4
+        "dormant": date(2026, 1, 20),  # no window since February
+    }
+    for account, last in last_days.items():
+        con.execute(
+            "insert into marts.dim_account (platform, account_id) values ('instagram', ?)",
+            [account],
+        )
+        con.execute(
+            "insert into marts.fct_account_daily (platform, account_id, date, followers, "
+            "following, followers_change, days_since_previous_snapshot, tier) "
+            "select 'instagram', $1, d, 20000 + 10 * (d - date '2025-12-01'), 300, 10, 1, 'micro' "
+            "from (select r::date as d from range(date '2025-12-01', $2::date + 1, interval 1 day) "
+            "as t(r))",
+            [account, last],
+        )
+    con.execute(
+        "insert into marts.fct_post_metrics (platform, account_id, post_id, published_date, "
+        "is_sponsored, is_d7_pending, likes_d7, comments_d7, er_followers_lc_d7) "
+        "select platform, account_id, account_id || date, date, false, false, 100, 5, 0.01 "
+        "from marts.fct_account_daily where (date - date '2025-12-01') % 3 = 0"
+    )
+    # Its posts of February stay (exported without follower days): the monthly marts read them.
+    con.execute(
+        "delete from marts.fct_account_daily where account_id = 'march' and date >= '2026-02-01' "
+        "and date < '2026-03-01'"
+    )
+    rules = ft.ScorecardRules(window_days=30)
+    first_month = date(2026, 2, 1)
+    spilled = wm.spill_scorecard_inputs(
+        con, first_month, rules.window_days, partition_accounts, tmp_path / "spill"
+    )
+    assert spilled.count == (1 if partition_accounts == 10 else 4)
+    read: dict[str, list[pl.DataFrame]] = {"daily": [], "posts": []}
+    windows = []
+    for number in range(spilled.count):
+        inputs = spilled.read(con, number)
+        for name, rows in read.items():
+            rows.append(wm.keyed_rows(inputs[name].lazy(), inputs[wm.NUMBERS].lazy()).collect())
+        windows += ft.scorecard_windows(inputs, first_month, rules)
+    first_read = {
+        name: dict(pl.concat(rows).group_by("account_id").agg(pl.col(column).min()).rows())
+        for (name, rows), column in zip(read.items(), ("date", "published_date"), strict=True)
+    }
+    # January 12 and 30 are post days (42 and 60 days after December 1), and February 2.
+    expected = {"tenth": date(2026, 1, 12), "whole": date(2026, 1, 30)}
+    assert first_read == {
+        "daily": expected | {"march": date(2026, 3, 1)},
+        "posts": expected | {"march": date(2026, 2, 2)},
+    }
+    daily = table(con, f"select {', '.join(SCORECARD_DAILY_INPUT)} from marts.fct_account_daily")
+    posts = table(con, f"select {', '.join(SCORECARD_POSTS_INPUT)} from marts.fct_post_metrics")
+    con.close()
+    by_key = creator_windows(daily.lazy(), posts.lazy(), first_month, rules).collect()
+    assert sorted(by_key.select("account_id", "month").rows()) == [
+        ("march", date(2026, 3, 1)),
+        ("tenth", first_month),
+        ("whole", first_month),
+        ("whole", date(2026, 3, 1)),
+    ]
+    assert_frame_equal(pl.concat(windows).sort(*KEY, "month"), by_key.sort(*KEY, "month"))
+
+
 def _string_bytes(frame: pl.DataFrame, column: str) -> int:
     """The bytes of the buffers behind a string column (Polars' views and the data they point
     into), as Arrow sees them without a copy."""
@@ -753,7 +837,9 @@ def test_the_scorecard_windows_from_numbered_rows_are_each_accounts_own(built, t
     shutil.copy(built[1], warehouse)
     con = connect(warehouse, read_only=True)
     rules = ft.ScorecardRules()
-    spilled = wm.spill_scorecard_inputs(con, wm.FAR_PAST, ACCOUNTS // 3, tmp_path / "spill")
+    spilled = wm.spill_scorecard_inputs(
+        con, wm.FAR_PAST, rules.window_days, ACCOUNTS // 3, tmp_path / "spill"
+    )
     assert spilled.count >= 3
     pieces = []
     for number in range(spilled.count):

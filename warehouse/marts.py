@@ -210,20 +210,24 @@ def _spill_numbered(
     folder: Path,
     partitions: int,
     by_key: dict[str, str] | None = None,
+    bounded: dict[str, str] | None = None,
 ) -> PartitionedInputs:
     """spill_partitions of `queries` (rows with the account's key) with each account named by
     its ACCOUNT_NUMBER instead, and NUMBERS giving each partition's numbers their key.
     `accounts`: SQL of every account (platform, account_id) with its partition_number, numbered
     here for this spill. `by_key`: queries spilled as they are (with their own
-    partition_number)."""
+    partition_number). `bounded`: queries whose rows are kept only on or after their account's
+    `window_from` (a column of `accounts`), by the date column named."""
     con.execute(
         "create or replace temp table spill_numbers as select *, "
         f"(row_number() over ())::integer as {ACCOUNT_NUMBER} from ({accounts})"
     )
+    bounded = bounded or {}
     numbered = {
         name: f"select n.{ACCOUNT_NUMBER}, q.* exclude (platform, account_id), "
         f"n.partition_number from ({sql}) as q join spill_numbers as n "
         "on q.platform = n.platform and q.account_id = n.account_id"
+        + (f" where q.{bounded[name]} >= n.window_from" if name in bounded else "")
         for name, sql in queries.items()
     }
     numbered[NUMBERS] = (
@@ -778,36 +782,64 @@ def scorecard_rules_built(con: duckdb.DuckDBPyConnection) -> str | None:
     return rows[0][0] if rows else None
 
 
+def scorecard_read_from(first_month: date, window_days: int) -> date:
+    """The first day the scorecard windows of the months from `first_month` on can reach: a
+    window of `window_days` ending on the month's first day."""
+    return first_month - timedelta(days=window_days - 1)
+
+
 def spill_scorecard_inputs(
     con: duckdb.DuckDBPyConnection,
-    read_from: date,
+    first_month: date,
+    window_days: int,
     partition_accounts: int,
     folder: Path,
     *,
     month: date | None = None,
 ) -> PartitionedInputs:
-    """The daily and post mart rows the scorecard windows read (from `read_from`: the first
-    rebuilt month less a window), split into account partitions by hash in one pass. Read back
-    numbered (ACCOUNT_NUMBER; the windows group on it), with NUMBERS for their keys: numbered
-    over dim_account, which has a row for every account the daily mart has (the account graph
-    writes both for its scope).
+    """The daily and post mart rows the scorecard windows of the months from `first_month` on
+    read, split into account partitions by hash in one pass: each account's from the start of
+    its first window (scorecard_accounts.sql; never after `first_month`), every account's from
+    scorecard_read_from at the earliest. Read back numbered (ACCOUNT_NUMBER; the windows group
+    on it), with NUMBERS for their keys: numbered over dim_account, which has a row for every
+    account the daily mart has (the account graph writes both for its scope).
 
     `month`: also what the monthly marts of the month from `month` read besides those rows
     (prior_tiers, categories, by their key; spill_period_inputs), whose rows are among these
-    when `month` is on or after `read_from`: one spill serves both (flows.transform.MonthReads).
+    when `month` is `first_month`: one spill serves both (flows.transform.MonthReads).
     """
     count = partition_count(con, partition_accounts)
     partition = _partition_number(count)
-    first = sql_literal(read_from.isoformat())  # spill_partitions takes text alone: a literal
+    # spill_partitions takes text alone: literals.
+    first = sql_literal(scorecard_read_from(first_month, window_days).isoformat()) + "::date"
     queries = {
         "daily": f"select {', '.join(SCORECARD_DAILY_INPUT)} "
-        f"from marts.fct_account_daily where date >= {first}::date",
+        f"from marts.fct_account_daily where date >= {first}",
         "posts": f"select {', '.join(SCORECARD_POSTS_INPUT)} "
-        f"from marts.fct_post_metrics where published_date >= {first}::date",
+        f"from marts.fct_post_metrics where published_date >= {first}",
     }
     month_queries = _month_accounts_queries(month, partition) if month is not None else None
-    accounts = f"select platform, account_id, {partition} from marts.dim_account"
-    return _spill_numbered(con, accounts, queries, folder, count, by_key=month_queries)
+    if first_month == FAR_PAST:
+        # Every month (a full rebuild, new rules): every row, no per-account bound to find.
+        accounts = (
+            f"select platform, account_id, {partition}, {first} as window_from "
+            "from marts.dim_account"
+        )
+    else:
+        accounts = sql_text("sql", "scorecard_accounts.sql").format(
+            first_month=sql_literal(first_month.isoformat()) + "::date",
+            before=int(window_days) - 1,
+            partition=partition,
+        )
+    return _spill_numbered(
+        con,
+        accounts,
+        queries,
+        folder,
+        count,
+        by_key=month_queries,
+        bounded={"daily": "date", "posts": "published_date"},
+    )
 
 
 def scorecard_accounts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

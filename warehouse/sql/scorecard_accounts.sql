@@ -1,0 +1,24 @@
+-- Every account (dim_account) with its partition_number and the first day its scorecard
+-- windows from {first_month} on read (window_from): each window ends on the account's last
+-- follower day of a month (transforms.scorecard.creator_windows) and starts window_days - 1
+-- days before, so the earliest starts {before} days before the last day of its first month
+-- with a follower day. Rows before it are never in a window: a night early in a month read the
+-- whole month before for nothing (a million creators on the 10th: 9 days of 99), and an
+-- account without a follower day since {first_month} read 90 days for no window at all.
+-- Never after {first_month}: the monthly marts read that month's rows from the same spill.
+-- Text, not parameters: warehouse.marts fills in date literals and the partition expression.
+with ends as (
+    select platform, account_id, max(date) as as_of_date
+    from marts.fct_account_daily
+    where date >= {first_month}
+    group by platform, account_id, date_trunc('month', date)
+),
+starts as (
+    select platform, account_id, min(as_of_date) - {before} as window_from
+    from ends
+    group by platform, account_id
+)
+select platform, account_id, {partition},
+    least(coalesce(s.window_from, {first_month}), {first_month}) as window_from
+from marts.dim_account as a
+left join starts as s using (platform, account_id)
