@@ -648,7 +648,12 @@ def scorecard_windows(
     (wm.spill_scorecard_inputs); the windows, one row per account and month, get their key
     back from the partition's NUMBERS."""
     windows = creator_windows(
-        inputs["daily"].lazy(), inputs["posts"].lazy(), first_month, rules, key=[wm.ACCOUNT_NUMBER]
+        inputs["daily"].lazy(),
+        inputs["posts"].lazy(),
+        first_month,
+        rules,
+        key=[wm.ACCOUNT_NUMBER],
+        earlier_daily=inputs["earlier_daily"].lazy(),
     )
     keyed = wm.keyed_rows(windows, inputs[wm.NUMBERS].lazy())
     # Polars' in-memory engine: windows per account over a partition already in memory

@@ -840,7 +840,19 @@ SCORECARD_COLUMNS = (
 )
 
 # What a scorecard reads of the daily and post marts (warehouse.marts.spill_scorecard_inputs
-# reads these columns, transforms.scorecard.creator_windows computes from them).
+# reads these columns, transforms.scorecard.creator_windows computes from them): the daily rows
+# from the first month scored with SCORECARD_DAILY_INPUT; those before it, which only the
+# windows' days reach (growth rates and tier are read on the window's last day, in a scored
+# month), with SCORECARD_WINDOW_INPUT: half the bytes of a night's 90 days of every account.
+SCORECARD_WINDOW_INPUT = (
+    "platform",
+    "account_id",
+    "date",
+    "followers",
+    "following",
+    "followers_change",
+    "days_since_previous_snapshot",
+)
 SCORECARD_DAILY_INPUT = (
     "platform",
     "account_id",

@@ -726,13 +726,17 @@ def test_the_scorecards_read_each_account_from_its_first_window_only(partition_a
     """spill_scorecard_inputs from February with a 30-day window: each account's rows from its
     first window's start (its last follower day of February less 29 days, or of March when it
     has none in February), never after February 1 (the monthly marts read that month from the
-    same spill); the windows equal those computed from every row. Held in one partition and
-    split into four alike."""
+    same spill), the days before February with the window's columns only; the windows equal
+    those computed from every row. Held in one partition and split into four alike."""
     from datetime import date
 
     import flows.transform as ft
     import warehouse.marts as wm
-    from schemas.marts import SCORECARD_DAILY_INPUT, SCORECARD_POSTS_INPUT
+    from schemas.marts import (
+        SCORECARD_DAILY_INPUT,
+        SCORECARD_POSTS_INPUT,
+        SCORECARD_WINDOW_INPUT,
+    )
     from warehouse.schema import apply_ddl
 
     con = connect(":memory:")
@@ -775,22 +779,41 @@ def test_the_scorecards_read_each_account_from_its_first_window_only(partition_a
         con, first_month, rules.window_days, partition_accounts, tmp_path / "spill"
     )
     assert spilled.count == (1 if partition_accounts == 10 else 4)
-    read: dict[str, list[pl.DataFrame]] = {"daily": [], "posts": []}
+    read: dict[str, list[pl.DataFrame]] = {"earlier_daily": [], "daily": [], "posts": []}
     windows = []
     for number in range(spilled.count):
         inputs = spilled.read(con, number)
         for name, rows in read.items():
             rows.append(wm.keyed_rows(inputs[name].lazy(), inputs[wm.NUMBERS].lazy()).collect())
         windows += ft.scorecard_windows(inputs, first_month, rules)
-    first_read = {
-        name: dict(pl.concat(rows).group_by("account_id").agg(pl.col(column).min()).rows())
-        for (name, rows), column in zip(read.items(), ("date", "published_date"), strict=True)
+    dated = {"earlier_daily": "date", "daily": "date", "posts": "published_date"}
+    spans = {
+        name: {
+            account: (first, last)
+            for account, first, last in pl.concat(rows)
+            .group_by("account_id")
+            .agg(pl.col(dated[name]).min().alias("first"), pl.col(dated[name]).max().alias("last"))
+            .rows()
+        }
+        for name, rows in read.items()
     }
+    # The days before February with the window's columns only, from each window's start;
     # January 12 and 30 are post days (42 and 60 days after December 1), and February 2.
-    expected = {"tenth": date(2026, 1, 12), "whole": date(2026, 1, 30)}
-    assert first_read == {
-        "daily": expected | {"march": date(2026, 3, 1)},
-        "posts": expected | {"march": date(2026, 2, 2)},
+    assert spans["earlier_daily"] == {
+        "tenth": (date(2026, 1, 12), date(2026, 1, 31)),
+        "whole": (date(2026, 1, 30), date(2026, 1, 31)),
+    }
+    assert pl.concat(read["earlier_daily"]).columns == list(SCORECARD_WINDOW_INPUT)
+    assert spans["daily"] == {
+        "tenth": (first_month, date(2026, 2, 10)),
+        "whole": (first_month, date(2026, 3, 20)),
+        "march": (date(2026, 3, 1), date(2026, 3, 5)),
+    }
+    assert pl.concat(read["daily"]).columns == list(SCORECARD_DAILY_INPUT)
+    assert {account: first for account, (first, _) in spans["posts"].items()} == {
+        "tenth": date(2026, 1, 12),
+        "whole": date(2026, 1, 30),
+        "march": date(2026, 2, 2),
     }
     daily = table(con, f"select {', '.join(SCORECARD_DAILY_INPUT)} from marts.fct_account_daily")
     posts = table(con, f"select {', '.join(SCORECARD_POSTS_INPUT)} from marts.fct_post_metrics")

@@ -21,7 +21,7 @@ from datetime import date
 
 import polars as pl
 
-from schemas.marts import AGG_CREATOR_SCORECARD, FCT_CREATOR_MONTHLY
+from schemas.marts import AGG_CREATOR_SCORECARD, FCT_CREATOR_MONTHLY, SCORECARD_WINDOW_INPUT
 from schemas.tables import ACCOUNT_KEY
 from transforms.benchmarks import UNKNOWN_CATEGORY
 from transforms.expressions import ratio
@@ -97,6 +97,7 @@ def creator_windows(
     first_month: date,
     rules: ScorecardRules,
     key: Sequence[str] = ACCOUNT_KEY,
+    earlier_daily: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """One row per account and month from `first_month` with a follower snapshot: the account's
     window up to its last snapshot day of the month and what its own rows say about it.
@@ -105,9 +106,15 @@ def creator_windows(
     `first_month - (window_days - 1)` on. posts: fct_post_metrics rows (SCORECARD_POSTS_INPUT)
     published from the same day on. `key`: the columns naming an account in both, and in the
     rows returned (the flow numbers its accounts: warehouse.marts.spill_scorecard_inputs).
+    `earlier_daily`: when given, daily's rows before `first_month` come from it instead, with
+    only the columns SCORECARD_WINDOW_INPUT (daily then starts at `first_month`).
     """
     key = list(key)
     width = rules.window_days
+    window_columns = [*key, *(c for c in SCORECARD_WINDOW_INPUT if c not in ACCOUNT_KEY)]
+    window_days = daily.select(window_columns)
+    if earlier_daily is not None:
+        window_days = pl.concat([earlier_daily.select(window_columns), window_days])
     ends = (
         daily.filter(pl.col("date") >= first_month)
         .with_columns(pl.col("date").dt.truncate("1mo").alias("month"))
@@ -129,7 +136,7 @@ def creator_windows(
     )
     # Each snapshot's previous one (ordered within the account: a sort of the whole partition by
     # date first cost a 10,000-account partition's 0.98M rows a fifth more).
-    steps = daily.with_columns(
+    steps = window_days.with_columns(
         pl.col("date").shift().over(key, order_by="date").alias("previous_date"),
         pl.col("following").shift().over(key, order_by="date").alias("previous_following"),
     )

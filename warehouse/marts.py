@@ -22,6 +22,7 @@ from schemas.marts import (
     PERIOD_POSTS_INPUT,
     SCORECARD_DAILY_INPUT,
     SCORECARD_POSTS_INPUT,
+    SCORECARD_WINDOW_INPUT,
 )
 from schemas.tables import ACCOUNT_KEY
 from warehouse.sql import frame, sql_literal, sql_text, table
@@ -798,9 +799,11 @@ def spill_scorecard_inputs(
     month: date | None = None,
 ) -> PartitionedInputs:
     """The daily and post mart rows the scorecard windows of the months from `first_month` on
-    read, split into account partitions by hash in one pass: each account's from the start of
-    its first window (scorecard_accounts.sql; never after `first_month`), every account's from
-    scorecard_read_from at the earliest. Read back numbered (ACCOUNT_NUMBER; the windows group
+    read, split into account partitions by hash in one pass: the daily rows from `first_month`
+    ("daily"), those before it with the window's columns only ("earlier_daily":
+    creator_windows' earlier_daily) and the posts, the last two each account's from the start
+    of its first window (scorecard_accounts.sql; never after `first_month`), every account's
+    from scorecard_read_from at the earliest. Read back numbered (ACCOUNT_NUMBER; the windows group
     on it), with NUMBERS for their keys: numbered over dim_account, which has a row for every
     account the daily mart has (the account graph writes both for its scope).
 
@@ -812,9 +815,14 @@ def spill_scorecard_inputs(
     partition = _partition_number(count)
     # spill_partitions takes text alone: literals.
     first = sql_literal(scorecard_read_from(first_month, window_days).isoformat()) + "::date"
+    scored = sql_literal(first_month.isoformat()) + "::date"
     queries = {
+        # The days before the first month with the window's columns only
+        # (creator_windows' earlier_daily), the others with every column read.
+        "earlier_daily": f"select {', '.join(SCORECARD_WINDOW_INPUT)} "
+        f"from marts.fct_account_daily where date >= {first} and date < {scored}",
         "daily": f"select {', '.join(SCORECARD_DAILY_INPUT)} "
-        f"from marts.fct_account_daily where date >= {first}",
+        f"from marts.fct_account_daily where date >= {scored}",
         "posts": f"select {', '.join(SCORECARD_POSTS_INPUT)} "
         f"from marts.fct_post_metrics where published_date >= {first}",
     }
@@ -827,9 +835,7 @@ def spill_scorecard_inputs(
         )
     else:
         accounts = sql_text("sql", "scorecard_accounts.sql").format(
-            first_month=sql_literal(first_month.isoformat()) + "::date",
-            before=int(window_days) - 1,
-            partition=partition,
+            first_month=scored, before=int(window_days) - 1, partition=partition
         )
     return _spill_numbered(
         con,
@@ -838,7 +844,7 @@ def spill_scorecard_inputs(
         folder,
         count,
         by_key=month_queries,
-        bounded={"daily": "date", "posts": "published_date"},
+        bounded={"earlier_daily": "date", "posts": "published_date"},
     )
 
 
