@@ -565,8 +565,7 @@ def rebuild_scorecards(
         if pieces is None:
             spilled = month_reads.inputs(con)
             pieces = (
-                scorecard_windows(spilled.read(con, number), first_month, rules)
-                for number in range(spilled.count)
+                scorecard_windows(inputs, first_month, rules) for inputs in spilled.read_ahead(con)
             )
         by_month: dict[date | None, list[pl.DataFrame]] = {}
         for piece in pieces:
@@ -812,8 +811,8 @@ def _account_rows(
             with _step("account rows deleted"):
                 wm.delete_account_rows(con)
         jobs = (
-            (PartitionInputs(**spilled.read(con, number)), part)
-            for number, part in enumerate(parts)
+            (PartitionInputs(**inputs), part)
+            for inputs, part in zip(spilled.read_ahead(con), parts, strict=True)
         )
         # A partition is read and built while `compute` is asked for the next one; its rows
         # are inserted between (timed apart, so the two steps do not overlap).
@@ -893,8 +892,7 @@ def _month_marts(
         with _step("monthly partitions read and computed"):
             pieces = []
             windows = []
-            for number in range(spilled.count):
-                read = spilled.read(con, number)
+            for read in spilled.read_ahead(con):
                 inputs = {n: f.lazy() for n, f in read.items()}
                 if shared is not None:
                     # The scorecards' windows from the same rows, while they are in memory: each

@@ -427,6 +427,44 @@ def test_a_partitioned_spill_streams_its_rows_and_reads_back_each_partitions_own
     assert total == 1_000_000
 
 
+def test_spilled_partitions_are_read_ahead_in_order_one_ahead_at_most(tmp_path):
+    """PartitionedInputs.read_ahead: every partition once, in order, each equal to its own
+    `read`; the next one is read while the caller still holds the current one (partition 1's
+    read starts before the caller asks for it), and never two ahead."""
+    import threading
+
+    import warehouse.marts as wm
+
+    con = connect(":memory:")
+    con.execute(
+        "create table t as select i as n, (i % 4)::integer as partition_number from range(40) r(i)"
+    )
+    spilled = wm.spill_partitions(con, {"t": "select * from t"}, tmp_path / "spill", 4)
+    own = [spilled.read(con, number)["t"] for number in range(4)]
+    started: list[int] = []
+    reading = {number: threading.Event() for number in range(4)}
+
+    class Watched(wm.PartitionedInputs):
+        def read(self, con, number):
+            started.append(number)
+            reading[number].set()
+            return super().read(con, number)
+
+    watched = Watched(spilled.count, spilled.empty, spilled.folder)
+    got = []
+    for position, inputs in enumerate(watched.read_ahead(con)):
+        if position + 1 < 4:
+            # Not asked for yet: read ahead while this one is held.
+            assert reading[position + 1].wait(timeout=10)
+        assert started == list(range(min(position + 2, 4)))
+        got.append(inputs["t"])
+    con.close()
+    assert len(got) == 4
+    for mine, theirs in zip(got, own, strict=True):
+        assert_frame_equal(mine, theirs)
+    assert [frame["n"].min() for frame in got] == [0, 1, 2, 3]
+
+
 def test_a_channel_hiding_its_count_keeps_its_attributes_and_says_why_it_has_no_tier(
     tmp_path, prefect_api
 ):

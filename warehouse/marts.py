@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -281,6 +281,20 @@ class PartitionedInputs:
     # Inputs spilled with their accounts numbered (ACCOUNT_NUMBER; the NUMBERS input gives each
     # partition's numbers their key), with their columns by key: `read` gives them keyed.
     keyed: dict[str, list[str]] | None = None
+
+    def read_ahead(self, con: duckdb.DuckDBPyConnection) -> Iterator[dict[str, pl.DataFrame]]:
+        """Every partition's inputs in turn (`read`), the next one read in a thread while the
+        caller works on this one: Arrow's file reads and decompression and Polars' joins
+        release the GIL, and the partitions' compute left a core partly idle (a million
+        creators' night read its partitions back for 16 s of a profiled 169). Two partitions' inputs
+        are in memory at once, not one."""
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            ahead = [reader.submit(self.read, con, 0)] if self.count else []
+            for number in range(1, self.count + 1):
+                current = ahead.pop().result()
+                if number < self.count:
+                    ahead.append(reader.submit(self.read, con, number))
+                yield current
 
     def read(self, con: duckdb.DuckDBPyConnection, number: int) -> dict[str, pl.DataFrame]:
         """Partition `number`'s inputs (the empty frame for an input without rows in it)."""
