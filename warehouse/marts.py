@@ -286,8 +286,8 @@ class PartitionedInputs:
         """Every partition's inputs in turn (`read`), the next one read in a thread while the
         caller works on this one: Arrow's file reads and decompression and Polars' joins
         release the GIL, and the partitions' compute left a core partly idle (a million
-        creators' night read its partitions back for 16 s of a profiled 169). Two partitions' inputs
-        are in memory at once, not one."""
+        creators' night read its partitions back for 16 s of a profiled 169). Two partitions'
+        inputs are in memory at once, not one."""
         with ThreadPoolExecutor(max_workers=1) as reader:
             ahead = [reader.submit(self.read, con, 0)] if self.count else []
             for number in range(1, self.count + 1):
@@ -817,9 +817,9 @@ def spill_scorecard_inputs(
     ("daily"), those before it with the window's columns only ("earlier_daily":
     creator_windows' earlier_daily) and the posts, the last two each account's from the start
     of its first window (scorecard_accounts.sql; never after `first_month`), every account's
-    from scorecard_read_from at the earliest. Read back numbered (ACCOUNT_NUMBER; the windows group
-    on it), with NUMBERS for their keys: numbered over dim_account, which has a row for every
-    account the daily mart has (the account graph writes both for its scope).
+    from scorecard_read_from at the earliest. Read back numbered (ACCOUNT_NUMBER; the windows
+    group on it), with NUMBERS for their keys: numbered over dim_account, which has a row for
+    every account the daily mart has (the account graph writes both for its scope).
 
     `month`: also what the monthly marts of the month from `month` read besides those rows
     (prior_tiers, categories, by their key; spill_period_inputs), whose rows are among these

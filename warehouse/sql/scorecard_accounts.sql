@@ -2,9 +2,9 @@
 -- windows from {first_month} on read (window_from): each window ends on the account's last
 -- follower day of a month (transforms.scorecard.creator_windows) and starts window_days - 1
 -- days before, so the earliest starts {before} days before the last day of its first month
--- with a follower day. Rows before it are never in a window: a night early in a month read the
--- whole month before for nothing (a million creators on the 10th: 9 days of 99), and an
--- account without a follower day since {first_month} read 90 days for no window at all.
+-- with a follower day. Rows before it are never in a window: a night on the Nth of a month
+-- read N - 1 days per account that no window holds (a million creators on the 10th: 9 days of
+-- 99), and an account without a follower day since {first_month} 90 days for no window.
 -- Never after {first_month}: the monthly marts read that month's rows from the same spill.
 -- Text, not parameters: warehouse.marts fills in date literals and the partition expression.
 with ends as (
