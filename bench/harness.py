@@ -471,7 +471,14 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   Session 46, the follower-day chain rebuilt from its own first changed day and the weeks
   before the first rebuilt one read as ER sums (the table above), 04:28: 957.4 s at 7,249 MB,
   night 153.7 s at 5,955 MB; at 04:01, before the scope's read of the post mart was bounded,
-  982.7 s and 161.3 s (its scope step 10.4 s).
+  982.7 s and 161.3 s (its scope step 10.4 s). Session 47, the scorecards' window read from
+  each account's first window start, its days before the first month with the window's
+  columns only, and partitions read ahead (the table above), 07:30: 1,060.0 s at 7,249 MB,
+  night 171.1 s at 5,784 MB (its spill 1.1 GB, was 2.0). Steps whose code did not change
+  took longer than at 04:28 (the account inputs' spill 30.8 s against 25.9, campaigns 4.5
+  against 3.5, scorecards 5.0 against 3.7), and the same code's night took 147.8 s at 07:03
+  on a copy of a full rebuild made in this sitting: the runs of two sittings are not like
+  for like here (`docs/performance.md`, session 47).
 
 Reading the figures: the night's transform at 20,000 creators takes a fifth to a third of
 what it took (13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/performance.md`)

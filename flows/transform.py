@@ -652,7 +652,7 @@ def scorecard_windows(
         first_month,
         rules,
         key=[wm.ACCOUNT_NUMBER],
-        earlier_daily=inputs["earlier_daily"].lazy(),
+        earlier_daily=inputs["window_before"].lazy(),
     )
     keyed = wm.keyed_rows(windows, inputs[wm.NUMBERS].lazy())
     # Polars' in-memory engine: windows per account over a partition already in memory

@@ -817,14 +817,14 @@ def test_the_scorecards_read_each_account_from_its_first_window_only(partition_a
         con, first_month, rules.window_days, partition_accounts, tmp_path / "spill"
     )
     assert spilled.count == (1 if partition_accounts == 10 else 4)
-    read: dict[str, list[pl.DataFrame]] = {"earlier_daily": [], "daily": [], "posts": []}
+    read: dict[str, list[pl.DataFrame]] = {"window_before": [], "daily": [], "posts": []}
     windows = []
     for number in range(spilled.count):
         inputs = spilled.read(con, number)
         for name, rows in read.items():
             rows.append(wm.keyed_rows(inputs[name].lazy(), inputs[wm.NUMBERS].lazy()).collect())
         windows += ft.scorecard_windows(inputs, first_month, rules)
-    dated = {"earlier_daily": "date", "daily": "date", "posts": "published_date"}
+    dated = {"window_before": "date", "daily": "date", "posts": "published_date"}
     spans = {
         name: {
             account: (first, last)
@@ -837,11 +837,11 @@ def test_the_scorecards_read_each_account_from_its_first_window_only(partition_a
     }
     # The days before February with the window's columns only, from each window's start;
     # January 12 and 30 are post days (42 and 60 days after December 1), and February 2.
-    assert spans["earlier_daily"] == {
+    assert spans["window_before"] == {
         "tenth": (date(2026, 1, 12), date(2026, 1, 31)),
         "whole": (date(2026, 1, 30), date(2026, 1, 31)),
     }
-    assert pl.concat(read["earlier_daily"]).columns == list(SCORECARD_WINDOW_INPUT)
+    assert pl.concat(read["window_before"]).columns == list(SCORECARD_WINDOW_INPUT)
     assert spans["daily"] == {
         "tenth": (first_month, date(2026, 2, 10)),
         "whole": (first_month, date(2026, 3, 20)),

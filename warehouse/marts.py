@@ -814,7 +814,7 @@ def spill_scorecard_inputs(
 ) -> PartitionedInputs:
     """The daily and post mart rows the scorecard windows of the months from `first_month` on
     read, split into account partitions by hash in one pass: the daily rows from `first_month`
-    ("daily"), those before it with the window's columns only ("earlier_daily":
+    ("daily"), those before it with the window's columns only ("window_before":
     creator_windows' earlier_daily) and the posts, the last two each account's from the start
     of its first window (scorecard_accounts.sql; never after `first_month`), every account's
     from scorecard_read_from at the earliest. Read back numbered (ACCOUNT_NUMBER; the windows
@@ -833,7 +833,7 @@ def spill_scorecard_inputs(
     queries = {
         # The days before the first month with the window's columns only
         # (creator_windows' earlier_daily), the others with every column read.
-        "earlier_daily": f"select {', '.join(SCORECARD_WINDOW_INPUT)} "
+        "window_before": f"select {', '.join(SCORECARD_WINDOW_INPUT)} "
         f"from marts.fct_account_daily where date >= {first} and date < {scored}",
         "daily": f"select {', '.join(SCORECARD_DAILY_INPUT)} "
         f"from marts.fct_account_daily where date >= {scored}",
@@ -858,7 +858,7 @@ def spill_scorecard_inputs(
         folder,
         count,
         by_key=month_queries,
-        bounded={"earlier_daily": "date", "posts": "published_date"},
+        bounded={"window_before": "date", "posts": "published_date"},
     )
 
 
