@@ -853,18 +853,7 @@ SCORECARD_WINDOW_INPUT = (
     "followers_change",
     "days_since_previous_snapshot",
 )
-SCORECARD_DAILY_INPUT = (
-    "platform",
-    "account_id",
-    "date",
-    "followers",
-    "following",
-    "followers_change",
-    "days_since_previous_snapshot",
-    "growth_rate_30d",
-    "growth_rate_90d",
-    "tier",
-)
+SCORECARD_DAILY_INPUT = (*SCORECARD_WINDOW_INPUT, "growth_rate_30d", "growth_rate_90d", "tier")
 SCORECARD_POSTS_INPUT = (
     "platform",
     "account_id",
