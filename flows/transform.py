@@ -198,13 +198,19 @@ LAKE_INPUTS = (
 def build_partition_rows(
     inputs: PartitionInputs, part: pl.DataFrame, scheme: TierScheme, confirmation_days: int
 ) -> dict[str, pl.DataFrame]:
-    """One account partition's mart rows: pure Polars on data in memory, no warehouse access."""
+    """One account partition's mart rows: pure Polars on data in memory, no warehouse access.
+    Inputs keyed by stand-ins (PartitionInputs.numbers) are built on the scope's stand-ins too,
+    and the rows get their account_id back."""
+    numbers = inputs.numbers
+    if numbers is not None:
+        part = wm.with_stand_ins(part, numbers)
     outputs = build_account_marts(
         inputs.lazy(), pl.LazyFrame(part), scheme, confirmation_days, stage=collected
     )
-    return dict(
-        zip(outputs, pl.collect_all(list(outputs.values()), engine=GRAPH_ENGINE), strict=True)
-    )
+    built = pl.collect_all(list(outputs.values()), engine=GRAPH_ENGINE)
+    if numbers is not None:
+        built = [wm.with_account_ids(rows, numbers) for rows in built]
+    return dict(zip(outputs, built, strict=True))
 
 
 def lake_partition_rows(

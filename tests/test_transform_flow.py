@@ -321,10 +321,19 @@ def test_inputs_read_in_one_pass_equal_each_partitions_own_reads(
         checked = 0
         for number, part in enumerate(parts):
             spilled = split.read(con, number)
+            numbers = spilled[wm.NUMBERS]
             wm.register_scope(con, part, **register)
             for name, sql in queries.items():
                 own = table(con, sql)
-                assert_frame_equal(spilled[name], own, check_row_order=False)
+                # Read keyed by each account's stand-in: its number's text, which gives the
+                # account_id back.
+                assert (spilled[name]["account_id"].str.len_chars().max() or 0) <= 10
+                assert set(spilled[name]["account_id"]) <= set(
+                    numbers[wm.ACCOUNT_NUMBER].cast(pl.String)
+                )
+                assert_frame_equal(
+                    wm.with_account_ids(spilled[name], numbers), own, check_row_order=False
+                )
                 checked += own.height
         assert checked > 10_000
         assert {name for name, frame in split.empty.items() if frame.height == 0} == {

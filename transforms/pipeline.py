@@ -99,11 +99,17 @@ class PartitionInputs:
     earlier_dim: pl.DataFrame
     follower_changes: pl.DataFrame | None = None
     earlier_weeks: pl.DataFrame | None = None
+    # When set, the frames above name each account by a short stand-in for its account_id
+    # (warehouse.marts.PartitionedInputs.read) and this gives each stand-in its account_id back
+    # (columns account_number, platform, account_id): the flow keys the scope and the rows
+    # built the same way (flows.transform.build_partition_rows). The graph is the same.
+    numbers: pl.DataFrame | None = None
 
     def lazy(self) -> AccountInputs:
         frames = {field.name: getattr(self, field.name) for field in fields(self)}
         changes = frames.pop("follower_changes")
         weeks = frames.pop("earlier_weeks")
+        frames.pop("numbers")
         return AccountInputs(
             **{name: f.lazy() for name, f in frames.items()},
             # No earlier week summed (a full rebuild's partitions: the marts are empty): no post

@@ -193,8 +193,9 @@ def spill_account_inputs(
     one pass over each input's window for every partition, where reading them per partition
     scanned the window once per partition (a night of a million accounts: 200 times).
 
-    Spilled numbered (_spill_numbered); PartitionedInputs.read gives the rows their key back,
-    in each query's own columns."""
+    Spilled numbered (_spill_numbered); PartitionedInputs.read gives the rows a key back, in
+    each query's own columns: the account's stand-in (stand_in_keys), with NUMBERS to give the
+    rows built their account_id."""
     inputs = account_input_queries(as_of_windows)
     # What each input's rows are read back as: its own columns, keyed.
     columns = {name: con.sql(sql).columns for name, sql in inputs.items()}
@@ -279,7 +280,8 @@ class PartitionedInputs:
     folder: Path
     held: dict[str, pl.DataFrame] | None = None
     # Inputs spilled with their accounts numbered (ACCOUNT_NUMBER; the NUMBERS input gives each
-    # partition's numbers their key), with their columns by key: `read` gives them keyed.
+    # partition's numbers their key), with their columns by key: `read` gives them keyed by
+    # stand-ins (stand_in_keys), and NUMBERS as it is.
     keyed: dict[str, list[str]] | None = None
 
     def read_ahead(self, con: duckdb.DuckDBPyConnection) -> Iterator[dict[str, pl.DataFrame]]:
@@ -304,11 +306,49 @@ class PartitionedInputs:
             inputs = read_spilled_inputs(self.folder, number, self.empty)
         if self.keyed is None:
             return inputs
-        numbers = inputs.pop(NUMBERS).lazy()
-        return {
-            name: keyed_rows(rows.lazy(), numbers, self.keyed[name]).collect()
+        numbers = inputs.pop(NUMBERS)
+        stand_ins = stand_in_keys(numbers.lazy())
+        keyed = {
+            name: keyed_rows(rows.lazy(), stand_ins, self.keyed[name]).collect()
             for name, rows in inputs.items()
         }
+        return keyed | {NUMBERS: numbers}
+
+
+# The account inputs are read keyed by (platform, the text of the account's number), a stand-in
+# for its account_id, and their rows get the account_id back once built (flows.transform.
+# build_partition_rows). The graph's joins, groupings and windows hash and compare the key's
+# text in every row; Instagram's, YouTube's and TikTok's ids are 17 to 32 characters, beyond the
+# 12 bytes Polars holds inline in a string view, where a number's text (at most 10 digits) is
+# held inline.
+def stand_in_keys(numbers: pl.LazyFrame) -> pl.LazyFrame:
+    """A partition's NUMBERS with each account_id replaced by the text of its number."""
+    return numbers.select(
+        ACCOUNT_NUMBER, "platform", pl.col(ACCOUNT_NUMBER).cast(pl.String).alias("account_id")
+    )
+
+
+def with_stand_ins(rows: pl.DataFrame, numbers: pl.DataFrame) -> pl.DataFrame:
+    """`rows` of the accounts of `numbers` (a partition's NUMBERS) with their stand-in keys."""
+    return (
+        rows.join(
+            numbers.select(*ACCOUNT_KEY, ACCOUNT_NUMBER), on=ACCOUNT_KEY, maintain_order="left"
+        )
+        .with_columns(pl.col(ACCOUNT_NUMBER).cast(pl.String).alias("account_id"))
+        .select(rows.columns)
+    )
+
+
+def with_account_ids(rows: pl.DataFrame, numbers: pl.DataFrame) -> pl.DataFrame:
+    """`rows` keyed by stand-ins (stand_in_keys) with each account's own account_id back."""
+    return (
+        rows.with_columns(pl.col("account_id").cast(pl.Int32).alias(ACCOUNT_NUMBER))
+        .drop("account_id")
+        .join(
+            numbers.select(ACCOUNT_NUMBER, "account_id"), on=ACCOUNT_NUMBER, maintain_order="left"
+        )
+        .select(rows.columns)
+    )
 
 
 def keyed_rows(
