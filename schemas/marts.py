@@ -879,7 +879,10 @@ PERIOD_POSTS_INPUT = (
 
 # What an account rebuild reads of the mart rows before emit_from (warehouse.marts reads these
 # columns, transforms.pipeline.build_account_marts computes from them; the rest it never looks
-# at: a third of fct_account_daily's bytes and a fifth of fct_post_metrics' are these).
+# at: a third of fct_account_daily's bytes and a fifth of fct_post_metrics' are these). The
+# daily rows' tier is read from the first rebuilt week on (the weeks' tiers; null before it:
+# warehouse/sql/read_earlier_daily.sql). followers_before_tier is not read: a migration is
+# emitted on a rebuilt day, whose row the rebuild computes.
 EARLIER_DAILY_INPUT = (
     "platform",
     "account_id",
@@ -888,7 +891,6 @@ EARLIER_DAILY_INPUT = (
     "followers_change",
     "days_since_previous_snapshot",
     "tier",
-    "followers_before_tier",
 )
 EARLIER_POSTS_INPUT = (
     "platform",

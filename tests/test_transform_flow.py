@@ -348,6 +348,51 @@ def test_inputs_read_in_one_pass_equal_each_partitions_own_reads(
         con.close()
 
 
+def test_a_partition_built_on_stand_in_keys_gives_the_rows_its_own_keys_give(built, tmp_path):
+    """The account partitions are built on a short stand-in for each account_id (its number's
+    text) and their rows get the account_id back: the same rows, mart by mart, as the graph
+    builds from the same inputs keyed by the accounts' own ids."""
+    from datetime import date
+
+    from flows.transform import SCOPE_WINDOWS, build_partition_rows, partitions
+    from transforms.growth import as_of_windows
+    from transforms.pipeline import PartitionInputs
+    from transforms.tiers import DEFAULT
+    from warehouse import marts as wm
+
+    _, warehouse = built
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(warehouse, copy)
+    con = connect(copy)
+    try:
+        scope = table(con, "select platform, account_id from marts.dim_account").with_columns(
+            pl.when(pl.col("account_id").hash(seed=1) % 3 == 0)
+            .then(pl.lit(date(2026, 2, 1)))
+            .otherwise(pl.lit(date(2026, 2, 10)))
+            .alias("emit_from")
+        )
+        parts = partitions(scope, 90)
+        numbered = pl.concat(
+            p.with_columns(pl.lit(n, pl.Int32).alias("partition_number"))
+            for n, p in enumerate(parts)
+        )
+        wm.register_scope(con, numbered, **SCOPE_WINDOWS)
+        split = wm.spill_account_inputs(con, as_of_windows(), tmp_path / "spill", len(parts))
+        read = split.read(con, 1)
+    finally:
+        con.close()
+    numbers = read[wm.NUMBERS]
+    own_keys = {n: wm.with_account_ids(f, numbers) for n, f in read.items() if n != wm.NUMBERS}
+    assert (read["earlier_daily"]["account_id"].str.len_chars().max() or 0) <= 10
+    stand_ins = build_partition_rows(PartitionInputs(**read), parts[1], DEFAULT, 7)
+    own = build_partition_rows(PartitionInputs(**own_keys), parts[1], DEFAULT, 7)
+    assert stand_ins.keys() == own.keys()
+    for mart, rows in own.items():
+        assert_frame_equal(stand_ins[mart], rows, check_row_order=False)
+        assert set(stand_ins[mart]["account_id"]) <= set(parts[1]["account_id"]), mart
+    assert own["fct_account_daily"].height > 100 and own["fct_post_metrics"].height > 100
+
+
 def test_a_failed_rebuild_removes_its_spilled_inputs_and_keeps_the_marts(built, tmp_path):
     from flows.transform import rebuild
     from transforms.tiers import DEFAULT

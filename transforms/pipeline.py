@@ -63,7 +63,8 @@ class AccountInputs:
         earlier_posts holds those weeks' posts instead.
     earlier_daily: fct_account_daily rows (at least EARLIER_DAILY_INPUT) in
         [chain_from - RECENT_DAYS, chain_from), and from emit_from - 7 days when that is
-        earlier (the rebuilt posts' followers at publication, the rebuilt weeks' tiers).
+        earlier (the rebuilt posts' followers at publication, the rebuilt weeks' tiers); their
+        tier may be null before the emit week (only the emitted weeks' are read).
     seed: each account's last fct_account_daily row before chain_from, however old.
     current_spells: fct_tier_history spells still open on chain_from - 1.
     accounts: staging.accounts; earlier_dim: dim_account rows (for first_seen).
@@ -194,8 +195,9 @@ def build_account_marts(
         how="vertical_relaxed",
     )
     spells = _spells(daily, inputs.current_spells)
+    # A migration is on a day of a new spell, from chain_from on: one of the rows built here.
     migrations = emitted_rows(
-        tier_migrations(spells, all_daily, scheme).rename({"migrated_on": "date"}), chain, "date"
+        tier_migrations(spells, daily, scheme).rename({"migrated_on": "date"}), chain, "date"
     ).rename({"date": "migrated_on"})
     week_scope = scope.with_columns(pl.col("emit_from").dt.truncate("1w"))
     # A week's tier is its last day's: only the days of the emitted weeks are needed (the

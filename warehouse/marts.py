@@ -160,7 +160,8 @@ def account_input_queries(as_of_windows: list[tuple[int, int]]) -> dict[str, str
     furthest = max(start for start, _ in as_of_windows)
     queries = {name: sql_text("sql", f"read_{name}.sql") for name in ACCOUNT_INPUTS}
     for name, columns in (
-        ("earlier_daily", EARLIER_DAILY_INPUT),
+        # The daily rows' tier is the query's own (read from the first rebuilt week on).
+        ("earlier_daily", [c for c in EARLIER_DAILY_INPUT if c != "tier"]),
         ("earlier_posts", EARLIER_POSTS_INPUT),
     ):
         queries[name] = queries[name].format(columns=", ".join(f"m.{c}" for c in columns))
