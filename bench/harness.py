@@ -478,7 +478,11 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   took longer than at 04:28 (the account inputs' spill 30.8 s against 25.9, campaigns 4.5
   against 3.5, scorecards 5.0 against 3.7), and the same code's night took 147.8 s at 07:03
   on a copy of a full rebuild made in this sitting: the runs of two sittings are not like
-  for like here (`docs/performance.md`, session 47).
+  for like here (`docs/performance.md`, session 47). Session 48, the account partitions on
+  stand-in keys and the earlier days' tier read only from the emit week (the table above),
+  10:41: 985.4 s at 7,283 MB, night 140.0 s at 5,836 MB; beside it that morning, one night
+  each on copies of another full rebuild, session 47's last commit 148.3 s and the stand-ins
+  alone 141.2 s (`docs/performance.md`, session 48).
 
 Reading the figures: the night's transform at 20,000 creators takes a fifth to a third of
 what it took (13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/performance.md`)
