@@ -280,15 +280,37 @@ def test_a_rebuild_writes_each_partitions_rows_in_date_order(built, tmp_path):
         assert backwards < partitions < accounts["n"][0] / 10, mart
 
 
+def _night_inputs_spilled(con, max_accounts: int, folder: Path):
+    """Every account of the warehouse in a night's scope, from different days as a night after
+    late files has them, cut into partitions of `max_accounts`: the partitions and their account
+    inputs spilled in one pass (the scope registered numbered)."""
+    from datetime import date
+
+    from flows.transform import SCOPE_WINDOWS, partitions
+    from transforms.growth import as_of_windows
+    from warehouse import marts as wm
+
+    scope = table(con, "select platform, account_id from marts.dim_account").with_columns(
+        pl.when(pl.col("account_id").hash(seed=1) % 3 == 0)
+        .then(pl.lit(date(2026, 2, 1)))
+        .otherwise(pl.lit(date(2026, 2, 10)))
+        .alias("emit_from")
+    )
+    parts = partitions(scope, max_accounts)
+    numbered = pl.concat(
+        p.with_columns(pl.lit(n, pl.Int32).alias("partition_number")) for n, p in enumerate(parts)
+    )
+    wm.register_scope(con, numbered, **SCOPE_WINDOWS)
+    return parts, wm.spill_account_inputs(con, as_of_windows(), folder, len(parts))
+
+
 @pytest.mark.parametrize(("max_accounts", "expected_parts"), [(90, 5), (10**6, 1)])
 def test_inputs_read_in_one_pass_equal_each_partitions_own_reads(
     built, tmp_path, max_accounts, expected_parts
 ):
     """The inputs of every partition, split in one pass (spilled to Parquet, or held in memory
     when there is one partition), are exactly what reading per partition returns."""
-    from datetime import date
-
-    from flows.transform import SCOPE_WINDOWS, partitions
+    from flows.transform import SCOPE_WINDOWS
     from transforms.growth import as_of_windows
     from warehouse import marts as wm
     from warehouse.connect import connect
@@ -299,21 +321,8 @@ def test_inputs_read_in_one_pass_equal_each_partitions_own_reads(
     shutil.copy(warehouse, copy)
     con = connect(copy)
     try:
-        # Accounts from different days, as a night after late files has them.
-        scope = table(con, "select platform, account_id from marts.dim_account").with_columns(
-            pl.when(pl.col("account_id").hash(seed=1) % 3 == 0)
-            .then(pl.lit(date(2026, 2, 1)))
-            .otherwise(pl.lit(date(2026, 2, 10)))
-            .alias("emit_from")
-        )
-        parts = partitions(scope, max_accounts)
-        numbered = pl.concat(
-            p.with_columns(pl.lit(n, pl.Int32).alias("partition_number"))
-            for n, p in enumerate(parts)
-        )
+        parts, split = _night_inputs_spilled(con, max_accounts, tmp_path / "spill")
         register = SCOPE_WINDOWS
-        wm.register_scope(con, numbered, **register)
-        split = wm.spill_account_inputs(con, as_of_windows(), tmp_path / "spill", len(parts))
         queries = wm.account_input_queries(as_of_windows())
         assert len(parts) == expected_parts
         # Spilled to disk for several partitions; one partition's inputs never touch it.
@@ -352,10 +361,7 @@ def test_a_partition_built_on_stand_in_keys_gives_the_rows_its_own_keys_give(bui
     """The account partitions are built on a short stand-in for each account_id (its number's
     text) and their rows get the account_id back: the same rows, mart by mart, as the graph
     builds from the same inputs keyed by the accounts' own ids."""
-    from datetime import date
-
-    from flows.transform import SCOPE_WINDOWS, build_partition_rows, partitions
-    from transforms.growth import as_of_windows
+    from flows.transform import build_partition_rows
     from transforms.pipeline import PartitionInputs
     from transforms.tiers import DEFAULT
     from warehouse import marts as wm
@@ -365,19 +371,7 @@ def test_a_partition_built_on_stand_in_keys_gives_the_rows_its_own_keys_give(bui
     shutil.copy(warehouse, copy)
     con = connect(copy)
     try:
-        scope = table(con, "select platform, account_id from marts.dim_account").with_columns(
-            pl.when(pl.col("account_id").hash(seed=1) % 3 == 0)
-            .then(pl.lit(date(2026, 2, 1)))
-            .otherwise(pl.lit(date(2026, 2, 10)))
-            .alias("emit_from")
-        )
-        parts = partitions(scope, 90)
-        numbered = pl.concat(
-            p.with_columns(pl.lit(n, pl.Int32).alias("partition_number"))
-            for n, p in enumerate(parts)
-        )
-        wm.register_scope(con, numbered, **SCOPE_WINDOWS)
-        split = wm.spill_account_inputs(con, as_of_windows(), tmp_path / "spill", len(parts))
+        parts, split = _night_inputs_spilled(con, 90, tmp_path / "spill")
         read = split.read(con, 1)
     finally:
         con.close()
