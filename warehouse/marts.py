@@ -322,11 +322,12 @@ class PartitionedInputs:
 # text in every row; Instagram's, YouTube's and TikTok's ids are 17 to 32 characters, beyond the
 # 12 bytes Polars holds inline in a string view, where a number's text (at most 10 digits) is
 # held inline.
+STAND_IN = pl.col(ACCOUNT_NUMBER).cast(pl.String).alias("account_id")
+
+
 def stand_in_keys(numbers: pl.LazyFrame) -> pl.LazyFrame:
     """A partition's NUMBERS with each account_id replaced by the text of its number."""
-    return numbers.select(
-        ACCOUNT_NUMBER, "platform", pl.col(ACCOUNT_NUMBER).cast(pl.String).alias("account_id")
-    )
+    return numbers.select(ACCOUNT_NUMBER, "platform", STAND_IN)
 
 
 def with_stand_ins(rows: pl.DataFrame, numbers: pl.DataFrame) -> pl.DataFrame:
@@ -335,7 +336,7 @@ def with_stand_ins(rows: pl.DataFrame, numbers: pl.DataFrame) -> pl.DataFrame:
         rows.join(
             numbers.select(*ACCOUNT_KEY, ACCOUNT_NUMBER), on=ACCOUNT_KEY, maintain_order="left"
         )
-        .with_columns(pl.col(ACCOUNT_NUMBER).cast(pl.String).alias("account_id"))
+        .with_columns(STAND_IN)
         .select(rows.columns)
     )
 
