@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pyarrow as pa
 import pytest
@@ -973,8 +974,10 @@ def test_the_scorecard_windows_from_numbered_rows_are_each_accounts_own(built, t
 
 def test_a_rebuild_times_each_of_its_steps_apart(built, tmp_path, monkeypatch):
     """TransformSummary.steps: every step a backfill runs on the warehouse file, in order, none
-    counted twice. The inserts are slowed by a second each for real: their step holds those
-    seconds and the partitions' step, timed around the same loop, does not."""
+    counted twice. The inserts are slowed by a second each for real: the partitions' step,
+    timed around the same loop, does not hold those seconds; the inserts' step holds what the
+    loop waited for them (the last insert's whole second at least: nothing is built beside
+    it)."""
     import flows.transform as ft
     import warehouse.marts as wm
     from transforms.tiers import DEFAULT
@@ -1000,5 +1003,99 @@ def test_a_rebuild_times_each_of_its_steps_apart(built, tmp_path, monkeypatch):
     assert list(summary.steps) == list(ft.STEPS)
     assert all(seconds >= 0 for seconds in summary.steps.values())
     assert sum(summary.steps.values()) <= summary.seconds + 0.05
-    assert summary.steps["account rows inserted"] >= 3.0
+    inserted = summary.steps["account rows inserted"]
+    assert inserted >= 1.0
+    assert inserted + summary.steps["account partitions read and built"] >= 3.0
     assert summary.steps["account partitions read and built"] < 3.0
+
+
+def test_a_partitions_rows_are_inserted_while_the_next_partition_is_built(
+    built, tmp_path, monkeypatch
+):
+    """Each insert (but the last) runs while the next partition is built: an insert waits for
+    the next build to start, which it could never see if the flow inserted and built in turn
+    (the wait's timeout says so), and the marts hold the same rows as without the overlap."""
+    import threading
+
+    import flows.transform as ft
+    import warehouse.marts as wm
+    from transforms.tiers import DEFAULT
+
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(built[1], warehouse)
+    insert, build = wm.insert_account_rows, ft.build_partition_rows
+    builds_started: list[threading.Event] = []
+    overlapped: list[bool] = []
+
+    def building(*args, **kwargs):
+        builds_started.append(threading.Event())
+        builds_started[-1].set()
+        return build(*args, **kwargs)
+
+    def inserting(con, outputs):
+        number = len(overlapped)
+        if number + 1 < 3:  # the next build's start, seen while this insert runs
+            overlapped.append(_next_build_started(builds_started, number + 1))
+        else:
+            overlapped.append(False)
+        insert(con, outputs)
+
+    monkeypatch.setattr(ft, "build_partition_rows", building)
+    monkeypatch.setattr(wm, "insert_account_rows", inserting)
+    con = connect(warehouse)
+    ((last,),) = con.execute("select max(date) from marts.fct_account_daily").fetchall()
+    ft.rebuild(con, "backfill", last - timedelta(days=10), DEFAULT, 7, "x", partition_accounts=150)
+    con.close()
+    assert overlapped == [True, True, False]  # 400 accounts in partitions of at most 150
+    assert content(warehouse, "marts.fct_account_daily").equals(
+        content(built[1], "marts.fct_account_daily")
+    )
+
+
+def _next_build_started(started: list, number: int, timeout: float = 20.0) -> bool:
+    """Whether build `number` (0-based) starts within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(started) > number:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.mark.parametrize("failing", [2, 3])
+def test_a_failed_insert_fails_the_rebuild_and_keeps_the_marts(
+    built, tmp_path, monkeypatch, failing
+):
+    """An insert failing in its thread (for real: DuckDB refuses a row of the wrong type) fails
+    the rebuild, and nothing of it is kept: one with a partition built after it, and the last
+    (nothing after it asks for its result but the loop's end)."""
+    import flows.transform as ft
+    import warehouse.marts as wm
+    from transforms.tiers import DEFAULT
+
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(built[1], warehouse)
+    before = content(warehouse, "marts.fct_account_daily")
+    insert, calls = wm.insert_account_rows, []
+
+    def breaks_one(con, outputs):
+        calls.append(1)
+        if len(calls) == failing:
+            daily = outputs["fct_account_daily"]
+            outputs = outputs | {
+                "fct_account_daily": daily.with_columns(pl.lit("not a day").alias("date"))
+            }
+        insert(con, outputs)
+
+    monkeypatch.setattr(wm, "insert_account_rows", breaks_one)
+    con = connect(warehouse)
+    ((last,),) = con.execute("select max(date) from marts.fct_account_daily").fetchall()
+    try:
+        with pytest.raises(duckdb.ConversionException):
+            ft.rebuild(
+                con, "backfill", last - timedelta(days=10), DEFAULT, 7, "x", partition_accounts=150
+            )
+    finally:
+        con.close()
+    assert not list(tmp_path.glob("inflow-*"))
+    assert content(warehouse, "marts.fct_account_daily").equals(before)
