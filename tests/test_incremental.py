@@ -226,8 +226,8 @@ def test_incremental_equals_full_rebuild(
         if number == len(arrivals) // 2:  # the brand extends its campaign mid-way
             replace_campaigns(con, _campaigns(end_day=35), now)
         if number % nights == 0:  # a transform after every few loads, like nightly runs
-            rebuild(con, "incremental", None, DEFAULT, 3, f"t{number}", scorecard_rules=SCORES)
-    rebuild(con, "incremental", None, DEFAULT, 3, "last", scorecard_rules=SCORES)
+            _night(con, f"t{number}")
+    _night(con, "last")
     incremental = _marts(con)
     rebuild(con, "full", None, DEFAULT, 3, "full", scorecard_rules=SCORES)
     full = _marts(con)
@@ -249,6 +249,47 @@ def test_incremental_equals_full_rebuild(
     assert set(migrations.select("account_id", "migrated_on").rows()) == set(
         spells.filter(pl.col("valid_to").is_not_null()).select("account_id", "valid_to").rows()
     )
+    con.close()
+
+
+def _night(con, run_id: str):
+    """An incremental rebuild of one account per partition: two partitions, each account's
+    inputs and the scorecards' window spilled and read back partition by partition (the path
+    of a night at scale), not held in memory as one."""
+    return rebuild(
+        con, "incremental", None, DEFAULT, 3, run_id, scorecard_rules=SCORES, partition_accounts=1
+    )
+
+
+def test_each_night_into_a_new_month_equals_a_full_rebuild():
+    """Nights on February 1, 2 and 3 after January's, each bringing February's rows only (its
+    first month is February): after each, every mart equals a full rebuild's. The February
+    scorecards' windows reach back into January (28 days up to each account's last February
+    day), rows the night did not rebuild and reads from its window before the month."""
+    # Followers that rise, fall and spike (the window's gain and spike rules read every day).
+    rising = [12_000 + 35 * day + (400 if day in (20, 33) else 0) for day in range(DAYS)]
+    falling = [30_000 - 60 * day + (900 if day == 25 else 0) for day in range(DAYS)]
+    world = _world({"a": rising, "b": falling}, {"a": [2, 9, 16, 23, 31], "b": [4, 12, 30, 32]})
+    con = connect(":memory:")
+    apply_ddl(con)
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    for day in range(31):
+        load_batch(con, _export(day, world, 0), now)
+    _night(con, "january")
+    for day in (31, 32, 33):
+        # February's rows only: the posts published and the exact gains of its days.
+        batch = _posts_from(_export(day, world, 0), 31)
+        changes = pl.from_arrow(batch.follower_changes)
+        changes = changes.filter(pl.col("snapshot_date") >= D0 + timedelta(days=31))
+        load_batch(con, replace(batch, follower_changes=changes.to_arrow()), now)
+        assert _night(con, f"d{day}").first_day == D0 + timedelta(days=31)
+        incremental = _marts(con)
+        rebuild(con, "full", None, DEFAULT, 3, f"full{day}", scorecard_rules=SCORES)
+        full = _marts(con)
+        for name, frame in full.items():
+            assert_frame_equal(incremental[name], frame, check_exact=False, rel_tol=1e-9)
+        february = full["fct_creator_monthly"].filter(pl.col("month") == date(2026, 2, 1))
+        assert february["snapshot_days"].to_list() == [28, 28]
     con.close()
 
 
