@@ -482,7 +482,11 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   stand-in keys and the earlier days' tier read only from the emit week (the table above),
   10:41: 985.4 s at 7,283 MB, night 140.0 s at 5,836 MB; beside it that morning, one night
   each on copies of another full rebuild, session 47's last commit 148.3 s and the stand-ins
-  alone 141.2 s (`docs/performance.md`, session 48).
+  alone 141.2 s (`docs/performance.md`, session 48). Session 49, each partition's rows
+  inserted while the next partition is built (the table above), 13:02: 952.3 s at 7,228 MB,
+  night 142.3 s at 5,818 MB (its partitions and inserts 46.7 s against 49.5, its unchanged
+  spills 3.9 s longer than at 10:41); beside it at 12:23-12:35, one night each on copies of
+  another full rebuild, 140.0 s against session 48's last commit's 140.7 s.
 
 Reading the figures: the night's transform at 20,000 creators takes a fifth to a third of
 what it took (13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/performance.md`)
