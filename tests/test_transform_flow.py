@@ -972,6 +972,22 @@ def test_the_scorecard_windows_from_numbered_rows_are_each_accounts_own(built, t
     assert_frame_equal(windows.sort(*KEY, "month"), by_key.sort(*KEY, "month"))
 
 
+def _backfill_in_partitions(warehouse: Path, run_id: str):
+    """A backfill of the warehouse's last 10 days, its 400 accounts in partitions of at most
+    150 (three); its TransformSummary."""
+    import flows.transform as ft
+    from transforms.tiers import DEFAULT
+
+    con = connect(warehouse)
+    try:
+        ((last,),) = con.execute("select max(date) from marts.fct_account_daily").fetchall()
+        return ft.rebuild(
+            con, "backfill", last - timedelta(days=10), DEFAULT, 7, run_id, partition_accounts=150
+        )
+    finally:
+        con.close()
+
+
 def test_a_rebuild_times_each_of_its_steps_apart(built, tmp_path, monkeypatch):
     """TransformSummary.steps: every step a backfill runs on the warehouse file, in order, none
     counted twice. The inserts are slowed by a second each for real: the partitions' step,
@@ -980,7 +996,6 @@ def test_a_rebuild_times_each_of_its_steps_apart(built, tmp_path, monkeypatch):
     it)."""
     import flows.transform as ft
     import warehouse.marts as wm
-    from transforms.tiers import DEFAULT
 
     warehouse = tmp_path / "w.duckdb"
     shutil.copy(built[1], warehouse)
@@ -993,12 +1008,7 @@ def test_a_rebuild_times_each_of_its_steps_apart(built, tmp_path, monkeypatch):
         insert(con, outputs)
 
     monkeypatch.setattr(wm, "insert_account_rows", slow_insert)
-    con = connect(warehouse)
-    ((last,),) = con.execute("select max(date) from marts.fct_account_daily").fetchall()
-    summary = ft.rebuild(
-        con, "backfill", last - timedelta(days=10), DEFAULT, 7, "steps", partition_accounts=150
-    )
-    con.close()
+    summary = _backfill_in_partitions(warehouse, "steps")
     assert len(calls) == 3  # 400 accounts in partitions of at most 150
     assert list(summary.steps) == list(ft.STEPS)
     assert all(seconds >= 0 for seconds in summary.steps.values())
@@ -1017,7 +1027,6 @@ def test_a_partitions_rows_are_inserted_while_the_next_partition_is_built(
     (the wait's timeout says so), and the marts hold the same rows as without the overlap."""
     import flows.transform as ft
     import warehouse.marts as wm
-    from transforms.tiers import DEFAULT
 
     warehouse = tmp_path / "w.duckdb"
     shutil.copy(built[1], warehouse)
@@ -1039,10 +1048,7 @@ def test_a_partitions_rows_are_inserted_while_the_next_partition_is_built(
 
     monkeypatch.setattr(ft, "build_partition_rows", building)
     monkeypatch.setattr(wm, "insert_account_rows", inserting)
-    con = connect(warehouse)
-    ((last,),) = con.execute("select max(date) from marts.fct_account_daily").fetchall()
-    ft.rebuild(con, "backfill", last - timedelta(days=10), DEFAULT, 7, "x", partition_accounts=150)
-    con.close()
+    _backfill_in_partitions(warehouse, "x")
     assert overlapped == [True, True, False]  # 400 accounts in partitions of at most 150
     assert content(warehouse, "marts.fct_account_daily").equals(
         content(built[1], "marts.fct_account_daily")
@@ -1066,9 +1072,7 @@ def test_a_failed_insert_fails_the_rebuild_and_keeps_the_marts(
     """An insert failing in its thread (for real: DuckDB refuses a row of the wrong type) fails
     the rebuild, and nothing of it is kept: one with a partition built after it, and the last
     (nothing after it asks for its result but the loop's end)."""
-    import flows.transform as ft
     import warehouse.marts as wm
-    from transforms.tiers import DEFAULT
 
     warehouse = tmp_path / "w.duckdb"
     shutil.copy(built[1], warehouse)
@@ -1085,14 +1089,7 @@ def test_a_failed_insert_fails_the_rebuild_and_keeps_the_marts(
         insert(con, outputs)
 
     monkeypatch.setattr(wm, "insert_account_rows", breaks_one)
-    con = connect(warehouse)
-    ((last,),) = con.execute("select max(date) from marts.fct_account_daily").fetchall()
-    try:
-        with pytest.raises(duckdb.ConversionException):
-            ft.rebuild(
-                con, "backfill", last - timedelta(days=10), DEFAULT, 7, "x", partition_accounts=150
-            )
-    finally:
-        con.close()
+    with pytest.raises(duckdb.ConversionException):
+        _backfill_in_partitions(warehouse, "x")
     assert not list(tmp_path.glob("inflow-*"))
     assert content(warehouse, "marts.fct_account_daily").equals(before)
