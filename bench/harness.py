@@ -85,6 +85,13 @@ def _gb(megabytes: float) -> str:
     return f"{megabytes / 1024:.1f} GB" if megabytes >= 1024 else f"{megabytes:,.0f} MB"
 
 
+def _kept(history: dict) -> str:
+    """The scorecard rows kept beside the warehouse file (warehouse.marts.KeptRows), for runs
+    that recorded them."""
+    megabytes = history.get("scorecard_rows_mb")
+    return "" if megabytes is None else f" + {_gb(megabytes)} of scorecard rows kept"
+
+
 def _spill(megabytes: float | None) -> str:
     """A phase's peak spill on disk; results recorded before it was measured have none."""
     return "-" if megabytes is None else _gb(megabytes)
@@ -219,7 +226,8 @@ def scale_section(result: dict, command: str) -> list[str]:
             f"{_seconds(setup['simulate_s'])} + {_seconds(setup['load_s'])}"
             f"{' (a kept setup: measured when written)' if setup.get('reused') else ''} | "
             f"{_gb(setup['peak_rss_mb'])} | {_seconds(r['full_s'])} | {_gb(r['full_peak_rss_mb'])} | "
-            f"{_spill(r.get('full_spill_mb'))} | {_gb(r['warehouse_mb'])} | {_gb(r['published_mb'])} |"
+            f"{_spill(r.get('full_spill_mb'))} | {_gb(r['warehouse_mb'])}{_kept(r)} | "
+            f"{_gb(r['published_mb'])} |"
         )
     lines += [
         "",

@@ -53,6 +53,7 @@ def run(
             "full_spill_mb": history["full"]["spill_mb"],
             "setup": history["setup"],
             "warehouse_mb": history["full"]["warehouse_mb"],
+            "scorecard_rows_mb": history["full"].get("scorecard_rows_mb"),
             "published_mb": history["full"]["published_mb"],
             "night": night,
         }

@@ -285,6 +285,11 @@ def prepared_history(
         copy_staged(keep_setup, warehouse)
     full_result = run_phase("bench.transforms", "--phase", "full", *extra)
     full_result["warehouse_mb"] = round(warehouse.stat().st_size / 2**20)
+    # The scorecard rows kept beside the file for the nights (warehouse.marts.KeptRows).
+    kept = warehouse.with_name(warehouse.name + ".scorecard-rows")
+    full_result["scorecard_rows_mb"] = round(
+        sum(f.stat().st_size for f in kept.rglob("*") if f.is_file()) / 2**20
+    )
     full_result["published_mb"] = round(
         (workdir / "published" / "inflow.duckdb").stat().st_size / 2**20
     )

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal, TypedDict
@@ -116,6 +116,7 @@ STEPS = (
     "monthly marts",
     "campaigns",
     "scorecards",
+    "scorecard rows kept",
     "commit",
 )
 # The running rebuild's steps (None outside one): set by `rebuild`, added to by `_step` and
@@ -376,10 +377,15 @@ def rebuild(
         scope = _scope(con, mode, backfill_from)
         summary.accounts = scope.height
         if mode == "full":
+            wm.forget_scorecard_rows(con)
+        elif scope.height:
+            # Rows kept for a month this run changes rows before are no longer the marts'.
+            wm.forget_scorecard_rows_from(con, _first_emitted(scope))
+        if mode == "full":
             store.reset_marts(con)
         store.replace_tiers(con, tier_dimension(scheme).collect())
         month_reads = MonthReads.for_scope(
-            con, scope, mode, rules, partition_accounts, Path(month_folder)
+            con, scope, mode, rules, partition_accounts, Path(month_folder), run_id
         )
         _add_step("scope", time.perf_counter() - began)
         if scope.height:
@@ -425,6 +431,11 @@ def rebuild(
                 month_reads=month_reads,
             )
         summary.rows |= scorecard_rows
+        if month_reads is None and scope.height:
+            # A full rebuild (or new rules) read no month's rows apart: the rows before the
+            # month of its last day are kept for the nights after it (MonthReads.kept).
+            with _step("scorecard rows kept"):
+                MonthReads.keep_for_next_night(con, rules, partition_accounts, run_id)
         if rescored_all and mode != "full":
             # New rules rewrote every month: a publish copies every mart (rare: a config change).
             wm.record_changes(con, run_id, "all", scope)
@@ -653,13 +664,22 @@ def scorecard_windows(
     frame when the partition has none. The rows name accounts by number
     (wm.spill_scorecard_inputs); the windows, one row per account and month, get their key
     back from the partition's NUMBERS."""
+    earlier, posts = inputs["window_before"].lazy(), inputs["posts"].lazy()
+    if "posts_before" in inputs:
+        # Rows kept from an earlier night (wm.KeptRows): every account's from the first month's
+        # earliest window on, cut to the partition's own first window.
+        start = _first_window_start(inputs["daily"], rules.window_days)
+        earlier = earlier.filter(pl.col("date") >= start)
+        posts = pl.concat(
+            [inputs["posts_before"].lazy().filter(pl.col("published_date") >= start), posts]
+        )
     windows = creator_windows(
         inputs["daily"].lazy(),
-        inputs["posts"].lazy(),
+        posts,
         first_month,
         rules,
         key=[wm.ACCOUNT_NUMBER],
-        earlier_daily=inputs["window_before"].lazy(),
+        earlier_daily=earlier,
     )
     keyed = wm.keyed_rows(windows, inputs[wm.NUMBERS].lazy())
     # Polars' in-memory engine: windows per account over a partition already in memory
@@ -669,6 +689,18 @@ def scorecard_windows(
         return [collected]
     # Each month detached on its own: one month let go frees its strings too.
     return [detached(rows) for rows in collected.partition_by("month", maintain_order=True)]
+
+
+def _first_window_start(daily: pl.DataFrame, window_days: int) -> date:
+    """The first day any window of `daily`'s accounts holds: windows end on an account's last
+    day of each month (creator_windows). FAR_PAST when there is none."""
+    ends = daily.group_by(wm.ACCOUNT_NUMBER, pl.col("date").dt.truncate("1mo").alias("month")).agg(
+        pl.col("date").max().alias("end")
+    )
+    first_end = ends["end"].min()
+    if not isinstance(first_end, date):
+        return wm.FAR_PAST
+    return first_end - timedelta(days=window_days - 1)
 
 
 def detached(frame: pl.DataFrame) -> pl.DataFrame:
@@ -972,6 +1004,9 @@ class MonthReads:
     # the monthly marts read the spill first: computed in the same pass, so the scorecards
     # read nothing again. Taken by rebuild_scorecards.
     windows: list[list[pl.DataFrame]] | None = None
+    # The run, when the rows before first_month may be read from a kept set or kept for the
+    # nights after (kept): a night's. None: everything is read from the marts.
+    run_id: str | None = None
 
     @classmethod
     def for_scope(
@@ -982,6 +1017,7 @@ class MonthReads:
         rules: ScorecardRules,
         partition_accounts: int | None,
         folder: Path,
+        run_id: str | None = None,
     ) -> MonthReads | None:
         if mode == "full" or not scope.height:
             return None
@@ -990,7 +1026,24 @@ class MonthReads:
         first_month = _first_emitted(scope).replace(day=1)
         if first_month == wm.FAR_PAST:
             return None
-        return cls.of_month(folder, first_month, rules, partition_accounts)
+        return replace(cls.of_month(folder, first_month, rules, partition_accounts), run_id=run_id)
+
+    @classmethod
+    def keep_for_next_night(
+        cls,
+        con: duckdb.DuckDBPyConnection,
+        rules: ScorecardRules,
+        partition_accounts: int | None,
+        run_id: str,
+    ) -> None:
+        """Keep the rows before the month of the marts' last follower day (wm.keep_scorecard_rows)
+        for the nights after a rebuild that read every month (a night from that month on reads
+        them from the kept set)."""
+        ((last_day,),) = con.execute("select max(date) from marts.fct_account_daily").fetchall()
+        if last_day is None:
+            return
+        reads = cls(Path(), last_day.replace(day=1), partition_accounts, rules, run_id=run_id)
+        reads.kept(con)
 
     @classmethod
     def of_month(
@@ -1032,8 +1085,23 @@ class MonthReads:
                 self._per_partition(con),
                 self.folder,
                 month=month,
+                kept=self.kept(con),
             )
         return self.spilled
+
+    def kept(self, con: duckdb.DuckDBPyConnection) -> wm.KeptRows | None:
+        """The rows before first_month as a set kept by an earlier run, or kept now (this run's
+        rows before first_month are the marts', unchanged by it) for the nights after; None
+        when nothing is kept (no run, an in-memory warehouse, a single partition)."""
+        if self.run_id is None:
+            return None
+        window_days = self.rules.window_days
+        kept = wm.kept_scorecard_rows(con, self.first_month, window_days)
+        if kept is None:
+            kept = wm.keep_scorecard_rows(
+                con, self.first_month, window_days, self._per_partition(con), self.run_id
+            )
+        return kept
 
     def _per_partition(self, con: duckdb.DuckDBPyConnection) -> int:
         if self.per_partition is None:

@@ -79,6 +79,13 @@ def test_the_scale_section_shows_the_nights_steps_when_they_were_recorded():
     result = {"accounts": 10, "histories": {"100": {**history, "night": night}}}
     before = scale_section(result, "cmd")
     assert not any(line.startswith("| step |") for line in before)
+    # The warehouse file's cell: with the scorecard rows kept beside it, when recorded.
+    assert any("| 5 MB | 4 MB |" in line for line in before)
+    kept = {"100": {**history, "scorecard_rows_mb": 800, "night": night}}
+    assert any(
+        "| 5 MB + 800 MB of scorecard rows kept | 4 MB |" in line
+        for line in scale_section({"accounts": 10, "histories": kept}, "cmd")
+    )
     steps = {"scope": 0.25, "account partitions read and built": 77.4, "commit": 7.7}
     result["histories"]["100"]["night"] = {**night, "steps": steps}
     after = scale_section(result, "cmd")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -11,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+import warehouse.marts as wm
 from flows.transform import rebuild
 from schemas.campaigns import normalise_campaigns
 from schemas.marts import MARTS
@@ -217,7 +219,9 @@ def test_incremental_equals_full_rebuild(
     for position, day in enumerate(sorted(late)):
         arrivals.insert(min(len(arrivals), day + 3 + position), (day, 0))
     arrivals += [(d, 1) for d in reexports]
-    con = connect(":memory:")
+    # A warehouse file: the nights keep the scorecards' rows before their month beside it and
+    # read them back (warehouse.marts.KeptRows), which late days must forget.
+    con = connect(tmp_path_factory.mktemp("night") / "w.duckdb")
     apply_ddl(con)
     now = datetime(2026, 6, 1, tzinfo=UTC)
     replace_campaigns(con, _campaigns(end_day=25), now)
@@ -261,36 +265,214 @@ def _night(con, run_id: str):
     )
 
 
-def test_each_night_into_a_new_month_equals_a_full_rebuild():
+def test_each_night_into_a_new_month_equals_a_full_rebuild(tmp_path):
     """Nights on February 1, 2 and 3 after January's, each bringing February's rows only (its
     first month is February): after each, every mart equals a full rebuild's. The February
     scorecards' windows reach back into January (28 days up to each account's last February
     day), rows the night did not rebuild and reads from its window before the month."""
-    # Followers that rise, fall and spike (the window's gain and spike rules read every day).
-    rising = [12_000 + 35 * day + (400 if day in (20, 33) else 0) for day in range(DAYS)]
-    falling = [30_000 - 60 * day + (900 if day == 25 else 0) for day in range(DAYS)]
-    world = _world({"a": rising, "b": falling}, {"a": [2, 9, 16, 23, 31], "b": [4, 12, 30, 32]})
-    con = connect(":memory:")
+    world = _spiking_world()
+    con = connect(tmp_path / "w.duckdb")  # a file: the nights keep January's rows (KeptRows)
     apply_ddl(con)
-    now = datetime(2026, 6, 1, tzinfo=UTC)
     for day in range(31):
-        load_batch(con, _export(day, world, 0), now)
+        load_batch(con, _export(day, world, 0), NOW)
     _night(con, "january")
     for day in (31, 32, 33):
-        # February's rows only: the posts published and the exact gains of its days.
-        batch = _posts_from(_export(day, world, 0), 31)
-        changes = pl.from_arrow(batch.follower_changes)
-        changes = changes.filter(pl.col("snapshot_date") >= D0 + timedelta(days=31))
-        load_batch(con, replace(batch, follower_changes=changes.to_arrow()), now)
+        _load_february_day(con, world, day)
         assert _night(con, f"d{day}").first_day == D0 + timedelta(days=31)
+        # Read from the set kept before it (the full rebuild's), not kept again.
+        assert _kept(con) == (date(2026, 2, 1), "d31" if day == 31 else f"full{day - 1}")
         incremental = _marts(con)
-        rebuild(con, "full", None, DEFAULT, 3, f"full{day}", scorecard_rules=SCORES)
+        # In partitions too: the full rebuild keeps February's earlier rows for the next night.
+        rebuild(
+            con,
+            "full",
+            None,
+            DEFAULT,
+            3,
+            f"full{day}",
+            scorecard_rules=SCORES,
+            partition_accounts=1,
+        )
         full = _marts(con)
         for name, frame in full.items():
             assert_frame_equal(incremental[name], frame, check_exact=False, rel_tol=1e-9)
         february = full["fct_creator_monthly"].filter(pl.col("month") == date(2026, 2, 1))
         assert february["snapshot_days"].to_list() == [28, 28]
+        # The first February night kept January's rows, the full rebuild its own (the month of
+        # its last day); the next night read the full rebuild's.
+        assert _kept(con) == (date(2026, 2, 1), f"full{day}")
     con.close()
+
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+FEBRUARY = date(2026, 2, 1)
+
+
+def _spiking_world():
+    """Followers that rise, fall and spike (the window's gain and spike rules read every day)."""
+    rising = [12_000 + 35 * day + (400 if day in (20, 33) else 0) for day in range(DAYS)]
+    falling = [30_000 - 60 * day + (900 if day == 25 else 0) for day in range(DAYS)]
+    return _world({"a": rising, "b": falling}, {"a": [2, 9, 16, 23, 31], "b": [4, 12, 30, 32]})
+
+
+def _load_february_day(con, world, day: int, batch: Batch | None = None) -> None:
+    """February's rows only of `day`'s export (or `batch`): the posts published and the exact
+    gains of its days (a night whose first month is February)."""
+    batch = _posts_from(batch or _export(day, world, 0), 31)
+    changes = pl.from_arrow(batch.follower_changes)
+    changes = changes.filter(pl.col("snapshot_date") >= D0 + timedelta(days=31))
+    load_batch(con, replace(batch, follower_changes=changes.to_arrow()), NOW)
+
+
+def _january_then_first_february_night(
+    tmp_path, skipped: tuple[int, ...] = (), first_of_february: str | None = None
+):
+    """A warehouse file with January's days (but `skipped`) and the nights of January and
+    February 1 (of every creator's rows, or only `first_of_february`'s): the February night
+    kept January's rows for the month's later nights."""
+    world = _spiking_world()
+    con = connect(tmp_path / "w.duckdb")
+    apply_ddl(con)
+    for day in range(31):
+        if day not in skipped:
+            load_batch(con, _export(day, world, 0), NOW)
+    _night(con, "january")
+    february = _export(31, world, 0)
+    _load_february_day(
+        con, world, 31, _only(february, first_of_february) if first_of_february else february
+    )
+    _night(con, "d31")
+    assert _kept(con) == (FEBRUARY, "d31")
+    return con, world
+
+
+def _assert_equals_full_rebuild(con, run_id: str) -> dict[str, pl.DataFrame]:
+    incremental = _marts(con)
+    rebuild(con, "full", None, DEFAULT, 3, run_id, scorecard_rules=SCORES, partition_accounts=1)
+    full = _marts(con)
+    for name, frame in full.items():
+        assert_frame_equal(incremental[name], frame, check_exact=False, rel_tol=1e-9)
+    return full
+
+
+def _february_days(full: dict[str, pl.DataFrame]) -> list[int]:
+    february = full["fct_creator_monthly"].filter(pl.col("month") == FEBRUARY)
+    return february.sort("account_id")["snapshot_days"].to_list()
+
+
+def test_a_february_night_reads_januarys_rows_from_the_set_kept_not_from_the_marts(tmp_path):
+    """The set kept is what the next nights read: January 21 deleted from the daily mart behind
+    the flow's back (no run knows), the February 2 night still counts it in its windows (28
+    days up to February 2), where reading the marts would count 27."""
+    con, world = _january_then_first_february_night(tmp_path)
+    con.execute("delete from marts.fct_account_daily where date = ?", [D0 + timedelta(days=20)])
+    _load_february_day(con, world, 32)
+    _night(con, "d32")
+    assert _kept(con) == (FEBRUARY, "d31")
+    assert _february_days(_marts(con)) == [28, 28]
+    con.close()
+
+
+def test_a_late_january_day_is_in_the_next_february_nights_windows(tmp_path):
+    """January 21 arrives late, with February 2: that night changes January's rows, so it keeps
+    the rows before January (its first month) and February's set is no more; February 3's
+    night keeps February's again, January 21 among them, and every mart equals a full rebuild
+    (the windows count 28 days, not the 27 of the set kept before the late day)."""
+    con, world = _january_then_first_february_night(tmp_path, skipped=(20,))
+    load_batch(con, _export(20, world, 0), NOW)
+    _load_february_day(con, world, 32)
+    assert _night(con, "d32").first_day < FEBRUARY  # (its posts too: from January 13)
+    assert _kept(con) == (date(2026, 1, 1), "d32")
+    _load_february_day(con, world, 33)
+    _night(con, "d33")
+    assert _kept(con) == (FEBRUARY, "d33")
+    assert _february_days(_assert_equals_full_rebuild(con, "full")) == [28, 28]
+    con.close()
+
+
+def test_a_set_gone_or_kept_by_another_duckdb_is_kept_again(tmp_path):
+    """The kept rows' folder removed, then a set recorded as kept by another DuckDB (whose hash
+    may place accounts in other partitions): each next night keeps the rows again, and every
+    mart equals a full rebuild."""
+    con, world = _january_then_first_february_night(tmp_path)
+    shutil.rmtree(tmp_path / "w.duckdb.scorecard-rows")
+    _load_february_day(con, world, 32)
+    _night(con, "d32")
+    assert _kept(con) == (FEBRUARY, "d32")
+    assert (tmp_path / "w.duckdb.scorecard-rows" / "d32" / "complete").exists()
+    con.execute("update meta.scorecard_rows set duckdb_version = '0.9.0'")
+    _load_february_day(con, world, 33)
+    _night(con, "d33")
+    assert _kept(con) == (FEBRUARY, "d33")
+    # One set on disk: the one kept last.
+    assert [f.name for f in (tmp_path / "w.duckdb.scorecard-rows").iterdir()] == ["d33"]
+    _assert_equals_full_rebuild(con, "full")
+    con.close()
+
+
+def test_a_creator_new_since_the_set_was_kept_is_scored_beside_the_others(tmp_path):
+    """Creator "c" appears on February 2, after January's rows were kept (without it): the night
+    numbers it after the kept creators, and its scorecard, like every mart, equals a full
+    rebuild's."""
+    con, world = _january_then_first_february_night(tmp_path)
+    _load_february_day(con, world, 32, _renamed(_export(32, world, 0), "a", "c"))
+    _load_february_day(con, world, 32)
+    _night(con, "d32")
+    assert _kept(con) == (FEBRUARY, "d31")
+    full = _assert_equals_full_rebuild(con, "full")
+    february = full["fct_creator_monthly"].filter(pl.col("month") == FEBRUARY)
+    assert sorted(february["account_id"]) == ["a", "b", "c"]
+    con.close()
+
+
+def test_a_creator_without_a_february_day_when_the_set_was_kept_gets_its_whole_window(tmp_path):
+    """Creator "b" has no February day on February 1 (its export came late): the set kept then
+    holds its January rows from the first day any window reaches, so the February 2 night's
+    window for it (28 days up to February 2) has every January day, as a full rebuild's."""
+    con, world = _january_then_first_february_night(tmp_path, first_of_february="a")
+    _load_february_day(con, world, 32)
+    _night(con, "d32")
+    assert _kept(con) == (FEBRUARY, "d31")
+    assert _february_days(_assert_equals_full_rebuild(con, "full")) == [28, 27]
+    con.close()
+
+
+def _renamed(batch: Batch, account: str, to: str) -> Batch:
+    """The batch's rows of `account` as another account's (its posts' ids too)."""
+
+    def rows(frame):
+        frame = pl.from_arrow(frame).filter(pl.col("account_id") == account)
+        if "post_id" in frame.columns:
+            frame = frame.with_columns((pl.lit(to) + pl.col("post_id")).alias("post_id"))
+        if "handle" in frame.columns:
+            frame = frame.with_columns(pl.lit(to).alias("handle"))
+        return frame.with_columns(pl.lit(to).alias("account_id")).to_arrow()
+
+    return Batch(
+        run_id=f"{batch.run_id}-{to}",
+        followers=rows(batch.followers),
+        posts=rows(batch.posts),
+        accounts=rows(batch.accounts),
+        rejected=batch.rejected,
+        files=batch.files,
+        follower_changes=rows(batch.follower_changes),
+    )
+
+
+def test_a_rebuild_forgets_the_set_of_a_later_month_than_its_first_change(tmp_path):
+    """meta.scorecard_rows names February's set while no run changes a row before February."""
+    con, _ = _january_then_first_february_night(tmp_path)
+    wm.forget_scorecard_rows_from(con, FEBRUARY)
+    assert _kept(con) == (FEBRUARY, "d31")
+    wm.forget_scorecard_rows_from(con, date(2026, 1, 31))
+    assert _kept(con) is None
+    con.close()
+
+
+def _kept(con) -> tuple[date, str] | None:
+    """The month and run of the scorecard rows kept (meta.scorecard_rows), if any."""
+    rows = con.execute("select first_month, run_id from meta.scorecard_rows").fetchall()
+    return rows[0] if rows else None
 
 
 def _only(batch: Batch, account: str) -> Batch:

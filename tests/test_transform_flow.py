@@ -1010,7 +1010,8 @@ def test_a_rebuild_times_each_of_its_steps_apart(built, tmp_path, monkeypatch):
     monkeypatch.setattr(wm, "insert_account_rows", slow_insert)
     summary = _backfill_in_partitions(warehouse, "steps")
     assert len(calls) == 3  # 400 accounts in partitions of at most 150
-    assert list(summary.steps) == list(ft.STEPS)
+    # Every step but the full rebuild's own (the rows kept for the nights after it).
+    assert list(summary.steps) == [s for s in ft.STEPS if s != "scorecard rows kept"]
     assert all(seconds >= 0 for seconds in summary.steps.values())
     assert sum(summary.steps.values()) <= summary.seconds + 0.05
     inserted = summary.steps["account rows inserted"]

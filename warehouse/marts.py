@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -214,17 +215,29 @@ def _spill_numbered(
     partitions: int,
     by_key: dict[str, str] | None = None,
     bounded: dict[str, str] | None = None,
+    *,
+    accounts_numbered: bool = False,
+    numbers_to: Path | None = None,
 ) -> PartitionedInputs:
     """spill_partitions of `queries` (rows with the account's key) with each account named by
     its ACCOUNT_NUMBER instead, and NUMBERS giving each partition's numbers their key.
     `accounts`: SQL of every account (platform, account_id) with its partition_number, numbered
-    here for this spill. `by_key`: queries spilled as they are (with their own
-    partition_number). `bounded`: queries whose rows are kept only on or after their account's
-    `window_from` (a column of `accounts`), by the date column named."""
-    con.execute(
-        "create or replace temp table spill_numbers as select *, "
-        f"(row_number() over ())::integer as {ACCOUNT_NUMBER} from ({accounts})"
+    here for this spill (`accounts_numbered`: with its ACCOUNT_NUMBER already). `by_key`: queries spilled
+    as they are (with their own partition_number). `bounded`: queries whose rows are kept only
+    on or after their account's `window_from` (a column of `accounts`), by the date column
+    named. `numbers_to`: a Parquet file to write the accounts' numbers and partitions to."""
+    numbering = (
+        "" if accounts_numbered else f", (row_number() over ())::integer as {ACCOUNT_NUMBER}"
     )
+    con.execute(
+        f"create or replace temp table spill_numbers as select *{numbering} from ({accounts})"
+    )
+    if numbers_to is not None:
+        numbers_to.parent.mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"copy (select {ACCOUNT_NUMBER}, platform, account_id, partition_number "
+            f"from spill_numbers) to {sql_literal(str(numbers_to))} (format parquet)"
+        )
     bounded = bounded or {}
     numbered = {
         name: f"select n.{ACCOUNT_NUMBER}, q.* exclude (platform, account_id), "
@@ -853,6 +866,7 @@ def spill_scorecard_inputs(
     folder: Path,
     *,
     month: date | None = None,
+    kept: KeptRows | None = None,
 ) -> PartitionedInputs:
     """The daily and post mart rows the scorecard windows of the months from `first_month` on
     read, split into account partitions by hash in one pass: the daily rows from `first_month`
@@ -866,7 +880,13 @@ def spill_scorecard_inputs(
     `month`: also what the monthly marts of the month from `month` read besides those rows
     (prior_tiers, categories, by their key; spill_period_inputs), whose rows are among these
     when `month` is `first_month`: one spill serves both (flows.transform.MonthReads).
+
+    `kept`: the rows before `first_month` kept by an earlier run (keep_scorecard_rows): only the
+    rows from `first_month` on are read, in the kept rows' partitions and numbers
+    (_spill_beside_kept).
     """
+    if kept is not None:
+        return _spill_beside_kept(con, kept, folder, month)
     count = partition_count(con, partition_accounts)
     partition = _partition_number(count)
     # spill_partitions takes text alone: literals.
@@ -891,7 +911,7 @@ def spill_scorecard_inputs(
         )
     else:
         accounts = sql_text("sql", "scorecard_accounts.sql").format(
-            first_month=scored, before=int(window_days) - 1, partition=partition
+            first_month=scored, before=int(window_days) - 1, partition=partition, without=scored
         )
     return _spill_numbered(
         con,
@@ -902,6 +922,180 @@ def spill_scorecard_inputs(
         by_key=month_queries,
         bounded={"window_before": "date", "posts": "published_date"},
     )
+
+
+# The scorecard windows' rows before their first month, kept between nights. A night's windows
+# reach window_days back from each account's last day of the month: at a million creators about
+# 80M daily rows and 65M posts before the month, unchanged by the night (it changes rows from
+# its scope's first day, in the month), read from the marts, numbered, split and spilled again
+# every night (14 of the monthly spill's 18 s). They are spilled once, by the first night of a
+# month (or the full rebuild, for the month of its last day), into <warehouse>.scorecard-rows/
+# <run_id>/, and the month's later nights read them from there beside the month's own rows,
+# spilled in the same partitions and account numbers. meta.scorecard_rows names the valid set;
+# every rebuild deletes that row, in its own transaction, when it changes a daily or post row
+# dated before its month (forget_scorecard_rows_from), so a kept set is used only while the
+# marts hold exactly its rows.
+KEPT_INPUTS = ("window_before", "posts_before")
+_KEPT_FOLDER = ".scorecard-rows"
+_KEPT_NUMBERS = "numbers.parquet"
+_KEPT_EMPTY = "empty.arrow"
+_KEPT_COMPLETE = "complete"
+
+
+@dataclass(frozen=True)
+class KeptRows:
+    """A set of rows kept by keep_scorecard_rows: `folder` holds each of KEPT_INPUTS split into
+    `partitions` (folder/<input>/<partition>.arrow, numbered rows), the accounts' numbers and
+    partitions (numbers.parquet), and each input's empty frame."""
+
+    folder: Path
+    first_month: date
+    window_days: int
+    partitions: int
+
+    def empty(self) -> dict[str, pl.DataFrame]:
+        return {
+            name: pl.DataFrame(pa.ipc.open_file(str(self.folder / name / _KEPT_EMPTY)).read_all())
+            for name in KEPT_INPUTS
+        }
+
+
+def kept_rows_folder(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """Where a warehouse file keeps scorecard rows (<file>.scorecard-rows beside it); None for an
+    in-memory database, which keeps none (nothing of it outlives the process)."""
+    ((database,),) = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchall()
+    return Path(database).with_name(Path(database).name + _KEPT_FOLDER) if database else None
+
+
+def kept_scorecard_rows(
+    con: duckdb.DuckDBPyConnection, first_month: date, window_days: int
+) -> KeptRows | None:
+    """The kept rows before `first_month` for windows of `window_days`, if a complete set is
+    kept and valid (meta.scorecard_rows); None otherwise (the caller spills them)."""
+    folder = kept_rows_folder(con)
+    rows = con.execute(
+        "select first_month, window_days, partitions, run_id, duckdb_version "
+        "from meta.scorecard_rows"
+    ).fetchall()
+    if folder is None or len(rows) != 1:
+        return None
+    month, days, partitions, run_id, version = rows[0]
+    kept = folder / run_id
+    # The partitions are by DuckDB's hash (_partition_number): another version may place an
+    # account elsewhere than its kept rows.
+    if (month, days, version) != (first_month, window_days, duckdb.__version__):
+        return None
+    if not (kept / _KEPT_COMPLETE).exists():
+        return None
+    return KeptRows(kept, month, days, partitions)
+
+
+def keep_scorecard_rows(
+    con: duckdb.DuckDBPyConnection,
+    first_month: date,
+    window_days: int,
+    partition_accounts: int,
+    run_id: str,
+) -> KeptRows | None:
+    """Spill the daily and post rows before `first_month` that the windows of `window_days` from
+    it reach, now or on a later night of the month (scorecard_accounts.sql), into a new set, and
+    record it in meta.scorecard_rows (the caller's transaction). The set made before is removed first. None, keeping nothing, for an in-memory
+    database or a single partition (its rows are read straight into memory, not spilled)."""
+    forget_scorecard_rows(con)
+    folder = kept_rows_folder(con)
+    count = partition_count(con, partition_accounts)
+    if folder is None or count == 1:
+        return None
+    # One set at a time: the last one made, which a failed run may leave unrecorded.
+    shutil.rmtree(folder, ignore_errors=True)
+    kept = folder / run_id
+    first = sql_literal(scorecard_read_from(first_month, window_days).isoformat()) + "::date"
+    scored = sql_literal(first_month.isoformat()) + "::date"
+    queries = {
+        "window_before": f"select {', '.join(SCORECARD_WINDOW_INPUT)} "
+        f"from marts.fct_account_daily where date >= {first} and date < {scored}",
+        "posts_before": f"select {', '.join(SCORECARD_POSTS_INPUT)} from marts.fct_post_metrics "
+        f"where published_date >= {first} and published_date < {scored}",
+    }
+    # From each account's first window as the marts have it now: the month's later nights only
+    # add days, so its windows start there or later (staging never loses a day); an account
+    # without a day in the month yet, from the first day any window reaches.
+    accounts = sql_text("sql", "scorecard_accounts.sql").format(
+        first_month=scored,
+        before=int(window_days) - 1,
+        partition=_partition_number(count),
+        without=first,
+    )
+    spilled = _spill_numbered(
+        con,
+        accounts,
+        queries,
+        kept,
+        count,
+        bounded={"window_before": "date", "posts_before": "published_date"},
+        numbers_to=kept / _KEPT_NUMBERS,
+    )
+    for name, empty in spilled.empty.items():
+        if name in KEPT_INPUTS:
+            with pa.ipc.new_file(str(kept / name / _KEPT_EMPTY), empty.to_arrow().schema) as out:
+                out.write_table(empty.to_arrow())
+    shutil.rmtree(kept / NUMBERS, ignore_errors=True)  # each night spills its own
+    (kept / _KEPT_COMPLETE).touch()
+    con.execute(
+        "insert into meta.scorecard_rows values (?, ?, ?, ?, ?)",
+        [first_month, window_days, count, run_id, duckdb.__version__],
+    )
+    return KeptRows(kept, first_month, window_days, count)
+
+
+def forget_scorecard_rows(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("delete from meta.scorecard_rows")
+
+
+def forget_scorecard_rows_from(con: duckdb.DuckDBPyConnection, first_changed: date) -> None:
+    """A rebuild that changes mart rows from `first_changed` on: a kept set of a later month
+    holds rows it may change (its rows are those before its month)."""
+    con.execute("delete from meta.scorecard_rows where first_month > ?", [first_changed])
+
+
+def _spill_beside_kept(
+    con: duckdb.DuckDBPyConnection, kept: KeptRows, folder: Path, month: date | None
+) -> PartitionedInputs:
+    """spill_scorecard_inputs with the rows before the month kept: the daily and post rows from
+    kept.first_month on, numbered as the kept rows are (accounts new since, after them, in the
+    partitions of the same hash), with the kept inputs linked into `folder` beside them."""
+    partition = _partition_number(kept.partitions)
+    scored = sql_literal(kept.first_month.isoformat()) + "::date"
+    queries = {
+        "daily": f"select {', '.join(SCORECARD_DAILY_INPUT)} "
+        f"from marts.fct_account_daily where date >= {scored}",
+        "posts": f"select {', '.join(SCORECARD_POSTS_INPUT)} "
+        f"from marts.fct_post_metrics where published_date >= {scored}",
+    }
+    month_queries = _month_accounts_queries(month, partition) if month is not None else None
+    numbers = sql_literal(str(kept.folder / _KEPT_NUMBERS))
+    accounts = (
+        f"with kept as (select * from read_parquet({numbers})) "
+        f"select {ACCOUNT_NUMBER}, platform, account_id, partition_number from kept "
+        f"union all select (select coalesce(max({ACCOUNT_NUMBER}), 0) from kept) "
+        f"+ (row_number() over ())::integer, platform, account_id, {partition} "
+        "from marts.dim_account as a where not exists (select 1 from kept as k "
+        "where k.platform = a.platform and k.account_id = a.account_id)"
+    )
+    spilled = _spill_numbered(
+        con,
+        accounts,
+        queries,
+        folder,
+        kept.partitions,
+        by_key=month_queries,
+        accounts_numbered=True,
+    )
+    for name in KEPT_INPUTS:
+        (folder / name).symlink_to(kept.folder / name, target_is_directory=True)
+    return replace(spilled, empty=spilled.empty | kept.empty())
 
 
 def scorecard_accounts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

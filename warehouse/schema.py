@@ -28,6 +28,7 @@ DDL_FILES: tuple[str, ...] = (
     "090_campaigns.sql",
     "100_scorecards.sql",
     "110_lake.sql",
+    "120_scorecard_rows.sql",
 )
 
 

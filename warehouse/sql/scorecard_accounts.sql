@@ -6,6 +6,9 @@
 -- read N - 1 days per account that no window holds (a million creators on the 10th: 9 days of
 -- 99), and an account without a follower day since {first_month} 90 days for no window.
 -- Never after {first_month}: the monthly marts read that month's rows from the same spill.
+-- {without}: the window_from of an account without a follower day since {first_month}: the
+-- month's first day for a night's own reads; the first day any window reaches for rows kept for
+-- the month's later nights (warehouse.marts.keep_scorecard_rows: a day may come).
 -- Text, not parameters: warehouse.marts fills in date literals and the partition expression.
 with ends as (
     select platform, account_id, max(date) as as_of_date
@@ -19,6 +22,6 @@ starts as (
     group by platform, account_id
 )
 select platform, account_id, {partition},
-    least(coalesce(s.window_from, {first_month}), {first_month}) as window_from
+    least(coalesce(s.window_from, {without}), {first_month}) as window_from
 from marts.dim_account as a
 left join starts as s using (platform, account_id)
