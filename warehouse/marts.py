@@ -954,10 +954,12 @@ class KeptRows:
     partitions: int
 
     def empty(self) -> dict[str, pl.DataFrame]:
-        return {
-            name: pl.DataFrame(pa.ipc.open_file(str(self.folder / name / _KEPT_EMPTY)).read_all())
-            for name in KEPT_INPUTS
-        }
+        """Each kept input's empty frame (its columns and types, for a partition without rows)."""
+        frames = {}
+        for name in KEPT_INPUTS:
+            with pa.OSFile(str(self.folder / name / _KEPT_EMPTY)) as source:
+                frames[name] = pl.DataFrame(pa.ipc.open_file(source).read_all())
+        return frames
 
 
 def kept_rows_folder(con: duckdb.DuckDBPyConnection) -> Path | None:
