@@ -415,7 +415,7 @@ def test_a_creator_new_since_the_set_was_kept_is_scored_beside_the_others(tmp_pa
     numbers it after the kept creators, and its scorecard, like every mart, equals a full
     rebuild's."""
     con, world = _january_then_first_february_night(tmp_path)
-    _load_february_day(con, world, 32, _renamed(_export(32, world, 0), "a", "c"))
+    _load_february_day(con, world, 32, _only(_export(32, world, 0), "a", renamed="c"))
     _load_february_day(con, world, 32)
     _night(con, "d32")
     assert _kept(con) == (FEBRUARY, "d31")
@@ -437,28 +437,6 @@ def test_a_creator_without_a_february_day_when_the_set_was_kept_gets_its_whole_w
     con.close()
 
 
-def _renamed(batch: Batch, account: str, to: str) -> Batch:
-    """The batch's rows of `account` as another account's (its posts' ids too)."""
-
-    def rows(frame):
-        frame = pl.from_arrow(frame).filter(pl.col("account_id") == account)
-        if "post_id" in frame.columns:
-            frame = frame.with_columns((pl.lit(to) + pl.col("post_id")).alias("post_id"))
-        if "handle" in frame.columns:
-            frame = frame.with_columns(pl.lit(to).alias("handle"))
-        return frame.with_columns(pl.lit(to).alias("account_id")).to_arrow()
-
-    return Batch(
-        run_id=f"{batch.run_id}-{to}",
-        followers=rows(batch.followers),
-        posts=rows(batch.posts),
-        accounts=rows(batch.accounts),
-        rejected=batch.rejected,
-        files=batch.files,
-        follower_changes=rows(batch.follower_changes),
-    )
-
-
 def test_a_rebuild_forgets_the_set_of_a_later_month_than_its_first_change(tmp_path):
     """meta.scorecard_rows names February's set while no run changes a row before February."""
     con, _ = _january_then_first_february_night(tmp_path)
@@ -475,14 +453,23 @@ def _kept(con) -> tuple[date, str] | None:
     return rows[0] if rows else None
 
 
-def _only(batch: Batch, account: str) -> Batch:
-    """The batch's rows of one account (a creator whose export came apart from the others')."""
+def _only(batch: Batch, account: str, renamed: str | None = None) -> Batch:
+    """The batch's rows of one account (a creator whose export came apart from the others'), as
+    the rows of account `renamed` when given (a creator new to the warehouse: its posts' ids and
+    handle too)."""
 
     def rows(frame):
-        return pl.from_arrow(frame).filter(pl.col("account_id") == account).to_arrow()
+        frame = pl.from_arrow(frame).filter(pl.col("account_id") == account)
+        if renamed is None:
+            return frame.to_arrow()
+        if "post_id" in frame.columns:
+            frame = frame.with_columns((pl.lit(renamed) + pl.col("post_id")).alias("post_id"))
+        if "handle" in frame.columns:
+            frame = frame.with_columns(pl.lit(renamed).alias("handle"))
+        return frame.with_columns(pl.lit(renamed).alias("account_id")).to_arrow()
 
     return Batch(
-        run_id=f"{batch.run_id}-{account}",
+        run_id=f"{batch.run_id}-{renamed or account}",
         followers=rows(batch.followers),
         posts=rows(batch.posts),
         accounts=rows(batch.accounts),

@@ -852,6 +852,23 @@ def scorecard_rules_built(con: duckdb.DuckDBPyConnection) -> str | None:
     return rows[0][0] if rows else None
 
 
+def _scorecard_queries(first: str, scored: str) -> dict[str, str]:
+    """The scorecard inputs' SQL between two date literals: the daily rows from the first month
+    scored (`scored`: "daily"), those before it from `first` with the window's columns only
+    ("window_before": creator_windows' earlier_daily), the posts published from `first`
+    ("posts") and before `scored` ("posts_before")."""
+    return {
+        "window_before": f"select {', '.join(SCORECARD_WINDOW_INPUT)} "
+        f"from marts.fct_account_daily where date >= {first} and date < {scored}",
+        "daily": f"select {', '.join(SCORECARD_DAILY_INPUT)} "
+        f"from marts.fct_account_daily where date >= {scored}",
+        "posts": f"select {', '.join(SCORECARD_POSTS_INPUT)} "
+        f"from marts.fct_post_metrics where published_date >= {first}",
+        "posts_before": f"select {', '.join(SCORECARD_POSTS_INPUT)} from marts.fct_post_metrics "
+        f"where published_date >= {first} and published_date < {scored}",
+    }
+
+
 def scorecard_read_from(first_month: date, window_days: int) -> date:
     """The first day the scorecard windows of the months from `first_month` on can reach: a
     window of `window_days` ending on the month's first day."""
@@ -893,14 +910,9 @@ def spill_scorecard_inputs(
     first = sql_literal(scorecard_read_from(first_month, window_days).isoformat()) + "::date"
     scored = sql_literal(first_month.isoformat()) + "::date"
     queries = {
-        # The days before the first month with the window's columns only
-        # (creator_windows' earlier_daily), the others with every column read.
-        "window_before": f"select {', '.join(SCORECARD_WINDOW_INPUT)} "
-        f"from marts.fct_account_daily where date >= {first} and date < {scored}",
-        "daily": f"select {', '.join(SCORECARD_DAILY_INPUT)} "
-        f"from marts.fct_account_daily where date >= {scored}",
-        "posts": f"select {', '.join(SCORECARD_POSTS_INPUT)} "
-        f"from marts.fct_post_metrics where published_date >= {first}",
+        name: sql
+        for name, sql in _scorecard_queries(first, scored).items()
+        if name in ("window_before", "daily", "posts")
     }
     month_queries = _month_accounts_queries(month, partition) if month is not None else None
     if first_month == FAR_PAST:
@@ -1003,8 +1015,9 @@ def keep_scorecard_rows(
 ) -> KeptRows | None:
     """Spill the daily and post rows before `first_month` that the windows of `window_days` from
     it reach, now or on a later night of the month (scorecard_accounts.sql), into a new set, and
-    record it in meta.scorecard_rows (the caller's transaction). The set made before is removed first. None, keeping nothing, for an in-memory
-    database or a single partition (its rows are read straight into memory, not spilled)."""
+    record it in meta.scorecard_rows (the caller's transaction). The set made before is removed
+    first. None, keeping nothing, for an in-memory database or a single partition (its rows are
+    read straight into memory, not spilled)."""
     forget_scorecard_rows(con)
     folder = kept_rows_folder(con)
     count = partition_count(con, partition_accounts)
@@ -1015,12 +1028,7 @@ def keep_scorecard_rows(
     kept = folder / run_id
     first = sql_literal(scorecard_read_from(first_month, window_days).isoformat()) + "::date"
     scored = sql_literal(first_month.isoformat()) + "::date"
-    queries = {
-        "window_before": f"select {', '.join(SCORECARD_WINDOW_INPUT)} "
-        f"from marts.fct_account_daily where date >= {first} and date < {scored}",
-        "posts_before": f"select {', '.join(SCORECARD_POSTS_INPUT)} from marts.fct_post_metrics "
-        f"where published_date >= {first} and published_date < {scored}",
-    }
+    queries = {name: _scorecard_queries(first, scored)[name] for name in KEPT_INPUTS}
     # From each account's first window as the marts have it now: the month's later nights only
     # add days, so its windows start there or later (staging never loses a day); an account
     # without a day in the month yet, from the first day any window reaches.
@@ -1070,12 +1078,8 @@ def _spill_beside_kept(
     partitions of the same hash), with the kept inputs linked into `folder` beside them."""
     partition = _partition_number(kept.partitions)
     scored = sql_literal(kept.first_month.isoformat()) + "::date"
-    queries = {
-        "daily": f"select {', '.join(SCORECARD_DAILY_INPUT)} "
-        f"from marts.fct_account_daily where date >= {scored}",
-        "posts": f"select {', '.join(SCORECARD_POSTS_INPUT)} "
-        f"from marts.fct_post_metrics where published_date >= {scored}",
-    }
+    # The posts from the month's first day: those before it are kept.
+    queries = {name: _scorecard_queries(scored, scored)[name] for name in ("daily", "posts")}
     month_queries = _month_accounts_queries(month, partition) if month is not None else None
     numbers = sql_literal(str(kept.folder / _KEPT_NUMBERS))
     accounts = (
