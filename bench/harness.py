@@ -494,7 +494,14 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   inserted while the next partition is built (the table above), 13:02: 952.3 s at 7,228 MB,
   night 142.3 s at 5,818 MB (its partitions and inserts 46.7 s against 49.5, its unchanged
   spills 3.9 s longer than at 10:41); beside it at 12:23-12:35, one night each on copies of
-  another full rebuild, 140.0 s against session 48's last commit's 140.7 s.
+  another full rebuild, 140.0 s against session 48's last commit's 140.7 s. Session 50, the
+  scorecards' rows before the night's month kept between nights (the table above: the full
+  rebuild keeps them for the month of its last day, 786 MB, and the night reads them rather
+  than the marts), 15:12: 921.1 s at 7,253 MB, night 118.5 s at 5,677 MB (its monthly spill
+  3.7 s, was 19.3); beside it that afternoon, one night each on copies of another full
+  rebuild, 116.6 and 117.5 s against session 49's last commit's 129.2 and 122.4 s. A month's
+  first night keeps the rows for the month's later nights: 133.3 and 135.2 s at 15:46-15:59,
+  against session 49's last commit's 129.8 s (`docs/performance.md`, session 50).
 
 Reading the figures: the night's transform at 20,000 creators takes a fifth to a third of
 what it took (13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/performance.md`)
