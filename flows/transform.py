@@ -376,11 +376,11 @@ def rebuild(
         summary = TransformSummary(run_id, mode)
         scope = _scope(con, mode, backfill_from)
         summary.accounts = scope.height
-        if mode == "full":
-            wm.forget_scorecard_rows(con)
-        elif scope.height:
+        if mode == "full" or scope.height:
             # Rows kept for a month this run changes rows before are no longer the marts'.
-            wm.forget_scorecard_rows_from(con, _first_emitted(scope))
+            wm.forget_scorecard_rows_from(
+                con, wm.FAR_PAST if mode == "full" else _first_emitted(scope)
+            )
         if mode == "full":
             store.reset_marts(con)
         store.replace_tiers(con, tier_dimension(scheme).collect())

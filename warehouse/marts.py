@@ -478,11 +478,17 @@ def read_spilled_inputs(
 def spill_folder(con: duckdb.DuckDBPyConnection) -> Path:
     """Where a run's spilled inputs go: the connection's DuckDB temp directory when one was set,
     else the warehouse file's folder (they can be large, so not necessarily /tmp)."""
-    ((database, temp),) = con.execute(
-        "select path, current_setting('temp_directory') from duckdb_databases() "
-        "where database_name = current_database()"
-    ).fetchall()
+    database = _database_path(con)
+    ((temp,),) = con.execute("select current_setting('temp_directory')").fetchall()
     return spill_folder_of(Path(database) if database else None, temp_directory_set(temp, database))
+
+
+def _database_path(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The connection's warehouse file as DuckDB names it; None for an in-memory database."""
+    ((database,),) = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchall()
+    return database or None
 
 
 def temp_directory_set(temp: str, database: str | None) -> Path | None:
@@ -977,10 +983,8 @@ class KeptRows:
 def kept_rows_folder(con: duckdb.DuckDBPyConnection) -> Path | None:
     """Where a warehouse file keeps scorecard rows (<file>.scorecard-rows beside it); None for an
     in-memory database, which keeps none (nothing of it outlives the process)."""
-    ((database,),) = con.execute(
-        "select path from duckdb_databases() where database_name = current_database()"
-    ).fetchall()
-    return Path(database).with_name(Path(database).name + _KEPT_FOLDER) if database else None
+    database = _database_path(con)
+    return Path(database + _KEPT_FOLDER) if database else None
 
 
 def kept_scorecard_rows(
