@@ -430,6 +430,8 @@ def rebuild(
                 store=store,
                 month_reads=month_reads,
             )
+            if month_reads is not None:
+                month_reads.keep_tail(con)  # the spill's last reader is done with it
         summary.rows |= scorecard_rows
         if month_reads is None and scope.height:
             # A full rebuild (or new rules) read no month's rows apart: the rows before the
@@ -1078,25 +1080,40 @@ class MonthReads:
         the month's prior tiers and categories when that call is the monthly marts'."""
         if self.spilled is None:
             month = self.first_month if for_month else None
+            kept = self.kept(con)
+            # Beside a kept set, into the folder its tail is kept in (keep_tail).
+            folder = (
+                self.folder
+                if kept is None or self.run_id is None
+                else kept.tail_folder(self.run_id)
+            )
             self.spilled = wm.spill_scorecard_inputs(
                 con,
                 self.first_month,
                 self.rules.window_days,
                 self._per_partition(con),
-                self.folder,
+                folder,
                 month=month,
-                kept=self.kept(con),
+                kept=kept,
             )
         return self.spilled
 
+    def keep_tail(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Keep what was spilled beside a kept set, its rows from the set's month on, for the
+        first night of a later month (wm.keep_scorecard_tail); after its last read."""
+        if self.spilled is not None and self.spilled.kept is not None:
+            wm.keep_scorecard_tail(con, self.spilled)
+
     def kept(self, con: duckdb.DuckDBPyConnection) -> wm.KeptRows | None:
-        """The rows before first_month as a set kept by an earlier run, or kept now (this run's
-        rows before first_month are the marts', unchanged by it) for the nights after; None
-        when nothing is kept (no run, an in-memory warehouse, a single partition)."""
+        """The rows before first_month as a set kept by earlier runs (or made of an earlier
+        month's set and the last night's tail), or kept now from the marts (this run's rows
+        before first_month are the marts', unchanged by it) for the nights after; None when
+        nothing is kept (no run, an in-memory warehouse, a single partition)."""
         if self.run_id is None:
             return None
         window_days = self.rules.window_days
-        kept = wm.kept_scorecard_rows(con, self.first_month, window_days)
+        partitions = wm.partition_count(con, self._per_partition(con))
+        kept = wm.kept_scorecard_rows(con, self.first_month, window_days, partitions)
         if kept is None:
             kept = wm.keep_scorecard_rows(
                 con, self.first_month, window_days, self._per_partition(con), self.run_id

@@ -318,9 +318,15 @@ def _spiking_world():
 def _load_february_day(con, world, day: int, batch: Batch | None = None) -> None:
     """February's rows only of `day`'s export (or `batch`): the posts published and the exact
     gains of its days (a night whose first month is February)."""
-    batch = _posts_from(batch or _export(day, world, 0), 31)
+    _load_month_day(con, world, day, 31, batch)
+
+
+def _load_month_day(con, world, day: int, first: int, batch: Batch | None = None) -> None:
+    """The rows of `day`'s export (or `batch`) from day `first` on: the posts published and the
+    exact gains of those days (a night whose first month starts on day `first`)."""
+    batch = _posts_from(batch or _export(day, world, 0), first)
     changes = pl.from_arrow(batch.follower_changes)
-    changes = changes.filter(pl.col("snapshot_date") >= D0 + timedelta(days=31))
+    changes = changes.filter(pl.col("snapshot_date") >= D0 + timedelta(days=first))
     load_batch(con, replace(batch, follower_changes=changes.to_arrow()), NOW)
 
 
@@ -376,8 +382,9 @@ def test_a_february_night_reads_januarys_rows_from_the_set_kept_not_from_the_mar
 def test_a_late_january_day_is_in_the_next_february_nights_windows(tmp_path):
     """January 21 arrives late, with February 2: that night changes January's rows, so it keeps
     the rows before January (its first month) and February's set is no more; February 3's
-    night keeps February's again, January 21 among them, and every mart equals a full rebuild
-    (the windows count 28 days, not the 27 of the set kept before the late day)."""
+    night makes February's set of January's and that night's tail (its rows from January 1 on,
+    January 21 among them), and every mart equals a full rebuild (the windows count 28 days,
+    not the 27 of the set kept before the late day)."""
     con, world = _january_then_first_february_night(tmp_path, skipped=(20,))
     load_batch(con, _export(20, world, 0), NOW)
     _load_february_day(con, world, 32)
@@ -385,7 +392,7 @@ def test_a_late_january_day_is_in_the_next_february_nights_windows(tmp_path):
     assert _kept(con) == (date(2026, 1, 1), "d32")
     _load_february_day(con, world, 33)
     _night(con, "d33")
-    assert _kept(con) == (FEBRUARY, "d33")
+    assert _kept(con) == (FEBRUARY, "d32.tail")
     assert _february_days(_assert_equals_full_rebuild(con, "full")) == [28, 28]
     con.close()
 
@@ -399,13 +406,14 @@ def test_a_set_gone_or_kept_by_another_duckdb_is_kept_again(tmp_path):
     _load_february_day(con, world, 32)
     _night(con, "d32")
     assert _kept(con) == (FEBRUARY, "d32")
-    assert (tmp_path / "w.duckdb.scorecard-rows" / "d32" / "complete").exists()
-    con.execute("update meta.scorecard_rows set duckdb_version = '0.9.0'")
+    assert (tmp_path / "w.duckdb.scorecard-rows" / "d32" / "2026-01" / "complete").exists()
+    con.execute("update meta.scorecard_row_sets set duckdb_version = '0.9.0'")
     _load_february_day(con, world, 33)
     _night(con, "d33")
     assert _kept(con) == (FEBRUARY, "d33")
-    # One set on disk: the one kept last.
-    assert [f.name for f in (tmp_path / "w.duckdb.scorecard-rows").iterdir()] == ["d33"]
+    # On disk, the set kept last and the night's tail beside it.
+    kept = sorted(f.name for f in (tmp_path / "w.duckdb.scorecard-rows").iterdir())
+    assert kept == ["d33", "d33.tail"]
     _assert_equals_full_rebuild(con, "full")
     con.close()
 
@@ -438,7 +446,8 @@ def test_a_creator_without_a_february_day_when_the_set_was_kept_gets_its_whole_w
 
 
 def test_a_rebuild_forgets_the_set_of_a_later_month_than_its_first_change(tmp_path):
-    """meta.scorecard_rows names February's set while no run changes a row before February."""
+    """meta.scorecard_row_sets names February's set while no run changes a row before
+    February."""
     con, _ = _january_then_first_february_night(tmp_path)
     wm.forget_scorecard_rows_from(con, FEBRUARY)
     assert _kept(con) == (FEBRUARY, "d31")
@@ -447,9 +456,121 @@ def test_a_rebuild_forgets_the_set_of_a_later_month_than_its_first_change(tmp_pa
     con.close()
 
 
+MARCH = date(2026, 3, 1)
+MARCH_1 = (MARCH - D0).days  # day 59
+
+
+def _january_and_february(tmp_path, accounts: tuple[str, ...] = ACCOUNTS):
+    """A warehouse file with the days of January and February and its nights: January's (a
+    first build: it keeps January's set), February 1-27's (it keeps February's set from the
+    marts) and February 28's (it reads that set and keeps its tail: its rows from February 1)."""
+    rising = [12_000 + 35 * day + (400 if day in (20, 45) else 0) for day in range(MARCH_1 + 3)]
+    falling = [30_000 - 60 * day + (900 if day == 50 else 0) for day in range(MARCH_1 + 3)]
+    world = _world({"a": rising, "b": falling}, {"a": [2, 16, 40, 52, 59], "b": [12, 44, 58, 60]})
+    con = connect(tmp_path / "w.duckdb")
+    apply_ddl(con)
+    for day in range(31):
+        load_batch(con, _export(day, world, 0), NOW)
+    _night(con, "january")
+    for day in range(31, MARCH_1 - 1):
+        _load_february_day(con, world, day)
+    _night(con, "february")
+    _load_february_day(con, world, MARCH_1 - 1)
+    _night(con, "d58")
+    assert _kept(con) == (FEBRUARY, "february")
+    return con, world
+
+
+def _march_days(marts: dict[str, pl.DataFrame]) -> list[int]:
+    march = marts["fct_creator_monthly"].filter(pl.col("month") == MARCH)
+    return march.sort("account_id")["snapshot_days"].to_list()
+
+
+def test_the_first_march_night_makes_marchs_set_of_februarys_and_the_last_nights_tail(tmp_path):
+    """The March 1 night (its first month is March) makes March's set of February's (its
+    chunks the March windows still reach: none, January's is before them) and February 28's
+    tail: every mart equals a full rebuild, and the folders on disk are the set's and the
+    night's own tail."""
+    con, world = _january_and_february(tmp_path)
+    _load_month_day(con, world, MARCH_1, MARCH_1)
+    assert _night(con, "d59").first_day == MARCH
+    assert _kept(con) == (MARCH, "d58.tail")
+    chunks = con.execute("select folder, rows_before from meta.scorecard_row_chunks").fetchall()
+    assert chunks == [("d58.tail", MARCH)]
+    kept = sorted(f.name for f in (tmp_path / "w.duckdb.scorecard-rows").iterdir())
+    assert kept == ["d58.tail", "d59.tail"]
+    _load_month_day(con, world, MARCH_1 + 1, MARCH_1)
+    _night(con, "d60")
+    assert _kept(con) == (MARCH, "d58.tail")
+    # 28-day windows up to March 2: from February 3.
+    assert _march_days(_assert_equals_full_rebuild(con, "full")) == [28, 28]
+    con.close()
+
+
+def test_the_first_march_night_reads_februarys_rows_from_the_tail_not_from_the_marts(tmp_path):
+    """February 20 deleted from the daily mart behind the flow's back (no run knows) after
+    February 28's night: the March 1 night still counts it in its windows (28 days up to
+    March 1, from the tail), where reading the marts would count 27."""
+    con, world = _january_and_february(tmp_path)
+    con.execute("delete from marts.fct_account_daily where date = ?", [date(2026, 2, 20)])
+    _load_month_day(con, world, MARCH_1, MARCH_1)
+    _night(con, "d59")
+    assert _kept(con) == (MARCH, "d58.tail")
+    assert _march_days(_marts(con)) == [28, 28]
+    con.close()
+
+
+def test_a_tail_with_rows_a_rebuild_changed_since_is_not_made_into_a_set(tmp_path):
+    """A rebuild changed February's rows from February 20 after the tail was kept (as one that
+    failed to keep its own would leave it: the rows changed are recorded, the tail is not
+    replaced): the March 1 night keeps March's set from the marts, and counts 27 days where
+    February 20 was deleted from them."""
+    con, world = _january_and_february(tmp_path)
+    con.execute("delete from marts.fct_account_daily where date = ?", [date(2026, 2, 20)])
+    wm.forget_scorecard_rows_from(con, date(2026, 2, 20))
+    assert _kept(con) == (FEBRUARY, "february")  # (its rows are before February 20)
+    _load_month_day(con, world, MARCH_1, MARCH_1)
+    _night(con, "d59")
+    assert _kept(con) == (MARCH, "d59")
+    assert _march_days(_marts(con)) == [27, 27]
+    con.close()
+
+
+def test_a_tail_holding_march_days_makes_marchs_set_of_its_rows_before_march(tmp_path):
+    """The exports of March 1 and 2 come whole (post snapshots of February's posts, the gains
+    of February 28): that night's first month is February, and its tail holds March's first
+    days and a post published on March 1 too. The March 3 night makes March's set of the
+    tail's rows before March only (its own spill holds March's): every mart equals a full
+    rebuild."""
+    con, world = _january_and_february(tmp_path)
+    for day in (MARCH_1, MARCH_1 + 1):
+        load_batch(con, _export(day, world, 0), NOW)
+    assert _night(con, "d60").first_day < MARCH
+    _load_month_day(con, world, MARCH_1 + 2, MARCH_1)
+    assert _night(con, "d61").first_day == MARCH
+    assert _kept(con) == (MARCH, "d60.tail")
+    assert _march_days(_assert_equals_full_rebuild(con, "full")) == [28, 28]
+    con.close()
+
+
+def test_a_set_whose_creators_outgrew_its_partitions_is_kept_again_from_the_marts(tmp_path):
+    """Creator "c" appears on March 1 (one creator per partition: three partitions where
+    February's set has two, beyond KEPT_PARTITIONS_GROWTH): the night keeps March's set from
+    the marts in three partitions, and every mart equals a full rebuild."""
+    con, world = _january_and_february(tmp_path)
+    _load_month_day(con, world, MARCH_1, MARCH_1, _only(_export(MARCH_1, world, 0), "a", "c"))
+    _load_month_day(con, world, MARCH_1, MARCH_1)
+    _night(con, "d59")
+    assert _kept(con) == (MARCH, "d59")
+    assert con.execute("select partitions from meta.scorecard_row_sets").fetchall() == [(3,)]
+    _assert_equals_full_rebuild(con, "full")
+    con.close()
+
+
 def _kept(con) -> tuple[date, str] | None:
-    """The month and run of the scorecard rows kept (meta.scorecard_rows), if any."""
-    rows = con.execute("select first_month, run_id from meta.scorecard_rows").fetchall()
+    """The month of the scorecard rows kept and the folder of their numbers (the run that kept
+    them from the marts, or "<run>.tail" for a set made of the tail of run <run>), if any."""
+    rows = con.execute("select first_month, numbers from meta.scorecard_row_sets").fetchall()
     return rows[0] if rows else None
 
 

@@ -218,6 +218,7 @@ def _spill_numbered(
     *,
     accounts_numbered: bool = False,
     numbers_to: Path | None = None,
+    with_keys: bool = True,
 ) -> PartitionedInputs:
     """spill_partitions of `queries` (rows with the account's key) with each account named by
     its ACCOUNT_NUMBER instead, and NUMBERS giving each partition's numbers their key.
@@ -225,7 +226,8 @@ def _spill_numbered(
     here for this spill (`accounts_numbered`: with its ACCOUNT_NUMBER already). `by_key`: queries spilled
     as they are (with their own partition_number). `bounded`: queries whose rows are kept only
     on or after their account's `window_from` (a column of `accounts`), by the date column
-    named. `numbers_to`: a Parquet file to write the accounts' numbers and partitions to."""
+    named. `numbers_to`: a Parquet file to write the accounts' numbers and partitions to.
+    `with_keys`: whether NUMBERS is spilled (rows read back with their numbers alone need not)."""
     numbering = (
         "" if accounts_numbered else f", (row_number() over ())::integer as {ACCOUNT_NUMBER}"
     )
@@ -246,9 +248,10 @@ def _spill_numbered(
         + (f" where q.{bounded[name]} >= n.window_from" if name in bounded else "")
         for name, sql in queries.items()
     }
-    numbered[NUMBERS] = (
-        f"select {ACCOUNT_NUMBER}, platform, account_id, partition_number from spill_numbers"
-    )
+    if with_keys:
+        numbered[NUMBERS] = (
+            f"select {ACCOUNT_NUMBER}, platform, account_id, partition_number from spill_numbers"
+        )
     try:
         return spill_partitions(con, numbered | (by_key or {}), folder, partitions)
     finally:
@@ -297,6 +300,8 @@ class PartitionedInputs:
     # partition's numbers their key), with their columns by key: `read` gives them keyed by
     # stand-ins (stand_in_keys), and NUMBERS as it is.
     keyed: dict[str, list[str]] | None = None
+    # Inputs read from a set kept by earlier runs (KEPT_INPUTS), beside those spilled here.
+    kept: KeptRows | None = None
 
     def read_ahead(self, con: duckdb.DuckDBPyConnection) -> Iterator[dict[str, pl.DataFrame]]:
         """Every partition's inputs in turn (`read`), the next one read in a thread while the
@@ -316,8 +321,12 @@ class PartitionedInputs:
         """Partition `number`'s inputs (the empty frame for an input without rows in it)."""
         if self.held is not None:
             inputs = dict(self.held)
-        else:
+        elif self.kept is None:
             inputs = read_spilled_inputs(self.folder, number, self.empty)
+        else:
+            spilled = {n: e for n, e in self.empty.items() if n not in KEPT_INPUTS}
+            inputs = read_spilled_inputs(self.folder, number, spilled)
+            inputs |= self.kept.read(number, self.empty)
         if self.keyed is None:
             return inputs
         numbers = inputs.pop(NUMBERS)
@@ -466,13 +475,17 @@ def read_spilled_inputs(
     """One partition's inputs from spill_partitions."""
     inputs = {}
     for name, nothing in empty.items():
-        file = folder / name / f"{partition}.arrow"
-        if file.exists():
-            with pa.OSFile(str(file)) as source:
-                inputs[name] = pl.DataFrame(pa.ipc.open_file(source).read_all())
-        else:
-            inputs[name] = nothing
+        rows = _read_arrow(folder / name / f"{partition}.arrow")
+        inputs[name] = nothing if rows is None else rows
     return inputs
+
+
+def _read_arrow(file: Path) -> pl.DataFrame | None:
+    """A spilled IPC file's rows; None when there is no such file (a partition without rows)."""
+    if not file.exists():
+        return None
+    with pa.OSFile(str(file)) as source:
+        return pl.DataFrame(pa.ipc.open_file(source).read_all())
 
 
 def spill_folder(con: duckdb.DuckDBPyConnection) -> Path:
@@ -904,17 +917,16 @@ def spill_scorecard_inputs(
     (prior_tiers, categories, by their key; spill_period_inputs), whose rows are among these
     when `month` is `first_month`: one spill serves both (flows.transform.MonthReads).
 
-    `kept`: the rows before `first_month` kept by an earlier run (keep_scorecard_rows): only the
-    rows from `first_month` on are read, in the kept rows' partitions and numbers
-    (_spill_beside_kept).
+    `kept`: the rows before `first_month` kept (KeptRows): only the rows from `first_month` on
+    are read, in the kept rows' partitions and numbers, into `folder` (the set's tail_folder, for
+    keep_scorecard_tail: _spill_beside_kept).
     """
     if kept is not None:
         return _spill_beside_kept(con, kept, folder, month)
     count = partition_count(con, partition_accounts)
     partition = _partition_number(count)
-    # spill_partitions takes text alone: literals.
-    first = sql_literal(scorecard_read_from(first_month, window_days).isoformat()) + "::date"
-    scored = sql_literal(first_month.isoformat()) + "::date"
+    first = _date_literal(scorecard_read_from(first_month, window_days))
+    scored = _date_literal(first_month)
     queries = {
         name: sql
         for name, sql in _scorecard_queries(first, scored).items()
@@ -945,39 +957,82 @@ def spill_scorecard_inputs(
 # The scorecard windows' rows before their first month, kept between nights. A night's windows
 # reach window_days back from each account's last day of the month: at a million creators about
 # 80M daily rows and 65M posts before the month, unchanged by the night (it changes rows from
-# its scope's first day, in the month), read from the marts, numbered, split and spilled again
-# every night (14 of the monthly spill's 18 s). They are spilled once, by the first night of a
-# month (or the full rebuild, for the month of its last day), into <warehouse>.scorecard-rows/
-# <run_id>/, and the month's later nights read them from there beside the month's own rows,
-# spilled in the same partitions and account numbers. meta.scorecard_rows names the valid set;
-# every rebuild deletes that row, in its own transaction, when it changes a daily or post row
-# dated before its month (forget_scorecard_rows_from), so a kept set is used only while the
-# marts hold exactly its rows.
+# its scope's first day, in the month), that were read from the marts, numbered, split and
+# spilled again every night (14 of the monthly spill's 18 s). They are kept under
+# <warehouse>.scorecard-rows/ as a set of chunks, each a range of days of every account's rows,
+# split into the set's partitions and numbered as its accounts (numbers.parquet):
+# - a keep (the first night without a valid set; a full rebuild, for the month of its last day)
+#   spills a chunk per month from the marts (keep_scorecard_rows);
+# - a night that reads a set keeps its own spill of the rows from the set's month on, its tail
+#   (keep_scorecard_tail), and the first night of a later month makes that month's set of the
+#   set's chunks its windows still reach and the tail, reading nothing before the month from
+#   the marts (kept_scorecard_rows). Session 50 spilled a whole set from the marts on that
+#   night: 14 s of a million creators' 133.
+# meta.scorecard_row_sets names the valid set, meta.scorecard_row_chunks its chunks and
+# meta.scorecard_row_tail the last night's tail. A rebuild that changes a daily or post row
+# dated before a set's month deletes the set, and lowers the tail's valid_before to its first
+# day changed, in its own transaction (forget_scorecard_rows_from): kept rows are read only
+# while the marts hold exactly them. Folders no row names are removed whenever the rows change
+# (a failed run's, a set's chunks its windows no longer reach).
 KEPT_INPUTS = ("window_before", "posts_before")
+# The inputs of a night's spill beside a set that its tail keeps (spill_scorecard_inputs').
+TAIL_INPUTS = ("daily", "posts")
 _KEPT_FOLDER = ".scorecard-rows"
 _KEPT_NUMBERS = "numbers.parquet"
-_KEPT_EMPTY = "empty.arrow"
 _KEPT_COMPLETE = "complete"
+_TAIL_SUFFIX = ".tail"
+# A month's set made from the one before keeps its partitions: once the accounts outgrow them
+# by more than this, the set is spilled from the marts again, in partitions of today's size (a
+# partition's memory follows its accounts).
+KEPT_PARTITIONS_GROWTH = 1.25
+
+
+@dataclass(frozen=True)
+class KeptChunk:
+    """Every account's kept rows of the days before `rows_before` in a range:
+    folder/<input>/<partition>.arrow of its window input (window_before's columns, or a night's
+    "daily" with more, of which the window's are read) and of its posts input. A night's tail
+    holds rows from rows_before on too: they are cut when read."""
+
+    folder: Path
+    window_input: str
+    posts_input: str
+    rows_before: date
 
 
 @dataclass(frozen=True)
 class KeptRows:
-    """A set of rows kept by keep_scorecard_rows: `folder` holds each of KEPT_INPUTS split into
-    `partitions` (folder/<input>/<partition>.arrow, numbered rows), the accounts' numbers and
-    partitions (numbers.parquet), and each input's empty frame."""
+    """A set of kept rows (keep_scorecard_rows, kept_scorecard_rows): its chunks, and the file
+    of the accounts' numbers and partitions they were spilled in, for the windows of
+    `window_days` from first_month on."""
 
-    folder: Path
+    numbers: Path
     first_month: date
     window_days: int
     partitions: int
+    chunks: tuple[KeptChunk, ...]
 
-    def empty(self) -> dict[str, pl.DataFrame]:
-        """Each kept input's empty frame (its columns and types, for a partition without rows)."""
-        frames = {}
-        for name in KEPT_INPUTS:
-            with pa.OSFile(str(self.folder / name / _KEPT_EMPTY)) as source:
-                frames[name] = pl.DataFrame(pa.ipc.open_file(source).read_all())
-        return frames
+    def read(self, partition: int, empty: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+        """Partition `partition`'s rows of KEPT_INPUTS from every chunk, in `empty`'s columns."""
+        window_columns = empty["window_before"].columns
+        windows, posts = [], []
+        for chunk in self.chunks:
+            rows = _read_arrow(chunk.folder / chunk.window_input / f"{partition}.arrow")
+            if rows is not None and chunk.window_input != "window_before":
+                rows = rows.filter(pl.col("date") < chunk.rows_before).select(window_columns)
+            windows += [] if rows is None else [rows]
+            rows = _read_arrow(chunk.folder / chunk.posts_input / f"{partition}.arrow")
+            if rows is not None and chunk.posts_input != "posts_before":
+                rows = rows.filter(pl.col("published_date") < chunk.rows_before)
+            posts += [] if rows is None else [rows]
+        return {
+            "window_before": pl.concat(windows) if windows else empty["window_before"],
+            "posts_before": pl.concat(posts) if posts else empty["posts_before"],
+        }
+
+    def tail_folder(self, run_id: str) -> Path:
+        """Where run `run_id` spills its rows beside this set (kept as its tail afterwards)."""
+        return self.numbers.parent.parent / (run_id + _TAIL_SUFFIX)
 
 
 def kept_rows_folder(con: duckdb.DuckDBPyConnection) -> Path | None:
@@ -988,26 +1043,119 @@ def kept_rows_folder(con: duckdb.DuckDBPyConnection) -> Path | None:
 
 
 def kept_scorecard_rows(
-    con: duckdb.DuckDBPyConnection, first_month: date, window_days: int
+    con: duckdb.DuckDBPyConnection, first_month: date, window_days: int, partitions: int
 ) -> KeptRows | None:
-    """The kept rows before `first_month` for windows of `window_days`, if a complete set is
-    kept and valid (meta.scorecard_rows); None otherwise (the caller spills them)."""
-    folder = kept_rows_folder(con)
-    rows = con.execute(
-        "select first_month, window_days, partitions, run_id, duckdb_version "
-        "from meta.scorecard_rows"
+    """The kept rows before `first_month` for windows of `window_days`: the valid set, when it
+    is first_month's; first_month's set made of an earlier month's set and the last night's tail
+    (recorded here, in the caller's transaction), when the tail still holds the marts' rows up
+    to first_month; None otherwise (the caller keeps a set from the marts). `partitions`: how
+    many the caller would spill in now (a set whose accounts outgrew its partitions is not made
+    into the next month's)."""
+    root = kept_rows_folder(con)
+    sets = con.execute(
+        "select first_month, window_days, partitions, numbers, duckdb_version "
+        "from meta.scorecard_row_sets"
     ).fetchall()
-    if folder is None or len(rows) != 1:
+    if root is None or len(sets) != 1:
         return None
-    month, days, partitions, run_id, version = rows[0]
-    kept = folder / run_id
+    month, days, count, numbers, version = sets[0]
     # The partitions are by DuckDB's hash (_partition_number): another version may place an
     # account elsewhere than its kept rows.
-    if (month, days, version) != (first_month, window_days, duckdb.__version__):
+    if days != window_days or version != duckdb.__version__ or month > first_month:
         return None
-    if not (kept / _KEPT_COMPLETE).exists():
+    chunks = tuple(
+        KeptChunk(root / folder, window_input, posts_input, before)
+        for folder, window_input, posts_input, before in con.execute(
+            "select folder, window_input, posts_input, rows_before "
+            "from meta.scorecard_row_chunks order by rows_before"
+        ).fetchall()
+    )
+    made = month < first_month
+    if made:
+        tail = _tail_before(con, root, numbers, month, first_month)
+        if tail is None or partitions > count * KEPT_PARTITIONS_GROWTH:
+            return None
+        reach = scorecard_read_from(first_month, window_days)
+        chunks = (*(chunk for chunk in chunks if chunk.rows_before > reach), tail)
+        numbers = tail.folder.name
+    kept = KeptRows(root / numbers / _KEPT_NUMBERS, first_month, window_days, count, chunks)
+    if not kept.numbers.exists() or not all((c.folder / _KEPT_COMPLETE).exists() for c in chunks):
         return None
-    return KeptRows(kept, month, days, partitions)
+    if made:
+        _record_set(con, root, kept)
+    return kept
+
+
+def _tail_before(
+    con: duckdb.DuckDBPyConnection, root: Path, set_numbers: str, set_month: date, month: date
+) -> KeptChunk | None:
+    """The last night's tail as a chunk of the rows before `month`: if it was spilled beside the
+    set numbered `set_numbers` (of `set_month`) and no rebuild since changed a row before
+    `month`."""
+    tails = con.execute(
+        "select folder, set_numbers, from_month, valid_before from meta.scorecard_row_tail"
+    ).fetchall()
+    if len(tails) != 1:
+        return None
+    folder, beside, from_month, valid_before = tails[0]
+    if (beside, from_month) != (set_numbers, set_month):
+        return None
+    if valid_before is not None and valid_before < month:
+        return None
+    return KeptChunk(root / folder, *TAIL_INPUTS, month)
+
+
+def _record_set(con: duckdb.DuckDBPyConnection, root: Path, kept: KeptRows) -> None:
+    """Name `kept` as the valid set (a tail among its chunks is no longer a tail), and remove
+    the folders no row names any more."""
+    con.execute("delete from meta.scorecard_row_sets")
+    con.execute("delete from meta.scorecard_row_chunks")
+    con.execute(
+        "insert into meta.scorecard_row_sets values (?, ?, ?, ?, ?)",
+        [
+            kept.first_month,
+            kept.window_days,
+            kept.partitions,
+            kept.numbers.parent.name,
+            duckdb.__version__,
+        ],
+    )
+    for chunk in kept.chunks:
+        con.execute(
+            "insert into meta.scorecard_row_chunks values (?, ?, ?, ?)",
+            [
+                chunk.folder.relative_to(root).as_posix(),
+                chunk.window_input,
+                chunk.posts_input,
+                chunk.rows_before,
+            ],
+        )
+    con.execute(
+        "delete from meta.scorecard_row_tail as t using meta.scorecard_row_chunks as c "
+        "where c.folder = t.folder"
+    )
+    _sweep_kept(con, root)
+
+
+def _sweep_kept(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    """Remove what under `root` no meta row names (as this transaction has them: a run that
+    fails afterwards leaves rows naming a folder removed, which is read as no set or tail)."""
+    ((named,),) = con.execute(
+        "select list(distinct split_part(folder, '/', 1)) from ("
+        "select numbers as folder from meta.scorecard_row_sets "
+        "union all select folder from meta.scorecard_row_chunks "
+        "union all select folder from meta.scorecard_row_tail)"
+    ).fetchall()
+    for entry in root.iterdir() if root.exists() else ():
+        if entry.name not in (named or []):
+            _remove(entry)
+
+
+def _remove(entry: Path) -> None:
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.rmtree(entry, ignore_errors=True)
+    else:
+        entry.unlink(missing_ok=True)
 
 
 def keep_scorecard_rows(
@@ -1018,60 +1166,99 @@ def keep_scorecard_rows(
     run_id: str,
 ) -> KeptRows | None:
     """Spill the daily and post rows before `first_month` that the windows of `window_days` from
-    it reach, now or on a later night of the month (scorecard_accounts.sql), into a new set, and
-    record it in meta.scorecard_rows (the caller's transaction). The set made before is removed
-    first. None, keeping nothing, for an in-memory database or a single partition (its rows are
-    read straight into memory, not spilled)."""
+    it reach, now or on a later night of the month (scorecard_accounts.sql), into a new set of a
+    chunk per month, and record it (the caller's transaction). None, keeping nothing, for an
+    in-memory database or a single partition (its rows are read straight into memory, not
+    spilled)."""
     forget_scorecard_rows(con)
-    folder = kept_rows_folder(con)
+    root = kept_rows_folder(con)
     count = partition_count(con, partition_accounts)
-    if folder is None or count == 1:
+    if root is None or count == 1:
         return None
-    # One set at a time: the last one made, which a failed run may leave unrecorded.
-    shutil.rmtree(folder, ignore_errors=True)
-    kept = folder / run_id
-    first = sql_literal(scorecard_read_from(first_month, window_days).isoformat()) + "::date"
-    scored = sql_literal(first_month.isoformat()) + "::date"
-    queries = {name: _scorecard_queries(first, scored)[name] for name in KEPT_INPUTS}
+    folder = root / run_id
+    _remove(folder)
+    reach = scorecard_read_from(first_month, window_days)
+    months = []
+    start = reach.replace(day=1)
+    while start < first_month:
+        months.append(start)
+        start = _next_month(start)
+    queries = {}
+    for month in months:
+        of_month = _scorecard_queries(
+            _date_literal(max(month, reach)), _date_literal(_next_month(month))
+        )
+        for name in KEPT_INPUTS:
+            queries[f"{month:%Y-%m}/{name}"] = of_month[name]
     # From each account's first window as the marts have it now: the month's later nights only
     # add days, so its windows start there or later (staging never loses a day); an account
     # without a day in the month yet, from the first day any window reaches.
     accounts = sql_text("sql", "scorecard_accounts.sql").format(
-        first_month=scored,
+        first_month=_date_literal(first_month),
         before=int(window_days) - 1,
         partition=_partition_number(count),
-        without=first,
+        without=_date_literal(reach),
     )
-    spilled = _spill_numbered(
+    _spill_numbered(
         con,
         accounts,
         queries,
-        kept,
+        folder,
         count,
-        bounded={"window_before": "date", "posts_before": "published_date"},
-        numbers_to=kept / _KEPT_NUMBERS,
+        bounded={
+            name: "date" if name.endswith("window_before") else "published_date" for name in queries
+        },
+        numbers_to=folder / _KEPT_NUMBERS,
+        with_keys=False,
     )
-    for name, empty in spilled.empty.items():
-        if name in KEPT_INPUTS:
-            with pa.ipc.new_file(str(kept / name / _KEPT_EMPTY), empty.to_arrow().schema) as out:
-                out.write_table(empty.to_arrow())
-    shutil.rmtree(kept / NUMBERS, ignore_errors=True)  # each night spills its own
-    (kept / _KEPT_COMPLETE).touch()
+    chunks = tuple(
+        KeptChunk(folder / f"{month:%Y-%m}", *KEPT_INPUTS, _next_month(month)) for month in months
+    )
+    for chunk in chunks:
+        chunk.folder.mkdir(parents=True, exist_ok=True)
+        (chunk.folder / _KEPT_COMPLETE).touch()
+    kept = KeptRows(folder / _KEPT_NUMBERS, first_month, window_days, count, chunks)
+    _record_set(con, root, kept)
+    return kept
+
+
+def keep_scorecard_tail(con: duckdb.DuckDBPyConnection, spilled: PartitionedInputs) -> None:
+    """Keep a night's spill beside a set (spill_scorecard_inputs with `kept`, in the set's
+    tail_folder) as the tail: its daily and post rows from the set's month on and the numbers
+    they were spilled in; its other inputs are removed. The tail it replaces is removed."""
+    kept = spilled.kept
+    assert kept is not None, "a tail is kept of a spill beside a kept set"
+    folder = spilled.folder
+    for entry in folder.iterdir():
+        if entry.name not in (*TAIL_INPUTS, _KEPT_NUMBERS):
+            _remove(entry)
+    (folder / _KEPT_COMPLETE).touch()
+    con.execute("delete from meta.scorecard_row_tail")
     con.execute(
-        "insert into meta.scorecard_rows values (?, ?, ?, ?, ?)",
-        [first_month, window_days, count, run_id, duckdb.__version__],
+        "insert into meta.scorecard_row_tail values (?, ?, ?, null)",
+        [folder.name, kept.numbers.parent.name, kept.first_month],
     )
-    return KeptRows(kept, first_month, window_days, count)
+    _sweep_kept(con, folder.parent)
 
 
 def forget_scorecard_rows(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("delete from meta.scorecard_rows")
+    for name in ("scorecard_row_sets", "scorecard_row_chunks", "scorecard_row_tail"):
+        con.execute(f"delete from meta.{name}")
 
 
 def forget_scorecard_rows_from(con: duckdb.DuckDBPyConnection, first_changed: date) -> None:
-    """A rebuild that changes mart rows from `first_changed` on: a kept set of a later month
-    holds rows it may change (its rows are those before its month)."""
-    con.execute("delete from meta.scorecard_rows where first_month > ?", [first_changed])
+    """A rebuild that changes mart rows from `first_changed` on: a set of a later month holds
+    rows it may change (its rows are those before its month), and the tail's rows from
+    `first_changed` on are no longer the marts'."""
+    con.execute("delete from meta.scorecard_row_sets where first_month > ?", [first_changed])
+    ((sets,),) = con.execute("select count(*) from meta.scorecard_row_sets").fetchall()
+    if not sets:
+        forget_scorecard_rows(con)  # chunks and a tail are read only with their set
+        return
+    con.execute(
+        "update meta.scorecard_row_tail set valid_before = least(coalesce(valid_before, $1), $1)",
+        [first_changed],
+    )
 
 
 def _spill_beside_kept(
@@ -1079,13 +1266,14 @@ def _spill_beside_kept(
 ) -> PartitionedInputs:
     """spill_scorecard_inputs with the rows before the month kept: the daily and post rows from
     kept.first_month on, numbered as the kept rows are (accounts new since, after them, in the
-    partitions of the same hash), with the kept inputs linked into `folder` beside them."""
+    partitions of the same hash) into `folder`, with their numbers (a tail's,
+    keep_scorecard_tail); read back with the kept rows (PartitionedInputs.kept)."""
     partition = _partition_number(kept.partitions)
-    scored = sql_literal(kept.first_month.isoformat()) + "::date"
+    scored = _date_literal(kept.first_month)
     # The posts from the month's first day: those before it are kept.
-    queries = {name: _scorecard_queries(scored, scored)[name] for name in ("daily", "posts")}
+    queries = {name: _scorecard_queries(scored, scored)[name] for name in TAIL_INPUTS}
     month_queries = _month_accounts_queries(month, partition) if month is not None else None
-    numbers = sql_literal(str(kept.folder / _KEPT_NUMBERS))
+    numbers = sql_literal(str(kept.numbers))
     accounts = (
         f"with kept as (select * from read_parquet({numbers})) "
         f"select {ACCOUNT_NUMBER}, platform, account_id, partition_number from kept "
@@ -1094,6 +1282,7 @@ def _spill_beside_kept(
         "from marts.dim_account as a where not exists (select 1 from kept as k "
         "where k.platform = a.platform and k.account_id = a.account_id)"
     )
+    _remove(folder)
     spilled = _spill_numbered(
         con,
         accounts,
@@ -1102,10 +1291,23 @@ def _spill_beside_kept(
         kept.partitions,
         by_key=month_queries,
         accounts_numbered=True,
+        numbers_to=folder / _KEPT_NUMBERS,
     )
-    for name in KEPT_INPUTS:
-        (folder / name).symlink_to(kept.folder / name, target_is_directory=True)
-    return replace(spilled, empty=spilled.empty | kept.empty())
+    window_columns = [ACCOUNT_NUMBER, *(c for c in SCORECARD_WINDOW_INPUT if c not in ACCOUNT_KEY)]
+    empty = {
+        "window_before": spilled.empty["daily"].select(window_columns),
+        "posts_before": spilled.empty["posts"],
+    }
+    return replace(spilled, empty=spilled.empty | empty, kept=kept)
+
+
+def _date_literal(day: date) -> str:
+    """A date as SQL text (spill_partitions takes text alone)."""
+    return sql_literal(day.isoformat()) + "::date"
+
+
+def _next_month(month: date) -> date:
+    return (month.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
 def scorecard_accounts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
