@@ -63,6 +63,7 @@ SCALE = {
             "4GB",
             "--keep-setup",
             "data/bench/scale",
+            "--month-night",
         ],
     ),
     "quick": (
@@ -240,7 +241,36 @@ def scale_section(result: dict, command: str) -> list[str]:
             f"| {days} | {night['new_follower_rows']:,} / {night['new_post_rows']:,} | "
             f"{_night_cells(r, bold='peak')} | {_spill(night.get('spill_mb'))} |"
         )
-    return lines + _night_steps(result)
+    return lines + _night_steps(result) + _month_nights(result)
+
+
+def _month_nights(result: dict) -> list[str]:
+    """The next month's first night after the night (bench.nightly's --month-night), for the
+    runs that measured it."""
+    nights = {
+        days: r["month_night"] for days, r in result["histories"].items() if "month_night" in r
+    }
+    if not nights:
+        return []
+    lines = [
+        "",
+        "The month's first night: day D's rows moved to the first day of the next month, only "
+        "the posts published from then on, loaded and transformed after the night on the "
+        "warehouse it left (one run; `bench.transforms.month_night`). Its first month is a new "
+        "one: the night makes the month's set of kept scorecard rows (`warehouse.marts.KeptRows`).",
+        "",
+        "| history (days) | new follower / post snapshots | load | transform | peak RSS | monthly inputs spilled | monthly partitions read and computed |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for days, night in nights.items():
+        steps = night["steps"]
+        lines.append(
+            f"| {days} | {night['new_follower_rows']:,} / {night['new_post_rows']:,} | "
+            f"{_seconds(night['load_s'])} | **{_seconds(night['seconds'])}** | "
+            f"{_gb(night['peak_rss_mb'])} | {_seconds(steps['monthly inputs spilled'])} | "
+            f"{_seconds(steps['monthly partitions read and computed'])} |"
+        )
+    return lines
 
 
 def _night_steps(result: dict) -> list[str]:

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from bench.common import print_result
+from bench.common import print_result, run_phase
 from bench.transforms import nights, prepared_history
 
 
@@ -28,6 +28,7 @@ def run(
     repeat: int,
     duckdb_memory_limit: str | None = None,
     keep_setup: Path | None = None,
+    month_night: bool = False,
 ) -> dict:
     results: dict = {"accounts": accounts, "post_window": post_window, "histories": {}}
     if duckdb_memory_limit:
@@ -41,6 +42,12 @@ def run(
             kept = keep_setup / f"{accounts}-{days}" if keep_setup else None
             history = prepared_history(accounts, days, post_window, workdir, kept)
             night = nights(history, repeat)
+            # After the last night, on the history it left: the next month's first night.
+            first_of_month = (
+                run_phase("bench.transforms", "--phase", "month-night", *history["args"])
+                if month_night
+                else None
+            )
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         rows = history["setup"]["rows"]
@@ -57,6 +64,8 @@ def run(
             "published_mb": history["full"]["published_mb"],
             "night": night,
         }
+        if first_of_month is not None:
+            results["histories"][days]["month_night"] = first_of_month
     return results
 
 
@@ -75,6 +84,11 @@ def main() -> None:
         type=Path,
         help="folder keeping the simulated staging between runs (reused when parameters match)",
     )
+    parser.add_argument(
+        "--month-night",
+        action="store_true",
+        help="after the nights, time the first night of the next month too",
+    )
     args = parser.parse_args()
     days = [int(d) for d in args.history_days.split(",")]
     print_result(
@@ -85,6 +99,7 @@ def main() -> None:
             args.repeat,
             args.duckdb_memory_limit,
             args.keep_setup,
+            args.month_night,
         )
     )
 

@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bench.common import PeakDiskUse, median, print_result, run_phase
@@ -184,8 +184,14 @@ def _copy_published(source: Path, target: Path) -> None:
     os.link(target / STATES / current.name, target / PUBLISHED_NAME)
 
 
-def load_new_day(con, warehouse: Path) -> tuple[float, int, int]:
-    """The setup's day D through ingest's load path: (seconds, follower rows, post rows)."""
+def load_new_day(con, warehouse: Path, *, next_month: bool = False) -> tuple[float, int, int]:
+    """The setup's day D through ingest's load path: (seconds, follower rows, post rows).
+
+    `next_month`: day D's rows moved so that the earliest post they snapshot was published on
+    the first day of the month after D (posts under ids of their own; with a post window of 3,
+    the follower day is the 4th): the first night of that month whose export holds no post of
+    the month before, whose first month is the new one (it makes that month's set of kept
+    scorecard rows: warehouse.marts.KeptRows)."""
     import polars as pl
     import pyarrow as pa
 
@@ -199,6 +205,16 @@ def load_new_day(con, warehouse: Path) -> tuple[float, int, int]:
     posts = pl.read_parquet(warehouse.with_suffix(".post_snapshots.parquet")).with_columns(
         pl.lit("night").alias("ingest_run_id")
     )
+    if next_month:
+        day = followers["snapshot_date"].max()
+        first = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+        earliest = posts["published_at"].dt.date().min() if posts.height else day
+        shift = first - earliest
+        moved = [pl.col(c) + shift for c in ("snapshot_date", "captured_at")]
+        followers = followers.with_columns(moved)
+        posts = posts.with_columns(
+            *moved, pl.col("published_at") + shift, ("m" + pl.col("post_id")).alias("post_id")
+        )
     files = pa.table(
         {
             "path": pa.array([], pa.string()),
@@ -249,6 +265,28 @@ def night(warehouse: Path) -> dict:
         "publish_s": round(published, 2),
         "spill_mb": spill.peak_mb,
         "accounts": summary.accounts,
+        "steps": summary.steps,
+        "new_follower_rows": follower_rows,
+        "new_post_rows": post_rows,
+    }
+
+
+def month_night(warehouse: Path) -> dict:
+    """The first night of the next month after a night (load_new_day's `next_month`): its load
+    and incremental transform, on the warehouse as the night left it."""
+    from flows.transform import rebuild
+    from warehouse.connect import connect
+
+    con = connect(warehouse, limits=phase_limits())
+    loaded, follower_rows, post_rows = load_new_day(con, warehouse, next_month=True)
+    began = time.perf_counter()
+    summary = rebuild(con, "incremental", None, DEFAULT, 7, "bench-month-night")
+    seconds = time.perf_counter() - began
+    con.close()
+    return {
+        "load_s": round(loaded, 2),
+        "seconds": round(seconds, 2),
+        "first_day": str(summary.first_day),
         "steps": summary.steps,
         "new_follower_rows": follower_rows,
         "new_post_rows": post_rows,
@@ -393,7 +431,9 @@ def main() -> None:
     parser.add_argument("--post-window", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
-        "--phase", choices=["setup", "full", "night"], help="one phase (default: the whole suite)"
+        "--phase",
+        choices=["setup", "full", "night", "month-night"],
+        help="one phase (default: the whole suite)",
     )
     parser.add_argument("--warehouse", type=Path, help="the phase's warehouse")
     args = parser.parse_args()
@@ -406,6 +446,7 @@ def main() -> None:
         "setup": lambda: setup(args.warehouse, args.accounts, args.days, args.post_window),
         "full": lambda: full(args.warehouse),
         "night": lambda: night(args.warehouse),
+        "month-night": lambda: month_night(args.warehouse),
     }[args.phase]()
     print_result(result)
 

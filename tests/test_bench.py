@@ -96,6 +96,16 @@ def test_the_scale_section_shows_the_nights_steps_when_they_were_recorded():
         "| account partitions read and built | 77.4 s |",
         "| commit | 7.7 s |",
     ]
+    # The month's first night, when measured: its own table after the steps.
+    assert not any("The month's first night" in line for line in after)
+    month = {"load_s": 1.5, "seconds": 112.25, "new_follower_rows": 7, "new_post_rows": 3}
+    month |= {"peak_rss_mb": 5_632, "steps": {"monthly inputs spilled": 3.5}}
+    month["steps"]["monthly partitions read and computed"] = 28.25
+    result["histories"]["100"]["month_night"] = month
+    with_month = scale_section(result, "cmd")
+    assert with_month[: len(after)] == after
+    assert with_month[-1] == "| 100 | 7 / 3 | 1.5 s | **112.2 s** | 5.5 GB | 3.5 s | 28.2 s |"
+    del result["histories"]["100"]["month_night"]
     # A history whose night skipped a step (a full rebuild deletes nothing) shows none for it.
     deleted = {"scope": 0.2, "account rows deleted": 1.8, "commit": 7.0}
     result["histories"]["30"] = {**history, "night": {**night, "steps": deleted}}
@@ -125,6 +135,42 @@ def test_the_nights_day_holds_every_block_of_accounts(tmp_path, monkeypatch):
     assert night["snapshot_date"].n_unique() == 1
     posts = pl.read_parquet(warehouse.with_suffix(".post_snapshots.parquet"))
     assert posts["snapshot_date"].unique().to_list() == night["snapshot_date"].unique().to_list()
+
+
+def test_the_month_night_is_day_d_moved_into_the_next_month(tmp_path):
+    """bench.transforms.month_night: day D's rows moved so that its earliest post was published
+    on the first day of the next month (under ids of their own): a night whose first day (and
+    month) is that day, with every follower and post row of day D."""
+    from datetime import date, timedelta
+
+    import polars as pl
+
+    from bench.transforms import full, month_night, setup
+    from warehouse.connect import connect
+
+    warehouse = tmp_path / "w.duckdb"
+    setup(warehouse, accounts=40, days=4, post_window=3)  # day D: January 4, 2025
+    full(warehouse)
+    day_d = pl.read_parquet(warehouse.with_suffix(".post_snapshots.parquet"))
+    shift = date(2025, 2, 1) - day_d["published_at"].dt.date().min()
+    night = month_night(warehouse)
+    assert night["first_day"] == "2025-02-01"
+    assert (night["new_follower_rows"], night["new_post_rows"]) == (40, day_d.height)
+    moved_day = date(2025, 1, 4) + shift
+    assert moved_day > date(2025, 2, 1)  # posts are snapshot from the day after publication
+    con = connect(warehouse)
+    followers = con.execute(
+        "select count(*) from staging.follower_snapshots where snapshot_date = ?", [moved_day]
+    ).fetchall()
+    posts = con.execute(
+        "select count(*), bool_and(post_id like 'm%'), min(published_at)::date "
+        "from staging.post_snapshots where snapshot_date = ?",
+        [moved_day],
+    ).fetchall()
+    con.close()
+    assert followers == [(40,)]
+    assert posts == [(day_d.height, True, date(2025, 2, 1))]
+    assert shift > timedelta(0)
 
 
 def test_storage_projection_scales_history_tables_by_accounts_times_days():
