@@ -567,6 +567,28 @@ def test_a_set_whose_creators_outgrew_its_partitions_is_kept_again_from_the_mart
     con.close()
 
 
+def test_what_no_kept_row_names_is_removed_from_the_kept_rows_folder(tmp_path):
+    """A keep's month chunk its set's windows no longer reach, a superseded tail and a failed
+    run's folder are removed; the set's numbers, its chunks and the tail stay."""
+    con = connect(tmp_path / "w.duckdb")
+    apply_ddl(con)
+    root = tmp_path / "w.duckdb.scorecard-rows"
+    for folder in ("k/2026-01", "k/2026-02", "t1.tail/daily", "t2.tail/daily", "failed/x"):
+        (root / folder).mkdir(parents=True)
+    (root / "k" / "numbers.parquet").touch()
+    (root / "stray.arrow").touch()
+    con.execute("insert into meta.scorecard_row_sets values ('2026-03-01', 28, 2, 'k', 'v')")
+    con.execute(
+        "insert into meta.scorecard_row_chunks values "
+        "('k/2026-02', 'window_before', 'posts_before', '2026-03-01')"
+    )
+    con.execute("insert into meta.scorecard_row_tail values ('t2.tail', 'k', '2026-03-01', null)")
+    wm._sweep_kept(con, root)
+    left = sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+    assert left == ["k", "k/2026-02", "k/numbers.parquet", "t2.tail", "t2.tail/daily"]
+    con.close()
+
+
 def _kept(con) -> tuple[date, str] | None:
     """The month of the scorecard rows kept and the folder of their numbers (the run that kept
     them from the marts, or "<run>.tail" for a set made of the tail of run <run>), if any."""

@@ -1139,16 +1139,23 @@ def _record_set(con: duckdb.DuckDBPyConnection, root: Path, kept: KeptRows) -> N
 
 def _sweep_kept(con: duckdb.DuckDBPyConnection, root: Path) -> None:
     """Remove what under `root` no meta row names (as this transaction has them: a run that
-    fails afterwards leaves rows naming a folder removed, which is read as no set or tail)."""
+    fails afterwards leaves rows naming a folder removed, which is read as no set or tail): whole
+    folders, and the chunks of a set's folder its windows no longer reach."""
     ((named,),) = con.execute(
-        "select list(distinct split_part(folder, '/', 1)) from ("
+        "select list(distinct folder) from ("
         "select numbers as folder from meta.scorecard_row_sets "
         "union all select folder from meta.scorecard_row_chunks "
         "union all select folder from meta.scorecard_row_tail)"
     ).fetchall()
+    named = set(named or ())
     for entry in root.iterdir() if root.exists() else ():
-        if entry.name not in (named or []):
+        chunks = {n for n in named if n.startswith(entry.name + "/")}
+        if entry.name not in named and not chunks:
             _remove(entry)
+        elif chunks:  # a keep's folder of month chunks (and its numbers)
+            for chunk in entry.iterdir():
+                if chunk.is_dir() and f"{entry.name}/{chunk.name}" not in chunks:
+                    _remove(chunk)
 
 
 def _remove(entry: Path) -> None:
