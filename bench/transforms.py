@@ -199,11 +199,13 @@ def load_new_day(con, warehouse: Path, *, next_month: bool = False) -> tuple[flo
     from schemas.tables import ACCOUNT
     from warehouse.load import Batch, load_batch
 
+    # An ingest run of its own for each: a run already transformed is not pending any more.
+    run_id = "month-night" if next_month else "night"
     followers = pl.read_parquet(warehouse.with_suffix(".follower_snapshots.parquet")).with_columns(
-        pl.lit("night").alias("ingest_run_id")
+        pl.lit(run_id).alias("ingest_run_id")
     )
     posts = pl.read_parquet(warehouse.with_suffix(".post_snapshots.parquet")).with_columns(
-        pl.lit("night").alias("ingest_run_id")
+        pl.lit(run_id).alias("ingest_run_id")
     )
     if next_month:
         day = followers["snapshot_date"].max()
@@ -227,7 +229,7 @@ def load_new_day(con, warehouse: Path, *, next_month: bool = False) -> tuple[flo
         }
     )
     batch = Batch(
-        "night",
+        run_id,
         followers.to_arrow(),
         posts.to_arrow(),
         ACCOUNT.empty_table(),
@@ -287,6 +289,7 @@ def month_night(warehouse: Path) -> dict:
         "load_s": round(loaded, 2),
         "seconds": round(seconds, 2),
         "first_day": str(summary.first_day),
+        "accounts": summary.accounts,
         "steps": summary.steps,
         "new_follower_rows": follower_rows,
         "new_post_rows": post_rows,

@@ -138,24 +138,26 @@ def test_the_nights_day_holds_every_block_of_accounts(tmp_path, monkeypatch):
 
 
 def test_the_month_night_is_day_d_moved_into_the_next_month(tmp_path):
-    """bench.transforms.month_night: day D's rows moved so that its earliest post was published
-    on the first day of the next month (under ids of their own): a night whose first day (and
-    month) is that day, with every follower and post row of day D."""
+    """bench.transforms.month_night after the night (as bench.nightly runs it): day D's rows
+    moved so that its earliest post was published on the first day of the next month (under ids
+    of their own), a night whose first day (and month) is that day, with every follower and
+    post row of day D and every account in its scope."""
     from datetime import date, timedelta
 
     import polars as pl
 
-    from bench.transforms import full, month_night, setup
+    from bench.transforms import full, month_night, night, setup
     from warehouse.connect import connect
 
     warehouse = tmp_path / "w.duckdb"
     setup(warehouse, accounts=40, days=4, post_window=3)  # day D: January 4, 2025
     full(warehouse)
+    assert night(warehouse)["accounts"] == 40
     day_d = pl.read_parquet(warehouse.with_suffix(".post_snapshots.parquet"))
     shift = date(2025, 2, 1) - day_d["published_at"].dt.date().min()
-    night = month_night(warehouse)
-    assert night["first_day"] == "2025-02-01"
-    assert (night["new_follower_rows"], night["new_post_rows"]) == (40, day_d.height)
+    moved = month_night(warehouse)
+    assert (moved["first_day"], moved["accounts"]) == ("2025-02-01", 40)
+    assert (moved["new_follower_rows"], moved["new_post_rows"]) == (40, day_d.height)
     moved_day = date(2025, 1, 4) + shift
     assert moved_day > date(2025, 2, 1)  # posts are snapshot from the day after publication
     con = connect(warehouse)
