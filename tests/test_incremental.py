@@ -589,6 +589,22 @@ def test_what_no_kept_row_names_is_removed_from_the_kept_rows_folder(tmp_path):
     con.close()
 
 
+def test_a_keep_in_one_partition_keeps_nothing_and_removes_the_set_it_forgot(tmp_path):
+    """The creators fit one partition now (their rows are read into memory, not spilled): the
+    keep records no set and the forgotten set's folders leave the disk with its rows."""
+    con = connect(tmp_path / "w.duckdb")
+    apply_ddl(con)
+    root = tmp_path / "w.duckdb.scorecard-rows"
+    for folder in ("k/2026-02", "k.tail/daily"):
+        (root / folder).mkdir(parents=True)
+    con.execute("insert into meta.scorecard_row_sets values ('2026-03-01', 28, 2, 'k', 'v')")
+    con.execute("insert into meta.scorecard_row_tail values ('k.tail', 'k', '2026-03-01', null)")
+    assert wm.keep_scorecard_rows(con, MARCH, 28, 1_000, "r") is None
+    assert _kept(con) is None
+    assert list(root.iterdir()) == []
+    con.close()
+
+
 def _kept(con) -> tuple[date, str] | None:
     """The month of the scorecard rows kept and the folder of their numbers (the run that kept
     them from the marts, or "<run>.tail" for a set made of the tail of run <run>), if any."""

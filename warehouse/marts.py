@@ -1180,7 +1180,12 @@ def keep_scorecard_rows(
     forget_scorecard_rows(con)
     root = kept_rows_folder(con)
     count = partition_count(con, partition_accounts)
-    if root is None or count == 1:
+    if root is None:
+        return None
+    if count == 1:
+        # The creators fit one partition now: nothing is kept, and the set forgotten above (from
+        # nights of more partitions) is removed from disk rather than left for a later keep.
+        _sweep_kept(con, root)
         return None
     folder = root / run_id
     _remove(folder)
