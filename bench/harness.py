@@ -529,9 +529,17 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   rebuild keeps them for the month of its last day, 786 MB, and the night reads them rather
   than the marts), 15:12: 921.1 s at 7,253 MB, night 118.5 s at 5,677 MB (its monthly spill
   3.7 s, was 19.3); beside it that afternoon, one night each on copies of another full
-  rebuild, 116.6 and 117.5 s against session 49's last commit's 129.2 and 122.4 s. A month's
-  first night keeps the rows for the month's later nights: 133.3 and 135.2 s at 15:46-15:59,
-  against session 49's last commit's 129.8 s (`docs/performance.md`, session 50).
+  rebuild, 116.6 and 117.5 s against session 49's last commit's 129.2 and 122.4 s; its month's
+  first nights kept the rows from the marts, 133.3 and 135.2 s at 15:46-15:59. Session 51, the
+  month's first night makes its set of the last set's chunks and the nights' tail (the
+  table's month-night row): on copies of one full rebuild, alternating with session 50's
+  code, nights 121.9 and 104.9 s against 121.5 and 110.8 s, month's first nights 82.8 and
+  74.3 s against 87.8 and 81.3 s; the bench's month-night phase 71.1 s at 4,995 MB (machine
+  model not recorded). Session 52, the table above, on an AMD EPYC where the earlier scale
+  runs had an Intel Xeon: the full rebuild as fast (914.1 s), the night 148.4 s, every step
+  slower; beside session 50's code on copies of one full rebuild, 23:53-00:16, nights of
+  138.2, 133.1 and 116.8 s against 143.4, 142.2 and 141.3 s: the night's 120 s is not met on
+  this machine (`docs/performance.md`, sessions 51 and 52).
 
 Reading the figures: the night's transform at 20,000 creators takes a fifth to a third of
 what it took (13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/performance.md`)
