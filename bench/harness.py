@@ -452,18 +452,18 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
 
 - **A year of a million creators** (365M follower and about 845M post snapshots) has not been
   run: it does not fit this machine's disk. The storage suite's bytes per row put it at a
-  66.8 GB warehouse file and 29.0 GB per published state: 176 GB with the two kept states and
-  a full rebuild's spill (51.7 GB), where this machine has had 45 to 80 GB free. The same
-  projection for a million creators × 100 days (18.3 GB warehouse, 8.0 GB state, 14.2 GB
-  spill) was within 8% of what the scale run measured in session 40 (19.1, 8.6 and 13.5 GB).
-  The spill has since shrunk to 9.8 GB (session 41: the spilled rows name accounts by number,
-  not by their key's text), so the year's projected spill is about a third too high; it was
-  13.5 GB, 7.3 GB at 100 days as Parquet before session 38 made it LZ4 Arrow files, faster to
+  66.8 GB warehouse file and 29.0 GB per published state: 161 GB with the two kept states and
+  a full rebuild's spill (36.2 GB), where this machine has had 45 to 80 GB free. The same
+  projection for a million creators × 100 days (18.3 GB warehouse, 8.0 GB state, 9.9 GB
+  spill) is within 8% of what the scale run measured (19.1, 8.6 and 9.7 GB, session 52); in
+  session 40 it projected 14.2 GB of spill against 13.5 GB measured, before the spilled rows
+  named accounts by number rather than by their key's text (session 41). The spill was 7.3 GB
+  at 100 days as Parquet before session 38 made it LZ4 Arrow files, faster to
   write and read (`docs/performance.md`). Projected, not measured: its full rebuild grows with rows, about 3.65×
-  the 100-day one (about 90 min at the rate above); its night's memory follows the account partitions
-  and the metrics' windows, not the history (at 20,000 creators the night's peak grew from 0.93
-  to 1.6 GB from 30 to 365 days). It
-  needs a machine with about 190 GB of free disk, not a code change; keeping staging as zstd
+  the 100-day one (about 56 min at the rate above); its night's memory follows the account partitions
+  and the metrics' windows, not the history (at 20,000 creators the night's peak is 0.74 GB
+  on 30 days and 0.84 GB on 365). It
+  needs a machine with about 170 GB of free disk, not a code change; keeping staging as zstd
   Parquet would nearly halve staging (19 rather than 36 GB) but not make the year fit here.
 - **The million-creator run, beyond its tables.** Its setup is the kept one, written at the
   start of the same session while tests shared the machine for its first ten minutes (an
