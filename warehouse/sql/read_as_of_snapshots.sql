@@ -3,7 +3,7 @@ with bounds as (
     select min(chain_from) - {furthest} as first_day from scope
 ),
 source as (
-    select f.platform, f.account_id, f.snapshot_date, f.followers, f.following, f.is_followers_rounded
+    select {numbers} f.platform, f.account_id, f.snapshot_date, f.followers, f.following, f.is_followers_rounded
     from staging.follower_snapshots as f
     join scope as s on f.platform = s.platform and f.account_id = s.account_id
     where f.snapshot_date >= (select first_day from bounds)

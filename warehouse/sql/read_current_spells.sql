@@ -1,6 +1,6 @@
 -- The spell still open on the day before chain_from: the rebuild continues or ends it.
 with source as (
-    select h.*
+    select {numbers} h.*
     from marts.fct_tier_history as h
     join scope as s on h.platform = s.platform and h.account_id = s.account_id
     where h.valid_from < s.chain_from and (h.valid_to is null or h.valid_to >= s.chain_from)

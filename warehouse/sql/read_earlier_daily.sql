@@ -6,7 +6,7 @@ source as (
     -- read a tier's text for 29 days per account and used one to seven of them. dim_account's
     -- tier_latest, for an account whose last day is older than that week, falls back on its
     -- earlier dim_account row, built from that same last day.
-    select {columns}, case when m.date >= s.emit_week then m.tier end as tier
+    select {numbers} {columns}, case when m.date >= s.emit_week then m.tier end as tier
     from marts.fct_account_daily as m
     join scope as s on m.platform = s.platform and m.account_id = s.account_id
     where m.date >= (select first_day from bounds)

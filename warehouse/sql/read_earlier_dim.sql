@@ -1,6 +1,6 @@
 with source as (
-    select d.*
+    select {numbers} d.*
     from marts.dim_account as d
-    semi join scope as s on d.platform = s.platform and d.account_id = s.account_id
+    join scope as s on d.platform = s.platform and d.account_id = s.account_id
 )
 select * from source

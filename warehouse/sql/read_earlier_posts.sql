@@ -24,13 +24,13 @@ gap as (
     anti join close_seed as c on s.platform = c.platform and s.account_id = c.account_id
 ),
 source as (
-    select {columns}
+    select {numbers} {columns}
     from marts.fct_post_metrics as m
     join scope as s on m.platform = s.platform and m.account_id = s.account_id
     where m.published_date >= (select first_week from bounds)
       and m.published_date >= s.emit_week and m.published_date < s.emit_from
     union all
-    select {columns}
+    select {numbers} {columns}
     from marts.fct_post_metrics as m
     join gap as s on m.platform = s.platform and m.account_id = s.account_id
     where m.published_date >= (select first_day from bounds)

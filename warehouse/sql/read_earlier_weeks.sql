@@ -8,7 +8,7 @@ with bounds as (
     select min(posts_from) as first_day from scope
 ),
 source as (
-    select m.platform, m.account_id,
+    select {numbers} m.platform, m.account_id,
            date_trunc('week', m.published_date)::date as week_start,
            coalesce(sum(m.er_followers_lc_d7), 0)::double as er_sum,
            count(m.er_followers_lc_d7) as er_count

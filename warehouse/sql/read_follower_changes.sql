@@ -4,7 +4,7 @@ with bounds as (
     select min(recent_from) as first_day from scope
 ),
 source as (
-    select c.platform, c.account_id, c.snapshot_date, c.followers_gained, c.followers_lost
+    select {numbers} c.platform, c.account_id, c.snapshot_date, c.followers_gained, c.followers_lost
     from staging.follower_changes as c
     join scope as s on c.platform = s.platform and c.account_id = s.account_id
     where c.snapshot_date >= (select first_day from bounds)

@@ -3,7 +3,7 @@ with bounds as (
     select min(emit_from) as first_day from scope
 ),
 source as (
-    select p.platform, p.post_id, p.account_id, p.snapshot_date, p.captured_at, p.published_at,
+    select {numbers} p.platform, p.post_id, p.account_id, p.snapshot_date, p.captured_at, p.published_at,
            p.media_type, p.likes, p.comments, p.shares, p.saves, p.views, p.reach, p.is_sponsored
     from staging.post_snapshots as p
     join scope as s on p.platform = s.platform and p.account_id = s.account_id

@@ -6,7 +6,7 @@ with bounds as (
     select min(recent_from) as first_day from scope
 ),
 recent as (
-    select m.platform, m.account_id, max(m.date) as date
+    select {numbers} m.platform, m.account_id, max(m.date) as date
     from marts.fct_account_daily as m
     join scope as s on m.platform = s.platform and m.account_id = s.account_id
     where m.date >= (select first_day from bounds)
@@ -18,7 +18,7 @@ silent as (
     anti join recent as r on s.platform = r.platform and s.account_id = r.account_id
 ),
 older as (
-    select m.platform, m.account_id, max(m.date) as date
+    select {numbers} m.platform, m.account_id, max(m.date) as date
     from marts.fct_account_daily as m
     join silent as s on m.platform = s.platform and m.account_id = s.account_id
     where m.date < s.recent_from
@@ -29,7 +29,7 @@ latest as (
     union all
     select * from older
 )
-select m.platform, m.account_id, m.date, m.followers, m.following, m.is_followers_rounded,
+select {latest_numbers} m.platform, m.account_id, m.date, m.followers, m.following, m.is_followers_rounded,
        m.raw_tier, m.tier, m.entered_tier_on, m.raw_tier_snapshots, m.followers_before_tier
 from marts.fct_account_daily as m
 join latest as l on m.platform = l.platform and m.account_id = l.account_id and m.date = l.date
