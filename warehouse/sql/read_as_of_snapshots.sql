@@ -1,3 +1,5 @@
+-- The placeholder in braces before the first column: each row's account number and partition,
+-- from its scope row, when the inputs are spilled; nothing otherwise (warehouse.marts.CARRIED_NUMBERS).
 -- Snapshots around t-N that the growth windows look up, older than the recent window.
 with bounds as (
     select min(chain_from) - {furthest} as first_day from scope

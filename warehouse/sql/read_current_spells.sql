@@ -1,3 +1,5 @@
+-- The placeholder in braces before the first column: each row's account number and partition,
+-- from its scope row, when the inputs are spilled; nothing otherwise (warehouse.marts.CARRIED_NUMBERS).
 -- The spell still open on the day before chain_from: the rebuild continues or ends it.
 with source as (
     select {numbers} h.*

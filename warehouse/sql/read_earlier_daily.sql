@@ -1,3 +1,5 @@
+-- The placeholder in braces before the first column: each row's account number and partition,
+-- from its scope row, when the inputs are spilled; nothing otherwise (warehouse.marts.CARRIED_NUMBERS).
 with bounds as (
     select min(earlier_from) as first_day from scope
 ),

@@ -1,3 +1,5 @@
+-- The placeholder in braces before the first column: each row's account number and partition,
+-- from its scope row, when the inputs are spilled; nothing otherwise (warehouse.marts.CARRIED_NUMBERS).
 -- Posts already in the mart that the rebuilt rows read one by one: those of the first rebuilt
 -- week before emit_from (its weekly row is rebuilt from all of its posts), and those the first
 -- rebuilt day counts in posts_published (published after the account's last mart day before

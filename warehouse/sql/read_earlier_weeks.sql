@@ -1,3 +1,5 @@
+-- The placeholder in braces before the first column: each row's account number and partition,
+-- from its scope row, when the inputs are spilled; nothing otherwise (warehouse.marts.CARRIED_NUMBERS).
 -- The weeks before each account's first rebuilt week that the rebuilt weeks' rolling ER and
 -- trend look back on ([posts_from, emit_week): 7 weeks), as the sums weekly_engagement rolls:
 -- the week's er_followers_lc_d7 summed and counted (posts without one add nothing). Summed

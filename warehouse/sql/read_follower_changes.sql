@@ -1,3 +1,5 @@
+-- The placeholder in braces before the first column: each row's account number and partition,
+-- from its scope row, when the inputs are spilled; nothing otherwise (warehouse.marts.CARRIED_NUMBERS).
 -- Exact daily follower gains of the scope's accounts in the recent window: a snapshot's gains
 -- are summed over its gap only when that gap fits the window (transforms/growth.py).
 with bounds as (

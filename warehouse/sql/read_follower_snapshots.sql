@@ -1,3 +1,5 @@
+-- The placeholder in braces before the first column: each row's account number and partition,
+-- from its scope row, when the inputs are spilled; nothing otherwise (warehouse.marts.CARRIED_NUMBERS).
 -- Follower snapshots of the scope's accounts from chain_from on (the first day of their
 -- follower-day chain rebuilt: pending_scope.sql). The days before, which the anomaly rule's
 -- window and the growth windows read, are the marts' (read_earlier_daily.sql): every staged

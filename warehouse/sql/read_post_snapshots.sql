@@ -1,3 +1,5 @@
+-- The placeholder in braces before the first column: each row's account number and partition,
+-- from its scope row, when the inputs are spilled; nothing otherwise (warehouse.marts.CARRIED_NUMBERS).
 -- Snapshots of the scope's posts published from each account's emit_from on.
 with bounds as (
     select min(emit_from) as first_day from scope

@@ -1,3 +1,5 @@
+-- The placeholder in braces before the first column: each row's account number and partition,
+-- from its scope row, when the inputs are spilled; nothing otherwise (warehouse.marts.CARRIED_NUMBERS).
 -- Each account's last mart row before chain_from: its previous snapshot and tier state.
 -- Usually within the recent window; only accounts silent longer are looked up further back.
 -- The last day is found on the key alone, then its row read: ranking whole rows
