@@ -535,11 +535,18 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   table's month-night row): on copies of one full rebuild, alternating with session 50's
   code, nights 121.9 and 104.9 s against 121.5 and 110.8 s, month's first nights 82.8 and
   74.3 s against 87.8 and 81.3 s; the bench's month-night phase 71.1 s at 4,995 MB (machine
-  model not recorded). Session 52, the table above, on an AMD EPYC where the earlier scale
-  runs had an Intel Xeon: the full rebuild as fast (914.1 s), the night 148.4 s, every step
-  slower; beside session 50's code on copies of one full rebuild, 23:53-00:16, nights of
-  138.2, 133.1 and 116.8 s against 143.4, 142.2 and 141.3 s: the night's 120 s is not met on
-  this machine (`docs/performance.md`, sessions 51 and 52).
+  model not recorded). Session 52, on an AMD EPYC where the earlier scale runs had an Intel
+  Xeon, 23:27 (cb0cb29): the full rebuild as fast (914.1 s at 7,296 MB), the night 148.4 s at
+  5,771 MB, every step slower, the month's first night 98.9 s; beside session 50's code on
+  copies of one full rebuild, 23:53-00:16, nights of 138.2, 133.1 and 116.8 s against 143.4,
+  142.2 and 141.3 s (`docs/performance.md`, sessions 51 and 52). Session 53, the table above,
+  the same machine the next night (15f5a07: the account inputs carry their account numbers
+  rather than joining them on the key's text), 04:11: night 122.4 s at 5,729 MB, its account
+  inputs' spill 20.9 s (32.6 s in session 52's run) and its partitions 47.7 s (55.0 s), the
+  month's first night 81.4 s at 4,966 MB; an hour before, on copies of another full rebuild
+  with the publish left out, alternating, 103.4, 103.4 and 102.1 s against cb0cb29's 109.8,
+  106.8 and 106.5 s, the partitions then 37.7-38.7 s: the night's 120 s held in that hour,
+  by either code, and not at 04:11 by 2.4 s (`docs/performance.md`, session 53).
 
 Reading the figures: the night's transform at 20,000 creators takes a fifth to a third of
 what it took (13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/performance.md`)
