@@ -222,17 +222,18 @@ def spill_account_inputs(
     Spilled numbered (_spill_numbered); PartitionedInputs.read gives the rows a key back, in
     each query's own columns: the account's stand-in (stand_in_keys), with NUMBERS to give the
     rows built their account_id."""
-    # What each input's rows are read back as: its own columns, keyed.
+    inputs = account_input_queries(as_of_windows, numbered=True)
+    # What each input's rows are read back as: its own columns (less the numbers), keyed.
+    carried = (ACCOUNT_NUMBER, "partition_number")
     columns = {
-        name: con.sql(sql).columns for name, sql in account_input_queries(as_of_windows).items()
+        name: [c for c in con.sql(sql).columns if c not in carried] for name, sql in inputs.items()
     }
     spilled = _spill_numbered(
         con,
         f"select platform, account_id, partition_number, {ACCOUNT_NUMBER} from scope",
-        account_input_queries(as_of_windows, numbered=True),
+        inputs,
         folder,
         partitions,
-        accounts_numbered=True,
         carried=True,
     )
     return replace(spilled, keyed=columns)
@@ -261,9 +262,11 @@ def _spill_numbered(
     named. `numbers_to`: a Parquet file to write the accounts' numbers and partitions to.
     `with_keys`: whether NUMBERS is spilled (rows read back with their numbers alone need not).
     `carried`: `queries` give each row its ACCOUNT_NUMBER and partition_number themselves
-    (CARRIED_NUMBERS), the same as `accounts` (accounts_numbered): no join to the numbers."""
+    (CARRIED_NUMBERS), those of `accounts`, numbered already: no join to the numbers."""
     numbering = (
-        "" if accounts_numbered else f", (row_number() over ())::integer as {ACCOUNT_NUMBER}"
+        ""
+        if accounts_numbered or carried
+        else f", (row_number() over ())::integer as {ACCOUNT_NUMBER}"
     )
     con.execute(
         f"create or replace temp table spill_numbers as select *{numbering} from ({accounts})"
@@ -279,8 +282,7 @@ def _spill_numbered(
         if bounded:
             raise ValueError("queries carrying their numbers are bounded by their own SQL")
         numbered = {
-            name: f"select {ACCOUNT_NUMBER}, * exclude (platform, account_id, {ACCOUNT_NUMBER}, "
-            f"partition_number), partition_number from ({sql})"
+            name: f"select * exclude (platform, account_id) from ({sql})"
             for name, sql in queries.items()
         }
     else:
