@@ -238,6 +238,9 @@ def load_new_day(con, warehouse: Path, *, next_month: bool = False) -> tuple[flo
     )
     began = time.perf_counter()
     load_batch(con, batch, datetime.now(UTC))
+    # Written into the file, as an ingest run's end does (warehouse.connect.kept_open, closed):
+    # else the transform's commit would write the day's staged rows and count them as its own.
+    con.execute("checkpoint")
     return time.perf_counter() - began, followers.height, posts.height
 
 

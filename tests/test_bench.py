@@ -137,6 +137,29 @@ def test_the_nights_day_holds_every_block_of_accounts(tmp_path, monkeypatch):
     assert posts["snapshot_date"].unique().to_list() == night["snapshot_date"].unique().to_list()
 
 
+def test_the_nights_load_writes_its_day_into_the_file_as_an_ingest_run_does(tmp_path):
+    """An ingest run ends with a checkpoint (its connections close: warehouse.connect.kept_open),
+    so a transform after it starts with no WAL. The bench's load must leave the same, or the
+    night's transform commit writes the day's staged rows and is timed for them."""
+    from bench.transforms import full, load_new_day, setup
+    from warehouse.connect import connect
+
+    warehouse = tmp_path / "w.duckdb"
+    setup(warehouse, accounts=40, days=4, post_window=3)
+    full(warehouse)
+    wal = warehouse.with_name(warehouse.name + ".wal")
+    con = connect(warehouse)
+    try:
+        _, followers, _ = load_new_day(con, warehouse)
+        assert followers == 40
+        # Still open: only a checkpoint empties the WAL now (a close would too).
+        assert not wal.exists() or wal.stat().st_size == 0
+        ((staged,),) = con.execute("select count(*) from staging.follower_snapshots").fetchall()
+        assert staged == 40 * 4
+    finally:
+        con.close()
+
+
 def test_the_month_night_is_day_d_moved_into_the_next_month(tmp_path):
     """bench.transforms.month_night after the night (as bench.nightly runs it): day D's rows
     moved so that its earliest post was published on the first day of the next month (under ids
