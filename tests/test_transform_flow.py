@@ -786,6 +786,7 @@ def test_the_monthly_marts_take_the_scorecards_rows_unless_reading_the_month_alo
     from warehouse.schema import apply_ddl
 
     monkeypatch.setattr(ft, "PARTITION_ACCOUNT_DAYS", account_days)
+    monkeypatch.setattr(ft, "WINDOW_HELD_ACCOUNT_DAYS", 0)  # the split rule, not the held one
     con = connect(":memory:")
     apply_ddl(con)
     con.execute(
@@ -805,6 +806,56 @@ def test_the_monthly_marts_take_the_scorecards_rows_unless_reading_the_month_alo
     assert reads.serves(con, date(2026, 2, 1), date(2026, 3, 1)) is served
     # Only the first month: the window's tier spells and categories are that month's.
     assert not reads.serves(con, date(2026, 3, 1), date(2026, 4, 1))
+    con.close()
+
+
+@pytest.mark.parametrize(
+    ("accounts", "days", "setting", "expected"),
+    [
+        (10, 58, None, 10),  # 580 account-days: held whole
+        (10, 60, None, 10),  # 600: at the bound, still held
+        (11, 60, None, 16),  # 660: split by PARTITION_ACCOUNT_DAYS (1,000 // 60 accounts)
+        (10, 58, 3, 3),  # partition_accounts set: always taken as it is
+    ],
+)
+def test_a_small_scorecard_window_is_held_whole(monkeypatch, accounts, days, setting, expected):
+    """window_accounts_per_partition: every account in one partition while the window is at
+    most WINDOW_HELD_ACCOUNT_DAYS account-days and no partition size is set; beyond it, the
+    accounts PARTITION_ACCOUNT_DAYS allows."""
+    import flows.transform as ft
+
+    monkeypatch.setattr(ft, "PARTITION_ACCOUNT_DAYS", 1_000)
+    monkeypatch.setattr(ft, "WINDOW_HELD_ACCOUNT_DAYS", 600)
+    assert ft.window_accounts_per_partition(setting, days, accounts) == expected
+
+
+def test_the_monthly_marts_compute_a_held_windows_scorecards_in_their_pass(monkeypatch):
+    """A window split where the month alone is not (the case the split rule does not serve) is
+    held whole when small: one partition, so the monthly marts take its rows (MonthReads.serves)
+    and compute its windows in their pass."""
+    from datetime import date
+
+    import flows.transform as ft
+    from warehouse import marts as wm
+    from warehouse.schema import apply_ddl
+
+    monkeypatch.setattr(ft, "PARTITION_ACCOUNT_DAYS", 400)  # splits the window, not the month
+    con = connect(":memory:")
+    apply_ddl(con)
+    con.execute(
+        "insert into marts.dim_account (platform, account_id) "
+        "select 'instagram', 'a' || i from range(10) r(i)"
+    )
+    con.execute(
+        "insert into marts.fct_account_daily (platform, account_id, date) "
+        "select 'instagram', 'a' || i, date '2026-01-03' + d::integer "
+        "from range(10) r(i), range(58) s(d)"
+    )
+    reads = ft.MonthReads.of_month(
+        Path("unused"), date(2026, 2, 1), ft.ScorecardRules(window_days=30), None
+    )
+    assert reads.serves(con, date(2026, 2, 1), date(2026, 3, 1))
+    assert wm.partition_count(con, reads._per_partition(con)) == 1
     con.close()
 
 

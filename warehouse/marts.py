@@ -753,10 +753,15 @@ def spill_period_inputs(
     return spill_partitions(con, queries, folder, count)
 
 
+def account_count(con: duckdb.DuckDBPyConnection) -> int:
+    """Every account of the marts (dim_account)."""
+    ((accounts,),) = con.execute("select count(*) from marts.dim_account").fetchall()
+    return int(accounts)
+
+
 def partition_count(con: duckdb.DuckDBPyConnection, partition_accounts: int) -> int:
     """Account partitions of about `partition_accounts` accounts each, over every account."""
-    ((accounts,),) = con.execute("select count(*) from marts.dim_account").fetchall()
-    return max(1, -(-accounts // partition_accounts))
+    return max(1, -(-account_count(con) // partition_accounts))
 
 
 def _partition_number(count: int) -> str:
