@@ -15,7 +15,7 @@ from schemas.marts import (
     SCORECARD_DAILY_INPUT,
     SCORECARD_POSTS_INPUT,
 )
-from tests.factories import contract_frame
+from tests.factories import contract_frame, contract_schema
 from transforms.scorecard import ScorecardRules, creator_windows, scored_creators
 
 D0 = date(2026, 3, 1)
@@ -388,3 +388,51 @@ def test_the_latest_scorecard_is_each_accounts_row_of_its_last_month():
         ("a", date(2026, 3, 1), 0.03, "ann"),
         ("b", date(2026, 1, 1), 0.05, "ben"),
     ]
+
+
+def test_every_window_keeps_its_own_accounts_figures_among_many_accounts():
+    """creator_windows groups each window's rows by a number given to its (account, month) and
+    joins the figures back on it: among many accounts (where Polars' group-by order varies from
+    one evaluation to the next, and the plan evaluates the numbered windows once per branch),
+    every row must carry its own account's figures. Each account's follower counts and post
+    likes encode its index, so a figure joined to another account's row shows."""
+    accounts = 30_000
+    days = 14
+    ids = pl.DataFrame({"i": pl.Series(range(accounts), dtype=pl.Int64)}).with_columns(
+        pl.lit("instagram").alias("platform"),
+        ("a" + pl.col("i").cast(pl.String)).alias("account_id"),
+    )
+    daily = ids.join(pl.DataFrame({"d": list(range(days))}), how="cross").with_columns(
+        (D0 + pl.duration(days=pl.col("d"))).cast(pl.Date).alias("date"),
+        (pl.col("i") * 100 + pl.col("d")).alias("followers"),
+        pl.lit(None, pl.Int64).alias("following"),
+        pl.when(pl.col("d") > 0).then(1).alias("followers_change"),
+        pl.when(pl.col("d") > 0).then(1).alias("days_since_previous_snapshot"),
+        pl.lit(None, pl.Float64).alias("growth_rate_30d"),
+        pl.lit(None, pl.Float64).alias("growth_rate_90d"),
+        pl.lit("micro").alias("tier"),
+    )
+    daily = daily.select(DAILY_COLUMNS).cast(contract_schema(FCT_ACCOUNT_DAILY, DAILY_COLUMNS))
+    posts = ids.with_columns(
+        pl.lit(D0).alias("published_date"),
+        pl.lit(False).alias("is_sponsored"),
+        pl.lit(False).alias("is_d7_pending"),
+        pl.col("i").alias("likes_d7"),
+        pl.lit(1).alias("comments_d7"),
+        pl.lit(0.01).alias("er_followers_lc_d7"),
+        pl.lit(None, pl.Float64).alias("er_views_lc_d7"),
+    )
+    posts = posts.select(POST_COLUMNS).cast(contract_schema(FCT_POST_METRICS, POST_COLUMNS))
+    windows = creator_windows(daily.lazy(), posts.lazy(), D0, RULES).collect()
+    assert windows.height == accounts
+    own = windows.select(
+        pl.col("account_id").str.slice(1).cast(pl.Int64).alias("i"),
+        "first_followers",
+        "followers",
+        "likes_total",
+        "snapshot_days",
+    )
+    assert (own["first_followers"] == own["i"] * 100).all()  # its first day's count
+    assert (own["followers"] == own["i"] * 100 + days - 1).all()  # its last day's
+    assert (own["likes_total"] == own["i"]).all()
+    assert (own["snapshot_days"] == days).all()

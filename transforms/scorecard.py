@@ -33,6 +33,9 @@ KEY = list(ACCOUNT_KEY)
 PAIR_MAX_GAP_DAYS = 7
 # Between the explanations of two flags (each explanation has commas and semicolons of its own).
 REASON_SEPARATOR = " | "
+# Each window's number within one call of creator_windows (an account and month): the window's
+# statistics are grouped and joined on it, one integer, not on the account's key and month.
+WINDOW = "_window"
 FLAGS = ("inactive_audience", "following_spike", "low_er", "likes_comments", "gain_then_loss")
 
 
@@ -120,7 +123,13 @@ def creator_windows(
         .with_columns(pl.col("date").dt.truncate("1mo").alias("month"))
         .group_by(*key, "month")
         .agg(pl.col("date").max().alias("as_of_date"))
-        .with_columns((pl.col("as_of_date") - pl.duration(days=width - 1)).alias("window_start"))
+        # In key order before numbering: a group_by's order is not kept, and the plan may
+        # compute `ends` once for each branch joined back on WINDOW.
+        .sort(*key, "month")
+        .with_columns(
+            (pl.col("as_of_date") - pl.duration(days=width - 1)).alias("window_start"),
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias(WINDOW),
+        )
     )
     on_day = ends.join(
         daily.select(
@@ -143,17 +152,17 @@ def creator_windows(
     in_window = (pl.col("date") >= pl.col("window_start")) & (
         pl.col("date") <= pl.col("as_of_date")
     )
-    days = ends.join(steps, on=key).filter(in_window)
+    days = ends.join(steps, on=key).filter(in_window).drop(*key, "month")
     published = (pl.col("published_date") >= pl.col("window_start")) & (
         pl.col("published_date") <= pl.col("as_of_date")
     )
-    window_posts = ends.join(posts, on=key).filter(published)
-    group = [*key, "month"]
+    window_posts = ends.join(posts, on=key).filter(published).drop(*key, "month")
     return (
-        on_day.join(_snapshot_stats(days, width, key), on=group, how="left")
-        .join(_following_spikes(days, rules, key), on=group, how="left")
-        .join(_gains_then_losses(days, rules, key), on=group, how="left")
-        .join(_post_stats(window_posts, width, rules, key), on=group, how="left")
+        on_day.join(_snapshot_stats(days, width), on=WINDOW, how="left")
+        .join(_following_spikes(days, rules), on=WINDOW, how="left")
+        .join(_gains_then_losses(days, rules), on=WINDOW, how="left")
+        .join(_post_stats(window_posts, width, rules), on=WINDOW, how="left")
+        .drop(WINDOW)
         .with_columns(
             # No post in the window: counts of 0, medians null.
             pl.col(
@@ -176,9 +185,9 @@ def creator_windows(
     )
 
 
-def _snapshot_stats(days: pl.LazyFrame, width: int, key: list[str]) -> pl.LazyFrame:
+def _snapshot_stats(days: pl.LazyFrame, width: int) -> pl.LazyFrame:
     half = pl.col("window_start") + pl.duration(days=width // 2)
-    return days.group_by(*key, "month").agg(
+    return days.group_by(WINDOW).agg(
         pl.len().cast(pl.Int64).alias("snapshot_days"),
         (pl.len() / width).alias("coverage"),
         pl.col("followers").sort_by("date").first().alias("first_followers"),
@@ -196,7 +205,7 @@ def _snapshot_stats(days: pl.LazyFrame, width: int, key: list[str]) -> pl.LazyFr
     )
 
 
-def _following_spikes(days: pl.LazyFrame, rules: ScorecardRules, key: list[str]) -> pl.LazyFrame:
+def _following_spikes(days: pl.LazyFrame, rules: ScorecardRules) -> pl.LazyFrame:
     """The first spike in `following` of each window (its day and the two counts)."""
     rise = pl.col("following") - pl.col("previous_following")
     spikes = days.filter(
@@ -207,7 +216,7 @@ def _following_spikes(days: pl.LazyFrame, rules: ScorecardRules, key: list[str])
     )
     return (
         spikes.sort("date")
-        .group_by(*key, "month")
+        .group_by(WINDOW)
         .agg(
             pl.col("date").first().alias("spike_date"),
             pl.col("previous_following").first().alias("spike_from"),
@@ -216,7 +225,7 @@ def _following_spikes(days: pl.LazyFrame, rules: ScorecardRules, key: list[str])
     )
 
 
-def _gains_then_losses(days: pl.LazyFrame, rules: ScorecardRules, key: list[str]) -> pl.LazyFrame:
+def _gains_then_losses(days: pl.LazyFrame, rules: ScorecardRules) -> pl.LazyFrame:
     """The first sudden gain of each window that a loss followed within loss_within_days."""
     before = pl.col("followers") - pl.col("followers_change")
     gains = days.filter(
@@ -224,21 +233,20 @@ def _gains_then_losses(days: pl.LazyFrame, rules: ScorecardRules, key: list[str]
         & (pl.col("followers_change") >= rules.gain_min_followers)
         & (pl.col("followers_change") >= rules.gain_min_share * before)
     ).select(
-        *key,
-        "month",
+        WINDOW,
         pl.col("date").alias("gain_date"),
         pl.col("followers_change").alias("gain"),
         pl.col("followers").alias("gain_followers"),
     )
-    after = days.select(*key, "month", "date", "followers")
+    after = days.select(WINDOW, "date", "followers")
     lows = (
-        gains.join(after, on=[*key, "month"])
+        gains.join(after, on=WINDOW)
         .filter(
             (pl.col("date") > pl.col("gain_date"))
             & (pl.col("date") <= pl.col("gain_date") + pl.duration(days=rules.loss_within_days))
         )
         .sort("followers", "date")
-        .group_by(*key, "month", "gain_date")
+        .group_by(WINDOW, "gain_date")
         .agg(
             pl.col("gain").first(),
             pl.col("gain_followers").first(),
@@ -251,14 +259,12 @@ def _gains_then_losses(days: pl.LazyFrame, rules: ScorecardRules, key: list[str]
             pl.col("gain_followers") - pl.col("low_followers") >= rules.loss_share * pl.col("gain")
         )
         .sort("gain_date")
-        .group_by(*key, "month")
+        .group_by(WINDOW)
         .agg(pl.all().first())
     )
 
 
-def _post_stats(
-    posts: pl.LazyFrame, width: int, rules: ScorecardRules, key: list[str]
-) -> pl.LazyFrame:
+def _post_stats(posts: pl.LazyFrame, width: int, rules: ScorecardRules) -> pl.LazyFrame:
     measured = (
         ~pl.col("is_d7_pending").fill_null(False) & pl.col("er_followers_lc_d7").is_not_null()
     )
@@ -270,7 +276,7 @@ def _post_stats(
     week = (pl.col("as_of_date") - pl.col("published_date")).dt.total_days() // 7
     with_both = measured & pl.col("likes_d7").is_not_null() & pl.col("comments_d7").is_not_null()
     return (
-        posts.group_by(*key, "month")
+        posts.group_by(WINDOW)
         .agg(
             pl.len().cast(pl.Int64).alias("posts"),
             week.filter(week < width // 7).n_unique().cast(pl.Int64).alias("weeks_with_posts"),
