@@ -461,8 +461,8 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   at 100 days as Parquet before session 38 made it LZ4 Arrow files, faster to
   write and read (`docs/performance.md`). Projected, not measured: its full rebuild grows with rows, about 3.65×
   the 100-day one (about 56 min at the rate above); its night's memory follows the account partitions
-  and the metrics' windows, not the history (at 20,000 creators the night's peak is 0.74 GB
-  on 30 days and 0.84 GB on 365). It
+  and the metrics' windows, not the history (at 20,000 creators the night's peak is 0.73 GB
+  on 30 days and 1.0 GB on 365, its 90-day scorecard window held whole). It
   needs a machine with about 170 GB of free disk, not a code change; keeping staging as zstd
   Parquet would nearly halve staging (19 rather than 36 GB) but not make the year fit here.
 - **The million-creator run, beyond its tables.** Its setup is the kept one, written at the
@@ -546,7 +546,12 @@ NOT_YET_MEASURED = """## Not measured here, and what the scale run showed beyond
   month's first night 81.4 s at 4,966 MB; an hour before, on copies of another full rebuild
   with the publish left out, alternating, 103.4, 103.4 and 102.1 s against cb0cb29's 109.8,
   106.8 and 106.5 s, the partitions then 37.7-38.7 s: the night's 120 s held in that hour,
-  by either code, and not at 04:11 by 2.4 s (`docs/performance.md`, session 53).
+  by either code, and not at 04:11 by 2.4 s (`docs/performance.md`, session 53). Session 54,
+  the table above, 06:02 (the scorecard windows grouped on one integer; the night's load now
+  written into the file by the load, as an ingest run's end does, not by the transform's
+  commit, which at this size left the commit at 6.0 s): full rebuild 889.3 s at 7,313 MB,
+  night 111.0 s at 5,757 MB (its account partitions 42.6 s, monthly partitions 26.6 s), the
+  month's first night 77.5 s at 4,971 MB (`docs/performance.md`, session 54).
 
 Reading the figures: the night's transform at 20,000 creators takes a fifth to a third of
 what it took (13.8 s on 30 days and 16.6 s on 365 before the rework of `docs/performance.md`)
