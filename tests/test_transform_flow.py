@@ -771,6 +771,31 @@ def test_the_scorecards_take_the_windows_the_monthly_marts_computed(built, tmp_p
     assert_frame_equal(taken, anew)
 
 
+def _february_reads_of_ten_accounts():
+    """An in-memory warehouse of 10 accounts with a daily row each from January 3 to March 1
+    (58 days), and the MonthReads of February's rebuild with a 30-day scorecard window."""
+    from datetime import date
+
+    import flows.transform as ft
+    from warehouse.schema import apply_ddl
+
+    con = connect(":memory:")
+    apply_ddl(con)
+    con.execute(
+        "insert into marts.dim_account (platform, account_id) "
+        "select 'instagram', 'a' || i from range(10) r(i)"
+    )
+    con.execute(
+        "insert into marts.fct_account_daily (platform, account_id, date) "
+        "select 'instagram', 'a' || i, date '2026-01-03' + d::integer "
+        "from range(10) r(i), range(58) s(d)"
+    )
+    reads = ft.MonthReads.of_month(
+        Path("unused"), date(2026, 2, 1), ft.ScorecardRules(window_days=30), None
+    )
+    return con, reads
+
+
 @pytest.mark.parametrize(("account_days", "served"), [(400, False), (600, True), (250, True)])
 def test_the_monthly_marts_take_the_scorecards_rows_unless_reading_the_month_alone_is_cheaper(
     monkeypatch, account_days, served
@@ -783,25 +808,11 @@ def test_the_monthly_marts_take_the_scorecards_rows_unless_reading_the_month_alo
     from datetime import date
 
     import flows.transform as ft
-    from warehouse.schema import apply_ddl
 
     monkeypatch.setattr(ft, "PARTITION_ACCOUNT_DAYS", account_days)
     monkeypatch.setattr(ft, "WINDOW_HELD_ACCOUNT_DAYS", 0)  # the split rule, not the held one
-    con = connect(":memory:")
-    apply_ddl(con)
-    con.execute(
-        "insert into marts.dim_account (platform, account_id) "
-        "select 'instagram', 'a' || i from range(10) r(i)"
-    )
-    con.execute(
-        "insert into marts.fct_account_daily (platform, account_id, date) "
-        "select 'instagram', 'a' || i, date '2026-01-03' + d::integer "
-        "from range(10) r(i), range(58) s(d)"
-    )
+    con, reads = _february_reads_of_ten_accounts()
     # A 30-day scorecard window: read from January 3.
-    reads = ft.MonthReads.of_month(
-        Path("unused"), date(2026, 2, 1), ft.ScorecardRules(window_days=30), None
-    )
     assert reads.read_from == date(2026, 1, 3)
     assert reads.serves(con, date(2026, 2, 1), date(2026, 3, 1)) is served
     # Only the first month: the window's tier spells and categories are that month's.
@@ -837,23 +848,9 @@ def test_the_monthly_marts_compute_a_held_windows_scorecards_in_their_pass(monke
 
     import flows.transform as ft
     from warehouse import marts as wm
-    from warehouse.schema import apply_ddl
 
     monkeypatch.setattr(ft, "PARTITION_ACCOUNT_DAYS", 400)  # splits the window, not the month
-    con = connect(":memory:")
-    apply_ddl(con)
-    con.execute(
-        "insert into marts.dim_account (platform, account_id) "
-        "select 'instagram', 'a' || i from range(10) r(i)"
-    )
-    con.execute(
-        "insert into marts.fct_account_daily (platform, account_id, date) "
-        "select 'instagram', 'a' || i, date '2026-01-03' + d::integer "
-        "from range(10) r(i), range(58) s(d)"
-    )
-    reads = ft.MonthReads.of_month(
-        Path("unused"), date(2026, 2, 1), ft.ScorecardRules(window_days=30), None
-    )
+    con, reads = _february_reads_of_ten_accounts()
     assert reads.serves(con, date(2026, 2, 1), date(2026, 3, 1))
     assert wm.partition_count(con, reads._per_partition(con)) == 1
     con.close()
